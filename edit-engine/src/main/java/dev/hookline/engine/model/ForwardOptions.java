@@ -1,0 +1,134 @@
+/*
+ * What a forward pass captures and which interventions it applies.
+ */
+package dev.hookline.engine.model;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/** Immutable options of {@link Gpt2Model#forward}; build with {@link #builder()}. */
+public final class ForwardOptions {
+    private static final ForwardOptions DEFAULTS = builder().build();
+
+    private final Map<Integer, MlpProjectionHook> hooks;
+    private final List<ResidualAddition> additions;
+    private final Set<Integer> keyLayers;
+    private final Set<Integer> mlpOutputLayers;
+    private final boolean captureResiduals;
+    private final boolean computeLogits;
+
+    private ForwardOptions(Builder b) {
+        this.hooks = Collections.unmodifiableMap(new HashMap<>(b.hooks));
+        this.additions = List.copyOf(b.additions);
+        this.keyLayers = Set.copyOf(b.keyLayers);
+        this.mlpOutputLayers = Set.copyOf(b.mlpOutputLayers);
+        this.captureResiduals = b.captureResiduals;
+        this.computeLogits = b.computeLogits;
+    }
+
+    /** Plain forward: logits only, no hooks. */
+    public static ForwardOptions defaults() {
+        return DEFAULTS;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Installed c_proj replacement hooks by layer. */
+    public Map<Integer, MlpProjectionHook> hooks() {
+        return hooks;
+    }
+
+    /** Residual additions, applied in order after the block's MLP residual add. */
+    public List<ResidualAddition> additions() {
+        return additions;
+    }
+
+    /** Layers whose MLP keys (B, T, d_ff) are captured. */
+    public Set<Integer> keyLayers() {
+        return keyLayers;
+    }
+
+    /** Layers whose MLP outputs (after any hook, B, T, d) are captured. */
+    public Set<Integer> mlpOutputLayers() {
+        return mlpOutputLayers;
+    }
+
+    /** Whether every block's residual stream (after attention and after the block) is captured. */
+    public boolean captureResiduals() {
+        return captureResiduals;
+    }
+
+    /** Whether ln_f and the LM head run (false when only hidden states are needed). */
+    public boolean computeLogits() {
+        return computeLogits;
+    }
+
+    /** Builder of {@link ForwardOptions}. */
+    public static final class Builder {
+        private final Map<Integer, MlpProjectionHook> hooks = new HashMap<>();
+        private final List<ResidualAddition> additions = new ArrayList<>();
+        private final Set<Integer> keyLayers = new HashSet<>();
+        private final Set<Integer> mlpOutputLayers = new HashSet<>();
+        private boolean captureResiduals;
+        private boolean computeLogits = true;
+
+        private Builder() {}
+
+        /** Installs {@code hook} on the c_proj output of block {@code layer} (replaces any). */
+        public Builder hook(int layer, MlpProjectionHook hook) {
+            hooks.put(layer, hook);
+            return this;
+        }
+
+        /** Installs all hooks of the map. */
+        public Builder hooks(Map<Integer, ? extends MlpProjectionHook> byLayer) {
+            hooks.putAll(byLayer);
+            return this;
+        }
+
+        /** Adds a residual-stream intervention. */
+        public Builder add(ResidualAddition addition) {
+            additions.add(addition);
+            return this;
+        }
+
+        /** Captures MLP keys at these layers. */
+        public Builder captureKeys(int... layers) {
+            for (int l : layers) {
+                keyLayers.add(l);
+            }
+            return this;
+        }
+
+        /** Captures MLP outputs at these layers. */
+        public Builder captureMlpOutputs(int... layers) {
+            for (int l : layers) {
+                mlpOutputLayers.add(l);
+            }
+            return this;
+        }
+
+        /** Captures the residual stream of every block. */
+        public Builder captureResiduals(boolean capture) {
+            this.captureResiduals = capture;
+            return this;
+        }
+
+        /** Skips ln_f and the LM head when false. */
+        public Builder computeLogits(boolean compute) {
+            this.computeLogits = compute;
+            return this;
+        }
+
+        public ForwardOptions build() {
+            return new ForwardOptions(this);
+        }
+    }
+}

@@ -1,0 +1,30 @@
+/*
+ * Hook point on the output of a block's MLP projection (c_proj), the matrix CoachHooK edits.
+ * Reference: CoachHooK (hook layers replacing W_0 k + b by W_h k + b where a z-score test fires).
+ */
+package dev.hookline.engine.model;
+
+import ai.djl.ndarray.NDArray;
+
+/**
+ * Replaces the output of {@code mlp.c_proj} at one hooked layer.
+ *
+ * <p>Called once per forward for each layer it is installed at (see
+ * {@link ForwardOptions.Builder#hook(int, MlpProjectionHook)}). Shapes: B rows, T positions,
+ * d = hidden size, d_ff = MLP width.
+ *
+ * <p>Arrays the hook creates by operating on {@code keys} or {@code original} belong to the
+ * forward's scratch manager and are released with it; the returned array may require gradient.
+ */
+@FunctionalInterface
+public interface MlpProjectionHook {
+
+    /**
+     * @param layer the block index
+     * @param keys the MLP keys k = gelu(c_fc(ln_2(h))), (B, T, d_ff)
+     * @param original W_0 k + b, the unhooked c_proj output including its bias, (B, T, d)
+     * @param mask 1 at real positions and 0 at padding, (B, T), in the model's dtype
+     * @return the output to use instead of {@code original}, (B, T, d)
+     */
+    NDArray replace(int layer, NDArray keys, NDArray original, NDArray mask);
+}
