@@ -5,6 +5,8 @@
  */
 package dev.hookline.world;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hookline.data.CounterFactCase;
@@ -108,6 +110,44 @@ public final class FactWorld {
   /** Generates the world of a preset; deterministic in the preset. */
   public static FactWorld generate(WorldPreset preset) {
     return new FactWorld(preset);
+  }
+
+  /**
+   * Re-creates the world a directory was written from: reads the preset from its {@code world.json},
+   * regenerates, and checks that the regenerated subjects and facts equal the file's (so a world
+   * written by a different generator version is refused instead of silently replaced).
+   *
+   * @throws IOException if world.json cannot be read
+   * @throws IllegalStateException naming the first difference if the file does not match the generator
+   * @throws IllegalArgumentException if world.json lacks the preset fields
+   */
+  public static FactWorld load(Path dir) throws IOException {
+    Path file = dir.resolve("world.json");
+    JsonNode root = new ObjectMapper().readTree(file.toFile());
+    JsonNode p = root == null ? null : root.get("preset");
+    if (p == null || !p.path("name").isTextual() || !p.path("seed").canConvertToLong()
+        || !p.path("subjects").canConvertToInt() || !p.path("edit_cases").canConvertToInt()) {
+      throw new IllegalArgumentException(file + ": field preset {name, seed, subjects, edit_cases} missing or mistyped");
+    }
+    WorldPreset preset = new WorldPreset(p.get("name").textValue(), p.get("seed").longValue(),
+        p.get("subjects").intValue(), p.get("edit_cases").intValue());
+    FactWorld world = generate(preset);
+    JsonNode subjects = root.path("subjects");
+    JsonNode facts = root.path("facts");
+    if (subjects.size() != world.subjects.size() || facts.size() != world.facts.size()) {
+      throw new IllegalStateException(file + ": has " + subjects.size() + " subjects and " + facts.size()
+          + " facts, the generator makes " + world.subjects.size() + " and " + world.facts.size()
+          + " for preset " + preset.name() + " (written by another generator version?)");
+    }
+    for (int i = 0; i < facts.size(); i++) {
+      JsonNode f = facts.get(i);
+      Fact written = new Fact(f.path("subject").asText(), f.path("relation_id").asText(), f.path("value").asText());
+      if (!written.equals(world.facts.get(i))) {
+        throw new IllegalStateException(file + ": fact " + i + " is " + written + " but the generator makes "
+            + world.facts.get(i) + " for preset " + preset.name() + " (written by another generator version?)");
+      }
+    }
+    return world;
   }
 
   // ---- generation steps ---------------------------------------------------------------------------
@@ -452,6 +492,20 @@ public final class FactWorld {
   /** The CounterFact cases as engine-neutral requests. */
   public List<EditRequest> editRequests() {
     return CounterFactDataset.toEditRequests(counterFactCases);
+  }
+
+  /**
+   * Sizes of a world, for logs and reports.
+   *
+   * @param corpusTokens word tokens in one pass over the corpus (no separators)
+   */
+  public record Stats(String preset, int subjects, int relations, int facts, int editCases, int corpusLines,
+      long corpusTokens, int vocabSize) {}
+
+  /** The world's sizes. */
+  public Stats stats() {
+    return new Stats(preset.name(), subjects.size(), relations.size(), facts.size(), counterFactCases.size(),
+        corpus.size(), WordTokenizer.countTokens(corpus), tokenizer.vocabSize());
   }
 
   /** The word-level tokenizer built from {@link #corpus()}. */

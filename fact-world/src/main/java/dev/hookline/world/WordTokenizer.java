@@ -5,6 +5,8 @@
  */
 package dev.hookline.world;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hookline.data.JsonFiles;
@@ -48,7 +50,61 @@ public final class WordTokenizer {
     this.vocab = List.copyOf(vocab);
     this.ids = new HashMap<>();
     for (int i = 0; i < this.vocab.size(); i++) {
-      ids.put(this.vocab.get(i), i);
+      if (ids.put(this.vocab.get(i), i) != null) {
+        throw new IllegalArgumentException("duplicate token in vocabulary: " + this.vocab.get(i));
+      }
+    }
+    if (!this.vocab.subList(0, Math.min(2, this.vocab.size())).equals(SPECIALS)) {
+      throw new IllegalArgumentException("vocabulary must start with " + SPECIALS + ", starts with "
+          + this.vocab.subList(0, Math.min(2, this.vocab.size())));
+    }
+  }
+
+  /**
+   * Reads a tokenizer.json written by {@link #write} (or any HF file of the same kind: WordLevel model,
+   * Whitespace pre-tokenizer, no normaliser, ids 0..n-1 with {@code <|endoftext|>} = 0 and {@code [UNK]} = 1).
+   *
+   * @throws IOException if the file cannot be read or is not JSON
+   * @throws IllegalArgumentException naming the file and the offending part if it is of another kind
+   */
+  public static WordTokenizer read(Path tokenizerJson) throws IOException {
+    JsonNode root = new ObjectMapper().readTree(tokenizerJson.toFile());
+    String where = tokenizerJson + ": ";
+    if (root == null || !root.isObject()) {
+      throw new IllegalArgumentException(where + "expected a JSON object");
+    }
+    JsonNode model = root.path("model");
+    if (!"WordLevel".equals(model.path("type").asText())) {
+      throw new IllegalArgumentException(where + "model.type must be WordLevel, found " + model.path("type"));
+    }
+    if (!"Whitespace".equals(root.path("pre_tokenizer").path("type").asText())) {
+      throw new IllegalArgumentException(where + "pre_tokenizer.type must be Whitespace, found " + root.path("pre_tokenizer"));
+    }
+    if (!root.path("normalizer").isNull() && !root.path("normalizer").isMissingNode()) {
+      throw new IllegalArgumentException(where + "normalizer must be null, found " + root.path("normalizer"));
+    }
+    if (!UNK.equals(model.path("unk_token").asText())) {
+      throw new IllegalArgumentException(where + "model.unk_token must be " + UNK + ", found " + model.path("unk_token"));
+    }
+    JsonNode vocabNode = model.path("vocab");
+    if (!vocabNode.isObject()) {
+      throw new IllegalArgumentException(where + "model.vocab must be an object of token -> id");
+    }
+    String[] byId = new String[vocabNode.size()];
+    var fields = vocabNode.fields();
+    while (fields.hasNext()) {
+      var e = fields.next();
+      JsonNode id = e.getValue();
+      if (!id.canConvertToInt() || id.intValue() < 0 || id.intValue() >= byId.length || byId[id.intValue()] != null) {
+        throw new IllegalArgumentException(where + "model.vocab ids must be 0.." + (byId.length - 1)
+            + " without gaps or repeats; token " + e.getKey() + " has " + id);
+      }
+      byId[id.intValue()] = e.getKey();
+    }
+    try {
+      return new WordTokenizer(List.of(byId));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(where + e.getMessage(), e);
     }
   }
 
@@ -103,6 +159,15 @@ public final class WordTokenizer {
   /** Text in canonical tokenised form: the words joined by single spaces (what decoding yields). */
   public static String normalise(String text) {
     return String.join(" ", pretokenize(text));
+  }
+
+  /** Number of word tokens in the given lines (what one pass over them feeds the model, without separators). */
+  public static long countTokens(List<String> lines) {
+    long n = 0;
+    for (String line : lines) {
+      n += pretokenize(line).size();
+    }
+    return n;
   }
 
   /** Token ids of a text, no special tokens added; unknown words map to {@link #unkId()}. */

@@ -60,6 +60,42 @@ class FactWorldTest {
   }
 
   @Test
+  void loadRegeneratesTheWrittenWorldAndRefusesAForeignOne(@TempDir Path tmp) throws Exception {
+    TINY.writeTo(tmp);
+    FactWorld loaded = FactWorld.load(tmp);
+    assertEquals(TINY.preset(), loaded.preset());
+    assertEquals(TINY.facts(), loaded.facts());
+    assertEquals(TINY.counterFactCases(), loaded.counterFactCases());
+
+    Path world = tmp.resolve("world.json");
+    Fact f0 = TINY.facts().get(0);
+    String text = Files.readString(world);
+    String tampered = text.replaceFirst("\"value\": \"" + java.util.regex.Pattern.quote(f0.value()) + "\"",
+        "\"value\": \"Atlantis\"");
+    assertNotEquals(text, tampered);
+    Files.writeString(world, tampered);
+    var e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class, () -> FactWorld.load(tmp));
+    assertTrue(e.getMessage().contains("fact 0 is Fact[subject=" + f0.subject() + ", relationId=" + f0.relationId()
+        + ", value=Atlantis]"), e.getMessage());
+
+    Files.writeString(world, "{\"format\": \"hookline-fact-world/1\"}");
+    var m = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> FactWorld.load(tmp));
+    assertTrue(m.getMessage().contains("field preset {name, seed, subjects, edit_cases} missing"), m.getMessage());
+  }
+
+  @Test
+  void statsCountTheCorpus() {
+    FactWorld.Stats s = TINY.stats();
+    assertEquals(48, s.subjects());
+    assertEquals(7, s.relations());
+    assertEquals(336, s.facts());
+    assertEquals(120, s.editCases());
+    assertEquals(TINY.corpus().size(), s.corpusLines());
+    assertEquals(TINY.corpus().stream().mapToLong(l -> l.split(" ").length).sum(), s.corpusTokens());
+    assertEquals(TINY.tokenizer().vocabSize(), s.vocabSize());
+  }
+
+  @Test
   void anotherSeedGivesAnotherWorld() {
     WorldPreset tiny = WorldPreset.named("tiny");
     FactWorld other = FactWorld.generate(new WorldPreset("tiny2", tiny.seed() + 1, tiny.subjects(), tiny.editCases()));

@@ -56,6 +56,21 @@ class WordTokenizerTest {
     assertEquals(1, root.at("/added_tokens/1/id").asInt());
   }
 
+  @Test
+  void readLoadsWhatWriteWrote(@TempDir Path tmp) throws Exception {
+    WordTokenizer tok = FactWorldTest.TINY.tokenizer();
+    Path file = tmp.resolve("tokenizer.json");
+    tok.write(file);
+    WordTokenizer back = WordTokenizer.read(file);
+    assertEquals(tok.vocab(), back.vocab());
+    String line = FactWorldTest.TINY.corpus().get(0);
+    assertArrayEquals(tok.encode(line), back.encode(line));
+
+    java.nio.file.Files.writeString(file, java.nio.file.Files.readString(file).replace("\"WordLevel\"", "\"BPE\""));
+    var e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> WordTokenizer.read(file));
+    assertTrue(e.getMessage().contains("model.type must be WordLevel"), e.getMessage());
+  }
+
   private static long[] toLong(int[] ids) {
     return Arrays.stream(ids).asLongStream().toArray();
   }
