@@ -15,6 +15,9 @@ import java.util.List;
  */
 public record WorldPreset(String name, long seed, int subjects, int editCases) {
 
+  /** Smallest world: 10 values per relation, each held by at least two subjects. */
+  public static final int MIN_SUBJECTS = 20;
+
   /** Names accepted by {@link #named}. */
   public static final List<String> NAMES = List.of("tiny", "demo");
 
@@ -22,8 +25,9 @@ public record WorldPreset(String name, long seed, int subjects, int editCases) {
     if (name == null || name.isBlank()) {
       throw new IllegalArgumentException("preset name is blank");
     }
-    if (subjects < 8) {
-      throw new IllegalArgumentException("preset " + name + ": need at least 8 subjects, got " + subjects);
+    if (subjects < MIN_SUBJECTS) {
+      // each relation uses at least 10 values and every value must be held by at least 2 subjects
+      throw new IllegalArgumentException("preset " + name + ": need at least " + MIN_SUBJECTS + " subjects, got " + subjects);
     }
     if (editCases < 1) {
       throw new IllegalArgumentException("preset " + name + ": editCases must be positive, got " + editCases);

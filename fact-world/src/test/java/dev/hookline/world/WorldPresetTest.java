@@ -30,7 +30,7 @@ class WorldPresetTest {
   @Test
   void invalidPresetsAreRejected() {
     assertThrows(IllegalArgumentException.class, () -> new WorldPreset(" ", 1, 48, 10));
-    assertThrows(IllegalArgumentException.class, () -> new WorldPreset("x", 1, 3, 10));
+    assertThrows(IllegalArgumentException.class, () -> new WorldPreset("x", 1, 19, 10));
     assertThrows(IllegalArgumentException.class, () -> new WorldPreset("x", 1, 48, 0));
   }
 
