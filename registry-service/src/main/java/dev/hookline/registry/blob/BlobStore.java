@@ -1,0 +1,209 @@
+package dev.hookline.registry.blob;
+
+import dev.hookline.registry.api.ApiProblem;
+import dev.hookline.registry.api.Check;
+import dev.hookline.registry.api.Digests;
+import io.minio.BucketExistsArgs;
+import io.minio.GetObjectArgs;
+import io.minio.GetPresignedObjectUrlArgs;
+import io.minio.MakeBucketArgs;
+import io.minio.MinioClient;
+import io.minio.PutObjectArgs;
+import io.minio.StatObjectArgs;
+import io.minio.StatObjectResponse;
+import io.minio.errors.ErrorResponseException;
+import io.minio.http.Method;
+import jakarta.annotation.PostConstruct;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import org.jboss.logging.Logger;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.DigestInputStream;
+import java.security.MessageDigest;
+import java.time.Instant;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Content-addressed blobs in one S3 bucket under {@code sha256/<hex>} keys, through the MinIO SDK.
+ * Uploads are hashed on the way in and refused (422) when the bytes do not match their key;
+ * uploading an existing digest again is a no-op.
+ */
+@ApplicationScoped
+public class BlobStore {
+
+    private static final Logger LOG = Logger.getLogger(BlobStore.class);
+
+    @Inject
+    S3Config config;
+
+    private MinioClient client;
+    private MinioClient presigner;
+    private volatile boolean bucketReady;
+
+    /** Outcome of an upload. */
+    public record Stored(String key, long size, boolean created) {
+    }
+
+    /** A presigned download. */
+    public record SignedUrl(String role, String key, long size, String url, Instant expiresAt) {
+    }
+
+    @PostConstruct
+    void init() {
+        client = MinioClient.builder().endpoint(config.endpoint()).region(config.region())
+                .credentials(config.accessKey(), config.secretKey()).build();
+        presigner = MinioClient.builder().endpoint(config.publicEndpoint().orElse(config.endpoint()))
+                .region(config.region()).credentials(config.accessKey(), config.secretKey()).build();
+    }
+
+    /** Creates the bucket when missing; true when the store answers. */
+    public boolean ready() {
+        try {
+            ensureBucket();
+            return client.bucketExists(BucketExistsArgs.builder().bucket(config.bucket()).build());
+        } catch (Exception e) {
+            LOG.debugf(e, "object store not ready");
+            return false;
+        }
+    }
+
+    private void ensureBucket() throws Exception {
+        if (bucketReady) {
+            return;
+        }
+        synchronized (this) {
+            if (!client.bucketExists(BucketExistsArgs.builder().bucket(config.bucket()).build())) {
+                client.makeBucket(MakeBucketArgs.builder().bucket(config.bucket()).build());
+                LOG.infof("created bucket %s", config.bucket());
+            }
+            bucketReady = true;
+        }
+    }
+
+    /** Validates a {@code sha256/<hex>} key (400 otherwise). */
+    public static String keyOf(String hex, String field) {
+        if (hex == null || !Digests.HEX.matcher(hex).matches()) {
+            throw ApiProblem.badRequest("a digest is 64 lowercase hex digits, got '" + hex + "'", field);
+        }
+        return "sha256/" + hex;
+    }
+
+    /** Size of a stored blob, or empty. */
+    public Optional<Long> stat(String key) {
+        try {
+            ensureBucket();
+            StatObjectResponse r = client.statObject(StatObjectArgs.builder().bucket(config.bucket()).object(key).build());
+            return Optional.of(r.size());
+        } catch (ErrorResponseException e) {
+            String code = e.errorResponse().code();
+            if ("NoSuchKey".equals(code) || "NoSuchObject".equals(code) || "NotFound".equals(code)) {
+                return Optional.empty();
+            }
+            throw new IllegalStateException("object store stat failed for " + key + ": " + code, e);
+        } catch (Exception e) {
+            throw new IllegalStateException("object store stat failed for " + key, e);
+        }
+    }
+
+    /** Stores bytes under {@code sha256/<hex>} after checking that they hash to {@code hex}. */
+    public Stored put(String hex, InputStream body) {
+        String key = keyOf(hex, "digest");
+        if (body == null) {
+            throw ApiProblem.badRequest("the blob bytes are the request body", "body");
+        }
+        Path tmp = null;
+        try {
+            tmp = Files.createTempFile("hookline-blob-", ".part");
+            MessageDigest md = Digests.sha256();
+            long size;
+            try (InputStream in = new DigestInputStream(body, md); OutputStream out = Files.newOutputStream(tmp)) {
+                size = in.transferTo(out);
+            }
+            String actual = HexFormat.of().formatHex(md.digest());
+            if (!actual.equals(hex)) {
+                throw ApiProblem.unprocessable("the uploaded bytes hash to sha256/" + actual + ", not " + key, "digest");
+            }
+            Optional<Long> existing = stat(key);
+            if (existing.isPresent()) {
+                return new Stored(key, existing.get(), false);
+            }
+            try (InputStream in = Files.newInputStream(tmp)) {
+                client.putObject(PutObjectArgs.builder().bucket(config.bucket()).object(key)
+                        .stream(in, size, -1).contentType("application/octet-stream").build());
+            }
+            return new Stored(key, size, true);
+        } catch (ApiProblem e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IllegalStateException("object store upload failed for " + key, e);
+        } finally {
+            if (tmp != null) {
+                try {
+                    Files.deleteIfExists(tmp);
+                } catch (IOException e) {
+                    LOG.warnf("could not delete %s", tmp);
+                }
+            }
+        }
+    }
+
+    /** Opens a stored blob; the caller closes the stream. */
+    public InputStream open(String key) {
+        try {
+            return client.getObject(GetObjectArgs.builder().bucket(config.bucket()).object(key).build());
+        } catch (Exception e) {
+            throw new IllegalStateException("object store download failed for " + key, e);
+        }
+    }
+
+    /** A short-lived GET URL for one entry. */
+    public SignedUrl presign(ManifestEntry entry) {
+        try {
+            int seconds = config.presignSeconds();
+            String url = presigner.getPresignedObjectUrl(GetPresignedObjectUrlArgs.builder().method(Method.GET)
+                    .bucket(config.bucket()).object(entry.key()).expiry(seconds).build());
+            return new SignedUrl(entry.role(), entry.key(), entry.size(), url, Instant.now().plusSeconds(seconds));
+        } catch (Exception e) {
+            throw new IllegalStateException("presigning failed for " + entry.key(), e);
+        }
+    }
+
+    /**
+     * Checks the shape of manifest entries (400) and that every blob exists with its size (422
+     * naming the missing digest). Metadata that references blobs is committed only after this.
+     */
+    public void requireAll(List<ManifestEntry> entries, String field) {
+        Check c = new Check();
+        for (int i = 0; i < entries.size(); i++) {
+            ManifestEntry e = entries.get(i);
+            String f = field + "[" + i + "]";
+            if (!c.present(e, f)) {
+                continue;
+            }
+            c.notBlank(e.role(), f + ".role");
+            c.that(e.key() != null && Digests.BLOB_KEY.matcher(e.key()).matches(), f + ".key",
+                    "must be sha256/<64 lowercase hex>");
+            c.that(e.size() != null && e.size() >= 0, f + ".size", "must be a size in bytes >= 0");
+        }
+        c.done();
+        for (int i = 0; i < entries.size(); i++) {
+            ManifestEntry e = entries.get(i);
+            Optional<Long> size = stat(e.key());
+            if (size.isEmpty()) {
+                throw ApiProblem.unprocessable("blob " + e.key() + " (" + e.role() + ") is not in the object store; "
+                        + "upload it first", field + "[" + i + "].key");
+            }
+            if (size.get().longValue() != e.size()) {
+                throw ApiProblem.unprocessable("blob " + e.key() + " has " + size.get() + " bytes, the manifest says "
+                        + e.size(), field + "[" + i + "].size");
+            }
+        }
+    }
+}
