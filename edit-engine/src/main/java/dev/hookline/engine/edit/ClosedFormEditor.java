@@ -1,0 +1,388 @@
+/*
+ * CoachHooK and the closed-form baselines (MEMIT-sequential, CoachHooK without hooks): value
+ * step, then a float64 least-squares update of each editing layer, spreading the residual.
+ * Reference: CoachHooK (Li et al.), DESIGN.md section 3; MEMIT (Meng et al. 2023) algorithm 1.
+ */
+package dev.hookline.engine.edit;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import dev.hookline.data.EditRequest;
+import dev.hookline.engine.hook.CorpusZScore;
+import dev.hookline.engine.hook.HookLayer;
+import dev.hookline.engine.hook.ScopeTest;
+import dev.hookline.engine.hook.SequenceZScore;
+import dev.hookline.engine.infer.TextTokenizer;
+import dev.hookline.engine.model.ForwardOptions;
+import dev.hookline.engine.model.Gpt2Model;
+import dev.hookline.engine.model.TokenBatch;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One editor for the three closed-form methods; they differ only in where the update goes
+ * (hook delta or the weight in place), which covariance term is used (accumulated C_accu or a
+ * fresh lambda C0) and whether alpha exists.
+ *
+ * <p>Shapes: u requests in the batch, d hidden size, d_ff MLP width, m editing layers.
+ */
+public final class ClosedFormEditor implements SequentialEditor {
+    private static final Logger LOG = LoggerFactory.getLogger(ClosedFormEditor.class);
+
+    /** The three variants. */
+    public enum Variant {
+        /** Hook layers on the frozen base model, accumulated C_accu, alpha rule. */
+        COACHHOOK,
+        /** Same algebra, W changed in place, no hooks (the paper's ablation). */
+        COACHHOOK_NOHOOK,
+        /** lambda C0 + K K^T each batch, no accumulation, W in place. */
+        MEMIT
+    }
+
+    private final Variant variant;
+    private final String method;
+    private final Gpt2Model model;
+    private final boolean ownsModel;
+    private final TextTokenizer tokenizer;
+    private final List<String> contextPrefixes;
+    private final int[] layers;
+    private final double lambda;
+    private final ValueStepParams valueStep;
+    private final boolean corpusScope;
+    private final LayerStatistics statistics;
+    private final NDManager state;
+    private final Map<Integer, NDArray> deltas = new LinkedHashMap<>(); // layer -> (d_ff, d) float32
+    private final Map<Integer, NDArray> cAccu = new LinkedHashMap<>(); // layer -> (d_ff, d_ff) float64
+    private final Map<Integer, Double> alpha = new LinkedHashMap<>();
+    private final Map<Integer, ScopeTest> scopes = new LinkedHashMap<>();
+    private int edits;
+
+    private ClosedFormEditor(Variant variant, String method, Gpt2Model base, TextTokenizer tokenizer,
+            LayerStatistics statistics, int[] layers, double lambda, double alpha0, boolean corpusScope,
+            ValueStepParams valueStep, List<String> contextPrefixes) {
+        for (int l : layers) {
+            if (l >= base.config().layerCount()) {
+                throw new IllegalArgumentException("editing layer " + l + " but the model has "
+                        + base.config().layerCount() + " layers");
+            }
+        }
+        this.variant = variant;
+        this.method = method;
+        this.ownsModel = variant != Variant.COACHHOOK;
+        this.model = ownsModel ? base.copy(base.dataType()) : base;
+        this.model.setTrainable(false);
+        this.tokenizer = tokenizer;
+        this.statistics = statistics;
+        this.layers = layers.clone();
+        this.lambda = lambda;
+        this.corpusScope = corpusScope;
+        this.valueStep = valueStep;
+        this.contextPrefixes = List.copyOf(contextPrefixes);
+        this.state = NDManager.newBaseManager(base.device());
+        int ff = base.config().mlpSize();
+        int d = base.config().hiddenSize();
+        for (int l : layers) {
+            deltas.put(l, state.zeros(new Shape(ff, d), base.dataType()));
+            if (variant != Variant.MEMIT) {
+                cAccu.put(l, state.create(statistics.c0(l), new Shape(ff, ff)).mul(lambda));
+            }
+            alpha.put(l, alpha0);
+            scopes.put(l, corpusScope ? new CorpusZScore(0, 0) : SequenceZScore.INSTANCE);
+        }
+    }
+
+    /** CoachHooK with hook layers; {@code params.scope()} picks the faithful or the corpus scope test. */
+    public static ClosedFormEditor coachHook(Gpt2Model base, TextTokenizer tokenizer, LayerStatistics statistics,
+            CoachHookParams params, List<String> contextPrefixes) {
+        boolean corpus = params.scope().equals("corpus");
+        return new ClosedFormEditor(Variant.COACHHOOK, corpus ? "coachhook-corpus" : "coachhook", base, tokenizer,
+                statistics, params.layers(), params.lambda(), params.alpha0(), corpus, params.valueStep(),
+                contextPrefixes);
+    }
+
+    /** CoachHooK's algebra without hooks, on a private copy of {@code base}. */
+    public static ClosedFormEditor noHook(Gpt2Model base, TextTokenizer tokenizer, LayerStatistics statistics,
+            CoachHookParams params, List<String> contextPrefixes) {
+        return new ClosedFormEditor(Variant.COACHHOOK_NOHOOK, "coachhook-nohook", base, tokenizer, statistics,
+                params.layers(), params.lambda(), params.alpha0(), false, params.valueStep(), contextPrefixes);
+    }
+
+    /** MEMIT applied batch after batch, on a private copy of {@code base}. */
+    public static ClosedFormEditor memit(Gpt2Model base, TextTokenizer tokenizer, LayerStatistics statistics,
+            MemitParams params, List<String> contextPrefixes) {
+        return new ClosedFormEditor(Variant.MEMIT, "memit", base, tokenizer, statistics, params.layers(),
+                params.lambda(), 0, false, params.valueStep(), contextPrefixes);
+    }
+
+    /**
+     * Restores hook state saved earlier (continued editing): deltas (d_ff, d) and C_accu
+     * (d_ff, d_ff) row-major per layer, alpha per layer, the number of edits so far.
+     */
+    public void restore(Map<Integer, float[]> savedDeltas, Map<Integer, double[]> savedCAccu,
+            Map<Integer, Double> savedAlpha, int savedEdits) {
+        if (variant != Variant.COACHHOOK) {
+            throw new IllegalStateException("only hook state can be restored");
+        }
+        int ff = model.config().mlpSize();
+        int d = model.config().hiddenSize();
+        for (int l : layers) {
+            if (!savedDeltas.containsKey(l) || !savedCAccu.containsKey(l) || !savedAlpha.containsKey(l)) {
+                throw new IllegalArgumentException("saved state lacks layer " + l);
+            }
+            deltas.put(l, state.create(savedDeltas.get(l), new Shape(ff, d)).toType(model.dataType(), false));
+            cAccu.put(l, state.create(savedCAccu.get(l), new Shape(ff, ff)));
+            alpha.put(l, savedAlpha.get(l));
+        }
+        if (corpusScope) {
+            refreshCorpusScopes();
+        }
+        edits = savedEdits;
+    }
+
+    @Override
+    public String method() {
+        return method;
+    }
+
+    /** The editing layers. */
+    public int[] layers() {
+        return layers.clone();
+    }
+
+    /** lambda of this editor. */
+    public double lambda() {
+        return lambda;
+    }
+
+    /** The key statistics in use. */
+    public LayerStatistics statistics() {
+        return statistics;
+    }
+
+    /** The scope test of {@code layer}. */
+    public ScopeTest scope(int layer) {
+        return scopes.get(layer);
+    }
+
+    @Override
+    public BatchOutcome apply(List<EditRequest> batch) {
+        if (batch.isEmpty()) {
+            throw new IllegalArgumentException("empty edit batch");
+        }
+        long start = System.nanoTime();
+        List<EditPrompts> prompts = new ArrayList<>();
+        for (EditRequest r : batch) {
+            prompts.add(EditPrompts.of(r, tokenizer, contextPrefixes));
+        }
+        int u = prompts.size();
+        int m = layers.length;
+        int last = layers[m - 1];
+        int d = model.config().hiddenSize();
+        int ff = model.config().mlpSize();
+        // 1. Value targets with the current version installed.
+        ValueStep.Result values = ValueStep.compute(model, hooks(HookLayer.Mode.VALIDATED, -1), prompts, last, valueStep);
+        // Rows of the key pass: the prompts (no target) and their context variants.
+        List<int[]> rows = new ArrayList<>();
+        List<int[]> rowsOf = new ArrayList<>();
+        List<int[]> posOf = new ArrayList<>();
+        int[] plainRow = new int[u];
+        int[] plainPos = new int[u];
+        for (int i = 0; i < u; i++) {
+            EditPrompts p = prompts.get(i);
+            int variants = Math.min(p.variants().size(), 1 + valueStep.contextVariants());
+            int[] rs = new int[variants];
+            int[] ps = new int[variants];
+            for (int v = 0; v < variants; v++) {
+                rs[v] = rows.size();
+                ps[v] = p.subjectLast()[v];
+                rows.add(p.variants().get(v));
+            }
+            plainRow[i] = rs[0];
+            plainPos[i] = ps[0];
+            rowsOf.add(rs);
+            posOf.add(ps);
+        }
+        TokenBatch keyBatch = TokenBatch.of(rows, model.config().eosTokenId());
+        // 2-3. Layer by layer, ascending: temporary hooks at layers not yet updated.
+        for (int j = 0; j < m; j++) {
+            int layer = layers[j];
+            try (NDManager scope = state.newSubManager()) {
+                var result = model.forward(scope, keyBatch, ForwardOptions.builder()
+                        .hooks(hooks(HookLayer.Mode.TEMPORARY, layer))
+                        .captureKeys(layer).captureResiduals(true).computeLogits(false).build());
+                double[] keys = new double[ff * u]; // (d_ff, u) row-major
+                for (int i = 0; i < u; i++) {
+                    double[][] k = Positions.gather(scope, result.keys(layer), rowsOf.get(i), posOf.get(i));
+                    for (double[] kv : k) {
+                        for (int a = 0; a < ff; a++) {
+                            keys[a * u + i] += kv[a] / k.length;
+                        }
+                    }
+                }
+                double[][] cur = Positions.gather(scope, result.residual(last), plainRow, plainPos);
+                double[] residual = new double[d * u]; // (d, u): R = (Z - cur) / (m - j)
+                for (int i = 0; i < u; i++) {
+                    for (int a = 0; a < d; a++) {
+                        residual[a * u + i] = (values.targets()[i][a] - cur[i][a]) / (m - j);
+                    }
+                }
+                NDArray k = scope.create(keys, new Shape(ff, u)); // (d_ff, u)
+                NDArray r = scope.create(residual, new Shape(d, u)); // (d, u)
+                NDArray c = variant == Variant.MEMIT
+                        ? scope.create(statistics.c0(layer), new Shape(ff, ff)).mul(lambda)
+                        : cAccu.get(layer); // (d_ff, d_ff)
+                NDArray a = NormalEquations.solve(c, k); // (d_ff, u)
+                a.attach(scope);
+                // W (d, d_ff) += R A^T; Conv1D layout (d_ff, d) += A R^T.
+                NDArray update = a.matMul(r.transpose()).toType(model.dataType(), false); // (d_ff, d)
+                if (variant == Variant.COACHHOOK) {
+                    deltas.get(layer).addi(update);
+                } else {
+                    model.mlpProjectionWeight(layer).addi(update);
+                    deltas.get(layer).addi(update);
+                }
+                if (variant != Variant.MEMIT) {
+                    cAccu.get(layer).addi(k.matMul(k.transpose()));
+                }
+            }
+        }
+        // 4. Alpha rule, layer by layer so later layers see the new alpha of earlier ones.
+        if (variant == Variant.COACHHOOK) {
+            if (corpusScope) {
+                refreshCorpusScopes();
+            }
+            List<int[]> plain = new ArrayList<>();
+            for (EditPrompts p : prompts) {
+                plain.add(p.variants().get(0));
+            }
+            TokenBatch promptBatch = TokenBatch.of(plain, model.config().eosTokenId());
+            for (int layer : layers) {
+                double[] minOfMax = {Double.POSITIVE_INFINITY};
+                Map<Integer, HookLayer> hooks = new LinkedHashMap<>(hooks(HookLayer.Mode.VALIDATED, -1));
+                hooks.put(layer, hooks.get(layer).withRecorder(t -> {
+                    double max = ScopeTest.maxScore(t.z());
+                    if (!Double.isNaN(max)) {
+                        minOfMax[0] = Math.min(minOfMax[0], max);
+                    }
+                }));
+                try (NDManager scope = state.newSubManager()) {
+                    model.forward(scope, promptBatch, ForwardOptions.builder().hooks(hooks)
+                            .computeLogits(false).build());
+                }
+                alpha.put(layer, Math.min(alpha.get(layer), minOfMax[0]));
+            }
+        }
+        edits += u;
+        double seconds = (System.nanoTime() - start) / 1e9;
+        LOG.debug("{}: batch of {} in {} s, P(new|delta) {}, alpha {}", method, u, seconds,
+                java.util.Arrays.toString(values.probabilityNew()), alpha);
+        return new BatchOutcome(u, seconds, values.probabilityNew(), alphas());
+    }
+
+    /** Recomputes mu and sigma of m = ||k delta|| over the corpus key sample per layer. */
+    private void refreshCorpusScopes() {
+        int ff = model.config().mlpSize();
+        for (int l : layers) {
+            float[] sample = statistics.corpusKeys(l);
+            try (NDManager scope = state.newSubManager()) {
+                NDArray keys = scope.create(sample, new Shape(sample.length / ff, ff)).toType(model.dataType(), false);
+                NDArray mValues = keys.matMul(deltas.get(l)).norm(new int[] {1}).toType(DataType.FLOAT64, false); // (S)
+                double[] mv = mValues.toDoubleArray();
+                double mean = 0;
+                for (double v : mv) {
+                    mean += v;
+                }
+                mean /= mv.length;
+                double ss = 0;
+                for (double v : mv) {
+                    ss += (v - mean) * (v - mean);
+                }
+                scopes.put(l, new CorpusZScore(mean, Math.sqrt(ss / Math.max(1, mv.length - 1))));
+            }
+        }
+    }
+
+    /**
+     * Hooks of the current state: for {@code temporaryFrom >= 0}, layers >= temporaryFrom are
+     * temporary and earlier ones validated; otherwise all in {@code mode}. Empty without hooks.
+     */
+    private Map<Integer, HookLayer> hooks(HookLayer.Mode mode, int temporaryFrom) {
+        Map<Integer, HookLayer> out = new LinkedHashMap<>();
+        if (variant != Variant.COACHHOOK) {
+            return out;
+        }
+        for (int l : layers) {
+            HookLayer.Mode mo = temporaryFrom >= 0 ? (l >= temporaryFrom ? HookLayer.Mode.TEMPORARY
+                    : HookLayer.Mode.VALIDATED) : mode;
+            out.put(l, new HookLayer(l, deltas.get(l), alpha.get(l), scopes.get(l), mo, null));
+        }
+        return out;
+    }
+
+    /** The validated hooks of the current version (empty for in-place variants). */
+    public Map<Integer, HookLayer> validatedHooks() {
+        return hooks(HookLayer.Mode.VALIDATED, -1);
+    }
+
+    @Override
+    public Gpt2Model model() {
+        return model;
+    }
+
+    @Override
+    public ForwardOptions inferenceOptions() {
+        return ForwardOptions.builder().hooks(validatedHooks()).build();
+    }
+
+    @Override
+    public long stateBytes() {
+        long ff = model.config().mlpSize();
+        long d = model.config().hiddenSize();
+        long serving = layers.length * ff * d * 4L;
+        long editing = variant == Variant.MEMIT ? 0 : layers.length * ff * ff * 8L;
+        return serving + editing + (variant == Variant.COACHHOOK ? layers.length * 8L : 0);
+    }
+
+    @Override
+    public int editCount() {
+        return edits;
+    }
+
+    @Override
+    public Map<Integer, Double> alphas() {
+        return variant == Variant.COACHHOOK ? Map.copyOf(alpha) : Map.of();
+    }
+
+    /** W_h - W_0 of {@code layer}, (d_ff, d) row-major float32. */
+    public float[] delta(int layer) {
+        return deltas.get(layer).toType(DataType.FLOAT32, false).toFloatArray();
+    }
+
+    /** C_accu of {@code layer}, (d_ff, d_ff) row-major float64 (MEMIT: lambda C0). */
+    public double[] cAccu(int layer) {
+        NDArray c = cAccu.get(layer);
+        return c != null ? c.toDoubleArray() : scaled(statistics.c0(layer));
+    }
+
+    private double[] scaled(double[] c0) {
+        double[] out = c0.clone();
+        for (int i = 0; i < out.length; i++) {
+            out[i] *= lambda;
+        }
+        return out;
+    }
+
+    @Override
+    public void close() {
+        state.close();
+        if (ownsModel) {
+            model.close();
+        }
+    }
+}

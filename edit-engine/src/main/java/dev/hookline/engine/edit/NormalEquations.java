@@ -1,0 +1,49 @@
+/*
+ * The float64 normal-equation solve of MEMIT/CoachHooK: A = (C + K K^T)^-1 K.
+ * Reference: MEMIT (Meng et al. 2023) eq. 14 / CoachHooK's accumulated form; the choice of DJL
+ * (LAPACK through libtorch) over ND4J is measured and recorded in docs/ARCHITECTURE.md.
+ */
+package dev.hookline.engine.edit;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+
+/**
+ * Shapes: d_ff key width, u number of keys in the batch.
+ */
+public final class NormalEquations {
+    private NormalEquations() {}
+
+    /**
+     * {@code A = solve(c + K K^T, K)} in float64.
+     *
+     * @param c the covariance term, (d_ff, d_ff), symmetric positive definite, float64
+     * @param keys K, (d_ff, u)
+     * @return A, (d_ff, u), float64, attached to {@code c}'s manager
+     */
+    public static NDArray solve(NDArray c, NDArray keys) {
+        if (c.getDataType() != DataType.FLOAT64) {
+            throw new IllegalArgumentException("covariance must be float64, got " + c.getDataType());
+        }
+        NDManager owner = c.getManager();
+        try (NDManager work = owner.newSubManager()) {
+            NDArray k = keys.toType(DataType.FLOAT64, true); // (d_ff, u)
+            k.attach(work);
+            NDArray lhs = c.add(k.matMul(k.transpose())); // (d_ff, d_ff)
+            lhs.attach(work);
+            NDArray a = lhs.inverse().matMul(k); // (d_ff, u)
+            a.attach(owner);
+            return a;
+        }
+    }
+
+    /** Java-array form of {@link #solve}: c row-major (n, n), keys row-major (n, u); returns (n, u). */
+    public static double[] solve(NDManager manager, double[] c, double[] keys, int n, int u) {
+        try (NDManager work = manager.newSubManager()) {
+            NDArray cArr = work.create(c, new ai.djl.ndarray.types.Shape(n, n));
+            NDArray kArr = work.create(keys, new ai.djl.ndarray.types.Shape(n, u));
+            return solve(cArr, kArr).toDoubleArray();
+        }
+    }
+}

@@ -1,0 +1,242 @@
+/*
+ * The value step: for each edit, the hidden state z at the last editing layer (subject's last
+ * token) that makes the model produce the new target.
+ * Reference: MEMIT compute_z / ROME compute_v: optimise delta added to the block output at the
+ * subject's last token; loss = NLL of the target over the prompt and context-prefixed variants
+ * + kl_factor * KL(unedited || edited) on "{subject} is a" + weight decay; clamp the norm.
+ */
+package dev.hookline.engine.edit;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.GradientCollector;
+import dev.hookline.engine.model.ForwardOptions;
+import dev.hookline.engine.model.Gpt2Model;
+import dev.hookline.engine.model.MlpProjectionHook;
+import dev.hookline.engine.model.ResidualAddition;
+import dev.hookline.engine.model.TokenBatch;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Computes the value targets of a batch in one optimisation: every request has its own delta
+ * (rows of one (u, d) leaf array); their losses are independent and summed, so one Adam over the
+ * stacked deltas equals u separate optimisations. Shapes: u requests, d hidden size, R rows
+ * (u * (1 + variants) teacher-forced rows + u KL rows), T positions, V vocabulary.
+ */
+public final class ValueStep {
+    private static final double BETA1 = 0.9;
+    private static final double BETA2 = 0.999;
+    private static final double EPS = 1e-8;
+
+    private ValueStep() {}
+
+    /**
+     * Result of the value step.
+     *
+     * @param targets z_i = h_i + delta_i, (u, d)
+     * @param hidden h_i, the unedited hidden state at the last editing layer, (u, d)
+     * @param probabilityNew P(new | delta) per request (geometric mean of the target tokens'
+     *     probabilities on the plain prompt at the final delta)
+     * @param steps optimisation steps taken
+     */
+    public record Result(double[][] targets, double[][] hidden, double[] probabilityNew, int steps) {}
+
+    /**
+     * @param model the model (parameters must not require gradient)
+     * @param hooks hooks installed during the step (the current validated version), may be empty
+     * @param prompts tokenised requests
+     * @param layer the last editing layer lm; delta is added to its output
+     * @param params hyperparameters
+     */
+    public static Result compute(Gpt2Model model, Map<Integer, ? extends MlpProjectionHook> hooks,
+            List<EditPrompts> prompts, int layer, ValueStepParams params) {
+        int u = prompts.size();
+        int d = model.config().hiddenSize();
+        int pad = model.config().eosTokenId();
+        // Row layout: request i's teacher-forced variants, then all KL rows.
+        List<int[]> rows = new ArrayList<>();
+        List<List<Integer>> rowsOf = new ArrayList<>();
+        List<List<Integer>> posOf = new ArrayList<>();
+        List<Integer> nllRows = new ArrayList<>();
+        List<Integer> nllPos = new ArrayList<>();
+        List<Long> nllTarget = new ArrayList<>();
+        List<Double> nllWeight = new ArrayList<>();
+        List<Integer> nllRequest = new ArrayList<>();
+        int[] plainRow = new int[u];
+        for (int i = 0; i < u; i++) {
+            EditPrompts p = prompts.get(i);
+            List<Integer> rs = new ArrayList<>();
+            List<Integer> ps = new ArrayList<>();
+            int variants = Math.min(p.variants().size(), 1 + params.contextVariants());
+            for (int v = 0; v < variants; v++) {
+                int row = rows.size();
+                if (v == 0) {
+                    plainRow[i] = row;
+                }
+                rows.add(p.teacherForced(v));
+                rs.add(row);
+                ps.add(p.subjectLast()[v]);
+                int start = p.variants().get(v).length - 1;
+                for (int j = 0; j < p.targetIds().length; j++) {
+                    nllRows.add(row);
+                    nllPos.add(start + j);
+                    nllTarget.add((long) p.targetIds()[j]);
+                    nllWeight.add(1.0 / (variants * p.targetIds().length));
+                    nllRequest.add(v == 0 ? i : -1 - i);
+                }
+            }
+            rowsOf.add(rs);
+            posOf.add(ps);
+        }
+        int[] klRow = new int[u];
+        int[] klPos = new int[u];
+        for (int i = 0; i < u; i++) {
+            klRow[i] = rows.size();
+            klPos[i] = prompts.get(i).klPrompt().length - 1;
+            rows.add(prompts.get(i).klPrompt());
+            rowsOf.get(i).add(klRow[i]);
+            posOf.get(i).add(prompts.get(i).klSubjectLast());
+        }
+        TokenBatch batch = TokenBatch.of(rows, pad);
+        int n = nllRows.size();
+        int[] nllRowArr = nllRows.stream().mapToInt(Integer::intValue).toArray();
+        int[] nllPosArr = nllPos.stream().mapToInt(Integer::intValue).toArray();
+        long[] targetArr = nllTarget.stream().mapToLong(Long::longValue).toArray();
+        float[] weightArr = new float[n];
+        for (int j = 0; j < n; j++) {
+            weightArr[j] = nllWeight.get(j).floatValue();
+        }
+
+        double[][] hidden;
+        float[] klReference;
+        float[] deltas = new float[u * d]; // (u, d)
+        double[] hNormSq = new double[u];
+        try (NDManager scope = NDManager.newBaseManager(model.device())) {
+            // Unedited pass: h at the subject's last token of the plain prompt, KL reference.
+            ForwardOptions plain = ForwardOptions.builder().hooks(hooks).captureResiduals(true).build();
+            var result = model.forward(scope, batch, plain);
+            int[] plainPos = new int[u];
+            for (int i = 0; i < u; i++) {
+                plainPos[i] = prompts.get(i).subjectLast()[0];
+            }
+            hidden = Positions.gather(scope, result.residual(layer), plainRow, plainPos);
+            for (int i = 0; i < u; i++) {
+                for (double v : hidden[i]) {
+                    hNormSq[i] += v * v;
+                }
+            }
+            NDArray klLogits = Positions.select(scope, result.logits(), klRow, klPos); // (u, V)
+            klReference = klLogits.logSoftmax(1).toType(DataType.FLOAT32, false).toFloatArray();
+        }
+
+        int vocab = model.config().vocabSize();
+        float[] adamM = new float[u * d];
+        float[] adamV = new float[u * d];
+        double[] probabilityNew = new double[u];
+        int steps = 0;
+        for (int step = 0; step < params.steps(); step++) {
+            steps = step + 1;
+            float[] grad;
+            double[] requestNll = new double[u];
+            try (NDManager scope = NDManager.newBaseManager(model.device())) {
+                NDArray delta = scope.create(deltas, new Shape(u, d)).toType(model.dataType(), false); // (u, d)
+                delta.setRequiresGradient(true);
+                try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+                    ForwardOptions.Builder options = ForwardOptions.builder().hooks(hooks);
+                    for (int i = 0; i < u; i++) {
+                        options.add(new ResidualAddition(layer, delta.get(i),
+                                rowsOf.get(i).stream().mapToInt(Integer::intValue).toArray(),
+                                posOf.get(i).stream().mapToInt(Integer::intValue).toArray()));
+                    }
+                    NDArray logits = model.forward(scope, batch, options.build()).logits(); // (R, T, V)
+                    // NLL of the target tokens (teacher forced), weighted per request.
+                    NDArray picked = Positions.select(scope, logits, nllRowArr, nllPosArr).logSoftmax(1); // (N, V)
+                    NDArray targetLp = picked.gather(scope.create(targetArr, new Shape(n, 1)), 1); // (N, 1)
+                    NDArray weights = scope.create(weightArr, new Shape(n, 1)).toType(model.dataType(), false);
+                    NDArray nll = targetLp.mul(weights).sum().neg(); // ()
+                    // KL(unedited || edited) at the last position of "{subject} is a".
+                    NDArray klNow = Positions.select(scope, logits, klRow, klPos).logSoftmax(1); // (u, V)
+                    NDArray ref = scope.create(klReference, new Shape(u, vocab)).toType(model.dataType(), false);
+                    NDArray kl = ref.exp().mul(ref.sub(klNow)).sum(); // ()
+                    // Weight decay ||delta_i||^2 / ||h_i||^2.
+                    float[] invH = new float[u];
+                    for (int i = 0; i < u; i++) {
+                        invH[i] = (float) (1.0 / Math.max(hNormSq[i], 1e-12));
+                    }
+                    NDArray decay = delta.mul(delta).sum(new int[] {1})
+                            .mul(scope.create(invH).toType(model.dataType(), false)).sum(); // ()
+                    NDArray loss = nll.add(kl.mul(params.klFactor())).add(decay.mul(params.weightDecay()));
+                    collector.backward(loss);
+                    float[] lp = targetLp.toType(DataType.FLOAT32, false).toFloatArray();
+                    double[] plainSum = new double[u];
+                    for (int j = 0; j < n; j++) {
+                        int req = nllRequest.get(j);
+                        int i = req >= 0 ? req : -1 - req;
+                        requestNll[i] -= lp[j] * weightArr[j];
+                        if (req >= 0) {
+                            plainSum[i] += lp[j];
+                        }
+                    }
+                    for (int i = 0; i < u; i++) {
+                        probabilityNew[i] = Math.exp(plainSum[i] / prompts.get(i).targetIds().length);
+                    }
+                }
+                grad = delta.getGradient().toType(DataType.FLOAT32, false).toFloatArray();
+            }
+            boolean done = true;
+            for (int i = 0; i < u; i++) {
+                done &= requestNll[i] < params.stopLoss();
+            }
+            if (done) {
+                break;
+            }
+            // Adam on the stacked deltas, then the norm clamp per request.
+            double c1 = 1 - Math.pow(BETA1, step + 1);
+            double c2 = 1 - Math.pow(BETA2, step + 1);
+            for (int j = 0; j < grad.length; j++) {
+                adamM[j] = (float) (BETA1 * adamM[j] + (1 - BETA1) * grad[j]);
+                adamV[j] = (float) (BETA2 * adamV[j] + (1 - BETA2) * grad[j] * grad[j]);
+                deltas[j] -= (float) (params.learningRate() * (adamM[j] / c1) / (Math.sqrt(adamV[j] / c2) + EPS));
+            }
+            for (int i = 0; i < u; i++) {
+                double norm = 0;
+                for (int k = 0; k < d; k++) {
+                    norm += deltas[i * d + k] * (double) deltas[i * d + k];
+                }
+                norm = Math.sqrt(norm);
+                double max = params.clampFactor() * Math.sqrt(hNormSq[i]);
+                if (norm > max) {
+                    for (int k = 0; k < d; k++) {
+                        deltas[i * d + k] *= (float) (max / norm);
+                    }
+                }
+            }
+        }
+        double[][] targets = new double[u][d];
+        for (int i = 0; i < u; i++) {
+            for (int k = 0; k < d; k++) {
+                targets[i][k] = hidden[i][k] + deltas[i * d + k];
+            }
+        }
+        return new Result(targets, hidden, probabilityNew, steps);
+    }
+
+    static void requireNoGradient(Gpt2Model model) {
+        for (NDArray p : model.parameters().values()) {
+            if (p.hasGradient()) {
+                throw new IllegalStateException("model parameter " + p.getName()
+                        + " requires gradient; the value step optimises delta only");
+            }
+        }
+    }
+
+    static NDIndex all() {
+        return new NDIndex();
+    }
+}

@@ -1,0 +1,148 @@
+/*
+ * A CoachHooK hook layer: replaces the MLP projection output of one block by W_h k + b where the
+ * scope test fires (validated) or everywhere (temporary).
+ * Reference: CoachHooK (Li et al.), hook layers; DESIGN.md section 3.
+ */
+package dev.hookline.engine.hook;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import dev.hookline.engine.model.MlpProjectionHook;
+import java.util.function.Consumer;
+
+/**
+ * The hook at one editing layer. Holds {@code delta = W_h - W_0} in the checkpoint's Conv1D
+ * layout (d_ff, d), so {@code O_t - P_t = k_t delta} and {@code O_t = P_t + k_t delta}; W_0 stays
+ * in the base model untouched.
+ *
+ * <p>Shapes: B rows, T positions, d hidden size, d_ff MLP width.
+ *
+ * <p>Validated mode, per row over its real positions: {@code m_t = ||k_t delta||}, scores from the
+ * {@link ScopeTest}, output {@code O_t} where {@code z_t >= alpha} and {@code P_t} elsewhere.
+ * Padding positions always keep {@code P_t}. The swap decision is taken in Java (double
+ * precision) by the same code the alpha rule uses, so a prompt that set alpha swaps at it.
+ * Temporary mode: {@code O_t} everywhere.
+ */
+public final class HookLayer implements MlpProjectionHook {
+
+    /** How the hook decides where to use W_h. */
+    public enum Mode {
+        /** Scope test: W_h only where z >= alpha. */
+        VALIDATED,
+        /** W_h at every position (used while a batch is being computed). */
+        TEMPORARY
+    }
+
+    /**
+     * What the validated hook saw on one row, for explain and the alpha rule.
+     *
+     * @param layer block index
+     * @param row batch row
+     * @param m output difference per real position
+     * @param z score per real position (NaN where undefined)
+     * @param alpha the threshold used
+     * @param swapped whether each real position took W_h's output
+     */
+    public record RowTrace(int layer, int row, double[] m, double[] z, double alpha, boolean[] swapped) {}
+
+    private final int layer;
+    private final NDArray delta; // (d_ff, d), W_h - W_0
+    private final double alpha;
+    private final ScopeTest scope;
+    private final Mode mode;
+    private final Consumer<RowTrace> recorder;
+
+    /**
+     * @param layer block index
+     * @param delta W_h - W_0 in Conv1D layout (d_ff, d); kept by reference, not copied
+     * @param alpha scope threshold
+     * @param scope the scope test
+     * @param mode validated or temporary
+     * @param recorder receives one trace per row of every validated forward, or null
+     */
+    public HookLayer(int layer, NDArray delta, double alpha, ScopeTest scope, Mode mode,
+            Consumer<RowTrace> recorder) {
+        if (delta.getShape().dimension() != 2) {
+            throw new IllegalArgumentException("hook delta must be (d_ff, d), got " + delta.getShape());
+        }
+        if (Double.isNaN(alpha)) {
+            throw new IllegalArgumentException("alpha is NaN at layer " + layer);
+        }
+        this.layer = layer;
+        this.delta = delta;
+        this.alpha = alpha;
+        this.scope = scope;
+        this.mode = mode;
+        this.recorder = recorder;
+    }
+
+    public int layer() {
+        return layer;
+    }
+
+    public double alpha() {
+        return alpha;
+    }
+
+    public Mode mode() {
+        return mode;
+    }
+
+    public ScopeTest scope() {
+        return scope;
+    }
+
+    /** W_h - W_0, (d_ff, d), the live array. */
+    public NDArray delta() {
+        return delta;
+    }
+
+    /** The same hook in another mode. */
+    public HookLayer withMode(Mode newMode) {
+        return new HookLayer(layer, delta, alpha, scope, newMode, recorder);
+    }
+
+    /** The same hook with a recorder of row traces. */
+    public HookLayer withRecorder(Consumer<RowTrace> newRecorder) {
+        return new HookLayer(layer, delta, alpha, scope, mode, newRecorder);
+    }
+
+    @Override
+    public NDArray replace(int blockLayer, NDArray keys, NDArray original, NDArray mask) {
+        NDArray d = delta.getDataType() == keys.getDataType() ? delta : delta.toType(keys.getDataType(), false);
+        NDArray shift = keys.matMul(d); // (B, T, d)
+        if (mode == Mode.TEMPORARY) {
+            return original.add(shift);
+        }
+        long rows = keys.getShape().get(0);
+        long length = keys.getShape().get(1);
+        float[] m = shift.norm(new int[] {2}).toType(DataType.FLOAT32, false).toFloatArray(); // (B, T)
+        float[] real = mask.toType(DataType.FLOAT32, false).toFloatArray(); // (B, T)
+        float[] select = new float[(int) (rows * length)];
+        for (int b = 0; b < rows; b++) {
+            int n = 0;
+            for (int t = 0; t < length; t++) {
+                n += real[(int) (b * length + t)] > 0.5f ? 1 : 0;
+            }
+            // Right padding: the real positions are 0..n-1.
+            double[] mRow = new double[n];
+            for (int t = 0; t < n; t++) {
+                mRow[t] = m[(int) (b * length + t)];
+            }
+            double[] z = scope.scores(mRow);
+            boolean[] swapped = new boolean[n];
+            for (int t = 0; t < n; t++) {
+                swapped[t] = ScopeTest.swaps(z[t], alpha);
+                select[(int) (b * length + t)] = swapped[t] ? 1f : 0f;
+            }
+            if (recorder != null) {
+                recorder.accept(new RowTrace(layer, b, mRow, z, alpha, swapped));
+            }
+        }
+        NDManager scratch = keys.getManager();
+        NDArray sel = scratch.create(select, new Shape(rows, length, 1)).toType(keys.getDataType(), false); // (B, T, 1)
+        return original.add(shift.mul(sel));
+    }
+}

@@ -1,0 +1,152 @@
+/*
+ * The float64 normal-equation solve against plain-Java Gaussian elimination, and the key-to-value
+ * property of a one-layer least-squares update.
+ */
+package dev.hookline.engine.edit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDManager;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class NormalEquationsTest {
+
+    /** Solves (c + K K^T) X = K by Gaussian elimination with partial pivoting. */
+    static double[] naiveSolve(double[] c, double[] k, int n, int u) {
+        double[][] a = new double[n][n + u];
+        for (int i = 0; i < n; i++) {
+            for (int j = 0; j < n; j++) {
+                double kk = 0;
+                for (int q = 0; q < u; q++) {
+                    kk += k[i * u + q] * k[j * u + q];
+                }
+                a[i][j] = c[i * n + j] + kk;
+            }
+            for (int q = 0; q < u; q++) {
+                a[i][n + q] = k[i * u + q];
+            }
+        }
+        for (int col = 0; col < n; col++) {
+            int pivot = col;
+            for (int row = col + 1; row < n; row++) {
+                if (Math.abs(a[row][col]) > Math.abs(a[pivot][col])) {
+                    pivot = row;
+                }
+            }
+            double[] tmp = a[col];
+            a[col] = a[pivot];
+            a[pivot] = tmp;
+            for (int row = 0; row < n; row++) {
+                if (row != col) {
+                    double f = a[row][col] / a[col][col];
+                    for (int j = col; j < n + u; j++) {
+                        a[row][j] -= f * a[col][j];
+                    }
+                }
+            }
+        }
+        double[] x = new double[n * u];
+        for (int i = 0; i < n; i++) {
+            for (int q = 0; q < u; q++) {
+                x[i * u + q] = a[i][n + q] / a[i][i];
+            }
+        }
+        return x;
+    }
+
+    static double[] spd(Random r, int n, double scale) {
+        double[] g = new double[n * n];
+        for (int i = 0; i < g.length; i++) {
+            g[i] = r.nextGaussian();
+        }
+        double[] c = new double[n * n];
+        for (int i = 0; i < n; i++) {
+            for (int j = 0; j < n; j++) {
+                double s = 0;
+                for (int q = 0; q < n; q++) {
+                    s += g[i * n + q] * g[j * n + q];
+                }
+                c[i * n + j] = scale * s / n + (i == j ? 1e-3 : 0);
+            }
+        }
+        return c;
+    }
+
+    @Test
+    void float64SolveAgreesWithGaussianElimination() {
+        Random r = new Random(5);
+        int n = 48;
+        int u = 7;
+        double[] c = spd(r, n, 2.0);
+        double[] k = new double[n * u];
+        for (int i = 0; i < k.length; i++) {
+            k[i] = r.nextGaussian();
+        }
+        try (NDManager nd = NDManager.newBaseManager()) {
+            double[] fast = NormalEquations.solve(nd, c, k, n, u);
+            double[] naive = naiveSolve(c, k, n, u);
+            double worst = 0;
+            for (int i = 0; i < fast.length; i++) {
+                worst = Math.max(worst, Math.abs(fast[i] - naive[i]) / (1 + Math.abs(naive[i])));
+            }
+            assertTrue(worst < 1e-9, "max relative difference " + worst);
+        }
+    }
+
+    @Test
+    void oneLayerUpdateMapsBatchKeysToTheirTargets() {
+        Random r = new Random(9);
+        int ff = 32;
+        int d = 6;
+        int u = 5;
+        double[] w = new double[d * ff]; // (d, d_ff)
+        for (int i = 0; i < w.length; i++) {
+            w[i] = r.nextGaussian() * 0.1;
+        }
+        double[] k = new double[ff * u]; // (d_ff, u)
+        for (int i = 0; i < k.length; i++) {
+            k[i] = Math.max(0, r.nextGaussian());
+        }
+        double[] v = new double[d * u]; // targets (d, u)
+        for (int i = 0; i < v.length; i++) {
+            v[i] = r.nextGaussian();
+        }
+        double[] c = spd(r, ff, 1e-3); // a small lambda C0: the update should almost interpolate
+        // R = V - W K
+        double[] res = new double[d * u];
+        for (int a = 0; a < d; a++) {
+            for (int i = 0; i < u; i++) {
+                double s = 0;
+                for (int q = 0; q < ff; q++) {
+                    s += w[a * ff + q] * k[q * u + i];
+                }
+                res[a * u + i] = v[a * u + i] - s;
+            }
+        }
+        try (NDManager nd = NDManager.newBaseManager()) {
+            double[] aMat = NormalEquations.solve(nd, c, k, ff, u); // (d_ff, u)
+            // W_h = W + R A^T; check W_h k_i against v_i.
+            double worst = 0;
+            for (int i = 0; i < u; i++) {
+                double err = 0;
+                double norm = 0;
+                for (int a = 0; a < d; a++) {
+                    double out = 0;
+                    for (int q = 0; q < ff; q++) {
+                        double wh = w[a * ff + q];
+                        for (int p = 0; p < u; p++) {
+                            wh += res[a * u + p] * aMat[q * u + p];
+                        }
+                        out += wh * k[q * u + i];
+                    }
+                    err += (out - v[a * u + i]) * (out - v[a * u + i]);
+                    norm += v[a * u + i] * v[a * u + i];
+                }
+                worst = Math.max(worst, Math.sqrt(err / norm));
+            }
+            assertTrue(worst < 1e-2, "worst relative error of W_h k_i vs v_i: " + worst);
+        }
+    }
+}
