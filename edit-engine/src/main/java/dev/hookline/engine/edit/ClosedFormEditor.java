@@ -10,6 +10,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.hookline.data.EditRequest;
+import dev.hookline.engine.bundle.HookBundle;
 import dev.hookline.engine.hook.CorpusZScore;
 import dev.hookline.engine.hook.HookLayer;
 import dev.hookline.engine.hook.ScopeTest;
@@ -19,6 +20,7 @@ import dev.hookline.engine.model.ForwardOptions;
 import dev.hookline.engine.model.Gpt2Model;
 import dev.hookline.engine.model.TokenBatch;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -281,7 +283,7 @@ public final class ClosedFormEditor implements SequentialEditor {
         edits += u;
         double seconds = (System.nanoTime() - start) / 1e9;
         LOG.debug("{}: batch of {} in {} s, P(new|delta) {}, alpha {}", method, u, seconds,
-                java.util.Arrays.toString(values.probabilityNew()), alpha);
+                Arrays.toString(values.probabilityNew()), alpha);
         return new BatchOutcome(u, seconds, values.probabilityNew(), alphas());
     }
 
@@ -376,6 +378,49 @@ public final class ClosedFormEditor implements SequentialEditor {
             out[i] *= lambda;
         }
         return out;
+    }
+
+    /**
+     * The current hook version as a bundle (hook variants only).
+     *
+     * @param baseModelDigest digest of the base model
+     * @param parentDigest the parent version's digest, or null
+     * @param hyperparametersJson the method's hyperparameters as a JSON object text
+     */
+    public HookBundle snapshot(String baseModelDigest, String parentDigest, String hyperparametersJson) {
+        if (variant != Variant.COACHHOOK) {
+            throw new IllegalStateException(method + " changes the model in place and has no hook bundle");
+        }
+        Map<Integer, float[]> d = new LinkedHashMap<>();
+        Map<Integer, double[]> c = new LinkedHashMap<>();
+        Map<Integer, Double> mu = new LinkedHashMap<>();
+        Map<Integer, Double> sigma = new LinkedHashMap<>();
+        for (int l : layers) {
+            d.put(l, delta(l));
+            c.put(l, cAccu(l));
+            if (scopes.get(l) instanceof CorpusZScore cz) {
+                mu.put(l, cz.mu());
+                sigma.put(l, cz.sigma());
+            }
+        }
+        return new HookBundle(method, hyperparametersJson, baseModelDigest, parentDigest, statistics.digest(), edits,
+                lambda, layers, model.config().mlpSize(), model.config().hiddenSize(), new LinkedHashMap<>(alpha),
+                corpusScope ? "corpus-z" : "sequence-z", mu, sigma, d, c);
+    }
+
+    /** Continues from a saved version: its deltas, C_accu, alpha and edit count. */
+    public void restore(HookBundle bundle) {
+        if (!Arrays.equals(bundle.layers(), layers)) {
+            throw new IllegalArgumentException("bundle layers " + Arrays.toString(bundle.layers())
+                    + " differ from the editor's " + Arrays.toString(layers));
+        }
+        if (bundle.cAccu() == null) {
+            throw new IllegalArgumentException("bundle was read without its editing part (C_accu)");
+        }
+        if (!bundle.scope().equals(corpusScope ? "corpus-z" : "sequence-z")) {
+            throw new IllegalArgumentException("bundle scope test " + bundle.scope() + " differs from the editor's");
+        }
+        restore(bundle.deltas(), bundle.cAccu(), bundle.alpha(), bundle.edits());
     }
 
     @Override

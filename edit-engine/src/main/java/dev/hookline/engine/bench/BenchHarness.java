@@ -1,0 +1,244 @@
+/*
+ * The bench: every method through the same consecutive protocol on the same edits and the same
+ * key statistics, written as report.json, report.md and PNG plots.
+ * Reference: the comparison tables of CoachHooK / MEMIT (reliability, generality, locality and
+ * CounterFact scores after N consecutive edits).
+ */
+package dev.hookline.engine.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.hookline.data.EditRequest;
+import dev.hookline.engine.bundle.Digests;
+import dev.hookline.engine.edit.LayerStatistics;
+import dev.hookline.engine.edit.SequentialEditor;
+import dev.hookline.engine.eval.ConsecutiveProtocol;
+import dev.hookline.engine.eval.EditEvaluator;
+import dev.hookline.engine.eval.EditScores;
+import dev.hookline.engine.infer.LanguageModel;
+import dev.hookline.engine.model.ForwardOptions;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/** Runs a bench and writes its report. */
+public final class BenchHarness {
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    /**
+     * @param modelDir base checkpoint
+     * @param dataFile counterfact.json or zsre.json
+     * @param corpusFile corpus for key statistics, or null to look next to the data / in the model dir
+     * @param methodNames methods to run, in report order
+     * @param edits number of edits N
+     * @param protocol batch size and curve settings
+     * @param statisticsLines corpus lines for C0
+     * @param methods hyperparameters
+     * @param out report directory
+     * @param command the command line, recorded in the report
+     */
+    public record Config(Path modelDir, Path dataFile, Path corpusFile, List<String> methodNames, int edits,
+            ConsecutiveProtocol.Params protocol, int statisticsLines, Methods methods, Path out, String command) {
+        public Config {
+            Methods.requireKnown(methodNames);
+            if (edits < 1) {
+                throw new IllegalArgumentException("--edits must be >= 1, got " + edits);
+            }
+            if (statisticsLines < 1) {
+                throw new IllegalArgumentException("statistics sample must be >= 1 line");
+            }
+            methodNames = List.copyOf(methodNames);
+        }
+    }
+
+    private BenchHarness() {}
+
+    /** Runs the bench; progress goes to {@code progress} (stderr in the CLI). Returns report.json's path. */
+    public static Path run(Config config, PrintStream progress) throws IOException {
+        Files.createDirectories(config.out());
+        List<EditRequest> requests = EditData.requests(config.dataFile(), config.edits());
+        List<String> corpus = EditData.corpus(config.corpusFile(), config.dataFile(), config.modelDir());
+        try (LanguageModel lm = LanguageModel.load(config.modelDir())) {
+            lm.model().setTrainable(false);
+            int[] statLayers = config.methods().statisticsLayers(config.methodNames());
+            LayerStatistics stats = null;
+            if (statLayers.length > 0) {
+                progress.println("bench: key statistics at layers " + java.util.Arrays.toString(statLayers)
+                        + " over " + config.statisticsLines() + " corpus lines");
+                stats = LayerStatistics.loadOrCompute(lm.model(), lm.tokenizer(), corpus, config.statisticsLines(),
+                        statLayers, statisticsCache(config));
+            }
+            EditEvaluator evaluator = new EditEvaluator(lm.model(), lm.tokenizer(), requests, EditEvaluator.Params.defaults());
+            EditScores unedited = evaluator.evaluate(lm.model(), ForwardOptions.defaults(), requests);
+            List<ConsecutiveProtocol.Result> results = new ArrayList<>();
+            for (String name : config.methodNames()) {
+                try (SequentialEditor editor = config.methods().create(name, lm.model(), lm.tokenizer(), stats)) {
+                    results.add(ConsecutiveProtocol.run(editor, requests, config.protocol(), evaluator,
+                            p -> progressBar(progress, p)));
+                    progress.println();
+                }
+            }
+            Path report = config.out().resolve("report.json");
+            writeJson(report, config, Digests.model(lm.model()), stats, unedited, results);
+            Files.writeString(config.out().resolve("report.md"), markdown(config, unedited, results));
+            writePlots(config.out(), results);
+            return report;
+        }
+    }
+
+    private static Path statisticsCache(Config config) {
+        Path dir = config.modelDir().resolve("hookline-stats");
+        try {
+            Files.createDirectories(dir);
+            if (Files.isWritable(dir)) {
+                return dir;
+            }
+        } catch (IOException e) {
+            // read-only model directory: fall through to the report directory
+        }
+        return config.out().resolve("hookline-stats");
+    }
+
+    private static void progressBar(PrintStream out, ConsecutiveProtocol.Progress p) {
+        int width = 30;
+        int filled = (int) ((long) width * p.batchesDone() / p.batches());
+        out.print(String.format(Locale.ROOT, "\r%-18s [%s%s] %d/%d batches  %.1f s/batch", p.method(),
+                "#".repeat(filled), ".".repeat(width - filled), p.batchesDone(), p.batches(),
+                p.seconds() / p.batchesDone()));
+        out.flush();
+    }
+
+    private static ObjectNode scoresJson(EditScores s) {
+        ObjectNode n = JSON.createObjectNode();
+        n.put("edits", s.edits());
+        n.put("reliability", s.reliability());
+        n.put("generality", s.generality());
+        n.put("locality", s.locality());
+        n.put("efficacy", s.efficacy());
+        n.put("paraphrase", s.paraphrase());
+        n.put("neighborhood", s.neighborhood());
+        return n;
+    }
+
+    private static void writeJson(Path file, Config config, String modelDigest, LayerStatistics stats,
+            EditScores unedited, List<ConsecutiveProtocol.Result> results) throws IOException {
+        ObjectNode root = JSON.createObjectNode();
+        root.put("format", "hookline-bench/1");
+        root.put("date", Instant.now().toString());
+        root.put("command", config.command());
+        root.put("model", config.modelDir().toString());
+        root.put("modelDigest", modelDigest);
+        root.put("data", config.dataFile().toString());
+        root.put("edits", config.edits());
+        root.put("batch", config.protocol().batchSize());
+        root.put("threads", Runtime.getRuntime().availableProcessors());
+        if (stats != null) {
+            ObjectNode s = root.putObject("statistics");
+            s.put("digest", stats.digest());
+            s.put("lines", stats.sampleLines());
+            s.put("tokens", stats.tokenCount());
+        }
+        root.set("unedited", scoresJson(unedited));
+        ArrayNode methods = root.putArray("methods");
+        for (ConsecutiveProtocol.Result r : results) {
+            ObjectNode m = scoresJson(r.scores());
+            m.put("method", r.method());
+            m.set("hyperparameters", JSON.valueToTree(config.methods().params(r.method())));
+            m.put("secondsPerBatch", r.secondsPerBatch());
+            m.put("stateBytes", r.stateBytes());
+            m.put("meanProbabilityNew", r.meanProbabilityNew());
+            ArrayNode curve = m.putArray("curve");
+            for (ConsecutiveProtocol.CurvePoint c : r.curve()) {
+                curve.add(scoresJson(c.scores()).put("edits", c.edits()).put("evaluated", c.scores().edits()));
+            }
+            ArrayNode alpha = m.putArray("alphaHistory");
+            for (Map<Integer, Double> a : r.alphaHistory()) {
+                ObjectNode an = alpha.addObject();
+                new TreeMap<>(a).forEach((l, v) -> an.put(String.valueOf(l), v));
+            }
+            methods.add(m);
+        }
+        JSON.writeValue(file.toFile(), root);
+    }
+
+    private static String markdown(Config config, EditScores unedited, List<ConsecutiveProtocol.Result> results) {
+        StringBuilder sb = new StringBuilder();
+        sb.append("# Bench report\n\n");
+        sb.append("- date: ").append(Instant.now()).append('\n');
+        sb.append("- command: `").append(config.command()).append("`\n");
+        sb.append("- model: `").append(config.modelDir()).append("`, data: `").append(config.dataFile()).append("`\n");
+        sb.append("- ").append(config.edits()).append(" consecutive edits in batches of ")
+                .append(config.protocol().batchSize()).append("; all evaluated after the last batch\n\n");
+        sb.append("| method | reliability | generality | locality | efficacy | paraphrase | neighborhood | s/batch | state bytes | P(new\\|delta) |\n");
+        sb.append("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
+        sb.append(row("unedited", unedited, Double.NaN, 0, Double.NaN));
+        for (ConsecutiveProtocol.Result r : results) {
+            sb.append(row(r.method(), r.scores(), r.secondsPerBatch(), r.stateBytes(), r.meanProbabilityNew()));
+        }
+        sb.append("\nPlots: `metrics.png` (metrics against edits), `alpha.png` (alpha per layer over batches).\n");
+        return sb.toString();
+    }
+
+    private static String row(String name, EditScores s, double secs, long bytes, double pNew) {
+        return String.format(Locale.ROOT, "| %s | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f | %s | %s | %s |%n", name,
+                s.reliability(), s.generality(), s.locality(), s.efficacy(), s.paraphrase(), s.neighborhood(),
+                Double.isNaN(secs) ? "-" : String.format(Locale.ROOT, "%.2f", secs), bytes == 0 ? "-" : String.valueOf(bytes),
+                Double.isNaN(pNew) ? "-" : String.format(Locale.ROOT, "%.3f", pNew));
+    }
+
+    private static void writePlots(Path out, List<ConsecutiveProtocol.Result> results) throws IOException {
+        List<Plots.Panel> panels = new ArrayList<>();
+        String[] metrics = {"reliability", "generality", "locality"};
+        for (String metric : metrics) {
+            List<Plots.Series> series = new ArrayList<>();
+            for (ConsecutiveProtocol.Result r : results) {
+                List<Integer> x = new ArrayList<>();
+                List<Double> y = new ArrayList<>();
+                for (ConsecutiveProtocol.CurvePoint c : r.curve()) {
+                    x.add(c.edits());
+                    y.add(switch (metric) {
+                        case "reliability" -> c.scores().reliability();
+                        case "generality" -> c.scores().generality();
+                        default -> c.scores().locality();
+                    });
+                }
+                series.add(Plots.series(r.method(), x, y));
+            }
+            panels.add(new Plots.Panel(metric + " vs edits", "edits", 0, 1, series));
+        }
+        Plots.write(out.resolve("metrics.png"), panels);
+        List<Plots.Series> alphaSeries = new ArrayList<>();
+        double max = 0.5;
+        double min = 0;
+        for (ConsecutiveProtocol.Result r : results) {
+            TreeSet<Integer> layers = new TreeSet<>();
+            r.alphaHistory().forEach(a -> layers.addAll(a.keySet()));
+            for (int l : layers) {
+                List<Integer> x = new ArrayList<>();
+                List<Double> y = new ArrayList<>();
+                for (int b = 0; b < r.alphaHistory().size(); b++) {
+                    Double v = r.alphaHistory().get(b).get(l);
+                    if (v != null && Double.isFinite(v)) {
+                        x.add(b + 1);
+                        y.add(v);
+                        max = Math.max(max, v);
+                        min = Math.min(min, v);
+                    }
+                }
+                alphaSeries.add(Plots.series(r.method() + " L" + l, x, y));
+            }
+        }
+        Plots.write(out.resolve("alpha.png"), List.of(new Plots.Panel("alpha per layer", "batches", min, max * 1.05,
+                alphaSeries)));
+    }
+}

@@ -1,0 +1,251 @@
+/*
+ * The hook bundle: the saved state of one hook version, serving part apart from editing part.
+ * Layout (format hookline-hook-bundle/1):
+ *   manifest.json        format, base model digest, method, hyperparameters, layers, alpha and
+ *                        scope per layer, lambda, parent digest, edits, statistics digest, files
+ *   serving.safetensors  delta.<l> = W_h - W_0 (d_ff, d) F32 and alpha.<l> (1) F64 per layer
+ *   editing.safetensors  c_accu.<l> (d_ff, d_ff) F64 per layer
+ * Sizes do not depend on the number of edits (W_h and C_accu are fixed-size).
+ * Reference: CoachHooK hook state; DESIGN.md sections 3 and 5 (serving vs editing blobs).
+ */
+package dev.hookline.engine.bundle;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A hook version in Java types. {@code deltas} and {@code cAccu} are row-major per layer.
+ *
+ * @param method editing method (coachhook, coachhook-corpus)
+ * @param hyperparameters method hyperparameters as a JSON object text
+ * @param baseModelDigest digest of the base model the hooks apply to
+ * @param parentDigest digest of the parent bundle's manifest, or null for the first version
+ * @param statisticsDigest digest of the key statistics (C0) file used
+ * @param edits number of edits in this version's history
+ * @param lambda covariance weight
+ * @param layers editing layers, ascending
+ * @param mlpSize d_ff
+ * @param hiddenSize d
+ * @param alpha alpha per layer
+ * @param scope scope test name ("sequence-z" or "corpus-z")
+ * @param scopeMu corpus mean of m per layer (corpus-z only, else empty)
+ * @param scopeSigma corpus std of m per layer (corpus-z only, else empty)
+ * @param deltas W_h - W_0 per layer, (d_ff, d) float32
+ * @param cAccu C_accu per layer, (d_ff, d_ff) float64; null when only the serving part was loaded
+ */
+public record HookBundle(String method, String hyperparameters, String baseModelDigest, String parentDigest,
+        String statisticsDigest, int edits, double lambda, int[] layers, int mlpSize, int hiddenSize,
+        Map<Integer, Double> alpha, String scope, Map<Integer, Double> scopeMu, Map<Integer, Double> scopeSigma,
+        Map<Integer, float[]> deltas, Map<Integer, double[]> cAccu) {
+
+    public static final String FORMAT = "hookline-hook-bundle/1";
+    public static final String MANIFEST = "manifest.json";
+    public static final String SERVING = "serving.safetensors";
+    public static final String EDITING = "editing.safetensors";
+
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    public HookBundle {
+        if (layers.length == 0) {
+            throw new IllegalArgumentException("a hook bundle needs at least one layer");
+        }
+        for (int l : layers) {
+            if (!alpha.containsKey(l) || !deltas.containsKey(l)) {
+                throw new IllegalArgumentException("hook bundle lacks alpha or delta of layer " + l);
+            }
+            if (deltas.get(l).length != (long) mlpSize * hiddenSize) {
+                throw new IllegalArgumentException("delta of layer " + l + " has " + deltas.get(l).length
+                        + " values, expected d_ff * d = " + (long) mlpSize * hiddenSize);
+            }
+            if (cAccu != null && cAccu.get(l).length != (long) mlpSize * mlpSize) {
+                throw new IllegalArgumentException("C_accu of layer " + l + " has the wrong size");
+            }
+        }
+        if (!scope.equals("sequence-z") && !scope.equals("corpus-z")) {
+            throw new IllegalArgumentException("unknown scope test " + scope);
+        }
+        layers = layers.clone();
+    }
+
+    /**
+     * Writes the bundle into {@code dir} (must not exist or be empty); returns the manifest's
+     * sha256, the version digest. Files are written in a temporary sibling directory and moved
+     * into place, so a failure leaves nothing half-written.
+     */
+    public String write(Path dir) throws IOException {
+        if (Files.isDirectory(dir) && Files.list(dir).findAny().isPresent()) {
+            throw new IllegalArgumentException("bundle directory " + dir + " is not empty");
+        }
+        Path parent = dir.toAbsolutePath().getParent();
+        Files.createDirectories(parent);
+        Path tmp = Files.createTempDirectory(parent, dir.getFileName() + ".tmp");
+        try {
+            List<TensorFile.Tensor> serving = new ArrayList<>();
+            List<TensorFile.Tensor> editing = new ArrayList<>();
+            for (int l : layers) {
+                serving.add(TensorFile.Tensor.f32("delta." + l, new long[] {mlpSize, hiddenSize}, deltas.get(l)));
+                serving.add(new TensorFile.Tensor("alpha." + l, "F64", new long[] {1}, new double[] {alpha.get(l)}));
+                if (cAccu != null) {
+                    editing.add(new TensorFile.Tensor("c_accu." + l, "F64", new long[] {mlpSize, mlpSize}, cAccu.get(l)));
+                }
+            }
+            TensorFile.write(tmp.resolve(SERVING), serving, Map.of("format", FORMAT, "role", "serving"));
+            if (cAccu != null) {
+                TensorFile.write(tmp.resolve(EDITING), editing, Map.of("format", FORMAT, "role", "editing"));
+            }
+            ObjectNode m = JSON.createObjectNode();
+            m.put("format", FORMAT);
+            m.put("method", method);
+            m.set("hyperparameters", JSON.readTree(hyperparameters));
+            m.put("baseModelDigest", baseModelDigest);
+            if (parentDigest == null) {
+                m.putNull("parentDigest");
+            } else {
+                m.put("parentDigest", parentDigest);
+            }
+            m.put("statisticsDigest", statisticsDigest);
+            m.put("edits", edits);
+            m.put("lambda", lambda);
+            m.put("mlpSize", mlpSize);
+            m.put("hiddenSize", hiddenSize);
+            m.put("scope", scope);
+            ArrayNode ls = m.putArray("layers");
+            for (int l : layers) {
+                ObjectNode ln = ls.addObject();
+                ln.put("layer", l);
+                ln.put("alpha", alpha.get(l));
+                if (scope.equals("corpus-z")) {
+                    ln.put("scopeMu", scopeMu.get(l));
+                    ln.put("scopeSigma", scopeSigma.get(l));
+                }
+            }
+            ArrayNode files = m.putArray("files");
+            addFile(files, tmp, SERVING, "serving");
+            if (cAccu != null) {
+                addFile(files, tmp, EDITING, "editing");
+            }
+            Files.write(tmp.resolve(MANIFEST), JSON.writeValueAsBytes(m));
+            String digest = Digests.file(tmp.resolve(MANIFEST));
+            if (Files.isDirectory(dir)) {
+                Files.delete(dir);
+            }
+            Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
+            return digest;
+        } finally {
+            if (Files.exists(tmp)) {
+                try (var s = Files.list(tmp)) {
+                    for (Path p : s.toList()) {
+                        Files.deleteIfExists(p);
+                    }
+                }
+                Files.deleteIfExists(tmp);
+            }
+        }
+    }
+
+    private static void addFile(ArrayNode files, Path dir, String name, String role) throws IOException {
+        ObjectNode f = files.addObject();
+        f.put("name", name);
+        f.put("role", role);
+        f.put("sha256", Digests.file(dir.resolve(name)));
+        f.put("size", Files.size(dir.resolve(name)));
+    }
+
+    /** The sha256 of a bundle's manifest (its version digest). */
+    public static String digest(Path dir) throws IOException {
+        return Digests.file(dir.resolve(MANIFEST));
+    }
+
+    /** Reads a whole bundle (serving and editing parts), verifying every file's sha256 and size. */
+    public static HookBundle read(Path dir) throws IOException {
+        return read(dir, true);
+    }
+
+    /**
+     * Reads a bundle; with {@code withEditing = false} only the serving part is read and verified
+     * (what a serving node needs), and {@link #cAccu()} is null.
+     */
+    public static HookBundle read(Path dir, boolean withEditing) throws IOException {
+        Path manifestFile = dir.resolve(MANIFEST);
+        if (!Files.isRegularFile(manifestFile)) {
+            throw new IllegalArgumentException("not a hook bundle: " + dir + " has no " + MANIFEST);
+        }
+        JsonNode m = JSON.readTree(manifestFile.toFile());
+        if (!FORMAT.equals(m.path("format").asText())) {
+            throw new IllegalArgumentException(dir + ": unsupported bundle format '" + m.path("format").asText()
+                    + "', expected " + FORMAT);
+        }
+        Map<String, JsonNode> files = new LinkedHashMap<>();
+        for (JsonNode f : m.path("files")) {
+            files.put(f.path("role").asText(), f);
+        }
+        TensorFile.Contents serving = TensorFile.read(verified(dir, files.get("serving"), "serving"));
+        TensorFile.Contents editing = withEditing ? TensorFile.read(verified(dir, files.get("editing"), "editing")) : null;
+        int ff = m.path("mlpSize").asInt();
+        int d = m.path("hiddenSize").asInt();
+        List<Integer> layerList = new ArrayList<>();
+        Map<Integer, Double> alpha = new LinkedHashMap<>();
+        Map<Integer, Double> mu = new LinkedHashMap<>();
+        Map<Integer, Double> sigma = new LinkedHashMap<>();
+        Map<Integer, float[]> deltas = new LinkedHashMap<>();
+        Map<Integer, double[]> cAccu = withEditing ? new LinkedHashMap<>() : null;
+        String scope = m.path("scope").asText();
+        for (JsonNode ln : m.path("layers")) {
+            int l = ln.path("layer").asInt();
+            layerList.add(l);
+            alpha.put(l, serving.tensor("alpha." + l).data()[0]);
+            if (scope.equals("corpus-z")) {
+                mu.put(l, ln.path("scopeMu").asDouble());
+                sigma.put(l, ln.path("scopeSigma").asDouble());
+            }
+            double[] dv = serving.tensor("delta." + l).data();
+            float[] fv = new float[dv.length];
+            for (int i = 0; i < dv.length; i++) {
+                fv[i] = (float) dv[i];
+            }
+            deltas.put(l, fv);
+            if (withEditing) {
+                cAccu.put(l, editing.tensor("c_accu." + l).data());
+            }
+        }
+        JsonNode parent = m.path("parentDigest");
+        return new HookBundle(m.path("method").asText(), JSON.writeValueAsString(m.path("hyperparameters")),
+                m.path("baseModelDigest").asText(), parent.isNull() || parent.isMissingNode() ? null : parent.asText(),
+                m.path("statisticsDigest").asText(), m.path("edits").asInt(), m.path("lambda").asDouble(),
+                layerList.stream().mapToInt(Integer::intValue).toArray(), ff, d, alpha, scope, mu, sigma, deltas, cAccu);
+    }
+
+    private static Path verified(Path dir, JsonNode entry, String role) throws IOException {
+        if (entry == null) {
+            throw new IllegalArgumentException(dir + ": manifest lists no " + role + " file");
+        }
+        Path file = dir.resolve(entry.path("name").asText());
+        if (!Files.isRegularFile(file)) {
+            throw new IllegalArgumentException(dir + ": " + role + " file " + file.getFileName() + " is missing");
+        }
+        if (Files.size(file) != entry.path("size").asLong()
+                || !Digests.file(file).equals(entry.path("sha256").asText())) {
+            throw new IllegalArgumentException(dir + ": " + role + " file " + file.getFileName()
+                    + " does not match the manifest's sha256/size (corrupt or tampered)");
+        }
+        return file;
+    }
+
+    @Override
+    public String toString() {
+        return "HookBundle[method=" + method + ", layers=" + Arrays.toString(layers) + ", edits=" + edits
+                + ", alpha=" + alpha + ", scope=" + scope + "]";
+    }
+}

@@ -1,0 +1,167 @@
+/*
+ * Public inference API over a base checkpoint with a hook bundle applied: what the editor worker
+ * and the serving nodes call. Java types in and out; no NDArray crosses this boundary.
+ * Reference: CoachHooK validated hook layers at inference.
+ */
+package dev.hookline.engine.bundle;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import dev.hookline.engine.hook.CorpusZScore;
+import dev.hookline.engine.hook.HookLayer;
+import dev.hookline.engine.hook.ScopeTest;
+import dev.hookline.engine.hook.SequenceZScore;
+import dev.hookline.engine.infer.ContinuationScore;
+import dev.hookline.engine.infer.Generation;
+import dev.hookline.engine.infer.LanguageModel;
+import dev.hookline.engine.infer.PromptTarget;
+import dev.hookline.engine.model.ForwardOptions;
+import dev.hookline.engine.model.Gpt2Model;
+import dev.hookline.engine.model.TokenBatch;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A base model with the validated hooks of one bundle installed. Thread-safe for concurrent
+ * inference (hooks are immutable). Close to release the model.
+ */
+public final class HookedModel implements AutoCloseable {
+
+    /**
+     * What the scope test did at one hooked layer and token.
+     *
+     * @param layer block index
+     * @param position token position
+     * @param token the token's text
+     * @param m ||(W_h - W_0) k||
+     * @param z score (NaN when undefined)
+     * @param alpha the layer's threshold
+     * @param swapped whether the hooked output was used
+     */
+    public record TokenTrace(int layer, int position, String token, double m, double z, double alpha, boolean swapped) {}
+
+    private final LanguageModel base;
+    private final NDManager hookManager;
+    private final Map<Integer, HookLayer> hooks;
+    private final String bundleDigest;
+    private final HookBundle bundle;
+
+    private HookedModel(LanguageModel base, HookBundle bundle, String bundleDigest) {
+        this.base = base;
+        this.bundle = bundle;
+        this.bundleDigest = bundleDigest;
+        this.hookManager = base.model().manager().newSubManager();
+        this.hooks = install(base.model(), bundle, hookManager);
+    }
+
+    /** Hooks of {@code bundle} for {@code model}, arrays owned by {@code manager}. */
+    public static Map<Integer, HookLayer> install(Gpt2Model model, HookBundle bundle, NDManager manager) {
+        if (bundle.mlpSize() != model.config().mlpSize() || bundle.hiddenSize() != model.config().hiddenSize()) {
+            throw new IllegalArgumentException("bundle shapes (d_ff " + bundle.mlpSize() + ", d " + bundle.hiddenSize()
+                    + ") do not fit the model (d_ff " + model.config().mlpSize() + ", d " + model.config().hiddenSize() + ")");
+        }
+        Map<Integer, HookLayer> out = new LinkedHashMap<>();
+        for (int l : bundle.layers()) {
+            if (l >= model.config().layerCount()) {
+                throw new IllegalArgumentException("bundle hooks layer " + l + " but the model has "
+                        + model.config().layerCount() + " layers");
+            }
+            NDArray delta = manager.create(bundle.deltas().get(l), new Shape(bundle.mlpSize(), bundle.hiddenSize()))
+                    .toType(model.dataType(), false);
+            ScopeTest scope = bundle.scope().equals("corpus-z")
+                    ? new CorpusZScore(bundle.scopeMu().get(l), bundle.scopeSigma().get(l))
+                    : SequenceZScore.INSTANCE;
+            out.put(l, new HookLayer(l, delta, bundle.alpha().get(l), scope, HookLayer.Mode.VALIDATED, null));
+        }
+        return out;
+    }
+
+    /**
+     * Loads the checkpoint in {@code modelDir} and applies the bundle in {@code bundleDir}
+     * (serving part only, sha256-verified). Refuses a bundle made for another base model.
+     */
+    public static HookedModel open(Path modelDir, Path bundleDir) throws IOException {
+        HookBundle bundle = HookBundle.read(bundleDir, false);
+        LanguageModel lm = LanguageModel.load(modelDir);
+        try {
+            String digest = Digests.model(lm.model());
+            if (!digest.equals(bundle.baseModelDigest())) {
+                throw new IllegalArgumentException("bundle " + bundleDir + " was made for base model "
+                        + bundle.baseModelDigest() + " but " + modelDir + " is " + digest);
+            }
+            return new HookedModel(lm, bundle, HookBundle.digest(bundleDir));
+        } catch (IOException | RuntimeException e) {
+            lm.close();
+            throw e;
+        }
+    }
+
+    /** The manifest digest of the applied bundle (the version identity to report). */
+    public String bundleDigest() {
+        return bundleDigest;
+    }
+
+    /** Alpha per hooked layer. */
+    public Map<Integer, Double> alpha() {
+        return bundle.alpha();
+    }
+
+    /** Number of edits in the applied version. */
+    public int edits() {
+        return bundle.edits();
+    }
+
+    /** Greedy continuation with the hooks installed. */
+    public Generation generate(String prompt, int maxNewTokens) {
+        return base.generate(List.of(prompt), maxNewTokens, options()).get(0);
+    }
+
+    /** Teacher-forced scores of {@code target} after {@code prompt} with the hooks installed. */
+    public ContinuationScore score(String prompt, String target) {
+        return base.score(List.of(new PromptTarget(prompt, target)), options()).get(0);
+    }
+
+    /** Per hooked layer and token of {@code prompt}: m, z, alpha and whether the token swapped. */
+    public List<TokenTrace> explain(String prompt) {
+        return explain(base, hooks, prompt);
+    }
+
+    /** {@link #explain(String)} for any model and hook set (used by the CLI). */
+    public static List<TokenTrace> explain(LanguageModel lm, Map<Integer, HookLayer> hooks, String prompt) {
+        int[] ids = lm.tokenizer().encode(prompt);
+        if (ids.length == 0) {
+            throw new IllegalArgumentException("prompt encodes to no tokens");
+        }
+        List<HookLayer.RowTrace> traces = new ArrayList<>();
+        Map<Integer, HookLayer> recording = new LinkedHashMap<>();
+        hooks.forEach((l, h) -> recording.put(l, h.withRecorder(traces::add)));
+        try (NDManager scope = NDManager.newBaseManager(lm.model().device())) {
+            lm.model().forward(scope, TokenBatch.single(ids, lm.model().config().eosTokenId()),
+                    ForwardOptions.builder().hooks(recording).computeLogits(false).build());
+        }
+        List<TokenTrace> out = new ArrayList<>();
+        for (HookLayer.RowTrace t : traces) {
+            for (int p = 0; p < t.m().length; p++) {
+                out.add(new TokenTrace(t.layer(), p, lm.tokenizer().decode(new int[] {ids[p]}), t.m()[p], t.z()[p],
+                        t.alpha(), t.swapped()[p]));
+            }
+        }
+        return out;
+    }
+
+    /** The forward options with the validated hooks (engine-internal use). */
+    public ForwardOptions options() {
+        return ForwardOptions.builder().hooks(hooks).build();
+    }
+
+    @Override
+    public void close() {
+        hookManager.close();
+        base.close();
+    }
+}

@@ -1,0 +1,73 @@
+/*
+ * `hookline bench`: every requested method through the consecutive protocol on the same edits;
+ * writes report.json, report.md, metrics.png and alpha.png.
+ */
+package dev.hookline.engine.cli;
+
+import dev.hookline.engine.bench.BenchHarness;
+import dev.hookline.engine.eval.ConsecutiveProtocol;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code bench --model DIR --data FILE --methods a,b --edits N --batch B --out DIR}. */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Consecutive-editing bench of CoachHooK and baselines; writes report.json/report.md/PNG plots.")
+public final class BenchCommand implements Callable<Integer> {
+    @Option(names = "--model", required = true, description = "base checkpoint directory")
+    Path model;
+
+    @Option(names = "--data", required = true, description = "counterfact.json or zsre.json")
+    Path data;
+
+    @Option(names = "--corpus", description = "corpus for key statistics (default: corpus.txt next to --data)")
+    Path corpus;
+
+    @Option(names = "--methods", defaultValue = "coachhook,memit,coachhook-nohook,ft",
+            description = "comma-separated: coachhook, coachhook-corpus, coachhook-nohook, memit, ft")
+    String methods;
+
+    @Option(names = "--edits", required = true, description = "number of consecutive edits N")
+    int edits;
+
+    @Option(names = "--batch", required = true, description = "edits per batch")
+    int batch;
+
+    @Option(names = "--curve-every", description = "curve point every this many edits (default N/10)")
+    Integer curveEvery;
+
+    @Option(names = "--curve-sample", defaultValue = "200", description = "edits evaluated per curve point")
+    int curveSample;
+
+    @Option(names = "--out", required = true, description = "report directory")
+    Path out;
+
+    @Mixin
+    MethodOptions options;
+
+    @Override
+    public Integer call() throws Exception {
+        if (!Files.isDirectory(model)) {
+            throw new IllegalArgumentException("model directory not found: " + model);
+        }
+        if (batch < 1 || edits < 1) {
+            throw new IllegalArgumentException("--edits and --batch must be >= 1");
+        }
+        List<String> names = Arrays.stream(methods.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
+        int every = curveEvery != null ? curveEvery : Math.max(batch, edits / 10);
+        String command = "hookline bench --model " + model + " --data " + data + " --methods " + methods
+                + " --edits " + edits + " --batch " + batch + " --out " + out;
+        BenchHarness.Config config = new BenchHarness.Config(model, data, corpus, names, edits,
+                new ConsecutiveProtocol.Params(batch, every, curveSample), options.statisticsLines, options.methods(),
+                out, command);
+        Path report = BenchHarness.run(config, System.err);
+        System.out.println("report: " + report);
+        System.out.print(Files.readString(out.resolve("report.md")));
+        return 0;
+    }
+}

@@ -1,0 +1,104 @@
+/*
+ * `hookline edit`: applies edits consecutively with CoachHooK, starting from an optional parent
+ * bundle, and writes the new hook bundle.
+ */
+package dev.hookline.engine.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.hookline.data.EditRequest;
+import dev.hookline.engine.bench.EditData;
+import dev.hookline.engine.bench.Methods;
+import dev.hookline.engine.bundle.Digests;
+import dev.hookline.engine.bundle.HookBundle;
+import dev.hookline.engine.edit.ClosedFormEditor;
+import dev.hookline.engine.edit.LayerStatistics;
+import dev.hookline.engine.edit.SequentialEditor;
+import dev.hookline.engine.infer.LanguageModel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code edit --model DIR [--bundle DIR] --data FILE --batch B --out DIR}. */
+@Command(name = "edit", mixinStandardHelpOptions = true,
+        description = "Apply edits consecutively with CoachHooK and write the resulting hook bundle.")
+public final class EditCommand implements Callable<Integer> {
+    @Option(names = "--model", required = true, description = "base checkpoint directory")
+    Path model;
+
+    @Option(names = "--bundle", description = "parent hook bundle to continue from")
+    Path parent;
+
+    @Option(names = "--data", required = true, description = "counterfact.json or zsre.json")
+    Path data;
+
+    @Option(names = "--corpus", description = "corpus for key statistics (default: corpus.txt next to --data)")
+    Path corpus;
+
+    @Option(names = "--edits", description = "use the first N cases (default: all)")
+    Integer edits;
+
+    @Option(names = "--batch", required = true, description = "edits per batch")
+    int batch;
+
+    @Option(names = "--method", defaultValue = "coachhook", description = "coachhook or coachhook-corpus")
+    String method;
+
+    @Option(names = "--out", required = true, description = "directory of the new bundle (must not exist)")
+    Path out;
+
+    @Mixin
+    MethodOptions options;
+
+    @Override
+    public Integer call() throws Exception {
+        if (!method.equals("coachhook") && !method.equals("coachhook-corpus")) {
+            throw new IllegalArgumentException("--method must be coachhook or coachhook-corpus, got " + method);
+        }
+        if (batch < 1) {
+            throw new IllegalArgumentException("--batch must be >= 1, got " + batch);
+        }
+        if (!Files.isDirectory(model)) {
+            throw new IllegalArgumentException("model directory not found: " + model);
+        }
+        if (Files.exists(out)) {
+            throw new IllegalArgumentException("output " + out + " already exists; bundles are immutable");
+        }
+        HookBundle parentBundle = parent != null ? HookBundle.read(parent) : null;
+        List<EditRequest> requests = edits != null ? EditData.requests(data, edits) : EditData.all(data);
+        List<String> lines = EditData.corpus(corpus, data, model);
+        Methods methods = options.methods();
+        var params = method.equals("coachhook") ? methods.coachHook() : methods.coachHookCorpus();
+        try (LanguageModel lm = LanguageModel.load(model)) {
+            String baseDigest = Digests.model(lm.model());
+            if (parentBundle != null && !parentBundle.baseModelDigest().equals(baseDigest)) {
+                throw new IllegalArgumentException("parent bundle was made for another base model");
+            }
+            Path cache = model.resolve("hookline-stats");
+            LayerStatistics stats = LayerStatistics.loadOrCompute(lm.model(), lm.tokenizer(), lines,
+                    options.statisticsLines, params.layers(), cache);
+            try (ClosedFormEditor editor = ClosedFormEditor.coachHook(lm.model(), lm.tokenizer(), stats, params,
+                    methods.contextPrefixes())) {
+                if (parentBundle != null) {
+                    editor.restore(parentBundle);
+                }
+                for (int from = 0; from < requests.size(); from += batch) {
+                    SequentialEditor.BatchOutcome o = editor.apply(requests.subList(from, Math.min(requests.size(), from + batch)));
+                    System.err.printf(Locale.ROOT, "\rbatch %d/%d  %.1f s  alpha %s", from / batch + 1,
+                            (requests.size() + batch - 1) / batch, o.seconds(), o.alphaAfter());
+                }
+                System.err.println();
+                String hyper = new ObjectMapper().writeValueAsString(params);
+                HookBundle bundle = editor.snapshot(baseDigest, parent != null ? HookBundle.digest(parent) : null, hyper);
+                String digest = bundle.write(out);
+                System.out.println("bundle " + out + " sha256 " + digest + ": " + bundle.edits() + " edits, alpha "
+                        + bundle.alpha());
+            }
+        }
+        return 0;
+    }
+}

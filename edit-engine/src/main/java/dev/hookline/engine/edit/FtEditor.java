@@ -1,0 +1,167 @@
+/*
+ * Constrained fine-tuning of the editing layers' MLP projections, applied batch after batch.
+ * Reference: ROME's FT-L baseline: Adam on the NLL of the new target, every weight kept within
+ * an L-infinity ball of radius normBound around its original value.
+ */
+package dev.hookline.engine.edit;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.GradientCollector;
+import dev.hookline.data.EditRequest;
+import dev.hookline.engine.infer.TextTokenizer;
+import dev.hookline.engine.model.ForwardOptions;
+import dev.hookline.engine.model.Gpt2Model;
+import dev.hookline.engine.model.TokenBatch;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** FT-L on a private copy of the base model. Shapes: d_ff MLP width, d hidden size. */
+public final class FtEditor implements SequentialEditor {
+    private final Gpt2Model model;
+    private final TextTokenizer tokenizer;
+    private final FtParams params;
+    private final List<String> contextPrefixes;
+    private final NDManager state;
+    private final Map<Integer, NDArray> original = new LinkedHashMap<>(); // (d_ff, d)
+    private int edits;
+
+    public FtEditor(Gpt2Model base, TextTokenizer tokenizer, FtParams params, List<String> contextPrefixes) {
+        for (int l : params.layers()) {
+            if (l >= base.config().layerCount()) {
+                throw new IllegalArgumentException("FT layer " + l + " but the model has "
+                        + base.config().layerCount() + " layers");
+            }
+        }
+        this.model = base.copy(base.dataType());
+        this.model.setTrainable(false);
+        this.tokenizer = tokenizer;
+        this.params = params;
+        this.contextPrefixes = List.copyOf(contextPrefixes);
+        this.state = NDManager.newBaseManager(base.device());
+        for (int l : params.layers()) {
+            NDArray w = model.mlpProjectionWeight(l).duplicate();
+            w.attach(state);
+            original.put(l, w);
+        }
+    }
+
+    @Override
+    public String method() {
+        return "ft";
+    }
+
+    @Override
+    public BatchOutcome apply(List<EditRequest> batch) {
+        long start = System.nanoTime();
+        List<int[]> rows = new ArrayList<>();
+        List<long[]> targets = new ArrayList<>(); // per row: (position, token) pairs flattened
+        for (EditRequest r : batch) {
+            EditPrompts p = EditPrompts.of(r, tokenizer, contextPrefixes);
+            int variants = Math.min(p.variants().size(), 1 + params.contextVariants());
+            for (int v = 0; v < variants; v++) {
+                rows.add(p.teacherForced(v));
+                int startPos = p.variants().get(v).length - 1;
+                long[] t = new long[2 * p.targetIds().length];
+                for (int j = 0; j < p.targetIds().length; j++) {
+                    t[2 * j] = startPos + j;
+                    t[2 * j + 1] = p.targetIds()[j];
+                }
+                targets.add(t);
+            }
+        }
+        TokenBatch tb = TokenBatch.of(rows, model.config().eosTokenId());
+        int len = tb.length();
+        int vocab = model.config().vocabSize();
+        float[] weight = new float[rows.size() * len];
+        long[] ids = new long[rows.size() * len];
+        int count = 0;
+        for (int r = 0; r < rows.size(); r++) {
+            long[] t = targets.get(r);
+            for (int j = 0; j < t.length; j += 2) {
+                weight[r * len + (int) t[j]] = 1f;
+                ids[r * len + (int) t[j]] = t[j + 1];
+                count++;
+            }
+        }
+        Map<Integer, NDArray> m1 = new LinkedHashMap<>();
+        Map<Integer, NDArray> m2 = new LinkedHashMap<>();
+        try (NDManager scope = state.newSubManager()) {
+            for (int l : params.layers()) {
+                m1.put(l, scope.zeros(original.get(l).getShape(), model.dataType()));
+                m2.put(l, scope.zeros(original.get(l).getShape(), model.dataType()));
+            }
+            NDArray idArr = scope.create(ids, new Shape(rows.size(), len, 1));
+            NDArray wArr = scope.create(weight, new Shape(rows.size(), len, 1)).toType(model.dataType(), false);
+            for (int step = 0; step < params.steps(); step++) {
+                for (int l : params.layers()) {
+                    model.mlpProjectionWeight(l).setRequiresGradient(true);
+                }
+                try (NDManager work = scope.newSubManager()) {
+                    try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+                        NDArray logits = model.forward(work, tb, ForwardOptions.defaults()).logits(); // (R, T, V)
+                        NDArray nll = logits.logSoftmax(2).gather(idArr, 2).mul(wArr).sum().neg().div(count);
+                        collector.backward(nll);
+                    }
+                    double c1 = 1 - Math.pow(0.9, step + 1);
+                    double c2 = 1 - Math.pow(0.999, step + 1);
+                    for (int l : params.layers()) {
+                        NDArray w = model.mlpProjectionWeight(l);
+                        NDArray g = w.getGradient().duplicate();
+                        g.attach(work);
+                        w.getGradient().subi(w.getGradient()); // zero explicitly: PyTorch accumulates
+                        w.setRequiresGradient(false);
+                        m1.get(l).muli(0.9).addi(g.mul(0.1));
+                        m2.get(l).muli(0.999).addi(g.mul(g).mul(0.001));
+                        NDArray stepArr = m1.get(l).div(c1).div(m2.get(l).div(c2).sqrt().add(1e-8))
+                                .mul(params.learningRate()); // (d_ff, d)
+                        NDArray moved = w.sub(stepArr).sub(original.get(l))
+                                .clip(-params.normBound(), params.normBound()).add(original.get(l));
+                        w.set(moved.toByteBuffer());
+                    }
+                }
+            }
+        }
+        edits += batch.size();
+        double[] nan = new double[batch.size()];
+        Arrays.fill(nan, Double.NaN);
+        return new BatchOutcome(batch.size(), (System.nanoTime() - start) / 1e9, nan, Map.of());
+    }
+
+    @Override
+    public Gpt2Model model() {
+        return model;
+    }
+
+    @Override
+    public ForwardOptions inferenceOptions() {
+        return ForwardOptions.defaults();
+    }
+
+    @Override
+    public long stateBytes() {
+        return (long) params.layers().length * model.config().mlpSize() * model.config().hiddenSize() * 4L;
+    }
+
+    @Override
+    public int editCount() {
+        return edits;
+    }
+
+    @Override
+    public Map<Integer, Double> alphas() {
+        return Map.of();
+    }
+
+    @Override
+    public void close() {
+        state.close();
+        model.close();
+    }
+
+}
