@@ -1,0 +1,194 @@
+/*
+ * Command-line entry point of the edit engine (picocli): world, pretrain, generate.
+ * The launcher ./hookline runs this class; System.exit happens only in main.
+ */
+package dev.hookline.engine.cli;
+
+import dev.hookline.engine.infer.Generation;
+import dev.hookline.engine.infer.LanguageModel;
+import dev.hookline.engine.io.Checkpoint;
+import dev.hookline.engine.train.PretrainPreset;
+import dev.hookline.engine.train.PretrainReport;
+import dev.hookline.engine.train.PretrainRun;
+import dev.hookline.world.FactWorld;
+import dev.hookline.world.WorldPreset;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/** {@code hookline <command>}: engine commands. */
+@Command(name = "hookline", mixinStandardHelpOptions = true,
+        description = "Hookline edit engine: fact worlds, GPT-2 pretraining and inference.",
+        subcommands = {HooklineCli.World.class, HooklineCli.Pretrain.class, HooklineCli.Generate.class,
+            EditCommand.class, BenchCommand.class, ExplainCommand.class})
+public final class HooklineCli implements Callable<Integer> {
+
+    @Spec
+    CommandLine.Model.CommandSpec spec;
+
+    public static void main(String[] args) {
+        System.setProperty("ai.djl.offline", System.getProperty("ai.djl.offline", "true"));
+        configureThreads();
+        System.exit(execute(args));
+    }
+
+    /**
+     * One PyTorch thread unless HOOKLINE_THREADS or the DJL properties say otherwise: on this
+     * shared 2-core machine two OpenMP threads ran training steps 5-8x slower than one
+     * (docs/BENCHMARKS.md). Must run before the engine starts.
+     */
+    static void configureThreads() {
+        String threads = System.getenv().getOrDefault("HOOKLINE_THREADS", "1");
+        if (System.getProperty("ai.djl.pytorch.num_threads") == null) {
+            System.setProperty("ai.djl.pytorch.num_threads", threads);
+        }
+        if (System.getProperty("ai.djl.pytorch.num_interop_threads") == null) {
+            System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
+        }
+    }
+
+    /** Runs the CLI and returns its exit code (0 success, 2 usage error, 1 failure). */
+    public static int execute(String... args) {
+        CommandLine cli = new CommandLine(new HooklineCli());
+        cli.setExecutionExceptionHandler((e, line, parsed) -> {
+            line.getErr().println("hookline " + line.getCommandName() + ": " + message(e));
+            return e instanceof IllegalArgumentException ? 2 : 1;
+        });
+        return cli.execute(args);
+    }
+
+    private static String message(Throwable e) {
+        return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+    }
+
+    @Override
+    public Integer call() {
+        throw new ParameterException(spec.commandLine(), "missing command (world, pretrain, generate)");
+    }
+
+    static void requirePreset(CommandLine line, String name, List<String> valid, String option) {
+        if (!valid.contains(name)) {
+            throw new ParameterException(line, "invalid value '" + name + "' for " + option
+                    + "; valid: " + String.join(", ", valid));
+        }
+    }
+
+    /** {@code world --preset tiny|demo --out DIR}. */
+    @Command(name = "world", mixinStandardHelpOptions = true,
+            description = "Write a fact world (corpus.txt, world.json, counterfact.json, zsre.json, tokenizer.json).")
+    static final class World implements Callable<Integer> {
+        @Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Option(names = "--preset", required = true, description = "tiny or demo")
+        String preset;
+
+        @Option(names = "--out", required = true, description = "output directory")
+        Path out;
+
+        @Override
+        public Integer call() throws Exception {
+            requirePreset(spec.commandLine(), preset, WorldPreset.NAMES, "--preset");
+            FactWorld world = FactWorld.generate(WorldPreset.named(preset));
+            Files.createDirectories(out);
+            world.writeTo(out);
+            PrintWriter stdout = spec.commandLine().getOut();
+            stdout.printf(Locale.ROOT, "world %s: %d subjects, %d facts, %d corpus lines -> %s%n", preset,
+                    world.subjects().size(), world.facts().size(), world.corpus().size(), out);
+            stdout.flush();
+            return 0;
+        }
+    }
+
+    /** {@code pretrain --world tiny|demo --out DIR [--seed N] [--epochs N]}. */
+    @Command(name = "pretrain", mixinStandardHelpOptions = true,
+            description = "Pretrain a GPT-2 on a fact world and write an HF checkpoint plus pretrain-report.json.")
+    static final class Pretrain implements Callable<Integer> {
+        @Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Option(names = "--world", required = true, description = "world preset: tiny or demo")
+        String world;
+
+        @Option(names = "--out", required = true, description = "checkpoint directory to write")
+        Path out;
+
+        @Option(names = "--seed", defaultValue = "1", description = "seed of initialisation and data order (default 1)")
+        long seed;
+
+        @Option(names = "--epochs", description = "override the preset's epoch count")
+        Integer epochs;
+
+        @Override
+        public Integer call() throws Exception {
+            requirePreset(spec.commandLine(), world, WorldPreset.NAMES, "--world");
+            if (epochs != null && epochs < 1) {
+                throw new ParameterException(spec.commandLine(), "--epochs must be >= 1, got " + epochs);
+            }
+            if (Files.exists(out) && !Files.isDirectory(out)) {
+                throw new ParameterException(spec.commandLine(), "--out " + out + " exists and is not a directory");
+            }
+            PretrainPreset preset = PretrainPreset.named(world);
+            if (epochs != null) {
+                preset = preset.withEpochs(epochs);
+            }
+            Files.createDirectories(out);
+            PretrainReport r = PretrainRun.run(world, preset, seed, out, System.err);
+            PrintWriter stdout = spec.commandLine().getOut();
+            stdout.printf(Locale.ROOT, "pretrained %s: %d params, %d epochs, %.1f s, %.0f tokens/s, loss %.4f%n",
+                    world, r.params(), r.epochs(), r.seconds(), r.tokensPerSecond(), r.finalLoss());
+            stdout.printf(Locale.ROOT, "canonical accuracy %.4f, paraphrase accuracy %.4f, RSS %.0f -> %.0f MB%n",
+                    r.canonicalAccuracy(), r.paraphraseAccuracy(), r.rssStartMb(), r.rssEndMb());
+            stdout.printf("checkpoint -> %s%n", out);
+            stdout.flush();
+            return 0;
+        }
+    }
+
+    /** {@code generate --model DIR --prompt "..." [--max-tokens N]}. */
+    @Command(name = "generate", mixinStandardHelpOptions = true, description = "Greedy generation from a checkpoint.")
+    static final class Generate implements Callable<Integer> {
+        @Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Option(names = "--model", required = true, description = "checkpoint directory")
+        Path model;
+
+        @Option(names = "--prompt", required = true, description = "prompt text")
+        String prompt;
+
+        @Option(names = "--max-tokens", defaultValue = "16", description = "tokens to generate (default 16)")
+        int maxTokens;
+
+        @Override
+        public Integer call() throws Exception {
+            if (maxTokens < 1) {
+                throw new ParameterException(spec.commandLine(), "--max-tokens must be >= 1, got " + maxTokens);
+            }
+            if (prompt.isBlank()) {
+                throw new ParameterException(spec.commandLine(), "--prompt must not be blank");
+            }
+            for (String file : List.of(Checkpoint.CONFIG_FILE, Checkpoint.WEIGHTS_FILE, Checkpoint.TOKENIZER_FILE)) {
+                if (!Files.isRegularFile(model.resolve(file))) {
+                    throw new ParameterException(spec.commandLine(),
+                            "--model " + model + " is not a checkpoint directory (no " + file + ")");
+                }
+            }
+            try (LanguageModel lm = LanguageModel.load(model)) {
+                Generation g = lm.generate(prompt, maxTokens);
+                PrintWriter stdout = spec.commandLine().getOut();
+                stdout.println(prompt + (g.completion().startsWith(" ") ? "" : " ") + g.completion());
+                stdout.flush();
+            }
+            return 0;
+        }
+    }
+}

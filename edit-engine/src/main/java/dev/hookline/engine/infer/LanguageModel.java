@@ -1,0 +1,287 @@
+/*
+ * Public inference API of the engine: a GPT-2 checkpoint with its tokenizer, Java types in and out.
+ * Reference: HF generate (greedy) and the teacher-forced token accuracy of ROME/MEMIT evaluation.
+ */
+package dev.hookline.engine.infer;
+
+import ai.djl.Device;
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import dev.hookline.engine.io.Checkpoint;
+import dev.hookline.engine.model.ForwardOptions;
+import dev.hookline.engine.model.Gpt2Model;
+import dev.hookline.engine.model.TokenBatch;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * A loaded checkpoint (model + tokenizer) with greedy generation and continuation scoring.
+ * Batched methods split their input into chunks of {@link #batchSize()} sequences.
+ */
+public final class LanguageModel implements AutoCloseable {
+    private static final int DEFAULT_BATCH = 64;
+
+    private final Gpt2Model model;
+    private final TextTokenizer tokenizer;
+    private final boolean owned;
+    private final int batchSize;
+
+    private LanguageModel(Gpt2Model model, TextTokenizer tokenizer, boolean owned, int batchSize) {
+        this.model = model;
+        this.tokenizer = tokenizer;
+        this.owned = owned;
+        this.batchSize = batchSize;
+    }
+
+    /** Loads {@code dir} (config.json, model.safetensors, tokenizer.json) on the engine's default device. */
+    public static LanguageModel load(Path dir) throws IOException {
+        return load(dir, Engine.getInstance().defaultDevice());
+    }
+
+    /** Loads {@code dir} on {@code device}. */
+    public static LanguageModel load(Path dir, Device device) throws IOException {
+        TextTokenizer tokenizer = TextTokenizer.load(dir.resolve(Checkpoint.TOKENIZER_FILE));
+        try {
+            return new LanguageModel(Checkpoint.load(dir, device), tokenizer, true, DEFAULT_BATCH);
+        } catch (IOException | RuntimeException e) {
+            tokenizer.close();
+            throw e;
+        }
+    }
+
+    /** Wraps a model and tokenizer the caller keeps owning (close does not close them). */
+    public static LanguageModel wrap(Gpt2Model model, TextTokenizer tokenizer) {
+        return new LanguageModel(model, tokenizer, false, DEFAULT_BATCH);
+    }
+
+    /** The same model and tokenizer with another chunk size for batched calls. */
+    public LanguageModel withBatchSize(int size) {
+        if (size < 1) {
+            throw new IllegalArgumentException("batch size must be >= 1, got " + size);
+        }
+        return new LanguageModel(model, tokenizer, false, size);
+    }
+
+    public int batchSize() {
+        return batchSize;
+    }
+
+    /** The underlying model (engine-internal API). */
+    public Gpt2Model model() {
+        return model;
+    }
+
+    public TextTokenizer tokenizer() {
+        return tokenizer;
+    }
+
+    /** Greedy continuation of {@code prompt} by at most {@code maxNewTokens} tokens. */
+    public Generation generate(String prompt, int maxNewTokens) {
+        return generate(List.of(prompt), maxNewTokens).get(0);
+    }
+
+    /** Greedy continuation of each prompt (batched); a row stops after end-of-text. */
+    public List<Generation> generate(List<String> prompts, int maxNewTokens) {
+        return generate(prompts, maxNewTokens, ForwardOptions.defaults());
+    }
+
+    /** Greedy generation with hooks installed ({@code options} must not hold residual additions). */
+    public List<Generation> generate(List<String> prompts, int maxNewTokens, ForwardOptions options) {
+        if (maxNewTokens < 0) {
+            throw new IllegalArgumentException("maxNewTokens must be >= 0, got " + maxNewTokens);
+        }
+        requireNoAdditions(options);
+        List<Generation> out = new ArrayList<>();
+        for (int from = 0; from < prompts.size(); from += batchSize) {
+            List<String> chunk = prompts.subList(from, Math.min(prompts.size(), from + batchSize));
+            out.addAll(generateChunk(chunk, maxNewTokens, options));
+        }
+        return out;
+    }
+
+    private List<Generation> generateChunk(List<String> prompts, int maxNewTokens, ForwardOptions options) {
+        int n = prompts.size();
+        int eos = model.config().eosTokenId();
+        List<int[]> promptIds = new ArrayList<>();
+        List<int[]> sequences = new ArrayList<>();
+        for (String prompt : prompts) {
+            int[] ids = tokenizer.encode(prompt);
+            if (ids.length == 0) {
+                throw new IllegalArgumentException("prompt '" + prompt + "' encodes to no tokens");
+            }
+            promptIds.add(ids);
+            sequences.add(ids);
+        }
+        boolean[] done = new boolean[n];
+        int maxPositions = model.config().maxPositions();
+        try (NDManager scope = NDManager.newBaseManager(model.device())) {
+            for (int step = 0; step < maxNewTokens; step++) {
+                List<Integer> active = new ArrayList<>();
+                for (int i = 0; i < n; i++) {
+                    if (!done[i] && sequences.get(i).length < maxPositions) {
+                        active.add(i);
+                    }
+                }
+                if (active.isEmpty()) {
+                    break;
+                }
+                List<int[]> rows = new ArrayList<>();
+                for (int i : active) {
+                    rows.add(sequences.get(i));
+                }
+                int[] next;
+                try (NDManager stepScope = scope.newSubManager()) {
+                    TokenBatch batch = TokenBatch.of(rows, eos);
+                    NDArray logits = model.forward(stepScope, batch, options).logits(); // (B, T, V)
+                    long[] gatherIdx = new long[rows.size()];
+                    for (int b = 0; b < rows.size(); b++) {
+                        gatherIdx[b] = rows.get(b).length - 1;
+                    }
+                    NDArray index = stepScope.create(gatherIdx, new Shape(rows.size(), 1, 1))
+                            .repeat(2, model.config().vocabSize()); // (B, 1, V)
+                    NDArray last = logits.gather(index, 1); // (B, 1, V)
+                    next = toInts(last.argMax(2).toLongArray()); // (B)
+                }
+                for (int b = 0; b < active.size(); b++) {
+                    int i = active.get(b);
+                    int[] seq = Arrays.copyOf(sequences.get(i), sequences.get(i).length + 1);
+                    seq[seq.length - 1] = next[b];
+                    sequences.set(i, seq);
+                    if (next[b] == eos) {
+                        done[i] = true;
+                    }
+                }
+            }
+        }
+        List<Generation> out = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            int[] generated = Arrays.copyOfRange(sequences.get(i), promptIds.get(i).length, sequences.get(i).length);
+            out.add(new Generation(prompts.get(i), promptIds.get(i), generated, tokenizer.decode(generated)));
+        }
+        return out;
+    }
+
+    /** Teacher-forced per-token scores of {@code target} after {@code prompt}. */
+    public ContinuationScore score(String prompt, String target) {
+        return score(List.of(new PromptTarget(prompt, target))).get(0);
+    }
+
+    /** Teacher-forced scores of many prompt/target pairs (batched). */
+    public List<ContinuationScore> score(List<PromptTarget> pairs) {
+        return score(pairs, ForwardOptions.defaults());
+    }
+
+    /** Teacher-forced scores with hooks installed ({@code options} must not hold residual additions). */
+    public List<ContinuationScore> score(List<PromptTarget> pairs, ForwardOptions options) {
+        requireNoAdditions(options);
+        List<TextTokenizer.Continuation> continuations = new ArrayList<>();
+        for (PromptTarget pair : pairs) {
+            continuations.add(tokenizer.continuation(pair.prompt(), pair.target()));
+        }
+        return scoreIds(continuations, options);
+    }
+
+    /** Teacher-forced scores of already tokenised prompt/target pairs (batched). */
+    public List<ContinuationScore> scoreIds(List<TextTokenizer.Continuation> continuations, ForwardOptions options) {
+        List<ContinuationScore> out = new ArrayList<>();
+        for (int from = 0; from < continuations.size(); from += batchSize) {
+            out.addAll(scoreChunk(continuations.subList(from, Math.min(continuations.size(), from + batchSize)), options));
+        }
+        return out;
+    }
+
+    private List<ContinuationScore> scoreChunk(List<TextTokenizer.Continuation> chunk, ForwardOptions options) {
+        List<int[]> rows = new ArrayList<>();
+        for (TextTokenizer.Continuation c : chunk) {
+            if (c.targetIds().length == 0) {
+                throw new IllegalArgumentException("target encodes to no tokens");
+            }
+            rows.add(c.sequence());
+        }
+        TokenBatch batch = TokenBatch.of(rows, model.config().eosTokenId());
+        int t = batch.length();
+        long[] nextIds = new long[rows.size() * t];
+        for (int b = 0; b < rows.size(); b++) {
+            int[] seq = rows.get(b);
+            for (int pos = 0; pos + 1 < seq.length; pos++) {
+                nextIds[b * t + pos] = seq[pos + 1];
+            }
+        }
+        float[] logProbs;
+        long[] argmax;
+        try (NDManager scope = NDManager.newBaseManager(model.device())) {
+            NDArray logits = model.forward(scope, batch, options).logits(); // (B, T, V)
+            NDArray logSoftmax = logits.logSoftmax(2); // (B, T, V)
+            NDArray next = scope.create(nextIds, new Shape(rows.size(), t, 1)); // (B, T, 1)
+            logProbs = logSoftmax.gather(next, 2).toType(DataType.FLOAT32, false).toFloatArray(); // (B, T, 1)
+            argmax = logits.argMax(2).toLongArray(); // (B, T)
+        }
+        List<ContinuationScore> out = new ArrayList<>();
+        for (int b = 0; b < chunk.size(); b++) {
+            TextTokenizer.Continuation c = chunk.get(b);
+            int p = c.promptIds().length;
+            int n = c.targetIds().length;
+            double[] lp = new double[n];
+            int[] predicted = new int[n];
+            for (int i = 0; i < n; i++) {
+                int pos = b * t + p - 1 + i; // position p-1+i predicts target token i
+                lp[i] = logProbs[pos];
+                predicted[i] = (int) argmax[pos];
+            }
+            out.add(new ContinuationScore(c.promptIds(), c.targetIds(), lp, predicted));
+        }
+        return out;
+    }
+
+    /** Token-level teacher-forced top-1 accuracy of {@code target} after {@code prompt}. */
+    public double teacherForcedAccuracy(String prompt, String target) {
+        return score(prompt, target).accuracy();
+    }
+
+    /** Per-token log-probabilities of {@code target} after {@code prompt}. */
+    public double[] continuationLogProbs(String prompt, String target) {
+        return score(prompt, target).logProbs();
+    }
+
+    /** Mean token-level accuracy over pairs (each pair weighs the same). */
+    public double meanAccuracy(List<PromptTarget> pairs) {
+        if (pairs.isEmpty()) {
+            throw new IllegalArgumentException("no prompt/target pairs to score");
+        }
+        double sum = 0;
+        for (ContinuationScore s : score(pairs)) {
+            sum += s.accuracy();
+        }
+        return sum / pairs.size();
+    }
+
+    private static void requireNoAdditions(ForwardOptions options) {
+        if (!options.additions().isEmpty()) {
+            throw new IllegalArgumentException("residual additions address fixed (row, position) "
+                    + "pairs and cannot be used with batched inference");
+        }
+    }
+
+    private static int[] toInts(long[] values) {
+        int[] out = new int[values.length];
+        for (int i = 0; i < values.length; i++) {
+            out[i] = (int) values[i];
+        }
+        return out;
+    }
+
+    /** Closes the model and tokenizer if this instance loaded them. */
+    @Override
+    public void close() {
+        if (owned) {
+            model.close();
+            tokenizer.close();
+        }
+    }
+}

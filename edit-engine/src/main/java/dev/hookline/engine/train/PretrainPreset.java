@@ -1,0 +1,55 @@
+/*
+ * Model size and optimisation settings for pretraining on a fact world, by preset name.
+ * Chosen by measurement on this project's 2-core machine (docs/BENCHMARKS.md).
+ */
+package dev.hookline.engine.train;
+
+import java.util.List;
+
+/**
+ * @param name preset name (matches the world preset it is sized for)
+ * @param hiddenSize d
+ * @param layers number of blocks
+ * @param heads attention heads
+ * @param epochs passes over the corpus
+ * @param learningRate peak learning rate
+ * @param batchSize sequences per step
+ * @param warmupFraction share of steps spent in linear warmup
+ * @param weightDecay AdamW decoupled weight decay on matrices
+ */
+public record PretrainPreset(String name, int hiddenSize, int layers, int heads, int epochs,
+        double learningRate, int batchSize, double warmupFraction, double weightDecay) {
+
+    public static final List<String> NAMES = List.of("tiny", "demo");
+
+    public PretrainPreset {
+        if (hiddenSize < 1 || layers < 1 || heads < 1 || hiddenSize % heads != 0) {
+            throw new IllegalArgumentException("preset " + name + ": invalid sizes d=" + hiddenSize
+                    + " layers=" + layers + " heads=" + heads);
+        }
+        if (epochs < 1 || batchSize < 1 || learningRate <= 0) {
+            throw new IllegalArgumentException("preset " + name + ": epochs, batchSize and learningRate must be > 0");
+        }
+        if (warmupFraction < 0 || warmupFraction >= 1 || weightDecay < 0) {
+            throw new IllegalArgumentException("preset " + name + ": warmupFraction in [0, 1), weightDecay >= 0");
+        }
+    }
+
+    /** The preset for a world preset name. */
+    public static PretrainPreset named(String name) {
+        return switch (name) {
+            // tiny: 1.000 / 1.000 recall after 16 epochs in ~130 s (docs/BENCHMARKS.md)
+            case "tiny" -> new PretrainPreset("tiny", 96, 3, 4, 16, 5e-3, 64, 0.05, 0.05);
+            // demo: 12.5x the facts of tiny; wider MLP for capacity, bigger batches for throughput
+            case "demo" -> new PretrainPreset("demo", 128, 3, 4, 12, 4e-3, 128, 0.05, 0.05);
+            default -> throw new IllegalArgumentException("unknown pretraining preset '" + name
+                    + "'; valid presets: " + String.join(", ", NAMES));
+        };
+    }
+
+    /** This preset with another epoch count. */
+    public PretrainPreset withEpochs(int newEpochs) {
+        return new PretrainPreset(name, hiddenSize, layers, heads, newEpochs, learningRate, batchSize,
+                warmupFraction, weightDecay);
+    }
+}

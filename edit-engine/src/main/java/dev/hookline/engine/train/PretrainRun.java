@@ -1,0 +1,114 @@
+/*
+ * End-to-end pretraining on a fact world: generate the world, tokenise its corpus, train a GPT-2,
+ * save an HF checkpoint, measure recall. Used by `hookline pretrain` and the slow test.
+ */
+package dev.hookline.engine.train;
+
+import ai.djl.Device;
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.types.DataType;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.hookline.engine.infer.LanguageModel;
+import dev.hookline.engine.infer.PromptTarget;
+import dev.hookline.engine.infer.TextTokenizer;
+import dev.hookline.engine.io.Checkpoint;
+import dev.hookline.engine.model.Gpt2Config;
+import dev.hookline.engine.model.Gpt2Model;
+import dev.hookline.engine.util.ProcessMemory;
+import dev.hookline.world.FactWorld;
+import dev.hookline.world.Probe;
+import dev.hookline.world.WorldPreset;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** One pretraining run into a checkpoint directory. */
+public final class PretrainRun {
+    private static final Logger LOG = LoggerFactory.getLogger(PretrainRun.class);
+    public static final String REPORT_FILE = "pretrain-report.json";
+    public static final String WORLD_DIR = "world";
+
+    private PretrainRun() {}
+
+    /**
+     * Runs pretraining of {@code preset} on world {@code worldName} and writes the checkpoint
+     * (config.json, model.safetensors, tokenizer.json), the world files under {@code out/world/}
+     * and {@code out/pretrain-report.json}.
+     */
+    public static PretrainReport run(String worldName, PretrainPreset preset, long seed, Path out,
+            PrintStream progress) throws IOException {
+        long startNanos = System.nanoTime();
+        double rssStart = ProcessMemory.residentMb();
+        FactWorld world = FactWorld.generate(WorldPreset.named(worldName));
+        Path worldDir = out.resolve(WORLD_DIR);
+        Files.createDirectories(worldDir);
+        world.writeTo(worldDir);
+        Path tokenizerJson = worldDir.resolve(Checkpoint.TOKENIZER_FILE);
+        Device device = Engine.getInstance().defaultDevice();
+        Engine.getInstance().setRandomSeed(Math.toIntExact(seed % Integer.MAX_VALUE));
+        try (TextTokenizer tokenizer = TextTokenizer.load(tokenizerJson)) {
+            int eos = world.tokenizer().eosId();
+            List<int[]> sequences = new ArrayList<>();
+            int longest = 0;
+            for (String line : world.corpus()) {
+                int[] ids = tokenizer.encode(line);
+                int[] withEos = Arrays.copyOf(ids, ids.length + 1);
+                withEos[ids.length] = eos;
+                sequences.add(withEos);
+                longest = Math.max(longest, withEos.length);
+            }
+            int positions = (longest + 16 + 31) / 32 * 32; // room for generation past the longest line
+            Gpt2Config config = new Gpt2Config(world.tokenizer().vocabSize(), positions, preset.hiddenSize(),
+                    preset.layers(), preset.heads(), 4 * preset.hiddenSize(), "gelu_new", 1e-5, true, eos, eos);
+            LOG.info("pretraining world {} ({} lines, vocab {}, longest {} tokens) with preset {}: {} params",
+                    worldName, sequences.size(), config.vocabSize(), longest, preset.name(), config.parameterCount());
+            try (Gpt2Model model = Gpt2Model.randomInit(config, seed, device, DataType.FLOAT32)) {
+                double[] rssAfterWarmup = {-1};
+                Pretrainer.Result result = Pretrainer.train(model, sequences, preset, seed, progress,
+                        epoch -> {
+                            if (epoch == 1) {
+                                rssAfterWarmup[0] = ProcessMemory.residentMb();
+                            }
+                        });
+                double rssEnd = ProcessMemory.residentMb();
+                Checkpoint.save(model, tokenizerJson, out);
+                LanguageModel lm = LanguageModel.wrap(model, tokenizer);
+                double canonical = lm.meanAccuracy(pairs(world.canonicalProbes()));
+                double paraphrase = lm.meanAccuracy(pairs(world.paraphraseProbes()));
+                long nonEmbedding = config.parameterCount()
+                        - (long) (config.vocabSize() + config.maxPositions()) * config.hiddenSize();
+                double meanLength = (double) result.tokens() / (sequences.size() * (long) preset.epochs());
+                // 6 N per token for matmuls (forward + backward), plus the tied head and attention scores.
+                double flopsPerToken = 6.0 * (nonEmbedding + (long) config.vocabSize() * config.hiddenSize())
+                        + 6.0 * config.layerCount() * meanLength * config.hiddenSize();
+                PretrainReport report = new PretrainReport(worldName, preset.name(), seed, config.parameterCount(),
+                        config.hiddenSize(), config.layerCount(), config.headCount(), config.vocabSize(),
+                        preset.epochs(), result.steps(), sequences.size(), result.tokens(),
+                        flopsPerToken * result.tokens(), result.seconds(), (System.nanoTime() - startNanos) / 1e9,
+                        result.tokensPerSecond(), result.firstLoss(), result.finalLoss(), canonical, paraphrase,
+                        world.canonicalProbes().size(), world.paraphraseProbes().size(), rssStart,
+                        rssAfterWarmup[0], rssEnd, device.toString(), Instant.now().toString());
+                new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
+                        .writeValue(out.resolve(REPORT_FILE).toFile(), report);
+                return report;
+            }
+        }
+    }
+
+    /** Probes as prompt/target pairs. */
+    public static List<PromptTarget> pairs(List<Probe> probes) {
+        List<PromptTarget> pairs = new ArrayList<>();
+        for (Probe p : probes) {
+            pairs.add(new PromptTarget(p.prompt(), p.target()));
+        }
+        return pairs;
+    }
+}

@@ -1,0 +1,164 @@
+/*
+ * Pretraining loop: next-token cross-entropy on corpus lines, AdamW, warmup + cosine, clipping.
+ * Reference: nanoGPT train.py (decay only on matrices, clip 1.0, cosine schedule), on DJL autograd.
+ */
+package dev.hookline.engine.train;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.training.GradientCollector;
+import dev.hookline.engine.model.Gpt2Model;
+import dev.hookline.engine.model.TokenBatch;
+import dev.hookline.engine.util.ProgressBar;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Trains a {@link Gpt2Model} in place on tokenised sequences. */
+public final class Pretrainer {
+    private static final Logger LOG = LoggerFactory.getLogger(Pretrainer.class);
+
+    /** Sequences are sorted by length within windows of this many batches to limit padding. */
+    private static final int SORT_WINDOW_BATCHES = 16;
+
+    /**
+     * Outcome of a training run.
+     *
+     * @param steps optimiser steps taken
+     * @param tokens real (unpadded) tokens processed, over all epochs
+     * @param seconds wall-clock training time
+     * @param firstLoss mean loss of the first epoch
+     * @param finalLoss mean loss of the last epoch
+     */
+    public record Result(long steps, long tokens, double seconds, double firstLoss, double finalLoss) {
+        public double tokensPerSecond() {
+            return tokens / Math.max(1e-9, seconds);
+        }
+    }
+
+    private Pretrainer() {}
+
+    /**
+     * Trains {@code model} on {@code sequences} (each already ending with end-of-text) for the
+     * preset's epochs. Data order comes from {@code new Random(seed)}; set the engine seed for
+     * anything the engine draws.
+     *
+     * @param progress where the progress bar goes (stderr in the CLI), or null for none
+     */
+    public static Result train(Gpt2Model model, List<int[]> sequences, PretrainPreset preset, long seed,
+            PrintStream progress) {
+        return train(model, sequences, preset, seed, progress, epoch -> { });
+    }
+
+    /**
+     * As {@link #train(Gpt2Model, List, PretrainPreset, long, PrintStream)}, calling
+     * {@code afterEpoch} with the 1-based number of each finished epoch.
+     */
+    public static Result train(Gpt2Model model, List<int[]> sequences, PretrainPreset preset, long seed,
+            PrintStream progress, java.util.function.IntConsumer afterEpoch) {
+        if (sequences.isEmpty()) {
+            throw new IllegalArgumentException("no training sequences");
+        }
+        int padId = model.config().eosTokenId();
+        Random random = new Random(seed);
+        List<int[]> usable = new ArrayList<>();
+        for (int[] s : sequences) {
+            if (s.length >= 2) {
+                usable.add(s.length > model.config().maxPositions()
+                        ? java.util.Arrays.copyOf(s, model.config().maxPositions()) : s);
+            }
+        }
+        int batchesPerEpoch = (usable.size() + preset.batchSize() - 1) / preset.batchSize();
+        long totalSteps = (long) batchesPerEpoch * preset.epochs();
+        LearningRateSchedule schedule = new LearningRateSchedule(preset.learningRate(),
+                preset.learningRate() * 0.1, Math.round(totalSteps * preset.warmupFraction()), totalSteps);
+        Set<String> decayed = decayedNames(model.parameters());
+        AdamW.Settings settings = new AdamW.Settings(0.9, 0.95, 1e-8, preset.weightDecay(), 1.0);
+        long tokens = 0;
+        double firstLoss = Double.NaN;
+        double epochLoss = Double.NaN;
+        long start = System.nanoTime();
+        model.setTrainable(true);
+        try (AdamW optimizer = new AdamW(model.parameters(), decayed, settings);
+                ProgressBar bar = progress == null ? null : new ProgressBar(progress, "pretrain", totalSteps)) {
+            long step = 0;
+            for (int epoch = 0; epoch < preset.epochs(); epoch++) {
+                List<List<int[]>> batches = batches(usable, preset.batchSize(), random);
+                double lossSum = 0;
+                for (List<int[]> rows : batches) {
+                    TokenBatch batch = TokenBatch.of(rows, padId);
+                    double loss;
+                    try (NDManager scope = NDManager.newBaseManager(model.device())) {
+                        try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+                            NDArray logits = model.forward(scope, batch).logits();
+                            NDArray lossArray = LanguageModelLoss.nextTokenLoss(scope, logits, batch);
+                            collector.backward(lossArray);
+                            loss = lossArray.getFloat();
+                        }
+                    }
+                    if (!Double.isFinite(loss)) {
+                        throw new IllegalStateException("loss became " + loss + " at step " + step);
+                    }
+                    optimizer.step(schedule.at(step));
+                    step++;
+                    lossSum += loss;
+                    for (int[] r : rows) {
+                        tokens += r.length;
+                    }
+                    if (bar != null) {
+                        double secs = (System.nanoTime() - start) / 1e9;
+                        bar.update(step, String.format(Locale.ROOT, "epoch %d/%d loss %.4f %.0f tok/s",
+                                epoch + 1, preset.epochs(), loss, tokens / Math.max(1e-9, secs)));
+                    }
+                }
+                epochLoss = lossSum / batches.size();
+                if (epoch == 0) {
+                    firstLoss = epochLoss;
+                }
+                LOG.debug("epoch {} mean loss {}", epoch + 1, epochLoss);
+                afterEpoch.accept(epoch + 1);
+            }
+            return new Result(step, tokens, (System.nanoTime() - start) / 1e9, firstLoss, epochLoss);
+        } finally {
+            model.setTrainable(false);
+        }
+    }
+
+    /** Shuffles, sorts by length within windows (less padding), cuts into batches, shuffles batches. */
+    private static List<List<int[]>> batches(List<int[]> sequences, int batchSize, Random random) {
+        List<int[]> order = new ArrayList<>(sequences);
+        Collections.shuffle(order, random);
+        int window = batchSize * SORT_WINDOW_BATCHES;
+        List<List<int[]>> batches = new ArrayList<>();
+        for (int from = 0; from < order.size(); from += window) {
+            List<int[]> slice = new ArrayList<>(order.subList(from, Math.min(order.size(), from + window)));
+            slice.sort(Comparator.comparingInt(s -> s.length));
+            for (int b = 0; b < slice.size(); b += batchSize) {
+                batches.add(slice.subList(b, Math.min(slice.size(), b + batchSize)));
+            }
+        }
+        Collections.shuffle(batches, random);
+        return batches;
+    }
+
+    /** Names of the parameters that get weight decay (attention and MLP matrices). */
+    static Set<String> decayedNames(Map<String, NDArray> parameters) {
+        Set<String> decayed = new HashSet<>();
+        for (String name : parameters.keySet()) {
+            if (name.endsWith(".weight") && (name.contains(".attn.") || name.contains(".mlp."))) {
+                decayed.add(name);
+            }
+        }
+        return decayed;
+    }
+}

@@ -1,0 +1,80 @@
+/*
+ * CLI behaviour: usage errors exit non-zero with a clear message, commands write their outputs.
+ */
+package dev.hookline.engine.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class HooklineCliTest {
+
+    private record Run(int code, String out, String err) {}
+
+    private static Run run(String... args) {
+        PrintStream oldOut = System.out;
+        PrintStream oldErr = System.err;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        try {
+            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+            int code = HooklineCli.execute(args);
+            return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setOut(oldOut);
+            System.setErr(oldErr);
+        }
+    }
+
+    @Test
+    void badArgumentsGiveAClearMessageAndNonZeroExit(@TempDir Path tmp) {
+        Run unknownPreset = run("world", "--preset", "huge", "--out", tmp.toString());
+        assertEquals(2, unknownPreset.code());
+        assertTrue(unknownPreset.err().contains("invalid value 'huge' for --preset; valid: tiny, demo"), unknownPreset.err());
+
+        Run missing = run("pretrain", "--world", "tiny");
+        assertEquals(2, missing.code());
+        assertTrue(missing.err().contains("Missing required option: '--out=<out>'"), missing.err());
+
+        Run badEpochs = run("pretrain", "--world", "tiny", "--out", tmp.resolve("m").toString(), "--epochs", "0");
+        assertEquals(2, badEpochs.code());
+        assertTrue(badEpochs.err().contains("--epochs must be >= 1"), badEpochs.err());
+        assertFalse(Files.exists(tmp.resolve("m")), "nothing written on a usage error");
+
+        Run noModel = run("generate", "--model", tmp.toString(), "--prompt", "hi");
+        assertEquals(2, noModel.code());
+        assertTrue(noModel.err().contains("is not a checkpoint directory (no config.json)"), noModel.err());
+
+        Run noCommand = run();
+        assertEquals(2, noCommand.code());
+        assertTrue(noCommand.err().contains("missing command"), noCommand.err());
+    }
+
+    @Test
+    void worldWritesTheDatasetFiles(@TempDir Path tmp) {
+        Run world = run("world", "--preset", "tiny", "--out", tmp.toString());
+        assertEquals(0, world.code(), world.err());
+        assertTrue(world.out().contains("world tiny: 48 subjects, 336 facts"), world.out());
+        for (String file : new String[] {"corpus.txt", "world.json", "counterfact.json", "zsre.json", "tokenizer.json"}) {
+            assertTrue(Files.isRegularFile(tmp.resolve(file)), file);
+        }
+    }
+
+    @Test
+    void generateRunsOnAnHfCheckpoint() throws Exception {
+        Path dir = Path.of(getClass().getResource("/hf-gpt2-micro/config.json").toURI()).getParent();
+        Run gen = run("generate", "--model", dir.toString(), "--prompt", "Hello, world!", "--max-tokens", "3");
+        assertEquals(0, gen.code(), gen.err());
+        assertTrue(gen.out().startsWith("Hello, world!"), gen.out());
+        assertTrue(gen.out().strip().length() > "Hello, world!".length(), gen.out());
+    }
+}

@@ -1,0 +1,47 @@
+/*
+ * The tiny preset reaches its accuracy targets (slow: a full pretraining run, still part of verify).
+ */
+package dev.hookline.engine.train;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.hookline.engine.infer.LanguageModel;
+import dev.hookline.world.FactWorld;
+import dev.hookline.world.Probe;
+import dev.hookline.world.WorldPreset;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+@Tag("slow")
+class PretrainTinyTest {
+
+    @Test
+    void tinyPresetLearnsItsFacts(@TempDir Path out) throws Exception {
+        PretrainReport report = PretrainRun.run("tiny", PretrainPreset.named("tiny"), 1, out, null);
+        assertTrue(report.canonicalAccuracy() >= 0.95, "canonical accuracy " + report.canonicalAccuracy());
+        assertTrue(report.paraphraseAccuracy() >= 0.85, "paraphrase accuracy " + report.paraphraseAccuracy());
+        assertTrue(report.finalLoss() < report.firstEpochLoss() / 2, "loss fell: " + report.firstEpochLoss()
+                + " -> " + report.finalLoss());
+        assertTrue(report.seconds() < 240, "training took " + report.seconds() + " s");
+        for (String file : List.of("config.json", "model.safetensors", "tokenizer.json", "pretrain-report.json",
+                "world/corpus.txt", "world/counterfact.json")) {
+            assertTrue(Files.isRegularFile(out.resolve(file)), file);
+        }
+        // The saved checkpoint reloads and answers as the trained model did.
+        FactWorld world = FactWorld.generate(WorldPreset.named("tiny"));
+        List<Probe> probes = world.canonicalProbes();
+        try (LanguageModel lm = LanguageModel.load(out)) {
+            double reloaded = lm.meanAccuracy(PretrainRun.pairs(probes));
+            assertEquals(report.canonicalAccuracy(), reloaded, 1e-9);
+            Probe first = probes.get(0);
+            String completion = lm.generate(first.prompt(), 1).completion().strip();
+            assertEquals(lm.teacherForcedAccuracy(first.prompt(), first.target()) == 1.0,
+                    completion.equals(first.target().split(" ")[0]), "greedy agrees with teacher forcing");
+        }
+    }
+}
