@@ -37,7 +37,7 @@ class LeaseTest {
     private static final int WORKERS = 8;
     private static final int BRANCHES = 10;
     private static final int PER_BRANCH = 5;
-    private static final int LEASE_SECONDS = 2;
+    private static final int LEASE_SECONDS = 3;
 
     /** One granted lease as the worker saw it (server times). */
     record Grant(long jobId, long batchId, int attempt, String token, Instant leasedAt, Instant expiresAt,
@@ -70,6 +70,7 @@ class LeaseTest {
         List<Grant> abandoned = new CopyOnWriteArrayList<>();
         Set<Long> abandonedJobs = ConcurrentHashMap.newKeySet();
         List<Integer> lateStatuses = new CopyOnWriteArrayList<>();
+        List<Grant> lost = new CopyOnWriteArrayList<>();
         AtomicInteger completed = new AtomicInteger();
         long deadline = System.currentTimeMillis() + 120_000;
 
@@ -79,7 +80,8 @@ class LeaseTest {
             String token = tokens.get(w);
             String name = "w" + w;
             futures.add(pool.submit(() -> {
-                while (completed.get() < BRANCHES * PER_BRANCH && System.currentTimeMillis() < deadline) {
+                while (completed.get() < BRANCHES * PER_BRANCH && System.currentTimeMillis() < deadline
+                        && !Thread.currentThread().isInterrupted()) {
                     Response r = as(token).contentType(ContentType.JSON)
                             .body(Map.of("worker", name, "modelId", model, "leaseSeconds", LEASE_SECONDS))
                             .post("/api/jobs/lease");
@@ -102,11 +104,19 @@ class LeaseTest {
                     Response hb = as(token).contentType(ContentType.JSON)
                             .body(Map.of("leaseToken", g.token(), "phase", "compute", "percent", 50))
                             .post("/api/jobs/" + g.jobId() + "/heartbeat");
+                    if (hb.statusCode() == 409) {
+                        lost.add(g); // on a loaded machine a live worker can be too slow: its lease is gone
+                        continue;
+                    }
                     assertEquals(200, hb.statusCode(), hb.asString());
                     extendedUntil.put(g.jobId() * 1000 + g.attempt(), Instant.parse(hb.path("leaseExpiresAt")));
                     Response done = as(token).contentType(ContentType.JSON)
                             .body(Fixtures.completion(g.token(), serving, List.of()))
                             .post("/api/jobs/" + g.jobId() + "/complete");
+                    if (done.statusCode() == 409) {
+                        lost.add(g);
+                        continue;
+                    }
                     assertEquals(201, done.statusCode(), done.asString());
                     versionOfBatch.put(g.batchId(), done.<Number>path("id").longValue());
                     Number parent = done.path("parentVersionId");
@@ -116,10 +126,14 @@ class LeaseTest {
                 return null;
             }));
         }
-        for (Future<?> f : futures) {
-            f.get(150, TimeUnit.SECONDS);
+        try {
+            for (Future<?> f : futures) {
+                f.get(150, TimeUnit.SECONDS);
+            }
+        } finally {
+            pool.shutdownNow();
+            assertTrue(pool.awaitTermination(60, TimeUnit.SECONDS), "workers stopped");
         }
-        pool.shutdown();
         assertEquals(BRANCHES * PER_BRANCH, completed.get(), "all jobs completed");
 
         // The dead holders come back late: their completions and heartbeats are refused.
@@ -147,8 +161,12 @@ class LeaseTest {
                 assertEquals(prev.attempt() + 1, gs.get(i).attempt());
             }
         }
-        assertEquals(abandoned.size(), byJob.values().stream().filter(gs -> gs.size() == 2).count());
-        assertTrue(byJob.values().stream().allMatch(gs -> gs.size() <= 2));
+        // Every abandoned or lost lease was taken over by a later attempt, and only those were.
+        long reLeases = byJob.values().stream().mapToLong(gs -> gs.size() - 1).sum();
+        assertEquals(abandoned.size() + lost.size(), reLeases, "lost leases: " + lost.size());
+        for (Grant g : lost) {
+            assertTrue(byJob.get(g.jobId()).stream().anyMatch(o -> o.attempt() > g.attempt()), "job " + g.jobId());
+        }
 
         // Order within each branch: batch p extends the version batch p-1 produced.
         for (String branch : new java.util.TreeSet<>(branchOf.values())) {
