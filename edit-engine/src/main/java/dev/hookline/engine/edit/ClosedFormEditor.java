@@ -77,7 +77,7 @@ public final class ClosedFormEditor implements SequentialEditor {
         this.variant = variant;
         this.method = method;
         this.ownsModel = variant != Variant.COACHHOOK;
-        this.model = ownsModel ? base.copy(base.dataType()) : base;
+        this.model = ownsModel ? ModelCopies.deepCopy(base) : base;
         this.model.setTrainable(false);
         this.tokenizer = tokenizer;
         this.statistics = statistics;
@@ -277,7 +277,7 @@ public final class ClosedFormEditor implements SequentialEditor {
                     model.forward(scope, promptBatch, ForwardOptions.builder().hooks(hooks)
                             .computeLogits(false).build());
                 }
-                alpha.put(layer, Math.min(alpha.get(layer), minOfMax[0]));
+                alpha.put(layer, Math.min(alpha.get(layer), minOfMax[0] - ScopeTest.ALPHA_MARGIN));
             }
         }
         edits += u;

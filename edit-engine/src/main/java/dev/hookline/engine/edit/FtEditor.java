@@ -38,7 +38,7 @@ public final class FtEditor implements SequentialEditor {
                         + base.config().layerCount() + " layers");
             }
         }
-        this.model = base.copy(base.dataType());
+        this.model = ModelCopies.deepCopy(base);
         this.model.setTrainable(false);
         this.tokenizer = tokenizer;
         this.params = params;

@@ -14,6 +14,14 @@ package dev.hookline.engine.hook;
 public interface ScopeTest {
 
     /**
+     * Margin the alpha rule keeps below the smallest per-prompt maximum score. The same position's
+     * score differs by about 1e-7 between float32 forwards of different batch compositions
+     * (padding changes the BLAS blocking), so alpha set exactly at a score could miss it by that
+     * much; 1e-4 is far above the noise and far below any meaningful change of alpha.
+     */
+    double ALPHA_MARGIN = 1e-4;
+
+    /**
      * Scores of the real positions of one sequence.
      *
      * @param m output differences ||(W_h - W_0) k_t|| at the sequence's real positions (padding

@@ -1,0 +1,93 @@
+/*
+ * CoachHooK batch steps on an untrained model: alpha never rises, every edited prompt swaps at
+ * least one position at every editing layer after its batch, the base model is never written,
+ * and the in-place baselines leave the caller's model untouched.
+ */
+package dev.hookline.engine.edit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.hookline.data.EditRequest;
+import dev.hookline.engine.bundle.Digests;
+import dev.hookline.engine.bundle.HookedModel;
+import dev.hookline.engine.infer.LanguageModel;
+import dev.hookline.engine.infer.TextTokenizer;
+import dev.hookline.engine.model.Gpt2Model;
+import dev.hookline.world.RelationCatalogue;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class CoachHookMechanicsTest {
+    static final ValueStepParams FAST = new ValueStepParams(8, 0.5, 4.0, 0.0625, 0.05, 2, 0.02);
+
+    @Test
+    void alphaNeverRisesAndEveryEditedPromptSwapsAtEveryLayer() throws Exception {
+        List<EditRequest> requests = EditFixtures.requests();
+        try (Gpt2Model base = EditFixtures.untrained(3); TextTokenizer tok = EditFixtures.tokenizer()) {
+            String digest = Digests.model(base);
+            int[] layers = {0, 1};
+            LayerStatistics stats = LayerStatistics.compute(base, tok, EditFixtures.corpus(), 200, layers, digest);
+            CoachHookParams params = new CoachHookParams(layers, 10, 2.2, "sequence", FAST);
+            try (ClosedFormEditor editor = ClosedFormEditor.coachHook(base, tok, stats, params,
+                    RelationCatalogue.CONTEXT_PREFIXES)) {
+                Map<Integer, Double> previous = Map.of(0, 2.2, 1, 2.2);
+                int fired = 0;
+                for (int b = 0; b < 3; b++) {
+                    List<EditRequest> batch = requests.subList(4 * b, 4 * b + 4);
+                    SequentialEditor.BatchOutcome outcome = editor.apply(batch);
+                    for (int l : layers) {
+                        double a = outcome.alphaAfter().get(l);
+                        assertTrue(a <= previous.get(l), "alpha rose at layer " + l + ": " + previous.get(l) + " -> " + a);
+                        fired += a < previous.get(l) ? 1 : 0;
+                    }
+                    previous = outcome.alphaAfter();
+                    LanguageModel lm = LanguageModel.wrap(base, tok);
+                    for (EditRequest r : batch) {
+                        List<HookedModel.TokenTrace> trace = HookedModel.explain(lm, editor.validatedHooks(), r.filledPrompt());
+                        for (int l : layers) {
+                            long swapped = trace.stream().filter(t -> t.layer() == l && t.swapped()).count();
+                            assertTrue(swapped >= 1, "prompt '" + r.filledPrompt() + "' swaps nothing at layer " + l);
+                        }
+                    }
+                }
+                assertTrue(fired >= 1, "the min rule lowered alpha at least once (short prompts cannot reach 2.2)");
+                assertEquals(12, editor.editCount());
+            }
+            assertEquals(digest, Digests.model(base), "CoachHooK never writes W_0");
+        }
+    }
+
+    @Test
+    void inPlaceBaselinesEditACopyAndChangeIt() throws Exception {
+        List<EditRequest> requests = EditFixtures.requests();
+        try (Gpt2Model base = EditFixtures.untrained(4); TextTokenizer tok = EditFixtures.tokenizer()) {
+            String digest = Digests.model(base);
+            int[] layers = {0, 1};
+            LayerStatistics stats = LayerStatistics.compute(base, tok, EditFixtures.corpus(), 100, layers, digest);
+            try (ClosedFormEditor memit = ClosedFormEditor.memit(base, tok, stats,
+                    new MemitParams(layers, 10, FAST), RelationCatalogue.CONTEXT_PREFIXES)) {
+                memit.apply(requests.subList(0, 3));
+                assertNotEquals(digest, Digests.model(memit.model()), "MEMIT changed its copy");
+                assertTrue(memit.alphas().isEmpty());
+            }
+            try (FtEditor ft = new FtEditor(base, tok, new FtParams(layers, 3, 1e-3, 1e-3, 1), RelationCatalogue.CONTEXT_PREFIXES)) {
+                ft.apply(requests.subList(0, 3));
+                float[] w0 = base.mlpProjectionWeight(0).toFloatArray();
+                float[] w1 = ft.model().mlpProjectionWeight(0).toFloatArray();
+                double maxMove = 0;
+                for (int i = 0; i < w0.length; i++) {
+                    maxMove = Math.max(maxMove, Math.abs(w1[i] - w0[i]));
+                }
+                assertTrue(maxMove > 0 && maxMove <= 1e-3 + 1e-7, "FT moves within its bound: " + maxMove);
+            }
+            assertEquals(digest, Digests.model(base), "baselines never write the caller's model");
+            assertThrows(IllegalArgumentException.class, () -> new CoachHookParams(new int[] {1, 0}, 10, 2.2, "sequence", FAST));
+            assertThrows(IllegalArgumentException.class, () -> new CoachHookParams(new int[] {0}, 0, 2.2, "sequence", FAST));
+            assertThrows(IllegalArgumentException.class, () -> new ValueStepParams(0, 0.5, 4, 0, 0, 0, 0));
+        }
+    }
+}
