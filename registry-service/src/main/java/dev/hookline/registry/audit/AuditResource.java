@@ -11,12 +11,14 @@ import jakarta.ws.rs.DefaultValue;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.QueryParam;
+import org.eclipse.microprofile.openapi.annotations.security.SecurityRequirement;
 
 import java.time.Instant;
 import java.util.List;
 
 /** Reading and verifying the audit log. */
 @Path("/api/audit")
+@SecurityRequirement(name = "bearer")
 public class AuditResource {
 
     @Inject

@@ -13,11 +13,13 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.Response;
+import org.eclipse.microprofile.openapi.annotations.security.SecurityRequirement;
 
 import java.util.List;
 
 /** Edit batches. */
 @Path("/api/batches")
+@SecurityRequirement(name = "bearer")
 public class BatchResource {
 
     @Inject

@@ -14,11 +14,13 @@ import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.StreamingOutput;
+import org.eclipse.microprofile.openapi.annotations.security.SecurityRequirement;
 
 import java.io.InputStream;
 
 /** Content-addressed blobs: {@code /api/blobs/sha256/<hex>}. */
 @Path("/api/blobs/sha256/{hex}")
+@SecurityRequirement(name = "bearer")
 public class BlobResource {
 
     @Inject

@@ -16,6 +16,7 @@ import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.Response;
+import org.eclipse.microprofile.openapi.annotations.security.SecurityRequirement;
 
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
@@ -23,6 +24,7 @@ import java.util.List;
 
 /** Channels of a model. */
 @Path("/api/models/{modelId}/channels")
+@SecurityRequirement(name = "bearer")
 public class ChannelResource {
 
     @Inject

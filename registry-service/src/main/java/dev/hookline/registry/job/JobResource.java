@@ -13,11 +13,13 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.Response;
+import org.eclipse.microprofile.openapi.annotations.security.SecurityRequirement;
 
 import java.util.List;
 
 /** Worker job API: lease, heartbeat, complete, fail. */
 @Path("/api/jobs")
+@SecurityRequirement(name = "bearer")
 public class JobResource {
 
     @Inject

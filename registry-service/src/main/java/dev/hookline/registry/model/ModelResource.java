@@ -13,11 +13,13 @@ import jakarta.ws.rs.PUT;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.core.Response;
+import org.eclipse.microprofile.openapi.annotations.security.SecurityRequirement;
 
 import java.util.List;
 
 /** Base models. */
 @Path("/api/models")
+@SecurityRequirement(name = "bearer")
 public class ModelResource {
 
     @Inject

@@ -12,11 +12,13 @@ import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.QueryParam;
+import org.eclipse.microprofile.openapi.annotations.security.SecurityRequirement;
 
 import java.util.List;
 
 /** Serving nodes. */
 @Path("/api/nodes")
+@SecurityRequirement(name = "bearer")
 public class NodeResource {
 
     @Inject

@@ -12,10 +12,12 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.Response;
+import org.eclipse.microprofile.openapi.annotations.security.SecurityRequirement;
 
 
 /** Hook versions: read, review, resolve. */
 @Path("/api/versions")
+@SecurityRequirement(name = "bearer")
 public class VersionResource {
 
     @Inject
