@@ -14,6 +14,7 @@ import dev.hookline.engine.io.Checkpoint;
 import dev.hookline.engine.model.ForwardOptions;
 import dev.hookline.engine.model.Gpt2Model;
 import dev.hookline.engine.model.TokenBatch;
+import dev.hookline.engine.util.Tensors;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -143,7 +144,7 @@ public final class LanguageModel implements AutoCloseable {
                     for (int b = 0; b < rows.size(); b++) {
                         gatherIdx[b] = rows.get(b).length - 1;
                     }
-                    NDArray index = stepScope.create(gatherIdx, new Shape(rows.size(), 1, 1))
+                    NDArray index = Tensors.owned(stepScope.create(gatherIdx, new Shape(rows.size(), 1, 1)))
                             .repeat(2, model.config().vocabSize()); // (B, 1, V)
                     NDArray last = logits.gather(index, 1); // (B, 1, V)
                     next = toInts(last.argMax(2).toLongArray()); // (B)
@@ -218,7 +219,7 @@ public final class LanguageModel implements AutoCloseable {
         try (NDManager scope = NDManager.newBaseManager(model.device())) {
             NDArray logits = model.forward(scope, batch, options).logits(); // (B, T, V)
             NDArray logSoftmax = logits.logSoftmax(2); // (B, T, V)
-            NDArray next = scope.create(nextIds, new Shape(rows.size(), t, 1)); // (B, T, 1)
+            NDArray next = Tensors.owned(scope.create(nextIds, new Shape(rows.size(), t, 1))); // (B, T, 1)
             logProbs = logSoftmax.gather(next, 2).toType(DataType.FLOAT32, false).toFloatArray(); // (B, T, 1)
             argmax = logits.argMax(2).toLongArray(); // (B, T)
         }

@@ -14,6 +14,7 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.norm.LayerNorm;
+import dev.hookline.engine.util.Tensors;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
@@ -372,7 +373,7 @@ public final class Gpt2Model implements AutoCloseable {
                 }
             }
         }
-        return work.create(bias, new Shape(batch.size(), 1, length, length)).toType(dataType, false);
+        return Tensors.owned(work.create(bias, new Shape(batch.size(), 1, length, length)).toType(dataType, false));
     }
 
     /** One-hot selection of the addition's (row, position) pairs, (B, T, 1). */
@@ -381,7 +382,7 @@ public final class Gpt2Model implements AutoCloseable {
         for (int i = 0; i < addition.rows().length; i++) {
             sel[addition.rows()[i] * length + addition.positions()[i]] += 1f;
         }
-        return work.create(sel, new Shape(batchSize, length, 1)).toType(dataType, false);
+        return Tensors.owned(work.create(sel, new Shape(batchSize, length, 1)).toType(dataType, false));
     }
 
     private NDArray layerNorm(NDArray x, NDArray gain, NDArray bias) {

@@ -8,6 +8,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import dev.hookline.engine.util.Tensors;
 import java.util.Arrays;
 import java.util.List;
 
@@ -85,7 +86,7 @@ public final class TokenBatch {
                 flat[b * length + t] = rows[b][t];
             }
         }
-        return manager.create(flat, new Shape(rows.length, length));
+        return Tensors.owned(manager.create(flat, new Shape(rows.length, length)));
     }
 
     /** Attention mask, (B, T), 1 at real positions and 0 at padding, in {@code type}. */
@@ -94,6 +95,6 @@ public final class TokenBatch {
         for (int b = 0; b < rows.length; b++) {
             Arrays.fill(flat, b * length, b * length + rows[b].length, 1f);
         }
-        return manager.create(flat, new Shape(rows.length, length)).toType(type, false);
+        return Tensors.owned(manager.create(flat, new Shape(rows.length, length)).toType(type, false));
     }
 }

@@ -10,6 +10,7 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.hookline.engine.model.TokenBatch;
+import dev.hookline.engine.util.Tensors;
 
 /** Language-modelling loss helpers. */
 public final class LanguageModelLoss {
@@ -43,9 +44,9 @@ public final class LanguageModelLoss {
             throw new IllegalArgumentException("no row of the batch has two or more tokens");
         }
         try (NDManager work = scope.newSubManager()) {
-            NDArray target = work.create(targets, new Shape(b, t - 1, 1)); // (B, T-1, 1)
-            NDArray weight = work.create(weights, new Shape(b, t - 1, 1))
-                    .toType(logits.getDataType(), false); // (B, T-1, 1)
+            NDArray target = Tensors.owned(work.create(targets, new Shape(b, t - 1, 1))); // (B, T-1, 1)
+            NDArray weight = Tensors.owned(work.create(weights, new Shape(b, t - 1, 1))
+                    .toType(logits.getDataType(), false)); // (B, T-1, 1)
             NDArray logProbs = logits.get(new NDIndex(":, :-1, :")).logSoftmax(2); // (B, T-1, V)
             logProbs.attach(work);
             NDArray picked = logProbs.gather(target, 2); // (B, T-1, 1)
