@@ -352,7 +352,7 @@ public final class Gpt2Model implements AutoCloseable {
         NDArray q = parts.get(0).reshape(split).transpose(0, 2, 1, 3); // (B, H, T, hs)
         NDArray kT = parts.get(1).reshape(split).transpose(0, 2, 3, 1); // (B, H, hs, T)
         NDArray v = parts.get(2).reshape(split).transpose(0, 2, 1, 3); // (B, H, T, hs)
-        NDArray scores = q.matMul(kT).mul(1.0 / Math.sqrt(hs)).add(bias); // (B, H, T, T)
+        NDArray scores = q.matMul(kT).mul(Tensors.scalar(q, 1.0 / Math.sqrt(hs))).add(bias); // (B, H, T, T)
         NDArray probs = scores.softmax(3); // (B, H, T, T)
         NDArray y = probs.matMul(v) // (B, H, T, hs)
                 .transpose(0, 2, 1, 3) // (B, T, H, hs)
@@ -392,8 +392,8 @@ public final class Gpt2Model implements AutoCloseable {
 
     /** GPT-2's tanh GELU ("gelu_new"): 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). */
     static NDArray geluNew(NDArray x) {
-        NDArray inner = x.mul(x).mul(x).mul(0.044715).add(x).mul(GELU_C);
-        return inner.tanh().add(1).mul(x).mul(0.5);
+        NDArray inner = x.mul(x).mul(x).mul(Tensors.scalar(x, 0.044715)).add(x).mul(Tensors.scalar(x, GELU_C));
+        return inner.tanh().add(1).mul(x).mul(Tensors.scalar(x, 0.5));
     }
 
     private void validate(TokenBatch batch, ForwardOptions options) {

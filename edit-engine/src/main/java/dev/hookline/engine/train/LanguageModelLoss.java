@@ -50,7 +50,7 @@ public final class LanguageModelLoss {
             NDArray logProbs = logits.get(new NDIndex(":, :-1, :")).logSoftmax(2); // (B, T-1, V)
             logProbs.attach(work);
             NDArray picked = logProbs.gather(target, 2); // (B, T-1, 1)
-            NDArray loss = picked.mul(weight).sum().neg().div(count); // ()
+            NDArray loss = picked.mul(weight).sum().neg().div(Tensors.scalar(picked, count)); // ()
             loss.attach(scope);
             return loss;
         }

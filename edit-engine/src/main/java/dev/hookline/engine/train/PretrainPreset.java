@@ -41,7 +41,7 @@ public record PretrainPreset(String name, int hiddenSize, int layers, int heads,
             // tiny: 1.000 / 1.000 recall after 16 epochs in ~130 s (docs/BENCHMARKS.md)
             case "tiny" -> new PretrainPreset("tiny", 96, 3, 4, 16, 5e-3, 64, 0.05, 0.05);
             // demo: 12.5x the facts of tiny; same shape, bigger batches for throughput
-            case "demo" -> new PretrainPreset("demo", 96, 3, 4, 12, 5e-3, 128, 0.05, 0.05);
+            case "demo" -> new PretrainPreset("demo", 96, 3, 4, 10, 5e-3, 128, 0.05, 0.05);
             default -> throw new IllegalArgumentException("unknown pretraining preset '" + name
                     + "'; valid presets: " + String.join(", ", NAMES));
         };

@@ -23,4 +23,16 @@ public final class Tensors {
         created.close();
         return copy;
     }
+
+    /**
+     * A 0-dimensional constant owned by PyTorch, in {@code like}'s manager and dtype. Use it
+     * instead of {@code NDArray.mul(Number)} / {@code div(Number)} in anything that will be
+     * differentiated: DJL implements those by creating a Java-backed scalar and closing it right
+     * after the op, while autograd keeps the scalar for backward (same dangling-buffer issue as
+     * above, silently wrong gradients).
+     */
+    public static NDArray scalar(NDArray like, double value) {
+        NDArray created = like.getManager().create(value).toType(like.getDataType(), false);
+        return owned(created);
+    }
 }
