@@ -187,7 +187,8 @@ public final class Gpt2Model implements AutoCloseable {
         NDManager copyManager = NDManager.newBaseManager(manager.getDevice());
         LinkedHashMap<String, NDArray> copies = new LinkedHashMap<>();
         for (Map.Entry<String, NDArray> e : parameters.entrySet()) {
-            NDArray c = e.getValue().toType(type, true);
+            // toType(sameType, copy=true) returns a view in DJL's PyTorch engine, so duplicate then.
+            NDArray c = type == dataType ? e.getValue().duplicate() : e.getValue().toType(type, true);
             c.attach(copyManager);
             c.setName(e.getKey());
             copies.put(e.getKey(), c);

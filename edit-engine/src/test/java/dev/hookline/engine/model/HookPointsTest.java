@@ -137,6 +137,21 @@ class HookPointsTest {
     }
 
     @Test
+    void copyIsIndependentOfTheOriginal() throws Exception {
+        try (Gpt2Model model = MicroModels.create(35, DataType.FLOAT32);
+                Gpt2Model copy = model.copy(DataType.FLOAT32);
+                Gpt2Model wide = model.copy(DataType.FLOAT64)) {
+            NDArray w = copy.mlpProjectionWeight(0);
+            float before = model.mlpProjectionWeight(0).getFloat(0, 0);
+            w.addi(1f);
+            assertEquals(before, model.mlpProjectionWeight(0).getFloat(0, 0), 0);
+            assertEquals(before + 1f, w.getFloat(0, 0), 1e-6);
+            assertEquals(DataType.FLOAT64, wide.dataType());
+            assertEquals(before, wide.mlpProjectionWeight(0).getDouble(0, 0), 1e-7);
+        }
+    }
+
+    @Test
     void residualAdditionShiftsExactlyTheChosenPositionsAndCarriesGradient() throws Exception {
         try (Gpt2Model model = MicroModels.create(34, DataType.FLOAT32);
                 NDManager scope = NDManager.newBaseManager()) {
