@@ -95,13 +95,24 @@ class BadInputTest {
         as(submitter).get("/api/no-such-endpoint").then().statusCode(404);
     }
 
+    @Test
+    void methodNamesMustMatchExactly() throws Exception {
+        for (String method : List.of("memit ", " memit", "MEMIT", "Coachhook", "coachhook_corpus")) {
+            Map<String, Object> body = Fixtures.batchBody(model, "exact", 1);
+            body.put("method", method);
+            as(submitter).contentType("application/json").body(JSON.writeValueAsString(body)).post("/api/batches")
+                    .then().statusCode(400).contentType("application/problem+json")
+                    .body("fields[0].field", org.hamcrest.Matchers.equalTo("method"));
+        }
+    }
+
     /** All the ways to break a batch body. */
     private Arbitrary<Mutation> mutation() {
         Arbitrary<String> requiredTop = Arbitraries.of("modelId", "method", "edits");
         Arbitrary<String> requiredEdit = Arbitraries.of("subject", "prompt", "targetNew");
         Arbitrary<Object> notANumber = Arbitraries.of("abc", "", "12x", List.of(1), Map.of("a", 1), true);
         Arbitrary<Object> notAList = Arbitraries.of("edits", 5, Map.of("x", 1), true);
-        Arbitrary<String> badMethod = Arbitraries.of("MEMIT2", "coachhook", "", "ROME", "COACH HOOK");
+        Arbitrary<String> badMethod = Arbitraries.of("MEMIT2", "COACHHOOK", "", "rome", "coach hook", "memit ");
         Arbitrary<String> badPrompt = Arbitraries.of("The mother tongue of is", "{} and {} speak", "no placeholder",
                 "{}{}", "{ } is", "", "   ");
         Arbitrary<Integer> cut = Arbitraries.integers().between(1, 400);

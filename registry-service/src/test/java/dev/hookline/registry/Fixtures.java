@@ -104,7 +104,7 @@ public final class Fixtures {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("modelId", modelId);
         body.put("branch", branch);
-        body.put("method", "COACHHOOK");
+        body.put("method", "coachhook");
         body.put("hyperparameters", Map.of("layers", List.of(0, 1), "lambda", 100));
         body.put("reason", "facts changed");
         body.put("ticket", "HL-1");

@@ -65,6 +65,7 @@ class GovernanceFlowTest {
         Response done = as(worker).contentType(ContentType.JSON).body(Fixtures.completion(token1, serving1, editing1))
                 .post("/api/jobs/" + job1 + "/complete");
         done.then().statusCode(201).body("state", equalTo("TEMPORARY")).body("number", equalTo(1))
+                .body("method", equalTo("coachhook")).body("metrics.reliability", equalTo(0.9f))
                 .body("parentNumber", equalTo(0)).body("editsCumulative", equalTo(2))
                 .body("bundleDigest", startsWith("sha256:")).body("alpha", hasSize(2))
                 .body("alpha[0].after", equalTo(1.9f));

@@ -121,7 +121,7 @@ public class BatchService {
         payload.put("modelId", model.id);
         payload.put("branch", branchName);
         payload.put("position", b.position);
-        payload.put("method", b.method.name());
+        payload.put("method", b.method.wireName());
         payload.put("edits", req.edits().size());
         payload.put("reason", b.reason == null ? "" : b.reason);
         payload.put("ticket", b.ticket == null ? "" : b.ticket);

@@ -1,13 +1,47 @@
 package dev.hookline.registry.batch;
 
-/** The editing methods a worker knows (DESIGN.md §3): CoachHooK and the baselines. */
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonValue;
+
+import java.util.Arrays;
+
+/**
+ * The editing methods a worker knows (DESIGN.md §3), named on the wire exactly as the engine
+ * names them ({@code dev.hookline.engine.bench.Methods.NAMES}).
+ */
 public enum EditMethod {
-    /** Consecutive batch editing with hook layers (the paper's method). */
-    COACHHOOK,
+    /** Consecutive batch editing with hook layers, the paper's per-sequence z-score scope. */
+    COACHHOOK("coachhook"),
+    /** CoachHooK with the corpus-calibrated scope test. */
+    COACHHOOK_CORPUS("coachhook-corpus"),
+    /** CoachHooK's accumulating C_accu without hooks, W changed in place (ablation). */
+    COACHHOOK_NOHOOK("coachhook-nohook"),
     /** MEMIT: same value step, no accumulation, W changed in place. */
-    MEMIT,
-    /** CoachHooK's accumulating C_accu without hooks, W changed in place. */
-    COACHHOOK_NO_HOOKS,
+    MEMIT("memit"),
     /** Constrained fine-tuning of the editing layers. */
-    FT_CONSTRAINED
+    FT("ft");
+
+    private final String wireName;
+
+    EditMethod(String wireName) {
+        this.wireName = wireName;
+    }
+
+    /** The name used in the API and by the engine. */
+    @JsonValue
+    public String wireName() {
+        return wireName;
+    }
+
+    /** Exact wire name only (no trimming, no case folding): anything else is a 400. */
+    @JsonCreator
+    public static EditMethod of(String name) {
+        for (EditMethod m : values()) {
+            if (m.wireName.equals(name)) {
+                return m;
+            }
+        }
+        throw new IllegalArgumentException("unknown method '" + name + "'; one of "
+                + Arrays.stream(values()).map(EditMethod::wireName).toList());
+    }
 }

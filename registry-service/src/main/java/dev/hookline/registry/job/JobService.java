@@ -200,7 +200,7 @@ public class JobService {
         v.number = last == null ? 1 : last + 1;
         v.parentVersionId = batch.parentVersionId;
         v.batchId = batch.id;
-        v.method = batch.method.name();
+        v.method = batch.method.wireName();
         v.hyperparametersJson = batch.hyperparametersJson;
         v.alphaJson = Json.canonical(req.alpha() == null ? List.of() : req.alpha());
         v.manifestJson = manifestJson;
