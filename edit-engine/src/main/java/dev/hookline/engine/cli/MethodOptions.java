@@ -33,6 +33,9 @@ public final class MethodOptions {
     @Option(names = "--clamp", description = "value-step norm clamp factor (default 4)")
     Double clamp;
 
+    @Option(names = "--edit-token", description = "last (default, measured on the tiny model) or subject (ROME/MEMIT locus): where keys are read and values written")
+    String editToken;
+
     @Option(names = "--stats-lines", description = "corpus lines for C0 (default 1000)")
     int statisticsLines = 1000;
 
@@ -44,7 +47,8 @@ public final class MethodOptions {
         CoachHookParams ch = CoachHookParams.defaults();
         ValueStepParams v = ch.valueStep();
         v = new ValueStepParams(valueSteps != null ? valueSteps : v.steps(), v.learningRate(),
-                clamp != null ? clamp : v.clampFactor(), v.klFactor(), v.weightDecay(), v.contextVariants(), v.stopLoss());
+                clamp != null ? clamp : v.clampFactor(), v.klFactor(), v.weightDecay(), v.contextVariants(), v.stopLoss(),
+                editToken != null ? editToken : v.editToken());
         int[] ls = layers != null ? parseLayers(layers) : ch.layers();
         double lam = lambda != null ? lambda : ch.lambda();
         double a0 = alpha0 != null ? alpha0 : ch.alpha0();

@@ -180,7 +180,7 @@ public final class ClosedFormEditor implements SequentialEditor {
         long start = System.nanoTime();
         List<EditPrompts> prompts = new ArrayList<>();
         for (EditRequest r : batch) {
-            prompts.add(EditPrompts.of(r, tokenizer, contextPrefixes));
+            prompts.add(EditPrompts.of(r, tokenizer, contextPrefixes, valueStep.editToken().equals("last")));
         }
         int u = prompts.size();
         int m = layers.length;

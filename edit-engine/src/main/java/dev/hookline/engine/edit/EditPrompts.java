@@ -23,6 +23,15 @@ public record EditPrompts(EditRequest request, List<int[]> variants, int[] subje
 
     /** Tokenises {@code request} with the plain prompt and one variant per context prefix. */
     public static EditPrompts of(EditRequest request, TextTokenizer tokenizer, List<String> contextPrefixes) {
+        return of(request, tokenizer, contextPrefixes, false);
+    }
+
+    /**
+     * As {@link #of(EditRequest, TextTokenizer, List)}; with {@code lastToken} the edit position
+     * ({@link #subjectLast()}) is each prompt's last token instead of the subject's last token.
+     */
+    public static EditPrompts of(EditRequest request, TextTokenizer tokenizer, List<String> contextPrefixes,
+            boolean lastToken) {
         String template = request.prompt();
         int at = template.indexOf("{}");
         String before = template.substring(0, at);
@@ -41,11 +50,11 @@ public record EditPrompts(EditRequest request, List<int[]> variants, int[] subje
                         + request.subject() + "' in prompt '" + p + filled + "'");
             }
             variants.add(ids);
-            last[i] = subjectEnd;
+            last[i] = lastToken ? ids.length - 1 : subjectEnd;
         }
         int[] targetIds = tokenizer.continuation(filled, request.targetNew()).targetIds();
         int[] kl = tokenizer.encode(request.subject() + " is a");
-        int klLast = tokenizer.encode(request.subject()).length - 1;
+        int klLast = lastToken ? kl.length - 1 : tokenizer.encode(request.subject()).length - 1;
         return new EditPrompts(request, variants, last, targetIds, kl, klLast);
     }
 

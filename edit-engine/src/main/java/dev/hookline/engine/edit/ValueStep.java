@@ -30,6 +30,7 @@ import java.util.Map;
  * (u * (1 + variants) teacher-forced rows + u KL rows), T positions, V vocabulary.
  */
 public final class ValueStep {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ValueStep.class);
     private static final double BETA1 = 0.9;
     private static final double BETA2 = 0.999;
     private static final double EPS = 1e-8;
@@ -189,6 +190,10 @@ public final class ValueStep {
                 }
                 grad = delta.getGradient().toType(DataType.FLOAT32, false).toFloatArray();
             }
+            if (LOG.isDebugEnabled()) {
+                LOG.debug("value step {}: NLL {} P(new) {}", step, java.util.Arrays.toString(requestNll),
+                        java.util.Arrays.toString(probabilityNew));
+            }
             boolean done = true;
             for (int i = 0; i < u; i++) {
                 done &= requestNll[i] < params.stopLoss();
@@ -200,9 +205,12 @@ public final class ValueStep {
             double c1 = 1 - Math.pow(BETA1, step + 1);
             double c2 = 1 - Math.pow(BETA2, step + 1);
             for (int j = 0; j < grad.length; j++) {
+                // Step size relative to the hidden state's scale ||h_i|| / sqrt(d): residual norms
+                // of small self-trained models reach hundreds, where a fixed 0.5 barely moves h.
+                double scale = Math.sqrt(hNormSq[j / d] / d);
                 adamM[j] = (float) (BETA1 * adamM[j] + (1 - BETA1) * grad[j]);
                 adamV[j] = (float) (BETA2 * adamV[j] + (1 - BETA2) * grad[j] * grad[j]);
-                deltas[j] -= (float) (params.learningRate() * (adamM[j] / c1) / (Math.sqrt(adamV[j] / c2) + EPS));
+                deltas[j] -= (float) (params.learningRate() * scale * (adamM[j] / c1) / (Math.sqrt(adamV[j] / c2) + EPS));
             }
             for (int i = 0; i < u; i++) {
                 double norm = 0;

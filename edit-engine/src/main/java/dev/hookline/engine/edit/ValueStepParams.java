@@ -8,15 +8,18 @@ package dev.hookline.engine.edit;
 
 /**
  * @param steps Adam steps on delta (stops early once every request's target NLL < stopLoss)
- * @param learningRate Adam learning rate on delta
+ * @param learningRate Adam learning rate on delta, relative to the hidden scale ||h|| / sqrt(d)
  * @param clampFactor bound {@code ||delta|| <= clampFactor * ||h||}
  * @param klFactor weight of KL(unedited || edited) on "{subject} is a"
  * @param weightDecay weight of {@code ||delta||^2 / ||h||^2}
  * @param contextVariants number of context-prefixed prompt variants besides the plain prompt
  * @param stopLoss early-stop threshold on the mean target NLL of every request
+ * @param editToken where keys are read and delta is added: "subject" (the subject's last token,
+ *     as ROME/MEMIT/CoachHooK) or "last" (the prompt's last token, for models that retrieve the
+ *     fact at the prediction position; measured in docs/BENCHMARKS.md)
  */
 public record ValueStepParams(int steps, double learningRate, double clampFactor, double klFactor,
-        double weightDecay, int contextVariants, double stopLoss) {
+        double weightDecay, int contextVariants, double stopLoss, String editToken) {
     public ValueStepParams {
         if (steps < 1 || steps > 10_000) {
             throw new IllegalArgumentException("value steps must be in [1, 10000], got " + steps);
@@ -30,6 +33,9 @@ public record ValueStepParams(int steps, double learningRate, double clampFactor
         if (!(klFactor >= 0) || !(weightDecay >= 0) || !(stopLoss >= 0)) {
             throw new IllegalArgumentException("klFactor, weightDecay and stopLoss must be >= 0");
         }
+        if (!"subject".equals(editToken) && !"last".equals(editToken)) {
+            throw new IllegalArgumentException("editToken must be 'subject' or 'last', got '" + editToken + "'");
+        }
         if (contextVariants < 0 || contextVariants > 8) {
             throw new IllegalArgumentException("contextVariants must be in [0, 8], got " + contextVariants);
         }
@@ -37,6 +43,6 @@ public record ValueStepParams(int steps, double learningRate, double clampFactor
 
     /** Defaults for the fact-world presets. */
     public static ValueStepParams defaults() {
-        return new ValueStepParams(60, 0.5, 4.0, 0.0625, 0.05, 4, 0.02);
+        return new ValueStepParams(60, 0.3, 4.0, 0.0625, 0.05, 4, 0.02, "last");
     }
 }

@@ -32,7 +32,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class HookBundleTest {
-    static final ValueStepParams FAST = new ValueStepParams(3, 0.5, 4.0, 0.0625, 0.05, 1, 0.02);
+    static final ValueStepParams FAST = new ValueStepParams(3, 0.5, 4.0, 0.0625, 0.05, 1, 0.02, "subject");
 
     private static float[] logits(Gpt2Model model, TextTokenizer tok, List<EditRequest> requests, ForwardOptions options) {
         List<int[]> rows = new ArrayList<>();

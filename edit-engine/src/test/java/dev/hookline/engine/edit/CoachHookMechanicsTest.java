@@ -22,7 +22,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class CoachHookMechanicsTest {
-    static final ValueStepParams FAST = new ValueStepParams(8, 0.5, 4.0, 0.0625, 0.05, 2, 0.02);
+    static final ValueStepParams FAST = new ValueStepParams(8, 0.5, 4.0, 0.0625, 0.05, 2, 0.02, "subject");
 
     @Test
     void alphaNeverRisesAndEveryEditedPromptSwapsAtEveryLayer() throws Exception {
@@ -87,7 +87,7 @@ class CoachHookMechanicsTest {
             assertEquals(digest, Digests.model(base), "baselines never write the caller's model");
             assertThrows(IllegalArgumentException.class, () -> new CoachHookParams(new int[] {1, 0}, 10, 2.2, "sequence", FAST));
             assertThrows(IllegalArgumentException.class, () -> new CoachHookParams(new int[] {0}, 0, 2.2, "sequence", FAST));
-            assertThrows(IllegalArgumentException.class, () -> new ValueStepParams(0, 0.5, 4, 0, 0, 0, 0));
+            assertThrows(IllegalArgumentException.class, () -> new ValueStepParams(0, 0.5, 4, 0, 0, 0, 0, "subject"));
         }
     }
 }
