@@ -143,8 +143,8 @@ public final class HooklineCli implements Callable<Integer> {
             Files.createDirectories(out);
             PretrainReport r = PretrainRun.run(world, preset, seed, out, System.err);
             PrintWriter stdout = spec.commandLine().getOut();
-            stdout.printf(Locale.ROOT, "pretrained %s: %d params, %d epochs, %.1f s, %.0f tokens/s, loss %.4f%n",
-                    world, r.params(), r.epochs(), r.seconds(), r.tokensPerSecond(), r.finalLoss());
+            stdout.printf(Locale.ROOT, "pretrained %s: %d params, %d epochs, %.1f s (%.1f CPU s), %.0f tokens/s, loss %.4f%n",
+                    world, r.params(), r.epochs(), r.seconds(), r.cpuSeconds(), r.tokensPerSecond(), r.finalLoss());
             stdout.printf(Locale.ROOT, "canonical accuracy %.4f, paraphrase accuracy %.4f, RSS %.0f -> %.0f MB%n",
                     r.canonicalAccuracy(), r.paraphraseAccuracy(), r.rssStartMb(), r.rssEndMb());
             stdout.printf("checkpoint -> %s%n", out);

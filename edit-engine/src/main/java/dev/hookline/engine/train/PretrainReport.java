@@ -18,6 +18,7 @@ package dev.hookline.engine.train;
  * @param tokens real tokens processed over all epochs
  * @param trainFlops estimated training FLOPs (6 x non-embedding-and-head params x tokens plus attention)
  * @param seconds training wall-clock seconds
+ * @param cpuSeconds process CPU seconds of training (wall-clock is inflated when other jobs share the cores)
  * @param totalSeconds whole run including world generation, saving and evaluation
  * @param tokensPerSecond training throughput
  * @param firstEpochLoss mean loss of the first epoch
@@ -34,7 +35,7 @@ package dev.hookline.engine.train;
  */
 public record PretrainReport(String world, String preset, long seed, long params, int hiddenSize,
         int layers, int heads, int vocabSize, int epochs, long steps, int corpusLines, long tokens,
-        double trainFlops, double seconds, double totalSeconds, double tokensPerSecond,
+        double trainFlops, double seconds, double cpuSeconds, double totalSeconds, double tokensPerSecond,
         double firstEpochLoss, double finalLoss, double canonicalAccuracy, double paraphraseAccuracy,
         int canonicalProbes, int paraphraseProbes, double rssStartMb, double rssAfterFirstEpochMb,
         double rssEndMb, String device, String date) {}

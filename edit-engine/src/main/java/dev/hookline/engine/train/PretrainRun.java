@@ -92,7 +92,7 @@ public final class PretrainRun {
                 PretrainReport report = new PretrainReport(worldName, preset.name(), seed, config.parameterCount(),
                         config.hiddenSize(), config.layerCount(), config.headCount(), config.vocabSize(),
                         preset.epochs(), result.steps(), sequences.size(), result.tokens(),
-                        flopsPerToken * result.tokens(), result.seconds(), (System.nanoTime() - startNanos) / 1e9,
+                        flopsPerToken * result.tokens(), result.seconds(), result.cpuSeconds(), (System.nanoTime() - startNanos) / 1e9,
                         result.tokensPerSecond(), result.firstLoss(), result.finalLoss(), canonical, paraphrase,
                         world.canonicalProbes().size(), world.paraphraseProbes().size(), rssStart,
                         rssAfterWarmup[0], rssEnd, device.toString(), Instant.now().toString());

@@ -39,8 +39,10 @@ public final class Pretrainer {
      * @param seconds wall-clock training time
      * @param firstLoss mean loss of the first epoch
      * @param finalLoss mean loss of the last epoch
+     * @param cpuSeconds process CPU time spent in training (independent of other load on the machine)
      */
-    public record Result(long steps, long tokens, double seconds, double firstLoss, double finalLoss) {
+    public record Result(long steps, long tokens, double seconds, double firstLoss, double finalLoss,
+            double cpuSeconds) {
         public double tokensPerSecond() {
             return tokens / Math.max(1e-9, seconds);
         }
@@ -88,6 +90,7 @@ public final class Pretrainer {
         double firstLoss = Double.NaN;
         double epochLoss = Double.NaN;
         long start = System.nanoTime();
+        double cpuStart = dev.hookline.engine.util.ProcessMemory.cpuSeconds();
         model.setTrainable(true);
         try (AdamW optimizer = new AdamW(model.parameters(), decayed, settings);
                 ProgressBar bar = progress == null ? null : new ProgressBar(progress, "pretrain", totalSteps)) {
@@ -128,7 +131,8 @@ public final class Pretrainer {
                 LOG.debug("epoch {} mean loss {}", epoch + 1, epochLoss);
                 afterEpoch.accept(epoch + 1);
             }
-            return new Result(step, tokens, (System.nanoTime() - start) / 1e9, firstLoss, epochLoss);
+            return new Result(step, tokens, (System.nanoTime() - start) / 1e9, firstLoss, epochLoss,
+                    dev.hookline.engine.util.ProcessMemory.cpuSeconds() - cpuStart);
         } finally {
             model.setTrainable(false);
         }

@@ -11,6 +11,15 @@ import java.nio.file.Path;
 public final class ProcessMemory {
     private ProcessMemory() {}
 
+    /** CPU seconds this process has used (all threads), or -1 if the JVM cannot tell. */
+    public static double cpuSeconds() {
+        var os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+        if (os instanceof com.sun.management.OperatingSystemMXBean bean) {
+            return bean.getProcessCpuTime() / 1e9;
+        }
+        return -1;
+    }
+
     /** VmRSS in MiB, or -1 where /proc is not available. */
     public static double residentMb() {
         try {
