@@ -1,0 +1,489 @@
+/*
+ * HTTP client for the Hookline registry API (docs/API.md), shared by the editor worker, the
+ * serving nodes and the console. java.net.http + Jackson; no framework. Follows the API's
+ * conventions: bearer token, problem JSON errors, ETag resolution, content-addressed blobs
+ * verified on every download.
+ */
+package dev.hookline.client;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.ConnectException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * A registry client bound to one base URL and one bearer token. Thread-safe.
+ *
+ * <p>Every non-2xx answer becomes a {@link RegistryException} carrying the problem JSON. Idempotent
+ * requests (GET, HEAD, blob PUT) are retried on transient failures (no answer, 429, 5xx) with
+ * exponential backoff; POSTs are not retried here because only the caller knows whether they are
+ * idempotent (job completion is, per lease token).
+ */
+public final class RegistryClient implements AutoCloseable {
+    /** Client settings. */
+    public record Options(Duration connectTimeout, Duration requestTimeout, Duration blobTimeout, int attempts,
+            Duration backoff) {
+        public Options {
+            if (attempts < 1) {
+                throw new IllegalArgumentException("attempts must be >= 1, got " + attempts);
+            }
+            if (connectTimeout.isNegative() || requestTimeout.isNegative() || blobTimeout.isNegative()
+                    || backoff.isNegative()) {
+                throw new IllegalArgumentException("durations must not be negative");
+            }
+        }
+
+        /** 5 s connect, 30 s per JSON request, 10 min per blob transfer, 3 attempts from 200 ms. */
+        public static Options defaults() {
+            return new Options(Duration.ofSeconds(5), Duration.ofSeconds(30), Duration.ofMinutes(10), 3,
+                    Duration.ofMillis(200));
+        }
+
+        /** The same settings with another number of attempts (1 = no retry). */
+        public Options withAttempts(int n) {
+            return new Options(connectTimeout, requestTimeout, blobTimeout, n, backoff);
+        }
+    }
+
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+
+    private final URI base;
+    private final String token;
+    private final Options options;
+    private final HttpClient http;
+
+    /** A client with default options. {@code baseUrl} is the registry root, e.g. http://localhost:8080. */
+    public RegistryClient(URI baseUrl, String token) {
+        this(baseUrl, token, Options.defaults());
+    }
+
+    public RegistryClient(URI baseUrl, String token, Options options) {
+        if (baseUrl == null || baseUrl.getScheme() == null
+                || !(baseUrl.getScheme().equals("http") || baseUrl.getScheme().equals("https"))) {
+            throw new IllegalArgumentException("registry URL must be http(s)://host[:port], got " + baseUrl);
+        }
+        if (token == null || token.isBlank()) {
+            throw new IllegalArgumentException("a registry token is required");
+        }
+        String s = baseUrl.toString();
+        this.base = URI.create(s.endsWith("/") ? s.substring(0, s.length() - 1) : s);
+        this.token = token.strip();
+        this.options = options;
+        this.http = HttpClient.newBuilder().connectTimeout(options.connectTimeout())
+                .followRedirects(HttpClient.Redirect.NEVER).build();
+    }
+
+    /** The registry root this client talks to. */
+    public URI baseUrl() {
+        return base;
+    }
+
+    /** The shared JSON mapper (unknown fields ignored, as the API promises for newer servers). */
+    public static ObjectMapper json() {
+        return JSON;
+    }
+
+    /** URL-encodes one query parameter value. */
+    public static String q(String value) {
+        return URLEncoder.encode(value, StandardCharsets.UTF_8);
+    }
+
+    // ---------------------------------------------------------------- JSON requests
+
+    /** GET a JSON resource; {@code path} starts with {@code /api/}. */
+    public JsonNode get(String path) {
+        return send("GET", path, null, null, true).body;
+    }
+
+    /** GET a JSON resource, empty on 404. */
+    public Optional<JsonNode> find(String path) {
+        try {
+            return Optional.of(get(path));
+        } catch (RegistryException e) {
+            if (e.status() == 404) {
+                return Optional.empty();
+            }
+            throw e;
+        }
+    }
+
+    /** POST a JSON body (any Jackson-serialisable object, or null for an empty object). */
+    public JsonNode post(String path, Object body) {
+        return send("POST", path, body == null ? JSON.createObjectNode() : body, null, false).body;
+    }
+
+    /** POST answering 204 No Content as empty (e.g. a lease when nothing is leasable). */
+    public Optional<JsonNode> postOptional(String path, Object body) {
+        Answer a = send("POST", path, body == null ? JSON.createObjectNode() : body, null, false);
+        return a.status == 204 ? Optional.empty() : Optional.ofNullable(a.body);
+    }
+
+    /** PUT a JSON body. */
+    public JsonNode put(String path, Object body) {
+        return send("PUT", path, body, null, false).body;
+    }
+
+    /** DELETE a resource. */
+    public JsonNode delete(String path) {
+        return send("DELETE", path, null, null, false).body;
+    }
+
+    /** A conditional GET: with the ETag of the last answer, a 304 comes back as "not modified". */
+    public Conditional getConditional(String path, String etag) {
+        Answer a = send("GET", path, null, etag, true);
+        if (a.status == 304) {
+            return new Conditional(true, etag, null);
+        }
+        return new Conditional(false, a.etag, a.body);
+    }
+
+    // ---------------------------------------------------------------- typed helpers (docs/API.md)
+
+    /** {@code GET /api/me}: principal and roles of this client's token. */
+    public JsonNode me() {
+        return get("/api/me");
+    }
+
+    /** Leases the next job, or empty when none is leasable ({@code modelId} may be null). */
+    public Optional<JsonNode> lease(String worker, Long modelId, Integer leaseSeconds) {
+        ObjectNode body = JSON.createObjectNode();
+        if (worker != null) {
+            body.put("worker", worker);
+        }
+        if (modelId != null) {
+            body.put("modelId", modelId);
+        }
+        if (leaseSeconds != null) {
+            body.put("leaseSeconds", leaseSeconds);
+        }
+        return postOptional("/api/jobs/lease", body);
+    }
+
+    /** Heartbeats a leased job with progress; a 409 means the lease is gone (expired, cancelled). */
+    public JsonNode heartbeat(long jobId, String leaseToken, String phase, Integer percent) {
+        ObjectNode body = JSON.createObjectNode().put("leaseToken", leaseToken);
+        if (phase != null) {
+            body.put("phase", phase);
+        }
+        if (percent != null) {
+            body.put("percent", percent);
+        }
+        return post("/api/jobs/" + jobId + "/heartbeat", body);
+    }
+
+    /** Completes a job ({@code body} has leaseToken, manifest, alpha, metrics); idempotent per lease token. */
+    public JsonNode complete(long jobId, Object body) {
+        return post("/api/jobs/" + jobId + "/complete", body);
+    }
+
+    /** Fails a job with an error message. */
+    public JsonNode fail(long jobId, String leaseToken, String error) {
+        return post("/api/jobs/" + jobId + "/fail", Map.of("leaseToken", leaseToken, "error", error));
+    }
+
+    /** Resolves a channel of a model (conditional on the last ETag, may be null). */
+    public Conditional resolveChannel(long modelId, String channel, String etag) {
+        return getConditional("/api/models/" + modelId + "/channels/" + q(channel) + "/resolve", etag);
+    }
+
+    /** Resolves an exact validated version (conditional on the last ETag, may be null). */
+    public Conditional resolveVersion(long versionId, String etag) {
+        return getConditional("/api/versions/" + versionId + "/resolve", etag);
+    }
+
+    /** Registers (or re-registers by name) a serving node; answers the node view with its id. */
+    public JsonNode registerNode(String name, Long modelId, String channel, String address) {
+        ObjectNode body = JSON.createObjectNode().put("name", name);
+        if (modelId != null) {
+            body.put("modelId", modelId);
+        }
+        if (channel != null) {
+            body.put("channel", channel);
+        }
+        if (address != null) {
+            body.put("address", address);
+        }
+        return post("/api/nodes", body);
+    }
+
+    /** Reports what a node runs: status STARTING, LOADING, SERVING, FAILED or STOPPED. */
+    public JsonNode nodeHeartbeat(long nodeId, Long versionId, String digest, String status, String message) {
+        ObjectNode body = JSON.createObjectNode().put("status", status);
+        if (versionId != null) {
+            body.put("versionId", versionId);
+        }
+        if (digest != null) {
+            body.put("digest", digest);
+        }
+        if (message != null) {
+            body.put("message", message);
+        }
+        return post("/api/nodes/" + nodeId + "/heartbeat", body);
+    }
+
+    // ---------------------------------------------------------------- blobs
+
+    /** Uploads a file as {@code sha256/<hex>} (idempotent; the registry refuses bytes that do not match). */
+    public BlobRef putBlob(Path file) {
+        BlobRef ref = Sha256.ref(file);
+        String path = "/api/blobs/" + ref.key();
+        retrying("PUT", path, () -> {
+            HttpRequest req = request(path, options.blobTimeout())
+                    .header("Content-Type", "application/octet-stream")
+                    .PUT(HttpRequest.BodyPublishers.ofFile(file)).build();
+            return expectOk("PUT", path, http.send(req, HttpResponse.BodyHandlers.ofByteArray()));
+        });
+        return ref;
+    }
+
+    /** Uploads bytes as {@code sha256/<hex>}. */
+    public BlobRef putBlob(byte[] bytes) {
+        BlobRef ref = Sha256.ref(bytes);
+        String path = "/api/blobs/" + ref.key();
+        retrying("PUT", path, () -> {
+            HttpRequest req = request(path, options.blobTimeout())
+                    .header("Content-Type", "application/octet-stream")
+                    .PUT(HttpRequest.BodyPublishers.ofByteArray(bytes)).build();
+            return expectOk("PUT", path, http.send(req, HttpResponse.BodyHandlers.ofByteArray()));
+        });
+        return ref;
+    }
+
+    /** The stored size of a blob, empty when the store does not have it. */
+    public Optional<Long> blobSize(String key) {
+        BlobRef.requireKey(key);
+        String path = "/api/blobs/" + key;
+        return retrying("HEAD", path, () -> {
+            HttpRequest req = request(path, options.requestTimeout()).method("HEAD", HttpRequest.BodyPublishers.noBody())
+                    .build();
+            HttpResponse<Void> r = http.send(req, HttpResponse.BodyHandlers.discarding());
+            if (r.statusCode() == 404) {
+                return Optional.<Long>empty();
+            }
+            if (r.statusCode() != 200) {
+                throw error("HEAD", path, r.statusCode(), new byte[0], null);
+            }
+            return Optional.of(r.headers().firstValueAsLong("Content-Length").orElse(-1));
+        });
+    }
+
+    /**
+     * Downloads a blob through the registry to {@code target}, verifying size and sha256 while
+     * streaming. The file appears only when it verified (written beside it, then moved atomically).
+     *
+     * @throws BlobIntegrityException when the bytes do not match the key (nothing is left behind)
+     */
+    public void downloadBlob(BlobRef blob, Path target) {
+        String path = "/api/blobs/" + blob.key();
+        retrying("GET", path, () -> {
+            HttpRequest req = request(path, options.blobTimeout()).GET().build();
+            fetchVerified(req, "GET", path, blob, target);
+            return null;
+        });
+    }
+
+    /**
+     * Downloads a blob from a presigned object-store URL (no bearer token is sent), verified as in
+     * {@link #downloadBlob}.
+     */
+    public void downloadPresigned(URI url, BlobRef blob, Path target) {
+        String shown = url.getScheme() + "://" + url.getAuthority() + url.getPath();
+        retrying("GET", shown, () -> {
+            HttpRequest req = HttpRequest.newBuilder(url).timeout(options.blobTimeout()).GET().build();
+            fetchVerified(req, "GET", shown, blob, target);
+            return null;
+        });
+    }
+
+    private void fetchVerified(HttpRequest req, String method, String path, BlobRef blob, Path target)
+            throws IOException, InterruptedException {
+        HttpResponse<InputStream> r = http.send(req, HttpResponse.BodyHandlers.ofInputStream());
+        if (r.statusCode() != 200) {
+            byte[] body;
+            try (InputStream in = r.body()) {
+                body = in.readAllBytes();
+            }
+            throw error(method, path, r.statusCode(), body, r.headers().firstValue("Content-Type").orElse(null));
+        }
+        Path dir = target.toAbsolutePath().getParent();
+        Files.createDirectories(dir);
+        Path tmp = Files.createTempFile(dir, ".download-", ".part");
+        try {
+            MessageDigest md = Sha256.digest();
+            long n = 0;
+            try (InputStream in = r.body(); OutputStream out = Files.newOutputStream(tmp)) {
+                byte[] buf = new byte[1 << 16];
+                for (int k; (k = in.read(buf)) > 0; ) {
+                    md.update(buf, 0, k);
+                    out.write(buf, 0, k);
+                    n += k;
+                    if (n > blob.size()) {
+                        throw new BlobIntegrityException(blob.key(), null, "blob " + blob.key() + " is longer than "
+                                + blob.size() + " bytes: refused");
+                    }
+                }
+            }
+            String actual = "sha256/" + HexFormat.of().formatHex(md.digest());
+            if (n != blob.size()) {
+                throw new BlobIntegrityException(blob.key(), actual, "blob " + blob.key() + " has " + n
+                        + " bytes, expected " + blob.size() + ": refused");
+            }
+            if (!actual.equals(blob.key())) {
+                throw new BlobIntegrityException(blob.key(), actual, "blob " + blob.key()
+                        + " failed verification: its bytes hash to " + actual);
+            }
+            Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+
+    // ---------------------------------------------------------------- plumbing
+
+    private record Answer(int status, String etag, JsonNode body) {
+    }
+
+    @FunctionalInterface
+    private interface Call<T> {
+        T run() throws IOException, InterruptedException;
+    }
+
+    private HttpRequest.Builder request(String path, Duration timeout) {
+        if (!path.startsWith("/")) {
+            throw new IllegalArgumentException("path must start with /, got " + path);
+        }
+        return HttpRequest.newBuilder(URI.create(base + path)).timeout(timeout)
+                .header("Authorization", "Bearer " + token);
+    }
+
+    private Answer send(String method, String path, Object body, String ifNoneMatch, boolean idempotent) {
+        byte[] payload;
+        try {
+            payload = body == null ? null : JSON.writeValueAsBytes(body);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot serialise request body for " + method + " " + path, e);
+        }
+        Call<Answer> call = () -> {
+            HttpRequest.Builder b = request(path, options.requestTimeout()).header("Accept", "application/json");
+            if (ifNoneMatch != null) {
+                b.header("If-None-Match", ifNoneMatch);
+            }
+            if (payload != null) {
+                b.header("Content-Type", "application/json").method(method, HttpRequest.BodyPublishers.ofByteArray(payload));
+            } else {
+                b.method(method, HttpRequest.BodyPublishers.noBody());
+            }
+            HttpResponse<byte[]> r = http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+            String etag = r.headers().firstValue("ETag").orElse(null);
+            if (r.statusCode() == 304 || r.statusCode() == 204) {
+                return new Answer(r.statusCode(), etag, null);
+            }
+            if (r.statusCode() / 100 != 2) {
+                throw error(method, path, r.statusCode(), r.body(), r.headers().firstValue("Content-Type").orElse(null));
+            }
+            JsonNode json = r.body().length == 0 ? null : JSON.readTree(r.body());
+            return new Answer(r.statusCode(), etag, json);
+        };
+        return idempotent ? retrying(method, path, call) : once(method, path, call);
+    }
+
+    private static <T> T expectOk(String method, String path, HttpResponse<byte[]> r) {
+        if (r.statusCode() / 100 != 2) {
+            throw error(method, path, r.statusCode(), r.body(), r.headers().firstValue("Content-Type").orElse(null));
+        }
+        return null;
+    }
+
+    private <T> T once(String method, String path, Call<T> call) {
+        try {
+            return call.run();
+        } catch (HttpTimeoutException | ConnectException e) {
+            throw new RegistryException(0, method, path, null, method + " " + path + ": registry not reachable at "
+                    + base + " (" + e.getClass().getSimpleName() + ")", e);
+        } catch (IOException e) {
+            throw new RegistryException(0, method, path, null, method + " " + path + ": " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new RegistryException(0, method, path, null, method + " " + path + ": interrupted", e);
+        }
+    }
+
+    private <T> T retrying(String method, String path, Call<T> call) {
+        long wait = Math.max(1, options.backoff().toMillis());
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return once(method, path, call);
+            } catch (RegistryException e) {
+                if (!e.isTransient() || attempt >= options.attempts()) {
+                    throw e;
+                }
+            } catch (UncheckedIOException e) {
+                if (attempt >= options.attempts()) {
+                    throw e;
+                }
+            }
+            try {
+                Thread.sleep(wait);
+            } catch (InterruptedException ie) {
+                Thread.currentThread().interrupt();
+                throw new RegistryException(0, method, path, null, method + " " + path + ": interrupted", ie);
+            }
+            wait *= 2;
+        }
+    }
+
+    private static RegistryException error(String method, String path, int status, byte[] body, String contentType) {
+        JsonNode problem = null;
+        if (body != null && body.length > 0 && contentType != null && contentType.contains("json")) {
+            try {
+                problem = JSON.readTree(body);
+            } catch (IOException ignored) {
+                problem = null; // a non-JSON error body: the status speaks for itself
+            }
+        }
+        StringBuilder msg = new StringBuilder(method).append(' ').append(path).append(" -> ").append(status);
+        if (problem != null) {
+            if (problem.hasNonNull("title")) {
+                msg.append(' ').append(problem.get("title").asText());
+            }
+            if (problem.hasNonNull("detail")) {
+                msg.append(": ").append(problem.get("detail").asText());
+            }
+            if (problem.has("fields") && problem.get("fields").isArray()) {
+                for (JsonNode f : problem.get("fields")) {
+                    msg.append(" [").append(f.path("field").asText()).append(": ").append(f.path("message").asText())
+                            .append(']');
+                }
+            }
+        } else if (body != null && body.length > 0 && body.length < 400) {
+            msg.append(' ').append(new String(body, StandardCharsets.UTF_8).strip());
+        }
+        return new RegistryException(status, method, path, problem, msg.toString(), null);
+    }
+
+    @Override
+    public void close() {
+        // java.net.http.HttpClient has no close() before Java 21; its threads end when it is unreachable.
+    }
+}
