@@ -1,0 +1,246 @@
+/*
+ * View records of the console pages: registry JSON (docs/API.md views, version metrics as in
+ * docs/briefs/SHARED-CONTRACTS.md) turned into preformatted strings, "—" for anything absent.
+ * Templates only print these; no JSON navigation in templates.
+ */
+package dev.hookline.console.view;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static dev.hookline.console.view.Fmt.MISSING;
+
+/** Records the templates render. */
+public final class Views {
+
+    private Views() {
+    }
+
+    /** Chrome shared by every page: who is signed in, the CSRF token for forms, a one-shot message. */
+    public record Page(String title, String nav, String principal, String roles, String csrf, String flash,
+                       boolean submitter, boolean reviewer, boolean releaser, boolean admin) {
+        /** True when someone is signed in. */
+        public boolean signedIn() {
+            return principal != null;
+        }
+    }
+
+    /** A base model in lists. */
+    public record ModelRow(long id, String name, String architecture, String status, String createdAt,
+                           String createdBy) {
+        public static ModelRow of(JsonNode m) {
+            return new ModelRow(m.path("id").asLong(), Fmt.text(m, "name"), Fmt.text(m, "architecture"),
+                    Fmt.text(m, "status"), Fmt.time(m, "createdAt"), Fmt.text(m, "createdBy"));
+        }
+    }
+
+    /** Alpha of one layer before and after a batch step. */
+    public record AlphaRow(String layer, String before, String after, String change) {
+    }
+
+    /** Weight-delta norms of one layer: ||W_h - W_0|| and ||W_h - W_h(parent)||. */
+    public record LayerNormRow(String layer, String deltaNorm, String stepNorm) {
+    }
+
+    /** Seconds of one worker phase. */
+    public record PhaseRow(String phase, String seconds) {
+    }
+
+    /** The version metrics of the shared contract, every field "—" when absent. */
+    public record MetricsView(String reliability, String generality, String locality, String batchReliability,
+                              String batchGenerality, String batchEdits, String regressionReliability,
+                              String regressionGenerality, String regressionEdits, String regressionSampled,
+                              String localitySample, String editsCumulative, List<LayerNormRow> layers,
+                              List<PhaseRow> phases, boolean hasZScores) {
+        public static MetricsView of(JsonNode m) {
+            List<LayerNormRow> layers = new ArrayList<>();
+            for (JsonNode l : Fmt.at(m, "layers")) {
+                layers.add(new LayerNormRow(Fmt.text(l, "layer"), Fmt.num(l, "deltaNorm", 4), Fmt.num(l, "stepNorm", 4)));
+            }
+            List<PhaseRow> phases = new ArrayList<>();
+            JsonNode ps = Fmt.at(m, "phaseSeconds");
+            if (ps.isObject()) {
+                ps.fields().forEachRemaining(e -> phases.add(new PhaseRow(e.getKey(),
+                        Fmt.num(e.getValue().isNumber() ? e.getValue().asDouble() : null, 1))));
+            }
+            JsonNode sampled = Fmt.at(m, "regression.sampled");
+            return new MetricsView(Fmt.num(m, "reliability", 3), Fmt.num(m, "generality", 3), Fmt.num(m, "locality", 3),
+                    Fmt.num(m, "batch.reliability", 3), Fmt.num(m, "batch.generality", 3), Fmt.text(m, "batch.edits"),
+                    Fmt.num(m, "regression.reliability", 3), Fmt.num(m, "regression.generality", 3),
+                    Fmt.text(m, "regression.edits"), sampled.isBoolean() ? (sampled.asBoolean() ? "yes" : "no") : MISSING,
+                    Fmt.text(m, "localitySample"), Fmt.text(m, "editsCumulative"), layers, phases,
+                    Fmt.at(m, "zScores.layers").isArray() && Fmt.at(m, "zScores.layers").size() > 0);
+        }
+    }
+
+    /** A hook version as lists, pages and the lineage tree show it. */
+    public record VersionRow(long id, long modelId, int number, Long parentVersionId, String parentNumber,
+                             Long batchId, String method, String state, String submitter, String reviewer,
+                             String reviewComment, String reviewedAt, String createdAt, String bundleDigest,
+                             String shortDigest, String editsCumulative, String branch, List<String> channels,
+                             MetricsView metrics, List<AlphaRow> alpha) {
+        public static VersionRow of(JsonNode v, Map<Long, List<String>> channelsByVersion, Map<Long, String> branchByBatch) {
+            long id = v.path("id").asLong();
+            Long batchId = Fmt.id(v, "batchId");
+            List<AlphaRow> alpha = new ArrayList<>();
+            for (JsonNode a : Fmt.at(v, "alpha")) {
+                alpha.add(new AlphaRow(Fmt.text(a, "layer"), Fmt.num(a, "before", 4), Fmt.num(a, "after", 4),
+                        Fmt.change(Fmt.number(a, "before"), Fmt.number(a, "after"), 4)));
+            }
+            String branch = batchId == null || branchByBatch == null ? MISSING : branchByBatch.getOrDefault(batchId, MISSING);
+            return new VersionRow(id, v.path("modelId").asLong(), v.path("number").asInt(), Fmt.id(v, "parentVersionId"),
+                    Fmt.text(v, "parentNumber"), batchId, Fmt.text(v, "method"), Fmt.text(v, "state"),
+                    Fmt.text(v, "submitter"), Fmt.text(v, "reviewer"), Fmt.text(v, "reviewComment"),
+                    Fmt.time(v, "reviewedAt"), Fmt.time(v, "createdAt"), Fmt.text(v, "bundleDigest"),
+                    Fmt.shortDigest(Fmt.text(v, "bundleDigest")), Fmt.text(v, "editsCumulative"), branch,
+                    channelsByVersion == null ? List.of() : channelsByVersion.getOrDefault(id, List.of()),
+                    MetricsView.of(v.path("metrics")), alpha);
+        }
+
+        /** Lower-case state for CSS classes. */
+        public String stateClass() {
+            return state.toLowerCase(java.util.Locale.ROOT);
+        }
+
+        /** True while the version awaits review. */
+        public boolean temporary() {
+            return "TEMPORARY".equals(state);
+        }
+
+        /** True when channels may point at it. */
+        public boolean validated() {
+            return "VALIDATED".equals(state);
+        }
+    }
+
+    /** One row of the lineage tree: the version at a depth (0 = directly on the base model). */
+    public record LineageRow(int depth, String depthClass, VersionRow version, boolean leaf) {
+    }
+
+    /** A batch in lists and on its page. */
+    public record BatchRow(long id, long modelId, String branch, String position, String submitter, String reason,
+                           String ticket, String method, String status, String phase, int percent,
+                           String progressText, Long resultVersionId, String editCount, String createdAt,
+                           String updatedAt, String error, String job, String hyperparameters, boolean active) {
+        public static BatchRow of(JsonNode b) {
+            String status = Fmt.text(b, "status");
+            boolean active = status.equals("SUBMITTED") || status.equals("QUEUED") || status.equals("RUNNING");
+            Double pct = Fmt.number(b, "progress.percent");
+            int percent = pct == null ? (status.equals("COMPUTED") || status.equals("VALIDATED")
+                    || status.equals("REJECTED") ? 100 : 0) : (int) Math.max(0, Math.min(100, Math.round(pct)));
+            String phase = Fmt.text(b, "progress.phase");
+            String progressText = switch (status) {
+                case "RUNNING" -> (phase.equals(MISSING) ? "running" : phase) + " " + percent + " %";
+                case "QUEUED" -> "waiting for a worker";
+                case "SUBMITTED" -> "not queued";
+                default -> status.toLowerCase(java.util.Locale.ROOT);
+            };
+            JsonNode job = b.path("job");
+            String jobText = job.isObject() ? "job " + Fmt.text(job, "id") + " · " + Fmt.text(job, "status") + " · attempt "
+                    + Fmt.text(job, "attempt") + (job.hasNonNull("leasedBy") ? " · " + job.get("leasedBy").asText() : "")
+                    : MISSING;
+            JsonNode hp = b.path("hyperparameters");
+            return new BatchRow(b.path("id").asLong(), b.path("modelId").asLong(), Fmt.text(b, "branch"),
+                    Fmt.text(b, "position"), Fmt.text(b, "submitter"), Fmt.text(b, "reason"), Fmt.text(b, "ticket"),
+                    Fmt.text(b, "method"), status, phase, percent, progressText, Fmt.id(b, "resultVersionId"),
+                    Fmt.text(b, "editCount"), Fmt.time(b, "createdAt"), Fmt.time(b, "updatedAt"), Fmt.text(b, "error"),
+                    jobText, hp.isMissingNode() || hp.isNull() ? MISSING : hp.toString(), active);
+        }
+
+        /** Lower-case status for CSS classes. */
+        public String statusClass() {
+            return status.toLowerCase(java.util.Locale.ROOT);
+        }
+    }
+
+    /** One fact edit: the prompt with the subject filled in, the new and the old target. */
+    public record FactRow(String batch, String subject, String statement, String targetNew, String targetTrue,
+                          String paraphrases, String locality) {
+        public static FactRow of(String batch, JsonNode e) {
+            String prompt = Fmt.text(e, "prompt");
+            String subject = Fmt.text(e, "subject");
+            List<String> para = new ArrayList<>();
+            e.path("paraphrases").forEach(p -> para.add(p.asText()));
+            List<String> loc = new ArrayList<>();
+            e.path("locality").forEach(p -> loc.add(Fmt.text(p, "prompt") + " → " + Fmt.text(p, "expected")));
+            return new FactRow(batch, subject, prompt.replace("{}", subject), Fmt.text(e, "targetNew"),
+                    Fmt.text(e, "targetTrue"), para.isEmpty() ? MISSING : String.join(" · ", para),
+                    loc.isEmpty() ? MISSING : String.join(" · ", loc));
+        }
+    }
+
+    /** A channel of a model. */
+    public record ChannelRow(long modelId, String name, long versionId, String versionNumber, String bundleDigest,
+                             String shortDigest, String updatedAt, String updatedBy) {
+        public static ChannelRow of(JsonNode c) {
+            return new ChannelRow(c.path("modelId").asLong(), Fmt.text(c, "name"), c.path("versionId").asLong(),
+                    Fmt.text(c, "versionNumber"), Fmt.text(c, "bundleDigest"), Fmt.shortDigest(Fmt.text(c, "bundleDigest")),
+                    Fmt.time(c, "updatedAt"), Fmt.text(c, "updatedBy"));
+        }
+    }
+
+    /** One move of a channel (newest first). */
+    public record MoveRow(String kind, String from, String to, String actor, String reason, String movedAt) {
+        public static MoveRow of(JsonNode m, Map<Long, Integer> numberById) {
+            return new MoveRow(Fmt.text(m, "kind"), label(Fmt.id(m, "fromVersionId"), numberById),
+                    label(Fmt.id(m, "toVersionId"), numberById), Fmt.text(m, "actor"), Fmt.text(m, "reason"),
+                    Fmt.time(m, "movedAt"));
+        }
+
+        private static String label(Long id, Map<Long, Integer> numberById) {
+            if (id == null) {
+                return MISSING;
+            }
+            Integer n = numberById.get(id);
+            return n == null ? "id " + id : "v" + n;
+        }
+    }
+
+    /** A serving node and what it runs now. */
+    public record NodeRow(long id, String name, String channel, String address, String loaded, String digest,
+                          String status, String message, String lastSeenAt) {
+        public static NodeRow of(JsonNode n, Map<Long, Integer> numberById) {
+            Long loaded = Fmt.id(n, "loadedVersionId");
+            String loadedText = loaded == null ? MISSING
+                    : numberById.containsKey(loaded) ? "v" + numberById.get(loaded) : "id " + loaded;
+            return new NodeRow(n.path("id").asLong(), Fmt.text(n, "name"), Fmt.text(n, "channel"), Fmt.text(n, "address"),
+                    loadedText, Fmt.shortDigest(Fmt.text(n, "loadedDigest")), Fmt.text(n, "status"),
+                    Fmt.text(n, "message"), Fmt.time(n, "lastSeenAt"));
+        }
+    }
+
+    /** One audit event. */
+    public record AuditRow(long seq, String at, String actor, String action, String entity, String payload,
+                           String hash) {
+        public static AuditRow of(JsonNode e) {
+            JsonNode p = e.path("payload");
+            String payload = p.isMissingNode() || p.isNull() ? MISSING : p.toString();
+            if (payload.length() > 240) {
+                payload = payload.substring(0, 239) + "…";
+            }
+            return new AuditRow(e.path("seq").asLong(), Fmt.time(e, "at"), Fmt.text(e, "actor"), Fmt.text(e, "action"),
+                    Fmt.text(e, "entityType") + " " + Fmt.text(e, "entityId"), payload,
+                    Fmt.shortDigest("sha256:" + Fmt.text(e, "hash")));
+        }
+    }
+
+    /** The audit chain verification as the page banner shows it. */
+    public record ChainStatus(boolean known, boolean ok, String text) {
+    }
+
+    /** One metric in a diff. */
+    public record MetricDiffRow(String name, String from, String to, String change) {
+    }
+
+    /** One layer in a diff: weight-delta norm and alpha of both versions. */
+    public record LayerDiffRow(String layer, String fromDelta, String toDelta, String deltaChange, String fromAlpha,
+                               String toAlpha, String alphaChange) {
+    }
+
+    /** An option of a select box. */
+    public record Option(String value, String label, boolean selected) {
+    }
+}
