@@ -30,6 +30,7 @@ package dev.hookline.engine.train;
  * @param rssStartMb VmRSS at the start of the run
  * @param rssAfterFirstEpochMb VmRSS after warm-up (first epoch)
  * @param rssEndMb VmRSS at the end of training
+ * @param rssPerEpochMb VmRSS after each epoch (flat after warm-up when native memory is not leaking)
  * @param device the engine device the model ran on
  * @param date ISO-8601 time the run finished
  */
@@ -38,4 +39,4 @@ public record PretrainReport(String world, String preset, long seed, long params
         double trainFlops, double seconds, double cpuSeconds, double totalSeconds, double tokensPerSecond,
         double firstEpochLoss, double finalLoss, double canonicalAccuracy, double paraphraseAccuracy,
         int canonicalProbes, int paraphraseProbes, double rssStartMb, double rssAfterFirstEpochMb,
-        double rssEndMb, String device, String date) {}
+        double rssEndMb, java.util.List<Double> rssPerEpochMb, String device, String date) {}

@@ -72,10 +72,13 @@ public final class PretrainRun {
                     worldName, sequences.size(), config.vocabSize(), longest, preset.name(), config.parameterCount());
             try (Gpt2Model model = Gpt2Model.randomInit(config, seed, device, DataType.FLOAT32)) {
                 double[] rssAfterWarmup = {-1};
+                List<Double> rssPerEpoch = new ArrayList<>();
                 Pretrainer.Result result = Pretrainer.train(model, sequences, preset, seed, progress,
                         epoch -> {
+                            double rss = ProcessMemory.residentMb();
+                            rssPerEpoch.add(Math.round(rss * 10) / 10.0);
                             if (epoch == 1) {
-                                rssAfterWarmup[0] = ProcessMemory.residentMb();
+                                rssAfterWarmup[0] = rss;
                             }
                         });
                 double rssEnd = ProcessMemory.residentMb();
@@ -95,7 +98,7 @@ public final class PretrainRun {
                         flopsPerToken * result.tokens(), result.seconds(), result.cpuSeconds(), (System.nanoTime() - startNanos) / 1e9,
                         result.tokensPerSecond(), result.firstLoss(), result.finalLoss(), canonical, paraphrase,
                         world.canonicalProbes().size(), world.paraphraseProbes().size(), rssStart,
-                        rssAfterWarmup[0], rssEnd, device.toString(), Instant.now().toString());
+                        rssAfterWarmup[0], rssEnd, List.copyOf(rssPerEpoch), device.toString(), Instant.now().toString());
                 new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
                         .writeValue(out.resolve(REPORT_FILE).toFile(), report);
                 return report;
