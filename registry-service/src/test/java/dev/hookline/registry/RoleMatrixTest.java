@@ -67,6 +67,8 @@ class RoleMatrixTest {
             row("GET", "/api/models/{id}", ANY),
             row("GET", "/api/models/{id}/versions", ANY),
             row("PUT", "/api/models/{id}/stats", Role.WORKER, Role.ADMIN),
+            row("GET", "/api/models/builds", ANY),
+            row("PUT", "/api/models/builds/{name}", Role.WORKER, Role.ADMIN),
             row("POST", "/api/batches", Role.SUBMITTER),
             row("GET", "/api/batches", ANY),
             row("GET", "/api/batches/{id}", ANY),
@@ -76,6 +78,7 @@ class RoleMatrixTest {
             row("POST", "/api/jobs/{id}/heartbeat", Role.WORKER),
             row("POST", "/api/jobs/{id}/complete", Role.WORKER),
             row("POST", "/api/jobs/{id}/fail", Role.WORKER),
+            row("POST", "/api/jobs/{id}/release", Role.WORKER),
             row("GET", "/api/jobs", Role.WORKER, Role.ADMIN),
             row("GET", "/api/jobs/{id}", Role.WORKER, Role.ADMIN),
             row("GET", "/api/versions/{id}", ANY),
@@ -96,6 +99,8 @@ class RoleMatrixTest {
             row("PUT", "/api/blobs/sha256/{hex}", Role.WORKER, Role.ADMIN),
             row("HEAD", "/api/blobs/sha256/{hex}", ANY),
             row("GET", "/api/blobs/sha256/{hex}", Role.WORKER, Role.SERVING, Role.REVIEWER, Role.ADMIN),
+            row("DELETE", "/api/blobs/sha256/{hex}", Role.ADMIN),
+            row("GET", "/api/blobs/unreferenced", Role.ADMIN),
             row("GET", "/api/audit", Role.ADMIN, Role.REVIEWER),
             row("GET", "/api/audit/verify", Role.ADMIN, Role.REVIEWER, Role.RELEASER));
 

@@ -2,15 +2,19 @@ package dev.hookline.registry.blob;
 
 import dev.hookline.registry.api.ApiProblem;
 import dev.hookline.registry.auth.Allow;
+import dev.hookline.registry.auth.Caller;
 import dev.hookline.registry.auth.Role;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.DELETE;
+import jakarta.ws.rs.DefaultValue;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.HEAD;
 import jakarta.ws.rs.PUT;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.StreamingOutput;
@@ -18,15 +22,22 @@ import org.eclipse.microprofile.openapi.annotations.security.SecurityRequirement
 
 import java.io.InputStream;
 
-/** Content-addressed blobs: {@code /api/blobs/sha256/<hex>}. */
-@Path("/api/blobs/sha256/{hex}")
+/** Content-addressed blobs: {@code /api/blobs/sha256/<hex>}, and their garbage collection. */
+@Path("/api/blobs")
 @SecurityRequirement(name = "bearer")
 public class BlobResource {
 
     @Inject
     BlobStore store;
 
+    @Inject
+    BlobGcService gc;
+
+    @Inject
+    Caller caller;
+
     @PUT
+    @Path("/sha256/{hex}")
     @Consumes(MediaType.WILDCARD)
     @Allow({Role.WORKER, Role.ADMIN})
     public Response upload(@PathParam("hex") String hex, InputStream body) {
@@ -35,6 +46,7 @@ public class BlobResource {
     }
 
     @HEAD
+    @Path("/sha256/{hex}")
     @Allow
     public Response exists(@PathParam("hex") String hex) {
         String key = BlobStore.keyOf(hex, "hex");
@@ -43,6 +55,7 @@ public class BlobResource {
     }
 
     @GET
+    @Path("/sha256/{hex}")
     @Produces(MediaType.APPLICATION_OCTET_STREAM)
     @Allow({Role.WORKER, Role.SERVING, Role.REVIEWER, Role.ADMIN})
     public Response download(@PathParam("hex") String hex) {
@@ -54,5 +67,35 @@ public class BlobResource {
             }
         };
         return Response.ok(out).header("Content-Length", size).build();
+    }
+
+    /**
+     * Stored blobs that no model or version references, last modified at least
+     * {@code minAgeSeconds} ago (default 3600: younger ones may belong to a job about to complete).
+     */
+    @GET
+    @Path("/unreferenced")
+    @Produces(MediaType.APPLICATION_JSON)
+    @Allow(Role.ADMIN)
+    public BlobGcService.UnreferencedList unreferenced(@QueryParam("minAgeSeconds") @DefaultValue("3600") String minAge) {
+        long seconds;
+        try {
+            seconds = Long.parseLong(minAge.trim());
+        } catch (NumberFormatException e) {
+            throw ApiProblem.badRequest("minAgeSeconds must be a whole number of seconds >= 0", "minAgeSeconds");
+        }
+        if (seconds < 0) {
+            throw ApiProblem.badRequest("minAgeSeconds must be a whole number of seconds >= 0", "minAgeSeconds");
+        }
+        return gc.unreferenced(seconds);
+    }
+
+    /** Removes an unreferenced blob; 409 when a model or version references it. */
+    @DELETE
+    @Path("/sha256/{hex}")
+    @Produces(MediaType.APPLICATION_JSON)
+    @Allow(Role.ADMIN)
+    public BlobGcService.Removed delete(@PathParam("hex") String hex) {
+        return gc.delete(BlobStore.keyOf(hex, "hex"), caller.principal());
     }
 }

@@ -6,13 +6,17 @@ import dev.hookline.registry.api.Digests;
 import io.minio.BucketExistsArgs;
 import io.minio.GetObjectArgs;
 import io.minio.GetPresignedObjectUrlArgs;
+import io.minio.ListObjectsArgs;
 import io.minio.MakeBucketArgs;
 import io.minio.MinioClient;
 import io.minio.PutObjectArgs;
+import io.minio.RemoveObjectArgs;
+import io.minio.Result;
 import io.minio.StatObjectArgs;
 import io.minio.StatObjectResponse;
 import io.minio.errors.ErrorResponseException;
 import io.minio.http.Method;
+import io.minio.messages.Item;
 import jakarta.annotation.PostConstruct;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -26,6 +30,7 @@ import java.nio.file.Path;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
@@ -49,6 +54,10 @@ public class BlobStore {
 
     /** Outcome of an upload. */
     public record Stored(String key, long size, boolean created) {
+    }
+
+    /** A stored object as a listing shows it (for garbage collection). */
+    public record StoredBlob(String key, long size, Instant lastModified) {
     }
 
     /** A presigned download. */
@@ -160,6 +169,36 @@ public class BlobStore {
             return client.getObject(GetObjectArgs.builder().bucket(config.bucket()).object(key).build());
         } catch (Exception e) {
             throw new IllegalStateException("object store download failed for " + key, e);
+        }
+    }
+
+    /** Every {@code sha256/...} object in the bucket (for garbage collection). */
+    public List<StoredBlob> list() {
+        try {
+            ensureBucket();
+            List<StoredBlob> out = new ArrayList<>();
+            for (Result<Item> r : client.listObjects(ListObjectsArgs.builder().bucket(config.bucket())
+                    .prefix("sha256/").recursive(true).build())) {
+                Item item = r.get();
+                if (item.isDir() || !Digests.BLOB_KEY.matcher(item.objectName()).matches()) {
+                    continue;
+                }
+                Instant modified = item.lastModified() == null ? Instant.EPOCH : item.lastModified().toInstant();
+                out.add(new StoredBlob(item.objectName(), item.size(), modified));
+            }
+            return out;
+        } catch (Exception e) {
+            throw new IllegalStateException("object store listing failed", e);
+        }
+    }
+
+    /** Removes a stored blob (the caller has checked that nothing references it). */
+    public void delete(String key) {
+        try {
+            ensureBucket();
+            client.removeObject(RemoveObjectArgs.builder().bucket(config.bucket()).object(key).build());
+        } catch (Exception e) {
+            throw new IllegalStateException("object store delete failed for " + key, e);
         }
     }
 

@@ -36,6 +36,10 @@ public final class JobDtos {
     public record FailRequest(String leaseToken, String error) {
     }
 
+    /** The holder gives a live lease back (graceful shutdown): the job is leasable again at once. */
+    public record ReleaseRequest(String leaseToken) {
+    }
+
     /** A job as the API shows it. */
     public record JobView(long id, long batchId, String status, int attempt, String leasedBy, Instant leasedAt,
                           Instant leaseExpiresAt, Instant heartbeatAt, Long resultVersionId) {

@@ -17,7 +17,7 @@ import org.eclipse.microprofile.openapi.annotations.security.SecurityRequirement
 
 import java.util.List;
 
-/** Worker job API: lease, heartbeat, complete, fail. */
+/** Worker job API: lease, heartbeat, complete, fail, release. */
 @Path("/api/jobs")
 @SecurityRequirement(name = "bearer")
 public class JobResource {
@@ -58,6 +58,14 @@ public class JobResource {
     @Allow(Role.WORKER)
     public JobDtos.JobView fail(@PathParam("id") String id, JobDtos.FailRequest req) {
         return jobs.fail(Check.id(id, "id"), req, caller.principal());
+    }
+
+    /** Gives a live lease back (graceful worker shutdown); the job is leasable again at once. */
+    @POST
+    @Path("/{id}/release")
+    @Allow(Role.WORKER)
+    public JobDtos.JobView release(@PathParam("id") String id, JobDtos.ReleaseRequest req) {
+        return jobs.release(Check.id(id, "id"), req, caller.principal());
     }
 
     @GET

@@ -250,6 +250,33 @@ public class JobService {
         return view(job, batch);
     }
 
+    /**
+     * The holder returns its live lease: the job is QUEUED again (the attempt count stays, the
+     * token is void, so the old holder's later calls get 409) and its batch waits in the queue.
+     */
+    @Transactional
+    public JobView release(long id, JobDtos.ReleaseRequest req, String principal) {
+        Check.body(req);
+        Check c = new Check();
+        c.notBlank(req.leaseToken(), "leaseToken");
+        c.done();
+        EditJob job = lockJob(id);
+        Instant now = Instant.now();
+        requireLiveLease(job, req.leaseToken(), now);
+        EditBatch batch = EditBatch.findById(job.batchId, LockModeType.PESSIMISTIC_WRITE);
+        String holder = job.leasedBy;
+        job.status = EditJob.Status.QUEUED;
+        job.leaseToken = null;
+        job.leaseExpiresAt = null;
+        batch.status = BatchStatus.QUEUED;
+        batch.phase = "released";
+        batch.percent = 0;
+        batch.updatedAt = now;
+        audit.append(principal, "job.released", "job", job.id,
+                Map.of("batchId", batch.id, "attempt", job.attempt, "releasedBy", holder == null ? "" : holder));
+        return view(job, batch);
+    }
+
     @Transactional
     public JobView get(long id) {
         EditJob job = EditJob.findById(id);

@@ -29,6 +29,9 @@ public class ModelResource {
     VersionService versionService;
 
     @Inject
+    ModelBuildService builds;
+
+    @Inject
     Caller caller;
 
     @POST
@@ -63,5 +66,21 @@ public class ModelResource {
     @Allow({Role.WORKER, Role.ADMIN})
     public ModelService.ModelView stats(@PathParam("id") String id, ModelService.StatsRequest req) {
         return models.attachStats(Check.id(id, "id"), req, caller.principal());
+    }
+
+    /** Models being built (pretrained) before registration, with their progress. */
+    @GET
+    @Path("/builds")
+    @Allow
+    public List<ModelBuildService.BuildView> builds() {
+        return builds.list();
+    }
+
+    /** The building worker reports status and progress of a model build. */
+    @PUT
+    @Path("/builds/{name}")
+    @Allow({Role.WORKER, Role.ADMIN})
+    public ModelBuildService.BuildView reportBuild(@PathParam("name") String name, ModelBuildService.BuildReport req) {
+        return builds.report(name, req, caller.principal());
     }
 }

@@ -1,0 +1,162 @@
+/*
+ * Maps the registry's wire forms onto the engine's inputs: fact edits (docs/API.md "Edit batch")
+ * to dev.hookline.data.EditRequest, and a batch's method + hyperparameters JSON to the engine's
+ * CoachHooK hyperparameter record (defaults of CoachHookParams / ValueStepParams, overridden
+ * key by key; the keys mirror the `hookline edit` options of MethodOptions).
+ */
+package dev.hookline.worker;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.hookline.data.EditRequest;
+import dev.hookline.engine.edit.CoachHookParams;
+import dev.hookline.engine.edit.ValueStepParams;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+
+/** Conversions from registry JSON to engine records; every refusal is an {@link IllegalArgumentException}. */
+public final class EditMapping {
+
+    /** Methods this worker computes (the engine's hook methods; in-place baselines have no hook bundle). */
+    public static final List<String> SUPPORTED_METHODS = List.of("coachhook", "coachhook-corpus");
+
+    /** Hyperparameter keys a batch may set. */
+    public static final List<String> KEYS = List.of("layers", "lambda", "alpha0", "valueSteps", "learningRate",
+            "clamp", "klFactor", "weightDecay", "contextVariants", "stopLoss", "editToken", "statsLines");
+
+    private EditMapping() {
+    }
+
+    /**
+     * What the worker runs for a batch.
+     *
+     * @param method engine method name
+     * @param params CoachHooK hyperparameters after the batch's overrides
+     * @param statisticsLines corpus lines for C0
+     */
+    public record Plan(String method, CoachHookParams params, int statisticsLines) {
+    }
+
+    /** Edits of a batch view ({@code batch.edits[]}) as engine requests, in ordinal order. */
+    public static List<EditRequest> requests(JsonNode batch) {
+        List<EditRequest> out = new ArrayList<>();
+        long batchId = batch.path("id").asLong();
+        JsonNode edits = batch.path("edits");
+        if (!edits.isArray() || edits.isEmpty()) {
+            throw new IllegalArgumentException("batch " + batchId + " carries no edits");
+        }
+        int i = 0;
+        for (JsonNode e : edits) {
+            String caseId = "batch" + batchId + "." + e.path("ordinal").asInt(i);
+            List<String> paraphrases = new ArrayList<>();
+            e.path("paraphrases").forEach(p -> paraphrases.add(p.asText()));
+            List<String> locPrompts = new ArrayList<>();
+            List<String> locTargets = new ArrayList<>();
+            for (JsonNode l : e.path("locality")) {
+                locPrompts.add(l.path("prompt").asText());
+                locTargets.add(l.path("expected").asText());
+            }
+            String targetTrue = e.hasNonNull("targetTrue") ? e.get("targetTrue").asText() : null;
+            out.add(new EditRequest(caseId, e.path("subject").asText(), e.path("prompt").asText(),
+                    e.path("targetNew").asText(), targetTrue, paraphrases, List.of(), null, locPrompts, locTargets));
+            i++;
+        }
+        return out;
+    }
+
+    /**
+     * The plan of a batch: refuses methods other than {@link #SUPPORTED_METHODS} and unknown or
+     * ill-typed hyperparameter keys, naming them.
+     */
+    public static Plan plan(String method, JsonNode hyperparameters, int defaultStatisticsLines) {
+        if (!SUPPORTED_METHODS.contains(method)) {
+            throw new IllegalArgumentException("method '" + method + "' is not supported by the editor worker "
+                    + "(supported: " + String.join(", ", SUPPORTED_METHODS) + "; memit, ft and coachhook-nohook "
+                    + "change weights in place and produce no hook bundle)");
+        }
+        CoachHookParams d = CoachHookParams.defaults();
+        ValueStepParams v = d.valueStep();
+        int[] layers = d.layers();
+        double lambda = d.lambda();
+        double alpha0 = d.alpha0();
+        int steps = v.steps();
+        double lr = v.learningRate();
+        double clamp = v.clampFactor();
+        double kl = v.klFactor();
+        double wd = v.weightDecay();
+        int ctx = v.contextVariants();
+        double stop = v.stopLoss();
+        String editToken = v.editToken();
+        int statsLines = defaultStatisticsLines;
+        if (hyperparameters != null && !hyperparameters.isNull()) {
+            if (!hyperparameters.isObject()) {
+                throw new IllegalArgumentException("hyperparameters must be a JSON object");
+            }
+            for (Iterator<Map.Entry<String, JsonNode>> it = hyperparameters.fields(); it.hasNext(); ) {
+                Map.Entry<String, JsonNode> f = it.next();
+                String k = f.getKey();
+                JsonNode val = f.getValue();
+                switch (k) {
+                    case "layers" -> layers = intArray(k, val);
+                    case "lambda" -> lambda = number(k, val);
+                    case "alpha0" -> alpha0 = number(k, val);
+                    case "valueSteps" -> steps = integer(k, val);
+                    case "learningRate" -> lr = number(k, val);
+                    case "clamp" -> clamp = number(k, val);
+                    case "klFactor" -> kl = number(k, val);
+                    case "weightDecay" -> wd = number(k, val);
+                    case "contextVariants" -> ctx = integer(k, val);
+                    case "stopLoss" -> stop = number(k, val);
+                    case "editToken" -> editToken = text(k, val);
+                    case "statsLines" -> statsLines = integer(k, val);
+                    default -> throw new IllegalArgumentException("unknown hyperparameter '" + k + "' (known: "
+                            + String.join(", ", KEYS) + ")");
+                }
+            }
+        }
+        if (statsLines < 1) {
+            throw new IllegalArgumentException("hyperparameter 'statsLines' must be >= 1, got " + statsLines);
+        }
+        try {
+            ValueStepParams value = new ValueStepParams(steps, lr, clamp, kl, wd, ctx, stop, editToken);
+            CoachHookParams params = new CoachHookParams(layers, lambda, alpha0,
+                    method.equals("coachhook-corpus") ? "corpus" : "sequence", value);
+            return new Plan(method, params, statsLines);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("invalid hyperparameters: " + e.getMessage(), e);
+        }
+    }
+
+    private static double number(String key, JsonNode v) {
+        if (!v.isNumber()) {
+            throw new IllegalArgumentException("hyperparameter '" + key + "' must be a number, got " + v);
+        }
+        return v.asDouble();
+    }
+
+    private static int integer(String key, JsonNode v) {
+        if (!v.isIntegralNumber() || !v.canConvertToInt()) {
+            throw new IllegalArgumentException("hyperparameter '" + key + "' must be an integer, got " + v);
+        }
+        return v.asInt();
+    }
+
+    private static String text(String key, JsonNode v) {
+        if (!v.isTextual()) {
+            throw new IllegalArgumentException("hyperparameter '" + key + "' must be a string, got " + v);
+        }
+        return v.asText();
+    }
+
+    private static int[] intArray(String key, JsonNode v) {
+        if (!v.isArray() || v.isEmpty()) {
+            throw new IllegalArgumentException("hyperparameter '" + key + "' must be a non-empty array of integers");
+        }
+        int[] out = new int[v.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = integer(key + "[" + i + "]", v.get(i));
+        }
+        return out;
+    }
+}

@@ -1,0 +1,108 @@
+/*
+ * Model onboarding: registers a base checkpoint directory with the registry (blobs first, then
+ * the model row), and computes its covariance statistics once (LayerStatistics over the model's
+ * world corpus) and attaches them with the corpus, so that every worker can load them instead of
+ * recomputing, and compute statistics for other layer sets from the same corpus.
+ */
+package dev.hookline.worker;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.hookline.client.BlobRef;
+import dev.hookline.client.RegistryClient;
+import dev.hookline.engine.bundle.Digests;
+import dev.hookline.engine.edit.LayerStatistics;
+import dev.hookline.engine.infer.LanguageModel;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Registers models and their statistics; needs a token with the ADMIN role. */
+public final class ModelOnboarding {
+    private static final Logger LOG = LoggerFactory.getLogger(ModelOnboarding.class);
+    /** The checkpoint files the registry requires, as file names in the model directory. */
+    public static final List<String> CHECKPOINT_FILES = List.of("config.json", "model.safetensors", "tokenizer.json");
+
+    private final RegistryClient admin;
+
+    public ModelOnboarding(RegistryClient admin) {
+        this.admin = admin;
+    }
+
+    /** The corpus of a checkpoint directory written by PretrainRun ({@code world/corpus.txt}), or {@code corpus.txt}. */
+    public static Path corpusOf(Path modelDir) {
+        for (Path p : List.of(modelDir.resolve("world").resolve("corpus.txt"), modelDir.resolve("corpus.txt"))) {
+            if (Files.isRegularFile(p)) {
+                return p;
+            }
+        }
+        throw new IllegalArgumentException("no corpus for key statistics in " + modelDir
+                + " (expected world/corpus.txt or corpus.txt)");
+    }
+
+    /**
+     * Uploads the checkpoint, registers it as {@code name}, computes statistics for {@code layers}
+     * over {@code statisticsLines} corpus lines and attaches them; answers the model view.
+     */
+    public JsonNode register(String name, Path modelDir, int[] layers, int statisticsLines) throws IOException {
+        Path corpus = corpusOf(modelDir);
+        ArrayNode checkpoint = RegistryClient.json().createArrayNode();
+        for (String file : CHECKPOINT_FILES) {
+            Path p = modelDir.resolve(file);
+            if (!Files.isRegularFile(p)) {
+                throw new IllegalArgumentException("checkpoint file missing: " + p);
+            }
+            checkpoint.add(entry(file, admin.putBlob(p)));
+        }
+        ObjectNode body = RegistryClient.json().createObjectNode();
+        body.put("name", name);
+        body.put("architecture", "gpt2");
+        body.set("config", RegistryClient.json().readTree(modelDir.resolve("config.json").toFile()));
+        body.set("checkpoint", checkpoint);
+        JsonNode model = admin.post("/api/models", body);
+        LOG.info("registered model {} as id {}", name, model.path("id").asLong());
+        return attachStatistics(model.path("id").asLong(), modelDir, corpus, layers, statisticsLines);
+    }
+
+    /** Computes (or loads from the directory's cache) statistics and attaches them with the corpus. */
+    public JsonNode attachStatistics(long modelId, Path modelDir, Path corpus, int[] layers, int statisticsLines)
+            throws IOException {
+        Path statsDir = Files.createTempDirectory("hookline-stats-");
+        try (LanguageModel lm = LanguageModel.load(modelDir)) {
+            long t = System.nanoTime();
+            LayerStatistics.loadOrCompute(lm.model(), lm.tokenizer(), Files.readAllLines(corpus), statisticsLines,
+                    layers, statsDir);
+            String file = JobExecution.statisticsFileName(Digests.model(lm.model()), layers, statisticsLines);
+            LOG.info("statistics {} for model {} in {} s", file, modelId, Math.round((System.nanoTime() - t) / 1e8) / 10.0);
+            ArrayNode stats = RegistryClient.json().createArrayNode();
+            stats.add(entry(JobExecution.ROLE_CORPUS, admin.putBlob(corpus)));
+            stats.add(entry(file, admin.putBlob(statsDir.resolve(file))));
+            Path json = statsDir.resolve(file.replace(".safetensors", ".json"));
+            if (Files.isRegularFile(json)) {
+                stats.add(entry(json.getFileName().toString(), admin.putBlob(json)));
+            }
+            return admin.put("/api/models/" + modelId + "/stats", Map.of("stats", stats));
+        } finally {
+            JobExecution.deleteTree(statsDir);
+        }
+    }
+
+    private static ObjectNode entry(String role, BlobRef ref) {
+        return RegistryClient.json().createObjectNode().put("role", role).put("key", ref.key()).put("size", ref.size());
+    }
+
+    /** Parses "0,1" into layers. */
+    public static int[] parseLayers(String text) {
+        try {
+            return Arrays.stream(text.split(",")).map(String::trim).mapToInt(Integer::parseInt).toArray();
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("layers must be comma-separated integers, got '" + text + "'");
+        }
+    }
+}

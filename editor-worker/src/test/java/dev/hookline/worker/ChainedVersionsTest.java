@@ -1,0 +1,175 @@
+/*
+ * Issue 5, test 1: three batches on one branch -> three chained hook versions, each with an alpha
+ * schedule and the version-metrics JSON of SHARED-CONTRACTS.md; the base model with the last
+ * version's bundle (downloaded from the registry like a serving node would) answers every new fact
+ * of all three batches (teacher-forced top-1 on each fact's edit prompt).
+ */
+package dev.hookline.worker;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.hookline.client.BlobRef;
+import dev.hookline.data.EditRequest;
+import dev.hookline.engine.bundle.HookedModel;
+import dev.hookline.engine.infer.ContinuationScore;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ChainedVersionsTest {
+    @TempDir
+    static Path tmp;
+
+    static WorkerFixture fx;
+
+    @BeforeAll
+    static void registry() throws Exception {
+        fx = new WorkerFixture(tmp.resolve("registry"));
+    }
+
+    @AfterAll
+    static void stop() {
+        if (fx != null) {
+            fx.close();
+        }
+    }
+
+    @Test
+    void threeBatchesMakeThreeChainedVersionsAndTheLastBundleKnowsEveryNewFact() throws Exception {
+        List<List<EditRequest>> batches = List.of(fx.cases.subList(0, 3), fx.cases.subList(3, 6), fx.cases.subList(6, 9));
+        List<Long> batchIds = new ArrayList<>();
+        for (List<EditRequest> b : batches) {
+            batchIds.add(fx.submit("main", "coachhook", null, b).path("id").asLong());
+        }
+        long t0 = System.nanoTime();
+        try (EditorWorker worker = EditorWorker.create(fx.worker(tmp.resolve("cache"), "w-chain").build())) {
+            for (int i = 0; i < 3; i++) {
+                assertEquals(EditorWorker.Result.DONE, worker.runOnce(), "job " + (i + 1));
+            }
+            assertEquals(EditorWorker.Result.IDLE, worker.runOnce());
+            assertEquals(3, worker.metrics().jobs("done"));
+            assertTrue(worker.metrics().scrape().contains("hookline_worker_jobs_total{outcome=\"done\"} 3"));
+            assertTrue(worker.metrics().scrape().contains("hookline_worker_phase_seconds_count{phase=\"compute\"} 3"));
+        }
+        System.out.printf("3 jobs in %.1f s%n", (System.nanoTime() - t0) / 1e9);
+
+        JsonNode model = fx.admin.get("/api/models/" + fx.modelId);
+        String statsKey = null;
+        for (JsonNode e : model.path("stats")) {
+            if (e.path("role").asText().endsWith(".safetensors")) {
+                statsKey = e.path("key").asText();
+            }
+        }
+        Long parent = null;
+        JsonNode last = null;
+        for (int i = 0; i < 3; i++) {
+            JsonNode batch = fx.batch(batchIds.get(i));
+            assertEquals("COMPUTED", batch.path("status").asText(), batch.toString());
+            JsonNode v = fx.admin.get("/api/versions/" + batch.path("resultVersionId").asLong());
+            if (parent == null) {
+                assertTrue(v.path("parentVersionId").isNull(), "first version extends the base model");
+            } else {
+                assertEquals(parent.longValue(), v.path("parentVersionId").asLong(), "version chain");
+            }
+            assertEquals(3 * (i + 1), v.path("editsCumulative").asInt());
+            // Alpha schedule: one entry per editing layer, finite, never raised by the min rule.
+            JsonNode alpha = v.path("alpha");
+            assertEquals(2, alpha.size(), alpha.toString());
+            for (JsonNode a : alpha) {
+                assertTrue(Set.of(0, 1).contains(a.path("layer").asInt()));
+                assertTrue(Double.isFinite(a.path("after").asDouble()));
+                assertTrue(a.path("after").asDouble() <= a.path("before").asDouble() + 1e-9, a.toString());
+                if (i == 0) {
+                    assertEquals(2.2, a.path("before").asDouble(), 1e-9);
+                }
+            }
+            if (last != null) {
+                // each step starts where the parent's alpha ended
+                for (int k = 0; k < 2; k++) {
+                    assertEquals(last.path("alpha").get(k).path("after").asDouble(), alpha.get(k).path("before").asDouble(), 1e-9);
+                }
+            }
+            JsonNode m = v.path("metrics");
+            for (String key : List.of("reliability", "generality", "locality")) {
+                double x = m.path(key).asDouble(-1);
+                assertTrue(x >= 0 && x <= 1, key + " = " + x);
+            }
+            assertEquals(3, m.path("batch").path("edits").asInt());
+            assertEquals(3 * i, m.path("regression").path("edits").asInt());
+            assertFalse(m.path("regression").path("sampled").asBoolean());
+            assertEquals(3 * (i + 1), m.path("editsCumulative").asInt());
+            assertTrue(m.path("localitySample").asInt() >= 3 * (i + 1), m.toString());
+            assertEquals(2, m.path("layers").size());
+            for (JsonNode l : m.path("layers")) {
+                assertTrue(l.path("deltaNorm").asDouble() > 0 && l.path("stepNorm").asDouble() > 0, l.toString());
+            }
+            assertEquals(19, m.path("zScores").path("edges").size());
+            long editedCounts = 0;
+            for (JsonNode l : m.path("zScores").path("layers")) {
+                assertEquals(18, l.path("edited").size());
+                for (JsonNode c : l.path("edited")) {
+                    editedCounts += c.asLong();
+                }
+            }
+            assertEquals(3 * 2, editedCounts, "one edit-token z per edit and layer");
+            assertEquals(Set.of("pull", "statistics", "compute", "evaluate", "upload"), fieldNames(m.path("phaseSeconds")));
+            assertEquals(statsKey, m.path("statisticsKey").asText(), "versions record the statistics they used");
+            assertEquals(2, v.path("manifest").path("serving").size());
+            assertEquals(1, v.path("manifest").path("editing").size());
+            parent = v.path("id").asLong();
+            last = v;
+        }
+        assertEquals(3, fx.versions().size());
+        assertTrue(last.path("metrics").path("reliability").asDouble() >= 0.99, last.path("metrics").toString());
+
+        // Pull the last version's serving blobs and the base checkpoint, verified, into directories.
+        Path modelDir = tmp.resolve("serve/model");
+        for (JsonNode e : model.path("checkpoint")) {
+            fx.admin.downloadBlob(new BlobRef(e.path("key").asText(), e.path("size").asLong()),
+                    modelDir.resolve(e.path("role").asText()));
+        }
+        Path bundleDir = tmp.resolve("serve/bundle");
+        for (JsonNode e : last.path("manifest").path("serving")) {
+            fx.admin.downloadBlob(new BlobRef(e.path("key").asText(), e.path("size").asLong()),
+                    bundleDir.resolve(e.path("role").asText()));
+        }
+        assertFalse(Files.exists(bundleDir.resolve("editing.safetensors")), "serving needs only the serving part");
+        Map<String, Double> accuracy = new HashMap<>();
+        try (HookedModel hooked = HookedModel.open(modelDir, bundleDir)) {
+            assertEquals(9, hooked.edits());
+            for (List<EditRequest> b : batches) {
+                for (EditRequest r : b) {
+                    ContinuationScore s = hooked.score(r.filledPrompt(), r.targetNew());
+                    accuracy.put(r.filledPrompt() + " -> " + r.targetNew(), s.accuracy());
+                }
+            }
+        }
+        Map<String, Double> wrong = new HashMap<>();
+        accuracy.forEach((k, a) -> {
+            if (a < 1.0) {
+                wrong.put(k, a);
+            }
+        });
+        assertEquals(9, accuracy.size());
+        assertEquals(Map.of(), wrong, "facts the last bundle does not answer top-1");
+        assertNull(fx.batch(batchIds.get(2)).path("error").textValue());
+    }
+
+    private static Set<String> fieldNames(JsonNode n) {
+        Set<String> out = new java.util.HashSet<>();
+        n.fieldNames().forEachRemaining(out::add);
+        return out;
+    }
+}
