@@ -181,10 +181,10 @@ public final class LoadedVersion {
     }
 
     private void close() {
+        LOG.infof("closing version %d (%s)", info.number(), info.digest());
         if (hookManager != null) {
             hookManager.close();
         }
         base.release();
-        LOG.infof("closed version %d (%s)", info.number(), info.digest());
     }
 }

@@ -1,0 +1,95 @@
+/*
+ * Test fixture: a copy of the cached tiny-world model and two chained hook bundles made by the
+ * engine's own `edit` command (A = 5 CounterFact edits, B = A + the next 5), cached under
+ * target/test-fixtures so every test class of the module reuses them. Runnable as a main so that
+ * the Quarkus test can build them in a child JVM (PyTorch binds to one class loader).
+ */
+package dev.hookline.serving;
+
+import dev.hookline.data.CounterFactCase;
+import dev.hookline.data.CounterFactDataset;
+import dev.hookline.engine.bundle.HookBundle;
+import dev.hookline.engine.cli.HooklineCli;
+import dev.hookline.testkit.TestModels;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/** The tiny model with bundles A and B. */
+public final class TestBundles {
+
+    /**
+     * @param model checkpoint directory (a private copy)
+     * @param bundleA 5 edits (cases 0..4)
+     * @param bundleB bundle A + 5 edits (cases 5..9)
+     * @param casesA the edits of A
+     * @param casesB the edits added by B
+     */
+    public record Fixture(Path model, Path bundleA, Path bundleB, List<CounterFactCase> casesA,
+            List<CounterFactCase> casesB) {
+    }
+
+    private TestBundles() {
+    }
+
+    /** The fixture directory (created on first use, then reused). */
+    public static Path dir() {
+        return Path.of("target", "test-fixtures", "tiny-bundles").toAbsolutePath();
+    }
+
+    /** Builds (once) and answers the fixture. */
+    public static synchronized Fixture tiny() {
+        Path dir = dir();
+        Path model = dir.resolve("model");
+        try {
+            List<CounterFactCase> all = CounterFactDataset.load(TestModels.tiny().resolve("world/counterfact.json"));
+            List<CounterFactCase> a = all.subList(0, 5);
+            List<CounterFactCase> b = all.subList(5, 10);
+            Fixture f = new Fixture(model, dir.resolve("bundle-a"), dir.resolve("bundle-b"), a, b);
+            if (Files.isRegularFile(f.bundleB().resolve(HookBundle.MANIFEST))) {
+                return f;
+            }
+            deleteTree(dir);
+            Files.createDirectories(dir);
+            TestModels.copy(TestModels.tiny(), model);
+            CounterFactDataset.write(dir.resolve("cases-a.json"), a);
+            CounterFactDataset.write(dir.resolve("cases-b.json"), b);
+            String corpus = model.resolve("world/corpus.txt").toString();
+            edit(model, null, dir.resolve("cases-a.json"), corpus, f.bundleA());
+            edit(model, f.bundleA(), dir.resolve("cases-b.json"), corpus, f.bundleB());
+            return f;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static void edit(Path model, Path parent, Path data, String corpus, Path out) {
+        List<String> args = new java.util.ArrayList<>(List.of("edit", "--model", model.toString(), "--data", data.toString(),
+                "--corpus", corpus, "--batch", "5", "--out", out.toString()));
+        if (parent != null) {
+            args.addAll(List.of("--bundle", parent.toString()));
+        }
+        int code = HooklineCli.execute(args.toArray(String[]::new));
+        if (code != 0) {
+            throw new IllegalStateException("hookline edit failed with " + code + ": " + args);
+        }
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (var s = Files.walk(dir)) {
+            for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
+    }
+
+    /** Builds the fixture in this JVM and prints its directory. */
+    public static void main(String[] args) {
+        System.out.println(tiny().model().getParent());
+    }
+}
