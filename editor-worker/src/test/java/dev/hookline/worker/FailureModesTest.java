@@ -1,0 +1,177 @@
+/*
+ * Issue 5, tests 3 and 4 plus the job-control paths, against one real registry:
+ * - the object store goes down while the worker uploads -> the job fails, no version is recorded;
+ * - a corrupted blob in the bucket -> the worker refuses it with an error naming the digest;
+ * - a running batch is cancelled -> the worker stops at the next phase boundary, nothing recorded;
+ * - graceful shutdown mid-job releases the lease -> another worker completes it (attempt 2);
+ * - unsupported method and unknown hyperparameter -> failed job naming them.
+ */
+package dev.hookline.worker;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.hookline.client.RegistryClient;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class FailureModesTest {
+    @TempDir
+    static Path tmp;
+
+    static WorkerFixture fx;
+    static final ExecutorService RUNNER = Executors.newSingleThreadExecutor();
+
+    @BeforeAll
+    static void registry() throws Exception {
+        fx = new WorkerFixture(tmp.resolve("registry"));
+    }
+
+    @AfterAll
+    static void stop() {
+        RUNNER.shutdownNow();
+        if (fx != null) {
+            fx.close();
+        }
+    }
+
+    /** Hyperparameters that make the compute phase last several seconds (no early stop). */
+    static ObjectNode slow() {
+        return RegistryClient.json().createObjectNode().put("valueSteps", 300).put("stopLoss", 0.0);
+    }
+
+    static boolean inPhase(JsonNode batch, String phase) {
+        return phase.equals(batch.path("progress").path("phase").asText());
+    }
+
+    @Test
+    void objectStoreDownDuringUploadFailsTheJobAndRecordsNoVersion() throws Exception {
+        long batchId = fx.submit("store-down", "coachhook", slow(), fx.cases.subList(30, 34)).path("id").asLong();
+        int versionsBefore = fx.versions().size();
+        Path bucket = fx.registry.blobDir().resolve("hookline");
+        Path away = fx.registry.blobDir().resolve("hookline.down");
+        assertTrue(Files.isDirectory(bucket), "S3Proxy bucket folder " + bucket);
+        try (EditorWorker w = EditorWorker.create(fx.worker(tmp.resolve("cache-store"), "w-store").build())) {
+            Future<EditorWorker.Result> run = RUNNER.submit(w::runOnce);
+            fx.awaitBatch(batchId, Duration.ofSeconds(120), b -> inPhase(b, "compute"), "compute");
+            // The object store loses its bucket: every PUT/HEAD of a blob fails from now on.
+            Files.move(bucket, away);
+            Files.writeString(bucket, "not a bucket");
+            try {
+                assertEquals(EditorWorker.Result.FAILED, run.get(300, TimeUnit.SECONDS));
+            } finally {
+                Files.delete(bucket);
+                Files.move(away, bucket);
+            }
+        }
+        JsonNode batch = fx.batch(batchId);
+        assertEquals("FAILED", batch.path("status").asText());
+        String error = batch.path("error").asText();
+        assertTrue(error.contains("phase upload") && error.contains("object store"), error);
+        assertTrue(batch.path("resultVersionId").isNull());
+        assertEquals(versionsBefore, fx.versions().size(), "no version recorded");
+    }
+
+    @Test
+    void corruptedBlobIsRefusedNamingItsDigest() throws Exception {
+        JsonNode model = fx.admin.get("/api/models/" + fx.modelId);
+        String key = null;
+        for (JsonNode e : model.path("checkpoint")) {
+            if (e.path("role").asText().equals("model.safetensors")) {
+                key = e.path("key").asText();
+            }
+        }
+        Path stored = fx.registry.blobDir().resolve("hookline").resolve(key);
+        assertTrue(Files.isRegularFile(stored), "stored object " + stored);
+        byte[] original = Files.readAllBytes(stored);
+        byte[] corrupt = original.clone();
+        corrupt[corrupt.length / 2] ^= 0x5a;
+        Files.write(stored, corrupt);
+        try {
+            long batchId = fx.submit("corrupt", "coachhook", null, fx.cases.subList(40, 42)).path("id").asLong();
+            try (EditorWorker w = EditorWorker.create(fx.worker(tmp.resolve("cache-corrupt"), "w-corrupt").build())) {
+                assertEquals(EditorWorker.Result.FAILED, w.runOnce());
+            }
+            JsonNode batch = fx.batch(batchId);
+            assertEquals("FAILED", batch.path("status").asText());
+            String error = batch.path("error").asText();
+            assertTrue(error.contains(key) && error.contains("phase pull"), error);
+            assertTrue(error.contains("failed verification"), error);
+            assertTrue(batch.path("resultVersionId").isNull());
+            assertTrue(Files.notExists(tmp.resolve("cache-corrupt/blobs").resolve(key.substring(7))),
+                    "refused bytes are not cached");
+        } finally {
+            Files.write(stored, original);
+        }
+    }
+
+    @Test
+    void cancelledRunningJobStopsWithoutRecording() throws Exception {
+        long batchId = fx.submit("cancel", "coachhook", slow(), fx.cases.subList(50, 54)).path("id").asLong();
+        int versionsBefore = fx.versions().size();
+        try (EditorWorker w = EditorWorker.create(fx.worker(tmp.resolve("cache-cancel"), "w-cancel").build())) {
+            Future<EditorWorker.Result> run = RUNNER.submit(w::runOnce);
+            fx.awaitBatch(batchId, Duration.ofSeconds(120), b -> inPhase(b, "compute"), "compute");
+            fx.submitter.post("/api/batches/" + batchId + "/cancel", Map.of("reason", "wrong facts"));
+            assertEquals(EditorWorker.Result.CANCELLED, run.get(300, TimeUnit.SECONDS));
+            assertEquals(1, w.metrics().jobs("cancelled"));
+        }
+        assertEquals("CANCELLED", fx.batch(batchId).path("status").asText());
+        assertEquals(versionsBefore, fx.versions().size());
+    }
+
+    @Test
+    void gracefulShutdownReleasesTheLeaseAndAnotherWorkerCompletes() throws Exception {
+        long batchId = fx.submit("release", "coachhook", slow(), fx.cases.subList(60, 63)).path("id").asLong();
+        EditorWorker first = EditorWorker.create(fx.worker(tmp.resolve("cache-r1"), "w-first")
+                .shutdownGrace(Duration.ZERO).build()).start();
+        fx.awaitBatch(batchId, Duration.ofSeconds(120), b -> inPhase(b, "compute"), "compute");
+        first.close();
+        JsonNode queued = fx.batch(batchId);
+        assertEquals("QUEUED", queued.path("status").asText(), queued.toString());
+        assertEquals("QUEUED", queued.path("job").path("status").asText());
+        assertEquals(1, queued.path("job").path("attempt").asInt());
+        // The engine's autograd is process-global: let the first worker's computation end first.
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(300);
+        while (first.busy() && System.nanoTime() < end) {
+            Thread.sleep(200);
+        }
+        assertEquals(1, first.metrics().jobs("released") + first.metrics().jobs("lost"), first.metrics().scrape());
+        try (EditorWorker second = EditorWorker.create(fx.worker(tmp.resolve("cache-r2"), "w-second").build())) {
+            assertEquals(EditorWorker.Result.DONE, second.runOnce());
+        }
+        JsonNode done = fx.batch(batchId);
+        assertEquals("COMPUTED", done.path("status").asText());
+        assertEquals(2, done.path("job").path("attempt").asInt());
+        assertTrue(done.path("job").path("leasedBy").asText().contains("w-second"));
+    }
+
+    @Test
+    void unsupportedMethodAndUnknownHyperparameterFailNamingThem() {
+        long memit = fx.submit("memit", "memit", null, fx.cases.subList(70, 71)).path("id").asLong();
+        try (EditorWorker w = EditorWorker.create(fx.worker(tmp.resolve("cache-bad"), "w-bad").build())) {
+            assertEquals(EditorWorker.Result.FAILED, w.runOnce());
+            String error = fx.batch(memit).path("error").asText();
+            assertTrue(error.contains("method 'memit' is not supported"), error);
+
+            long typo = fx.submit("typo", "coachhook", RegistryClient.json().createObjectNode().put("lamda", 5),
+                    fx.cases.subList(71, 72)).path("id").asLong();
+            assertEquals(EditorWorker.Result.FAILED, w.runOnce());
+            String error2 = fx.batch(typo).path("error").asText();
+            assertTrue(error2.contains("unknown hyperparameter 'lamda'"), error2);
+            assertEquals("FAILED", fx.batch(typo).path("status").asText());
+        }
+    }
+}
