@@ -48,7 +48,7 @@ public final class TestBundles {
             List<CounterFactCase> a = all.subList(0, 5);
             List<CounterFactCase> b = all.subList(5, 10);
             Fixture f = new Fixture(model, dir.resolve("bundle-a"), dir.resolve("bundle-b"), a, b);
-            if (Files.isRegularFile(f.bundleB().resolve(HookBundle.MANIFEST))) {
+            if (Files.isRegularFile(expectedFile())) {
                 return f;
             }
             deleteTree(dir);
@@ -59,10 +59,64 @@ public final class TestBundles {
             String corpus = model.resolve("world/corpus.txt").toString();
             edit(model, null, dir.resolve("cases-a.json"), corpus, f.bundleA());
             edit(model, f.bundleA(), dir.resolve("cases-b.json"), corpus, f.bundleB());
+            writeExpected(f);
             return f;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** The probes: the filled edit prompts of B, then of A. */
+    public static List<String> probes(Fixture f) {
+        List<String> out = new java.util.ArrayList<>();
+        for (var r : CounterFactDataset.toEditRequests(f.casesB())) {
+            out.add(r.prompt().replace("{}", r.subject()));
+        }
+        for (var r : CounterFactDataset.toEditRequests(f.casesA())) {
+            out.add(r.prompt().replace("{}", r.subject()));
+        }
+        return out;
+    }
+
+    /** Tokens generated for the expected answers. */
+    public static final int EXPECTED_TOKENS = 3;
+
+    /**
+     * expected.json: {"base"|"a"|"b": {probe: completion}} by the engine's own API with
+     * {@link #EXPECTED_TOKENS} tokens, as the node's API shows it (a final end-of-text dropped).
+     */
+    public static Path expectedFile() {
+        return dir().resolve("expected.json");
+    }
+
+    private static void writeExpected(Fixture f) throws IOException {
+        var json = new com.fasterxml.jackson.databind.ObjectMapper();
+        var root = json.createObjectNode();
+        List<String> probes = probes(f);
+        try (var lm = dev.hookline.engine.infer.LanguageModel.load(f.model())) {
+            var node = root.putObject("base");
+            for (String p : probes) {
+                node.put(p, shown(lm, lm.generate(p, EXPECTED_TOKENS)));
+            }
+        }
+        for (String name : List.of("a", "b")) {
+            try (var hm = dev.hookline.engine.bundle.HookedModel.open(f.model(), name.equals("a") ? f.bundleA() : f.bundleB());
+                    var lm = dev.hookline.engine.infer.LanguageModel.load(f.model())) {
+                var node = root.putObject(name);
+                for (String p : probes) {
+                    node.put(p, shown(lm, hm.generate(p, EXPECTED_TOKENS)));
+                }
+            }
+        }
+        json.writerWithDefaultPrettyPrinter().writeValue(expectedFile().toFile(), root);
+    }
+
+    private static String shown(dev.hookline.engine.infer.LanguageModel lm, dev.hookline.engine.infer.Generation g) {
+        int[] ids = g.generatedIds();
+        if (ids.length > 0 && ids[ids.length - 1] == lm.model().config().eosTokenId()) {
+            return lm.tokenizer().decode(java.util.Arrays.copyOf(ids, ids.length - 1));
+        }
+        return g.completion();
     }
 
     private static void edit(Path model, Path parent, Path data, String corpus, Path out) {
