@@ -131,8 +131,13 @@ public final class EditorWorker implements AutoCloseable {
             throw new IllegalStateException("worker already started");
         }
         if (config.metricsPort() >= 0) {
-            metricsPort = metrics.serve(config.metricsPort());
-            LOG.info("worker={} metrics on http://0.0.0.0:{}/metrics", config.name(), metricsPort);
+            try {
+                metricsPort = metrics.serve(config.metricsPort());
+                LOG.info("worker={} metrics on http://0.0.0.0:{}/metrics", config.name(), metricsPort);
+            } catch (java.io.UncheckedIOException e) {
+                // Metrics are an aid, not a reason to leave jobs unprocessed.
+                LOG.warn("worker={} metrics not served: {}", config.name(), e.getMessage());
+            }
         }
         loop = new Thread(this::loop, "editor-worker-" + config.name());
         loop.setDaemon(true);

@@ -48,6 +48,10 @@ public final class WorkerCli implements Callable<Integer> {
 
     public static void main(String[] args) {
         configureThreads();
+        if (System.getProperty("org.slf4j.simpleLogger.showDateTime") == null) {
+            System.setProperty("org.slf4j.simpleLogger.showDateTime", "true");
+            System.setProperty("org.slf4j.simpleLogger.dateTimeFormat", "yyyy-MM-dd'T'HH:mm:ss.SSSZ");
+        }
         System.exit(execute(args));
     }
 
@@ -261,6 +265,9 @@ public final class WorkerCli implements Callable<Integer> {
         @Option(names = "--stats-lines", defaultValue = "1000", description = "corpus lines for C0")
         int statsLines;
 
+        @Option(names = "--marker", description = "file to create once the model is registered")
+        Path marker;
+
         @Override
         public Integer call() throws Exception {
             if (!preset.equals("tiny") && !preset.equals("demo")) {
@@ -270,6 +277,10 @@ public final class WorkerCli implements Callable<Integer> {
             JsonNode m = new ModelBuild(registry.client()).build(preset, n, dir, ModelOnboarding.parseLayers(layers),
                     statsLines);
             System.out.println("model " + n + " id " + m.path("id").asLong() + " status " + m.path("status").asText());
+            if (marker != null) {
+                Files.createDirectories(marker.toAbsolutePath().getParent());
+                Files.writeString(marker, n + " " + m.path("id").asLong() + "\n");
+            }
             return 0;
         }
     }
