@@ -23,6 +23,7 @@ import dev.hookline.engine.model.ForwardOptions;
 import dev.hookline.engine.model.MlpProjectionHook;
 import dev.hookline.serving.model.BaseModels;
 import dev.hookline.serving.model.LoadedVersion;
+import dev.hookline.serving.model.ServingHook;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -193,6 +194,10 @@ public final class ServingBench {
             report.putPOJO("forwardHookedMs", fh);
             report.put("forwardRatioMean", fh.mean() / fp.mean());
             report.put("forwardRatioP50", fh.p50() / fp.p50());
+            report.put("forwardCpuRatio", (double) one.hookedCpu() / one.plainCpu());
+            report.put("requestCpuRatio", (double) full.hookedCpu() / full.plainCpu());
+            report.put("perTokenCpuRatio", ((double) full.hookedCpu() / full.hookedTokens())
+                    / ((double) full.plainCpu() / full.plainTokens()));
             report.put("msPerTokenUnhooked", perTokenPlain);
             report.put("msPerTokenHooked", perTokenHooked);
             report.put("perTokenRatio", perTokenHooked / perTokenPlain);
@@ -212,6 +217,9 @@ public final class ServingBench {
                     + "per generated token %.3f (target <= 1.10)%n", fh.mean() / fp.mean(), fh.p50() / fp.p50(), s.maxTokens(),
                     lh.mean() / lp.mean(), lh.p50() / lp.p50(), perTokenHooked / perTokenPlain);
             System.out.printf(Locale.ROOT, "generated tokens: unhooked %d, hooked %d%n", full.plainTokens(), full.hookedTokens());
+            System.out.printf(Locale.ROOT, "thread CPU time ratio hooked/unhooked: 1 token %.3f; %d tokens %.3f; per generated token %.3f%n",
+                    (double) one.hookedCpu() / one.plainCpu(), s.maxTokens(), (double) full.hookedCpu() / full.plainCpu(),
+                    ((double) full.hookedCpu() / full.hookedTokens()) / ((double) full.plainCpu() / full.plainTokens()));
             System.out.printf(Locale.ROOT, "completions changed by the hooks: %d of %d%n", changed, s.requests());
             System.out.printf(Locale.ROOT, "throughput, %d clients: unhooked %.1f req/s, hooked %.1f req/s%n", s.clients(),
                     throughputPlain, throughputHooked);
@@ -229,7 +237,12 @@ public final class ServingBench {
         }
     }
 
-    private record Interleaved(long[] plain, long[] hooked, long plainTokens, long hookedTokens, int changed) {
+    /**
+     * Paired measurements. CPU times are the calling thread's: with one PyTorch intra-op thread
+     * the ops run on it, so they measure the work done, whatever else loads the machine.
+     */
+    private record Interleaved(long[] plain, long[] hooked, long plainCpu, long hookedCpu, long plainTokens,
+            long hookedTokens, int changed) {
     }
 
     private static Interleaved interleave(LoadedVersion plain, LoadedVersion hooked, List<String> prompts, int n,
@@ -239,30 +252,41 @@ public final class ServingBench {
         long plainTokens = 0;
         long hookedTokens = 0;
         int changed = 0;
+        java.lang.management.ThreadMXBean cpu = java.lang.management.ManagementFactory.getThreadMXBean();
+        long plainCpu = 0;
+        long hookedCpu = 0;
         for (int i = 0; i < n; i++) {
             List<String> p = List.of(prompts.get(i));
             Generation a;
             Generation b;
             if (i % 2 == 0) {
+                long c0 = cpu.getCurrentThreadCpuTime();
                 long t0 = System.nanoTime();
                 a = plain.generate(p, tokens).get(0);
                 long t1 = System.nanoTime();
+                long c1 = cpu.getCurrentThreadCpuTime();
                 b = hooked.generate(p, tokens).get(0);
                 tPlain[i] = t1 - t0;
                 tHooked[i] = System.nanoTime() - t1;
+                plainCpu += c1 - c0;
+                hookedCpu += cpu.getCurrentThreadCpuTime() - c1;
             } else {
+                long c0 = cpu.getCurrentThreadCpuTime();
                 long t0 = System.nanoTime();
                 b = hooked.generate(p, tokens).get(0);
                 long t1 = System.nanoTime();
+                long c1 = cpu.getCurrentThreadCpuTime();
                 a = plain.generate(p, tokens).get(0);
                 tHooked[i] = t1 - t0;
                 tPlain[i] = System.nanoTime() - t1;
+                hookedCpu += c1 - c0;
+                plainCpu += cpu.getCurrentThreadCpuTime() - c1;
             }
             plainTokens += a.generatedIds().length;
             hookedTokens += b.generatedIds().length;
             changed += a.completion().equals(b.completion()) ? 0 : 1;
         }
-        return new Interleaved(tPlain, tHooked, plainTokens, hookedTokens, changed);
+        return new Interleaved(tPlain, tHooked, plainCpu, hookedCpu, plainTokens, hookedTokens, changed);
     }
 
     /** Requests per second with {@code s.clients()} threads sharing {@code s.requests()} requests. */
@@ -298,30 +322,36 @@ public final class ServingBench {
         ObjectNode out = new ObjectMapper().createObjectNode();
         try (NDManager manager = lm.model().manager().newSubManager()) {
             Map<Integer, HookLayer> hooks = HookedModel.install(lm.model(), bundle, manager);
-            AtomicLong hookNanos = new AtomicLong();
-            AtomicLong calls = new AtomicLong();
-            Map<Integer, MlpProjectionHook> timed = new LinkedHashMap<>();
-            hooks.forEach((l, h) -> timed.put(l, (layer, keys, original, mask) -> {
-                long t0 = System.nanoTime();
-                NDArray r = h.replace(layer, keys, original, mask);
-                hookNanos.addAndGet(System.nanoTime() - t0);
-                calls.incrementAndGet();
-                return r;
-            }));
-            ForwardOptions options = ForwardOptions.builder().hooks(timed).build();
-            long start = System.nanoTime();
-            for (int i = 0; i < s.requests(); i++) {
-                lm.generate(List.of(prompts.get(i)), s.maxTokens(), options);
+            for (String variant : List.of("reference HookLayer", "ServingHook")) {
+                AtomicLong hookNanos = new AtomicLong();
+                AtomicLong calls = new AtomicLong();
+                Map<Integer, MlpProjectionHook> timed = new LinkedHashMap<>();
+                hooks.forEach((l, h) -> {
+                    MlpProjectionHook inner = variant.equals("ServingHook") ? new ServingHook(h) : h;
+                    timed.put(l, (layer, keys, original, mask) -> {
+                        long t0 = System.nanoTime();
+                        NDArray r = inner.replace(layer, keys, original, mask);
+                        hookNanos.addAndGet(System.nanoTime() - t0);
+                        calls.incrementAndGet();
+                        return r;
+                    });
+                });
+                ForwardOptions options = ForwardOptions.builder().hooks(timed).build();
+                long start = System.nanoTime();
+                for (int i = 0; i < s.requests(); i++) {
+                    lm.generate(List.of(prompts.get(i)), s.maxTokens(), options);
+                }
+                long total = System.nanoTime() - start;
+                ObjectNode v = out.putObject(variant);
+                v.put("hookedTotalMs", total / 1e6);
+                v.put("insideHooksMs", hookNanos.get() / 1e6);
+                v.put("hookCalls", calls.get());
+                v.put("meanPerHookCallUs", hookNanos.get() / 1e3 / Math.max(1, calls.get()));
+                v.put("shareInsideHooks", (double) hookNanos.get() / total);
+                System.out.printf(Locale.ROOT, "profile %s: %d hook calls, %.1f us each, %.1f %% of the hooked request time%n",
+                        variant, calls.get(), hookNanos.get() / 1e3 / Math.max(1, calls.get()), 100.0 * hookNanos.get() / total);
             }
-            long total = System.nanoTime() - start;
-            out.put("hookedTotalMs", total / 1e6);
-            out.put("insideHooksMs", hookNanos.get() / 1e6);
-            out.put("hookCalls", calls.get());
-            out.put("meanPerHookCallUs", hookNanos.get() / 1e3 / Math.max(1, calls.get()));
-            out.put("shareInsideHooks", (double) hookNanos.get() / total);
             out.set("hookOpsUs", hookOps(lm, bundle.mlpSize(), bundle.hiddenSize()));
-            System.out.printf(Locale.ROOT, "profile: %d hook calls, %.1f us each, %.1f %% of the hooked request time%n",
-                    calls.get(), hookNanos.get() / 1e3 / Math.max(1, calls.get()), 100.0 * hookNanos.get() / total);
         }
         return out;
     }

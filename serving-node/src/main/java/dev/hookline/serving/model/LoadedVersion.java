@@ -68,7 +68,10 @@ public final class LoadedVersion {
         this.base = base;
         this.hookManager = hookManager;
         this.hooks = Collections.unmodifiableMap(hooks);
-        this.options = hooks.isEmpty() ? ForwardOptions.defaults() : ForwardOptions.builder().hooks(hooks).build();
+        // Inference runs the fast path of the same hooks; explain records through the reference HookLayer.
+        Map<Integer, ServingHook> fast = new LinkedHashMap<>();
+        hooks.forEach((l, h) -> fast.put(l, new ServingHook(h)));
+        this.options = hooks.isEmpty() ? ForwardOptions.defaults() : ForwardOptions.builder().hooks(fast).build();
         this.facts = List.copyOf(facts);
     }
 

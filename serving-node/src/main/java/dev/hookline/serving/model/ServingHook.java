@@ -1,0 +1,81 @@
+/*
+ * The validated CoachHooK hook of one layer with fewer native calls per forward, for inference
+ * only: the same arithmetic and the same scope decision as the engine's HookLayer (validated
+ * mode), bit for bit, but (1) when no position of the batch swaps it returns W_0's output as is,
+ * skipping the selection tensor and the masked add, and (2) it builds the selection in the keys'
+ * dtype directly. On the demo model a hook call is ~10 native calls of 10-50 us each, which is
+ * the whole hook cost (docs/BENCHMARKS.md); most calls in serving swap nothing.
+ * Reference: CoachHooK validated hook layers; edit-engine HookLayer (the reference implementation;
+ * ServingHookTest checks equality with it).
+ */
+package dev.hookline.serving.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import dev.hookline.engine.hook.HookLayer;
+import dev.hookline.engine.hook.ScopeTest;
+import dev.hookline.engine.model.MlpProjectionHook;
+
+/**
+ * Validated hook over a HookLayer's state (delta (d_ff, d), alpha, scope test). Shapes: B rows,
+ * T positions, d hidden size, d_ff MLP width. Immutable and thread-safe.
+ */
+public final class ServingHook implements MlpProjectionHook {
+    private final HookLayer layer;
+
+    /** The fast path of {@code layer}, which must be a validated hook. */
+    public ServingHook(HookLayer layer) {
+        if (layer.mode() != HookLayer.Mode.VALIDATED) {
+            throw new IllegalArgumentException("serving hooks are validated hooks; layer " + layer.layer() + " is "
+                    + layer.mode());
+        }
+        this.layer = layer;
+    }
+
+    /** The reference hook this one reproduces. */
+    public HookLayer reference() {
+        return layer;
+    }
+
+    @Override
+    public NDArray replace(int blockLayer, NDArray keys, NDArray original, NDArray mask) {
+        NDArray delta = layer.delta();
+        NDArray d = delta.getDataType() == keys.getDataType() ? delta : delta.toType(keys.getDataType(), false);
+        NDArray shift = keys.matMul(d); // (B, T, d)
+        int rows = (int) keys.getShape().get(0);
+        int length = (int) keys.getShape().get(1);
+        NDArray norms = shift.norm(new int[] {2}); // (B, T)
+        float[] m = (norms.getDataType() == DataType.FLOAT32 ? norms : norms.toType(DataType.FLOAT32, false)).toFloatArray();
+        float[] real = (mask.getDataType() == DataType.FLOAT32 ? mask : mask.toType(DataType.FLOAT32, false)).toFloatArray();
+        float[] select = null;
+        for (int b = 0; b < rows; b++) {
+            int n = 0;
+            for (int t = 0; t < length; t++) {
+                n += real[b * length + t] > 0.5f ? 1 : 0;
+            }
+            // Right padding: the real positions are 0..n-1 (as in HookLayer).
+            double[] mRow = new double[n];
+            for (int t = 0; t < n; t++) {
+                mRow[t] = m[b * length + t];
+            }
+            double[] z = layer.scope().scores(mRow);
+            for (int t = 0; t < n; t++) {
+                if (ScopeTest.swaps(z[t], layer.alpha())) {
+                    if (select == null) {
+                        select = new float[rows * length];
+                    }
+                    select[b * length + t] = 1f;
+                }
+            }
+        }
+        if (select == null) {
+            return original; // nothing swaps: P_t everywhere
+        }
+        NDArray sel = keys.getManager().create(select, new Shape(rows, length, 1)); // (B, T, 1) float32
+        if (sel.getDataType() != keys.getDataType()) {
+            sel = sel.toType(keys.getDataType(), false);
+        }
+        return original.add(shift.mul(sel)); // O_t where swapped, P_t elsewhere
+    }
+}
