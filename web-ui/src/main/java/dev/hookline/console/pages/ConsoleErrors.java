@@ -36,7 +36,13 @@ public class ConsoleErrors {
 
     @ServerExceptionMapper
     public Response signIn(SignInRequired e, ContainerRequestContext request) {
-        return toSignIn(e.next(), request);
+        String next = e.next();
+        if ("GET".equals(request.getMethod()) && request.getHeaderString("HX-Request") == null) {
+            // come back to the very page asked for, filters included
+            var uri = request.getUriInfo().getRequestUri();
+            next = uri.getRawPath() + (uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery());
+        }
+        return toSignIn(next, request);
     }
 
     @ServerExceptionMapper
