@@ -28,6 +28,14 @@
       data.push(s.values);
     });
     var scales = { x: { time: false } };
+    if (spec.xMax !== undefined && spec.x.length > 0) {
+      // bars start at their bin's left edge: keep room for the last bin up to the last edge
+      scales.x.range = function () { return [spec.x[0], spec.xMax]; };
+    }
+    var xAxis = { label: spec.xLabel };
+    if (spec.xInteger) {
+      xAxis.incrs = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000];
+    }
     if (spec.yMin !== undefined || spec.yMax !== undefined) {
       scales.y = { range: function (u, min, max) {
         return [spec.yMin !== undefined ? Math.min(spec.yMin, min) : min,
@@ -38,7 +46,7 @@
     el._plot = new uPlot({
       width: width, height: Math.round(Math.min(320, Math.max(200, width * 0.45))),
       scales: scales, series: series,
-      axes: [{ label: spec.xLabel }, { label: spec.yLabel }],
+      axes: [xAxis, { label: spec.yLabel }],
       legend: { live: false }
     }, data, el);
     el.setAttribute("data-drawn", String(data[0].length));

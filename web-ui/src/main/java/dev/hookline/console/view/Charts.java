@@ -79,7 +79,7 @@ public final class Charts {
         }
         return new ChartView(id, "Edit quality along the branch",
                 "Reliability, generality and locality of each version against the number of edits applied so far.",
-                spec("line", "edits so far", "score (0-1)", x, series, 0.0, 1.0), header, rows);
+                spec("line", "edits so far", "score (0-1)", x, series, 0.0, 1.0, null, true), header, rows);
     }
 
     /** Alpha (after each batch) per editing layer across the versions of a path. */
@@ -119,7 +119,7 @@ public final class Charts {
         layers.forEach(l -> header.add("alpha layer " + l));
         return new ChartView(id, "Alpha per layer across versions",
                 "The scope threshold alpha of each editing layer after each version's batch.",
-                spec("line", "version", "alpha", x, series, null, null), header, layers.isEmpty() ? List.of() : rows);
+                spec("line", "version", "alpha", x, series, null, null, null, true), header, layers.isEmpty() ? List.of() : rows);
     }
 
     /**
@@ -158,7 +158,8 @@ public final class Charts {
             charts.add(new ChartView(idPrefix + "-" + l, "z-scores at layer " + l,
                     "Share of positions per z-score bin: the batch's edited positions (" + editedTotal
                             + ") against all positions of the locality sample (" + otherTotal + ").",
-                    spec("bars", "z-score (bin start)", "share of positions", x, List.of(e, o), 0.0, null),
+                    spec("bars", "z-score (bin start)", "share of positions", x, List.of(e, o), 0.0, null,
+                            edges.get(bins).asDouble(), false),
                     List.of("z-score bin", "edited (count)", "edited (share)", "other (count)", "other (share)"), rows));
         }
         return charts;
@@ -173,8 +174,12 @@ public final class Charts {
     }
 
     private static String spec(String kind, String xLabel, String yLabel, List<Double> x, List<Series> series,
-                               Double yMin, Double yMax) {
-        ObjectNode s = JSON.createObjectNode().put("kind", kind).put("xLabel", xLabel).put("yLabel", yLabel);
+                               Double yMin, Double yMax, Double xMax, boolean xInteger) {
+        ObjectNode s = JSON.createObjectNode().put("kind", kind).put("xLabel", xLabel).put("yLabel", yLabel)
+                .put("xInteger", xInteger);
+        if (xMax != null) {
+            s.put("xMax", xMax);
+        }
         if (yMin != null) {
             s.put("yMin", yMin);
         }
