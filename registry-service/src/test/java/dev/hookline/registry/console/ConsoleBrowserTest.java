@@ -194,8 +194,18 @@ class ConsoleBrowserTest {
         assertEquals(2, approvals.size(), "v1 (over the API) and v2 (in the console)");
         assertTrue(approvals.get(0).getText().contains(" " + v2), approvals.get(0).getText());
 
-        // --- model page (lineage with channel markers) and charts along the branch
+        // --- a serving node follows prod and reports v1 after the rollback
+        String serving = Fixtures.token(Fixtures.unique("node"), "SERVING");
+        String nodeName = Fixtures.unique("node");
+        long node = as(serving).contentType(ContentType.JSON).body(Map.of("name", nodeName, "modelId", model, "channel", "prod"))
+                .post("/api/nodes").then().statusCode(200).extract().<Number>path("id").longValue();
+        as(serving).contentType(ContentType.JSON).body(Map.of("versionId", v1, "status", "SERVING"))
+                .post("/api/nodes/" + node + "/heartbeat").then().statusCode(200);
+
+        // --- model page (nodes, lineage with channel markers) and charts along the branch
         driver.get(url("/models/" + model));
+        WebElement nodeRow = driver.findElement(By.xpath("//th[normalize-space()='" + nodeName + "']/.."));
+        assertTrue(nodeRow.getText().contains("v1") && nodeRow.getText().contains("SERVING"), nodeRow.getText());
         List<WebElement> lineage = driver.findElements(By.cssSelector(".lineage li"));
         assertEquals(3, lineage.size(), "v0, v1, v2");
         assertTrue(lineage.get(1).getText().contains("prod"), "prod marks v1 after the rollback");

@@ -244,6 +244,10 @@ class ConsoleHttpTest {
             assertTrue(r.asByteArray().length > 1000, asset);
             assertTrue(page.asString().contains("\"" + asset + "\""), "the layout names " + asset);
         }
+        // the console's HTML pages stay out of the API description
+        String openapi = given().get("/q/openapi").asString();
+        assertTrue(openapi.contains("/api/versions/{id}/validate"), "the API is described");
+        assertFalse(openapi.contains("/signin"), "console pages are not API operations");
         // the API itself is untouched by the console's filter
         as(bob).get("/api/me").then().statusCode(200).header("Content-Security-Policy", org.hamcrest.Matchers.nullValue());
     }
