@@ -18,23 +18,59 @@ import java.util.TreeSet;
 /**
  * Hyperparameters of every method in one run.
  *
- * @param coachHook CoachHooK (faithful; also the no-hook ablation's algebra)
+ * @param coachHook CoachHooK (faithful: the paper's per-sequence z-score and min alpha rule)
  * @param coachHookCorpus CoachHooK with the corpus-calibrated scope test
  * @param memit MEMIT-sequential
  * @param ft constrained fine-tuning
  * @param contextPrefixes context prefixes of the value step and key averaging
+ * @param coachHookPlus CoachHooK with this project's improvements ({@link CoachHookParams#plusDefaults()})
+ * @param noHook the no-hook ablation (CoachHooK's algebra in place; scope and alpha0 unused)
  */
 public record Methods(CoachHookParams coachHook, CoachHookParams coachHookCorpus, MemitParams memit, FtParams ft,
-        List<String> contextPrefixes) {
+        List<String> contextPrefixes, CoachHookParams coachHookPlus, CoachHookParams noHook) {
 
     /** Method names accepted by {@link #create}. */
-    public static final List<String> NAMES = List.of("coachhook", "coachhook-corpus", "coachhook-nohook", "memit", "ft");
+    public static final List<String> NAMES = List.of("coachhook", "coachhook-corpus", "coachhook-plus",
+            "coachhook-nohook", "memit", "ft");
 
     public Methods {
         if (!coachHook.scope().equals("sequence") || !coachHookCorpus.scope().equals("corpus")) {
             throw new IllegalArgumentException("coachhook uses the sequence scope, coachhook-corpus the corpus scope");
         }
+        if (coachHookPlus == null || noHook == null) {
+            throw new IllegalArgumentException("coachHookPlus and noHook hyperparameters are required");
+        }
         contextPrefixes = List.copyOf(contextPrefixes);
+    }
+
+    /**
+     * The earlier five-record form: coachhook-plus takes its defaults with {@code coachHookCorpus}'s
+     * layers, and the no-hook ablation {@code coachHook}'s record.
+     */
+    public Methods(CoachHookParams coachHook, CoachHookParams coachHookCorpus, MemitParams memit, FtParams ft,
+            List<String> contextPrefixes) {
+        this(coachHook, coachHookCorpus, memit, ft, contextPrefixes,
+                CoachHookParams.plusTuned().withLayersAndLambda(coachHookCorpus.layers(), coachHookCorpus.lambda())
+                        .withValueStep(coachHookCorpus.valueStep()),
+                coachHook);
+    }
+
+    /** Every method's record tuned for the fact-world presets (docs/BENCHMARKS.md records the sweep). */
+    public static Methods tuned(List<String> contextPrefixes) {
+        return new Methods(CoachHookParams.tuned(), CoachHookParams.corpusTuned(), MemitParams.tuned(),
+                FtParams.tuned(), contextPrefixes, CoachHookParams.plusTuned(), CoachHookParams.noHookTuned());
+    }
+
+    /**
+     * The part-1 defaults (layers 0-1, lambda 10) that the editor worker and serving node still
+     * register statistics for; coachhook-plus and FT take their tuned records with those layers.
+     */
+    public static Methods legacy(List<String> contextPrefixes) {
+        CoachHookParams d = CoachHookParams.defaults();
+        FtParams ft = FtParams.tuned();
+        return new Methods(d, new CoachHookParams(d.layers(), d.lambda(), d.alpha0(), "corpus", d.valueStep()),
+                MemitParams.defaults(), new FtParams(d.layers(), ft.steps(), ft.learningRate(), ft.normBound(),
+                        ft.contextVariants()), contextPrefixes);
     }
 
     /** Rejects unknown names with the list of valid ones. */
@@ -54,8 +90,10 @@ public record Methods(CoachHookParams coachHook, CoachHookParams coachHookCorpus
         TreeSet<Integer> layers = new TreeSet<>();
         for (String n : names) {
             int[] ls = switch (n) {
-                case "coachhook", "coachhook-nohook" -> coachHook.layers();
+                case "coachhook" -> coachHook.layers();
+                case "coachhook-nohook" -> noHook.layers();
                 case "coachhook-corpus" -> coachHookCorpus.layers();
+                case "coachhook-plus" -> coachHookPlus.layers();
                 case "memit" -> memit.layers();
                 default -> new int[0];
             };
@@ -69,8 +107,10 @@ public record Methods(CoachHookParams coachHook, CoachHookParams coachHookCorpus
     /** The hyperparameter record of {@code name}. */
     public Record params(String name) {
         return switch (name) {
-            case "coachhook", "coachhook-nohook" -> coachHook;
+            case "coachhook" -> coachHook;
+            case "coachhook-nohook" -> noHook;
             case "coachhook-corpus" -> coachHookCorpus;
+            case "coachhook-plus" -> coachHookPlus;
             case "memit" -> memit;
             case "ft" -> ft;
             default -> throw new IllegalArgumentException("unknown method " + name);
@@ -82,7 +122,9 @@ public record Methods(CoachHookParams coachHook, CoachHookParams coachHookCorpus
         return switch (name) {
             case "coachhook" -> ClosedFormEditor.coachHook(base, tokenizer, stats, coachHook, contextPrefixes);
             case "coachhook-corpus" -> ClosedFormEditor.coachHook(base, tokenizer, stats, coachHookCorpus, contextPrefixes);
-            case "coachhook-nohook" -> ClosedFormEditor.noHook(base, tokenizer, stats, coachHook, contextPrefixes);
+            case "coachhook-plus" -> ClosedFormEditor.coachHook(base, tokenizer, stats, coachHookPlus, contextPrefixes,
+                    "coachhook-plus");
+            case "coachhook-nohook" -> ClosedFormEditor.noHook(base, tokenizer, stats, noHook, contextPrefixes);
             case "memit" -> ClosedFormEditor.memit(base, tokenizer, stats, memit, contextPrefixes);
             case "ft" -> new FtEditor(base, tokenizer, ft, contextPrefixes);
             default -> throw new IllegalArgumentException("unknown method '" + name + "'; valid: " + String.join(", ", NAMES));

@@ -11,6 +11,7 @@ import dev.hookline.engine.bench.Methods;
 import dev.hookline.engine.bundle.Digests;
 import dev.hookline.engine.bundle.HookBundle;
 import dev.hookline.engine.edit.ClosedFormEditor;
+import dev.hookline.engine.edit.CoachHookParams;
 import dev.hookline.engine.edit.LayerStatistics;
 import dev.hookline.engine.edit.SequentialEditor;
 import dev.hookline.engine.infer.LanguageModel;
@@ -45,19 +46,25 @@ public final class EditCommand implements Callable<Integer> {
     @Option(names = "--batch", required = true, description = "edits per batch")
     int batch;
 
-    @Option(names = "--method", defaultValue = "coachhook", description = "coachhook or coachhook-corpus")
+    @Option(names = "--method", defaultValue = "coachhook", description = "coachhook, coachhook-corpus or coachhook-plus")
     String method;
 
     @Option(names = "--out", required = true, description = "directory of the new bundle (must not exist)")
     Path out;
+
+    @Option(names = "--tuned", description = "start from the hyperparameters tuned for the fact-world presets "
+            + "(docs/BENCHMARKS.md: layer 2, lambda 1500) instead of the part-1 defaults (layers 0,1, lambda 10) that "
+            + "the worker and serving node still use")
+    boolean tuned;
 
     @Mixin
     MethodOptions options;
 
     @Override
     public Integer call() throws Exception {
-        if (!method.equals("coachhook") && !method.equals("coachhook-corpus")) {
-            throw new IllegalArgumentException("--method must be coachhook or coachhook-corpus, got " + method);
+        if (!method.equals("coachhook") && !method.equals("coachhook-corpus") && !method.equals("coachhook-plus")) {
+            throw new IllegalArgumentException("--method must be coachhook, coachhook-corpus or coachhook-plus, got "
+                    + method);
         }
         if (batch < 1) {
             throw new IllegalArgumentException("--batch must be >= 1, got " + batch);
@@ -71,8 +78,8 @@ public final class EditCommand implements Callable<Integer> {
         HookBundle parentBundle = parent != null ? HookBundle.read(parent) : null;
         List<EditRequest> requests = edits != null ? EditData.requests(data, edits) : EditData.all(data);
         List<String> lines = EditData.corpus(corpus, data, model);
-        Methods methods = options.methods();
-        var params = method.equals("coachhook") ? methods.coachHook() : methods.coachHookCorpus();
+        Methods methods = options.methods(tuned);
+        var params = (CoachHookParams) methods.params(method);
         try (LanguageModel lm = LanguageModel.load(model)) {
             String baseDigest = Digests.model(lm.model());
             if (parentBundle != null && !parentBundle.baseModelDigest().equals(baseDigest)) {
@@ -82,7 +89,7 @@ public final class EditCommand implements Callable<Integer> {
             LayerStatistics stats = LayerStatistics.loadOrCompute(lm.model(), lm.tokenizer(), lines,
                     options.statisticsLines, params.layers(), cache);
             try (ClosedFormEditor editor = ClosedFormEditor.coachHook(lm.model(), lm.tokenizer(), stats, params,
-                    methods.contextPrefixes())) {
+                    methods.contextPrefixes(), method)) {
                 if (parentBundle != null) {
                     editor.restore(parentBundle);
                 }

@@ -15,16 +15,16 @@ import picocli.CommandLine.Option;
 
 /** Options that override the default hyperparameters of every method. */
 public final class MethodOptions {
-    @Option(names = "--layers", description = "editing layers, comma separated (default 0,1)")
+    @Option(names = "--layers", description = "editing layers of every method, comma separated (default: each method's tuned layers)")
     String layers;
 
-    @Option(names = "--lambda", description = "covariance weight lambda (default 10)")
+    @Option(names = "--lambda", description = "covariance weight lambda of every closed-form method (default: each method's tuned lambda)")
     Double lambda;
 
     @Option(names = "--memit-lambda", description = "lambda of MEMIT only (default: --lambda)")
     Double memitLambda;
 
-    @Option(names = "--alpha0", description = "initial alpha (default 2.2)")
+    @Option(names = "--alpha0", description = "initial alpha of the hook methods (default 2.2)")
     Double alpha0;
 
     @Option(names = "--value-steps", description = "value-step Adam steps (default 60)")
@@ -32,6 +32,12 @@ public final class MethodOptions {
 
     @Option(names = "--clamp", description = "value-step norm clamp factor (default 4)")
     Double clamp;
+
+    @Option(names = "--value-stop", description = "value-step early stop: mean target NLL of every request below this (default: ValueStepParams.defaults())")
+    Double valueStop;
+
+    @Option(names = "--value-lr", description = "value-step Adam learning rate relative to ||h||/sqrt(d) (default 0.3)")
+    Double valueLr;
 
     @Option(names = "--edit-token", description = "last (default, measured on the tiny model) or subject (ROME/MEMIT locus): where keys are read and values written")
     String editToken;
@@ -42,23 +48,52 @@ public final class MethodOptions {
     @Option(names = "--ft-bound", description = "FT L-infinity bound on W - W0 (default 5e-3)")
     Double ftBound;
 
-    /** The hyperparameters after overrides. */
+    @Option(names = "--ft-lr", description = "FT Adam learning rate")
+    Double ftLearningRate;
+
+    @Option(names = "--ft-steps", description = "FT Adam steps per batch")
+    Integer ftSteps;
+
+    @Option(names = "--boost-rounds", description = "coachhook-plus: residual boost rounds before alpha is lowered (default 3)")
+    Integer boostRounds;
+
+    /** The hyperparameters after overrides: each method's tuned record, then the options given. */
     Methods methods() {
-        CoachHookParams ch = CoachHookParams.defaults();
-        ValueStepParams v = ch.valueStep();
-        v = new ValueStepParams(valueSteps != null ? valueSteps : v.steps(), v.learningRate(),
-                clamp != null ? clamp : v.clampFactor(), v.klFactor(), v.weightDecay(), v.contextVariants(), v.stopLoss(),
-                editToken != null ? editToken : v.editToken());
-        int[] ls = layers != null ? parseLayers(layers) : ch.layers();
-        double lam = lambda != null ? lambda : ch.lambda();
-        double a0 = alpha0 != null ? alpha0 : ch.alpha0();
-        CoachHookParams faithful = new CoachHookParams(ls, lam, a0, "sequence", v);
-        CoachHookParams corpus = new CoachHookParams(ls, lam, a0, "corpus", v);
-        MemitParams memit = new MemitParams(ls, memitLambda != null ? memitLambda : lam, v);
-        FtParams fd = FtParams.defaults();
-        FtParams ft = new FtParams(ls, fd.steps(), fd.learningRate(), ftBound != null ? ftBound : fd.normBound(),
+        return methods(true);
+    }
+
+    /**
+     * The hyperparameters after overrides.
+     *
+     * @param tuned start from {@link Methods#tuned} (else the part-1 defaults, {@link Methods#legacy})
+     */
+    Methods methods(boolean tuned) {
+        Methods d = tuned ? Methods.tuned(RelationCatalogue.CONTEXT_PREFIXES) : Methods.legacy(RelationCatalogue.CONTEXT_PREFIXES);
+        CoachHookParams plus = override(d.coachHookPlus());
+        if (boostRounds != null) {
+            plus = new CoachHookParams(plus.layers(), plus.lambda(), plus.alpha0(), plus.scope(), plus.valueStep(),
+                    boostRounds);
+        }
+        MemitParams m = d.memit();
+        MemitParams memit = new MemitParams(layers != null ? parseLayers(layers) : m.layers(),
+                memitLambda != null ? memitLambda : lambda != null ? lambda : m.lambda(), valueStep(m.valueStep()));
+        FtParams fd = d.ft();
+        FtParams ft = new FtParams(layers != null ? parseLayers(layers) : fd.layers(), ftSteps != null ? ftSteps : fd.steps(),
+                ftLearningRate != null ? ftLearningRate : fd.learningRate(), ftBound != null ? ftBound : fd.normBound(),
                 fd.contextVariants());
-        return new Methods(faithful, corpus, memit, ft, RelationCatalogue.CONTEXT_PREFIXES);
+        return new Methods(override(d.coachHook()), override(d.coachHookCorpus()), memit, ft, d.contextPrefixes(), plus,
+                override(d.noHook()));
+    }
+
+    private CoachHookParams override(CoachHookParams p) {
+        return new CoachHookParams(layers != null ? parseLayers(layers) : p.layers(), lambda != null ? lambda : p.lambda(),
+                alpha0 != null ? alpha0 : p.alpha0(), p.scope(), valueStep(p.valueStep()), p.boostRounds());
+    }
+
+    private ValueStepParams valueStep(ValueStepParams v) {
+        return new ValueStepParams(valueSteps != null ? valueSteps : v.steps(), valueLr != null ? valueLr : v.learningRate(),
+                clamp != null ? clamp : v.clampFactor(), v.klFactor(), v.weightDecay(), v.contextVariants(),
+                valueStop != null ? valueStop : v.stopLoss(), editToken != null ? editToken : v.editToken());
     }
 
     static int[] parseLayers(String text) {

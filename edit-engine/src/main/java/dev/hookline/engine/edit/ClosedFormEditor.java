@@ -57,6 +57,7 @@ public final class ClosedFormEditor implements SequentialEditor {
     private final double lambda;
     private final ValueStepParams valueStep;
     private final boolean corpusScope;
+    private final int boostRounds;
     private final LayerStatistics statistics;
     private final NDManager state;
     private final Map<Integer, NDArray> deltas = new LinkedHashMap<>(); // layer -> (d_ff, d) float32
@@ -67,7 +68,7 @@ public final class ClosedFormEditor implements SequentialEditor {
 
     private ClosedFormEditor(Variant variant, String method, Gpt2Model base, TextTokenizer tokenizer,
             LayerStatistics statistics, int[] layers, double lambda, double alpha0, boolean corpusScope,
-            ValueStepParams valueStep, List<String> contextPrefixes) {
+            int boostRounds, ValueStepParams valueStep, List<String> contextPrefixes) {
         for (int l : layers) {
             if (l >= base.config().layerCount()) {
                 throw new IllegalArgumentException("editing layer " + l + " but the model has "
@@ -84,6 +85,7 @@ public final class ClosedFormEditor implements SequentialEditor {
         this.layers = layers.clone();
         this.lambda = lambda;
         this.corpusScope = corpusScope;
+        this.boostRounds = boostRounds;
         this.valueStep = valueStep;
         this.contextPrefixes = List.copyOf(contextPrefixes);
         this.state = NDManager.newBaseManager(base.device());
@@ -103,23 +105,29 @@ public final class ClosedFormEditor implements SequentialEditor {
     public static ClosedFormEditor coachHook(Gpt2Model base, TextTokenizer tokenizer, LayerStatistics statistics,
             CoachHookParams params, List<String> contextPrefixes) {
         boolean corpus = params.scope().equals("corpus");
-        return new ClosedFormEditor(Variant.COACHHOOK, corpus ? "coachhook-corpus" : "coachhook", base, tokenizer,
-                statistics, params.layers(), params.lambda(), params.alpha0(), corpus, params.valueStep(),
-                contextPrefixes);
+        return coachHook(base, tokenizer, statistics, params, contextPrefixes, corpus ? "coachhook-corpus" : "coachhook");
+    }
+
+    /** CoachHooK with hook layers under the method name {@code method} (e.g. "coachhook-plus"). */
+    public static ClosedFormEditor coachHook(Gpt2Model base, TextTokenizer tokenizer, LayerStatistics statistics,
+            CoachHookParams params, List<String> contextPrefixes, String method) {
+        return new ClosedFormEditor(Variant.COACHHOOK, method, base, tokenizer, statistics, params.layers(),
+                params.lambda(), params.alpha0(), params.scope().equals("corpus"), params.boostRounds(),
+                params.valueStep(), contextPrefixes);
     }
 
     /** CoachHooK's algebra without hooks, on a private copy of {@code base}. */
     public static ClosedFormEditor noHook(Gpt2Model base, TextTokenizer tokenizer, LayerStatistics statistics,
             CoachHookParams params, List<String> contextPrefixes) {
         return new ClosedFormEditor(Variant.COACHHOOK_NOHOOK, "coachhook-nohook", base, tokenizer, statistics,
-                params.layers(), params.lambda(), params.alpha0(), false, params.valueStep(), contextPrefixes);
+                params.layers(), params.lambda(), params.alpha0(), false, 0, params.valueStep(), contextPrefixes);
     }
 
     /** MEMIT applied batch after batch, on a private copy of {@code base}. */
     public static ClosedFormEditor memit(Gpt2Model base, TextTokenizer tokenizer, LayerStatistics statistics,
             MemitParams params, List<String> contextPrefixes) {
         return new ClosedFormEditor(Variant.MEMIT, "memit", base, tokenizer, statistics, params.layers(),
-                params.lambda(), 0, false, params.valueStep(), contextPrefixes);
+                params.lambda(), 0, false, 0, params.valueStep(), contextPrefixes);
     }
 
     /**
@@ -243,6 +251,9 @@ public final class ClosedFormEditor implements SequentialEditor {
                 a.attach(scope);
                 // W (d, d_ff) += R A^T; Conv1D layout (d_ff, d) += A R^T.
                 NDArray update = a.matMul(r.transpose()).toType(model.dataType(), false); // (d_ff, d)
+                if (variant == Variant.COACHHOOK && boostRounds > 0) {
+                    update = boost(scope, layer, result.keys(layer), keyBatch, plainRow, a, residual, update, u, d);
+                }
                 if (variant == Variant.COACHHOOK) {
                     deltas.get(layer).addi(update);
                 } else {
@@ -287,26 +298,79 @@ public final class ClosedFormEditor implements SequentialEditor {
         return new BatchOutcome(u, seconds, values.probabilityNew(), alphas());
     }
 
+    /**
+     * Boost rounds (coachhook-plus): while an edited prompt's largest score at {@code layer} with the
+     * new delta stays below the current alpha, scale its residual column by
+     * {@link CoachHookParams#BOOST_FACTOR} and recompute the update (A does not depend on R).
+     * Keys are the plain prompts' keys of this pass (all real positions), so the score is the one the
+     * validated hook will compute, up to the earlier layers' hooks being temporary in this pass.
+     *
+     * @param keys keys of the key pass at {@code layer}, (B, T, d_ff)
+     * @param residual (d, u) row-major, scaled in place
+     * @return the update to commit, (d_ff, d)
+     */
+    private NDArray boost(NDManager scope, int layer, NDArray keys, TokenBatch keyBatch, int[] plainRow, NDArray a,
+            double[] residual, NDArray update, int u, int d) {
+        NDArray current = update;
+        double threshold = alpha.get(layer);
+        for (int round = 0; round < boostRounds; round++) {
+            NDArray candidate = deltas.get(layer).add(current); // (d_ff, d)
+            candidate.attach(scope);
+            ScopeTest test = corpusScope ? corpusScope(layer, candidate) : SequenceZScore.INSTANCE;
+            boolean[] weak = new boolean[u];
+            int weakCount = 0;
+            for (int i = 0; i < u; i++) {
+                int n = keyBatch.length(plainRow[i]);
+                NDArray rowKeys = keys.get(plainRow[i]).get(new ai.djl.ndarray.index.NDIndex("0:" + n)); // (n, d_ff)
+                double[] m = rowKeys.matMul(candidate.toType(rowKeys.getDataType(), false)).norm(new int[] {1})
+                        .toType(DataType.FLOAT64, false).toDoubleArray(); // (n)
+                double max = ScopeTest.maxScore(test.scores(m));
+                weak[i] = !(max >= threshold);
+                weakCount += weak[i] ? 1 : 0;
+            }
+            if (weakCount == 0) {
+                break;
+            }
+            for (int i = 0; i < u; i++) {
+                if (weak[i]) {
+                    for (int x = 0; x < d; x++) {
+                        residual[x * u + i] *= CoachHookParams.BOOST_FACTOR;
+                    }
+                }
+            }
+            LOG.debug("{}: layer {} boost round {}: {} of {} prompts below alpha {}", method, layer, round + 1,
+                    weakCount, u, threshold);
+            NDArray r = scope.create(residual, new Shape(d, u)); // (d, u)
+            current = a.matMul(r.transpose()).toType(model.dataType(), false); // (d_ff, d)
+        }
+        return current;
+    }
+
+    /** The corpus scope test of {@code layer} if its delta were {@code delta}. */
+    private CorpusZScore corpusScope(int layer, NDArray delta) {
+        int ff = model.config().mlpSize();
+        float[] sample = statistics.corpusKeys(layer);
+        try (NDManager scope = state.newSubManager()) {
+            NDArray keys = scope.create(sample, new Shape(sample.length / ff, ff)).toType(model.dataType(), false);
+            double[] mv = keys.matMul(delta.toType(model.dataType(), false)).norm(new int[] {1})
+                    .toType(DataType.FLOAT64, false).toDoubleArray(); // (S)
+            double mean = 0;
+            for (double v : mv) {
+                mean += v;
+            }
+            mean /= mv.length;
+            double ss = 0;
+            for (double v : mv) {
+                ss += (v - mean) * (v - mean);
+            }
+            return new CorpusZScore(mean, Math.sqrt(ss / Math.max(1, mv.length - 1)));
+        }
+    }
+
     /** Recomputes mu and sigma of m = ||k delta|| over the corpus key sample per layer. */
     private void refreshCorpusScopes() {
-        int ff = model.config().mlpSize();
         for (int l : layers) {
-            float[] sample = statistics.corpusKeys(l);
-            try (NDManager scope = state.newSubManager()) {
-                NDArray keys = scope.create(sample, new Shape(sample.length / ff, ff)).toType(model.dataType(), false);
-                NDArray mValues = keys.matMul(deltas.get(l)).norm(new int[] {1}).toType(DataType.FLOAT64, false); // (S)
-                double[] mv = mValues.toDoubleArray();
-                double mean = 0;
-                for (double v : mv) {
-                    mean += v;
-                }
-                mean /= mv.length;
-                double ss = 0;
-                for (double v : mv) {
-                    ss += (v - mean) * (v - mean);
-                }
-                scopes.put(l, new CorpusZScore(mean, Math.sqrt(ss / Math.max(1, mv.length - 1))));
-            }
+            scopes.put(l, corpusScope(l, deltas.get(l)));
         }
     }
 

@@ -29,6 +29,15 @@ public record FtParams(int[] layers, int steps, double learningRate, double norm
         return new FtParams(new int[] {0, 1}, 25, 1e-3, 5e-3, 2);
     }
 
+    /**
+     * Tuned for the fact-world presets (docs/BENCHMARKS.md): the closed-form methods' layer 2, and
+     * a bound and learning rate large enough to move the answer (the defaults' 5e-3 / 1e-3 changed
+     * no prediction at all).
+     */
+    public static FtParams tuned() {
+        return new FtParams(CoachHookParams.PRESET_LAYERS, 25, 1e-2, 0.1, 2);
+    }
+
     @Override
     public String toString() {
         return "FtParams[layers=" + Arrays.toString(layers) + ", steps=" + steps + ", learningRate=" + learningRate

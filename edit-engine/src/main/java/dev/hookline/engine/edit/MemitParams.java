@@ -28,6 +28,11 @@ public record MemitParams(int[] layers, double lambda, ValueStepParams valueStep
         return new MemitParams(new int[] {0, 1}, 10, ValueStepParams.defaults());
     }
 
+    /** Tuned for the fact-world presets (docs/BENCHMARKS.md): layer 2, lambda 1500. */
+    public static MemitParams tuned() {
+        return new MemitParams(CoachHookParams.PRESET_LAYERS, 1500, ValueStepParams.tuned());
+    }
+
     @Override
     public String toString() {
         return "MemitParams[layers=" + Arrays.toString(layers) + ", lambda=" + lambda + ", valueStep=" + valueStep + "]";
