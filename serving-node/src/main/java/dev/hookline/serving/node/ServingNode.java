@@ -267,7 +267,11 @@ public final class ServingNode implements AutoCloseable {
         if (r != null) {
             pending = refusal;
         }
-        LOG.warn(message);
+        if (message.equals(state.message())) {
+            LOG.debug(message); // the same failure again (each poll or retry): said once already
+        } else {
+            LOG.warn(message);
+        }
         setState(Status.FAILED, message, refusal != null ? refusal : state.lastRefusal());
         report(Status.FAILED, message);
     }
