@@ -65,6 +65,7 @@ public final class ClosedFormEditor implements SequentialEditor {
     private final Map<Integer, Double> alpha = new LinkedHashMap<>();
     private final Map<Integer, ScopeTest> scopes = new LinkedHashMap<>();
     private int edits;
+    private int boostedColumns;
 
     private ClosedFormEditor(Variant variant, String method, Gpt2Model base, TextTokenizer tokenizer,
             LayerStatistics statistics, int[] layers, double lambda, double alpha0, boolean corpusScope,
@@ -331,6 +332,7 @@ public final class ClosedFormEditor implements SequentialEditor {
             if (weakCount == 0) {
                 break;
             }
+            boostedColumns += weakCount;
             for (int i = 0; i < u; i++) {
                 if (weak[i]) {
                     for (int x = 0; x < d; x++) {
@@ -413,6 +415,11 @@ public final class ClosedFormEditor implements SequentialEditor {
         long serving = layers.length * ff * d * 4L;
         long editing = variant == Variant.MEMIT ? 0 : layers.length * ff * ff * 8L;
         return serving + editing + (variant == Variant.COACHHOOK ? layers.length * 8L : 0);
+    }
+
+    /** Residual columns scaled by boost rounds so far (coachhook-plus; 0 for the paper's rule). */
+    public int boostedColumns() {
+        return boostedColumns;
     }
 
     @Override

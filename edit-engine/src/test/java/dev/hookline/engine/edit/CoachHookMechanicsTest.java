@@ -26,14 +26,25 @@ class CoachHookMechanicsTest {
 
     @Test
     void alphaNeverRisesAndEveryEditedPromptSwapsAtEveryLayer() throws Exception {
+        checkAlphaAndSwaps(new CoachHookParams(new int[] {0, 1}, 10, 2.2, "sequence", FAST), "coachhook", true);
+    }
+
+    @Test
+    void coachHookPlusKeepsTheGuaranteesWithBoostRounds() throws Exception {
+        // Corpus scope: scores are not bounded by prompt length, so alpha may stay at alpha0; the
+        // boost rounds must still leave every edited prompt swapping at every layer.
+        checkAlphaAndSwaps(new CoachHookParams(new int[] {0, 1}, 10, 2.2, "corpus", FAST, 3), "coachhook-plus", false);
+    }
+
+    private static void checkAlphaAndSwaps(CoachHookParams params, String method, boolean mustFire) throws Exception {
         List<EditRequest> requests = EditFixtures.requests();
         try (Gpt2Model base = EditFixtures.untrained(3); TextTokenizer tok = EditFixtures.tokenizer()) {
             String digest = Digests.model(base);
-            int[] layers = {0, 1};
+            int[] layers = params.layers();
             LayerStatistics stats = LayerStatistics.compute(base, tok, EditFixtures.corpus(), 200, layers, digest);
-            CoachHookParams params = new CoachHookParams(layers, 10, 2.2, "sequence", FAST);
             try (ClosedFormEditor editor = ClosedFormEditor.coachHook(base, tok, stats, params,
-                    RelationCatalogue.CONTEXT_PREFIXES)) {
+                    RelationCatalogue.CONTEXT_PREFIXES, method)) {
+                assertEquals(method, editor.method());
                 Map<Integer, Double> previous = Map.of(0, 2.2, 1, 2.2);
                 int fired = 0;
                 for (int b = 0; b < 3; b++) {
@@ -54,7 +65,14 @@ class CoachHookMechanicsTest {
                         }
                     }
                 }
-                assertTrue(fired >= 1, "the min rule lowered alpha at least once (short prompts cannot reach 2.2)");
+                if (mustFire) {
+                    assertTrue(fired >= 1, "the min rule lowered alpha at least once (short prompts cannot reach 2.2)");
+                }
+                if (params.boostRounds() == 0) {
+                    assertEquals(0, editor.boostedColumns());
+                } else {
+                    assertTrue(editor.boostedColumns() >= 1, "boost rounds scaled at least one weak edit");
+                }
                 assertEquals(12, editor.editCount());
             }
             assertEquals(digest, Digests.model(base), "CoachHooK never writes W_0");
