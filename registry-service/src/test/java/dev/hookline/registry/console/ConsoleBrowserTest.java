@@ -345,6 +345,13 @@ class ConsoleBrowserTest {
                 long scroll = ((Number) js.executeScript("return document.documentElement.scrollWidth;")).longValue();
                 throw new AssertionError(name + " at " + width + " px: page is " + scroll + " px wide, viewport " + inner);
             }
+            // every visible form control has a label (screen readers), and the page has its landmarks
+            Number unlabeled = (Number) js.executeScript("return Array.from(document.querySelectorAll("
+                    + "'input:not([type=hidden]), select, textarea')).filter(function (e) {"
+                    + " return !(e.labels && e.labels.length) && !e.getAttribute('aria-label'); }).length;");
+            assertEquals(0, unlabeled.intValue(), name + ": form controls without a label");
+            Number landmarks = (Number) js.executeScript("return document.querySelectorAll('header, main, footer').length;");
+            assertEquals(3, landmarks.intValue(), name + ": banner, main and contentinfo landmarks");
             long height = ((Number) js.executeScript("return document.documentElement.scrollHeight;")).longValue();
             driver.manage().window().setSize(new Dimension(width, (int) Math.min(Math.max(height + 120, 600), 6000)));
             try {

@@ -67,6 +67,15 @@ final class ConsoleFixtures {
                 .then().statusCode(201).extract().<Number>path("id").longValue();
     }
 
+    /** A version on a branch of its own, computed by {@code worker} and validated by {@code reviewer}. */
+    static long validatedVersion(String submitter, String reviewer, String worker, long modelId) {
+        Fixtures.batch(submitter, modelId, "b-" + System.nanoTime(), 1);
+        long v = complete(worker, lease(worker, modelId), alpha(2.2, 2.1, 2.2, 2.1), fullMetrics(1, 1));
+        as(reviewer).contentType(ContentType.JSON).body(Map.of("comment", "ok")).post("/api/versions/" + v + "/validate")
+                .then().statusCode(200);
+        return v;
+    }
+
     /** Alpha before/after for layers 0 and 1. */
     static List<Map<String, Object>> alpha(double before0, double after0, double before1, double after1) {
         return List.of(Map.of("layer", 0, "before", before0, "after", after0),

@@ -216,6 +216,46 @@ class ConsoleHttpTest {
     }
 
     @Test
+    void rejectAndChannelRefusalsShowTheApisProblems() {
+        String rel = Fixtures.token(Fixtures.unique("rel"), "RELEASER");
+        Fixtures.batch(alice, model, "side-" + System.nanoTime(), 1);
+        long side = ConsoleFixtures.complete(worker, ConsoleFixtures.lease(worker, model),
+                ConsoleFixtures.alpha(2.2, 2.1, 2.2, 2.1), ConsoleFixtures.fullMetrics(1, 1));
+        ConsoleHttp r = ConsoleHttp.signIn(rel);
+        r.get("/versions/" + side);
+        // a TEMPORARY version cannot be pinned: the API's 422 is shown with its detail
+        Response early = r.postForm("/models/" + model + "/channels",
+                Map.of("channel", "canary", "versionId", String.valueOf(side), "reason", "too early"));
+        assertEquals(422, early.statusCode());
+        assertTrue(early.asString().contains("HTTP 422"), early.asString());
+
+        ConsoleHttp b = ConsoleHttp.signIn(bob);
+        b.get("/versions/" + side);
+        Response rejected = b.postForm("/versions/" + side + "/reject", Map.of("comment", "locality too low"));
+        assertEquals(303, rejected.statusCode());
+        assertTrue(b.get("/versions/" + side).asString().contains(" rejected.</p>"), "the flash on the version page");
+        as(bob).get("/api/versions/" + side).then().body("state", org.hamcrest.Matchers.equalTo("REJECTED"))
+                .body("reviewComment", org.hamcrest.Matchers.equalTo("locality too low"));
+        // a second decision on the same version: the API's 409 is shown
+        Response again = b.postForm("/versions/" + side + "/validate", Map.of("comment", "changed my mind"));
+        assertEquals(409, again.statusCode());
+
+        // a channel move from a stale page (expectedVersionId no longer current): the API's 409
+        long validated = ConsoleFixtures.validatedVersion(alice, bob, worker, model);
+        r.get("/versions/" + validated);
+        Response pinned = r.postForm("/models/" + model + "/channels",
+                Map.of("channel", "canary", "versionId", String.valueOf(validated), "reason", "first"));
+        assertEquals(303, pinned.statusCode());
+        Response stale = r.postForm("/models/" + model + "/channels", Map.of("channel", "canary",
+                "versionId", String.valueOf(validated), "expectedVersionId", String.valueOf(versionOld), "reason", "stale page"));
+        assertEquals(409, stale.statusCode());
+        assertTrue(stale.asString().contains("expectedVersionId"), "the problem's field is listed");
+        as(rel).get("/api/models/" + model + "/channels/canary").then()
+                .body("versionId", org.hamcrest.Matchers.equalTo((int) validated))
+                .body("history", org.hamcrest.Matchers.hasSize(1));
+    }
+
+    @Test
     void aRevokedTokenEndsTheConsoleSession() {
         String principal = Fixtures.unique("carol");
         Response created = as(HooklineTestResources.ADMIN_TOKEN).contentType(ContentType.JSON)
