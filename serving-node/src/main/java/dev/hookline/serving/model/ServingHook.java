@@ -2,8 +2,8 @@
  * The validated CoachHooK hook of one layer with fewer native calls per forward, for inference
  * only: the same arithmetic and the same scope decision as the engine's HookLayer (validated
  * mode), bit for bit, but (1) when no position of the batch swaps it returns W_0's output as is,
- * skipping the selection tensor and the masked add, and (2) it builds the selection in the keys'
- * dtype directly. On the demo model a hook call is ~10 native calls of 10-50 us each, which is
+ * skipping the selection tensor and the masked add, (2) it does not copy the mask of a one-row
+ * batch (no padding there), and (3) it skips dtype conversions that are no-ops. On the demo model a hook call is ~10 native calls of 10-50 us each, which is
  * the whole hook cost (docs/BENCHMARKS.md); most calls in serving swap nothing.
  * Reference: CoachHooK validated hook layers; edit-engine HookLayer (the reference implementation;
  * ServingHookTest checks equality with it).
@@ -47,12 +47,15 @@ public final class ServingHook implements MlpProjectionHook {
         int length = (int) keys.getShape().get(1);
         NDArray norms = shift.norm(new int[] {2}); // (B, T)
         float[] m = (norms.getDataType() == DataType.FLOAT32 ? norms : norms.toType(DataType.FLOAT32, false)).toFloatArray();
-        float[] real = (mask.getDataType() == DataType.FLOAT32 ? mask : mask.toType(DataType.FLOAT32, false)).toFloatArray();
+        // A one-row batch has no padding (TokenBatch pads rows to the longest row), so its mask is
+        // all ones and need not be copied to Java; with several rows it is read as HookLayer does.
+        float[] real = rows == 1 ? null
+                : (mask.getDataType() == DataType.FLOAT32 ? mask : mask.toType(DataType.FLOAT32, false)).toFloatArray();
         float[] select = null;
         for (int b = 0; b < rows; b++) {
             int n = 0;
             for (int t = 0; t < length; t++) {
-                n += real[b * length + t] > 0.5f ? 1 : 0;
+                n += real == null || real[b * length + t] > 0.5f ? 1 : 0;
             }
             // Right padding: the real positions are 0..n-1 (as in HookLayer).
             double[] mRow = new double[n];
