@@ -47,6 +47,10 @@ public final class EditorWorker implements AutoCloseable {
     private final CountDownLatch stopped = new CountDownLatch(1);
     private Thread loop;
     private int metricsPort = -1;
+    /** Capabilities are recomputed at most every 30 s (idle workers poll every few seconds). */
+    private static final long CAPABILITIES_TTL_NANOS = 30_000_000_000L;
+    private String capabilities;
+    private long capabilitiesAt;
 
     private EditorWorker(WorkerConfig config) {
         this.config = config;
@@ -76,10 +80,13 @@ public final class EditorWorker implements AutoCloseable {
 
     /**
      * The name the worker leases under, with its capabilities: device and the models whose
-     * checkpoints it has cached, e.g. {@code w1 [device=cpu(0); cached-models=1,3]}. The registry
+     * checkpoints it has cached, e.g. {@code w1 [device=cpu(); cached-models=1,3]}. The registry
      * records it as the job's {@code leasedBy} (it has no separate capability record).
      */
-    public String capabilities() {
+    public synchronized String capabilities() {
+        if (capabilities != null && System.nanoTime() - capabilitiesAt < CAPABILITIES_TTL_NANOS) {
+            return capabilities;
+        }
         TreeSet<Long> models = new TreeSet<>();
         try {
             var keys = new java.util.HashSet<>(cache.keys());
@@ -98,7 +105,9 @@ public final class EditorWorker implements AutoCloseable {
         String device = ai.djl.engine.Engine.getInstance().defaultDevice().toString();
         String list = models.isEmpty() ? "none" : String.join(",", models.stream().map(String::valueOf).toList());
         String caps = config.name() + " [device=" + device + "; cached-models=" + list + "]";
-        return caps.length() > 200 ? caps.substring(0, 200) : caps;
+        capabilities = caps.length() > 200 ? caps.substring(0, 200) : caps;
+        capabilitiesAt = System.nanoTime();
+        return capabilities;
     }
 
     /**
@@ -118,6 +127,9 @@ public final class EditorWorker implements AutoCloseable {
         current.set(job);
         try {
             JobExecution.Outcome o = job.run();
+            synchronized (this) {
+                capabilities = null; // the cache may hold another model now
+            }
             metrics.jobFinished(o.name().toLowerCase(java.util.Locale.ROOT));
             return Result.valueOf(o.name());
         } finally {

@@ -70,8 +70,8 @@ public final class ModelBuild {
             JsonNode model = new ModelOnboarding(admin).register(name, dir, layers, statisticsLines);
             report(name, preset, "READY", "done", 100, model.path("id").asLong(), null);
             return model;
-        } catch (IOException | RuntimeException e) {
-            report(name, preset, "FAILED", "failed", 0, null, JobExecution.describe(e));
+        } catch (IOException | RuntimeException | Error e) {
+            report(name, preset, "FAILED", "failed", 0, null, e.getClass().getSimpleName() + ": " + JobExecution.describe(e));
             throw e;
         }
     }

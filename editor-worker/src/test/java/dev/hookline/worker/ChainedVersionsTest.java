@@ -131,7 +131,16 @@ class ChainedVersionsTest {
             parent = v.path("id").asLong();
             last = v;
         }
-        assertEquals(3, fx.versions().size());
+        int ofTheseBatches = 0;
+        for (JsonNode v : fx.versions()) {
+            ofTheseBatches += batchIds.contains(v.path("batchId").asLong()) ? 1 : 0;
+        }
+        assertEquals(3, ofTheseBatches, "one version per batch");
+        // Capabilities travel in the lease: device, and the models whose checkpoint the worker has cached.
+        String firstHolder = fx.batch(batchIds.get(0)).path("job").path("leasedBy").asText();
+        String lastHolder = fx.batch(batchIds.get(2)).path("job").path("leasedBy").asText();
+        assertTrue(firstHolder.contains("w-chain [device=") && firstHolder.endsWith("cached-models=none]"), firstHolder);
+        assertTrue(lastHolder.endsWith("cached-models=" + fx.modelId + "]"), lastHolder);
         assertTrue(last.path("metrics").path("reliability").asDouble() >= 0.99, last.path("metrics").toString());
 
         // Pull the last version's serving blobs and the base checkpoint, verified, into directories.
@@ -171,5 +180,28 @@ class ChainedVersionsTest {
         Set<String> out = new java.util.HashSet<>();
         n.fieldNames().forEachRemaining(out::add);
         return out;
+    }
+
+    @Test
+    void corpusScopeMethodWithOverriddenHyperparametersOnItsOwnBranch() throws Exception {
+        JsonNode hyper = dev.hookline.client.RegistryClient.json().createObjectNode().put("lambda", 20.0)
+                .put("alpha0", 2.0);
+        long batchId = fx.submit("corpus-scope", "coachhook-corpus", hyper, fx.cases.subList(90, 92)).path("id").asLong();
+        try (EditorWorker worker = EditorWorker.create(fx.worker(tmp.resolve("cache-corpus"), "w-corpus").build())) {
+            assertEquals(EditorWorker.Result.DONE, worker.runOnce());
+        }
+        JsonNode batch = fx.batch(batchId);
+        assertEquals("COMPUTED", batch.path("status").asText(), batch.toString());
+        JsonNode v = fx.admin.get("/api/versions/" + batch.path("resultVersionId").asLong());
+        assertEquals("coachhook-corpus", v.path("method").asText());
+        assertEquals(2.0, v.path("alpha").get(0).path("before").asDouble(), 1e-12, "alpha0 override applied");
+        JsonNode manifestEntry = v.path("manifest").path("serving").get(0);
+        assertEquals("manifest.json", manifestEntry.path("role").asText());
+        Path manifest = tmp.resolve("corpus-manifest.json");
+        fx.admin.downloadBlob(new BlobRef(manifestEntry.path("key").asText(), manifestEntry.path("size").asLong()), manifest);
+        JsonNode m = dev.hookline.client.RegistryClient.json().readTree(manifest.toFile());
+        assertEquals("corpus-z", m.path("scope").asText());
+        assertEquals(20.0, m.path("lambda").asDouble(), 1e-12);
+        assertEquals(2, m.path("edits").asInt());
     }
 }

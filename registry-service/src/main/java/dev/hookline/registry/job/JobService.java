@@ -315,6 +315,10 @@ public class JobService {
         if (job.status == EditJob.Status.CANCELLED) {
             throw ApiProblem.conflict("job " + job.id + " was cancelled", "leaseToken");
         }
+        if (job.status == EditJob.Status.QUEUED) {
+            throw ApiProblem.conflict("job " + job.id + " is queued, not leased by this token (a released lease is "
+                    + "void)", "leaseToken");
+        }
         if (!t.equals(job.leaseToken)) {
             throw ApiProblem.conflict("lease token of job " + job.id + " is not current: the lease expired and was "
                     + "taken over (now attempt " + job.attempt + ")", "leaseToken");
