@@ -172,6 +172,7 @@ class ConsoleHttpTest {
         String body = forged.asString();
         assertTrue(body.contains("urn:hookline:problem:four-eyes"), body);
         assertTrue(body.contains("HTTP 403"), body);
+        assertTrue(body.contains("<a href=\"/versions/" + versionFull + "\">Back to the page</a>"), body);
         as(bob).get("/api/versions/" + versionFull).then().statusCode(200)
                 .body("state", org.hamcrest.Matchers.equalTo("TEMPORARY"))
                 .body("reviewer", org.hamcrest.Matchers.nullValue());

@@ -4,7 +4,6 @@
  */
 package dev.hookline.console.pages;
 
-import dev.hookline.client.RegistryClient;
 import dev.hookline.console.session.ConsoleSession;
 import dev.hookline.console.session.ConsoleSessions;
 import dev.hookline.console.session.CsrfRefused;
@@ -45,11 +44,6 @@ public class Console {
             throw new CsrfRefused();
         }
         return s;
-    }
-
-    /** The registry client of a signed-in session. */
-    public RegistryClient registry(ConsoleSession s) {
-        return s.registry();
     }
 
     /** The page chrome for a session (null = anonymous). */

@@ -48,7 +48,7 @@ public class ConsoleErrors {
     @ServerExceptionMapper
     public Response csrf(CsrfRefused e, ContainerRequestContext request) {
         ConsoleSession s = session(request);
-        return page(s, 403, "Refused: form check failed", e.getMessage(), null, List.of());
+        return page(s, 403, "Refused: form check failed", e.getMessage(), null, List.of(), back(request));
     }
 
     @ServerExceptionMapper
@@ -70,12 +70,30 @@ public class ConsoleErrors {
         if (problem != null) {
             problem.path("fields").forEach(f -> fields.add(f.path("field").asText() + ": " + f.path("message").asText()));
         }
-        return page(s, e.status() == 0 ? 502 : e.status(), title, detail, e.problemType(), fields);
+        return page(s, e.status() == 0 ? 502 : e.status(), title, detail, e.problemType(), fields, back(request));
     }
 
-    private Response page(ConsoleSession s, int status, String title, String detail, String type, List<String> fields) {
-        String html = Templates.error(console.page(s, title, ""), status, title, detail, type, fields).render();
+    private Response page(ConsoleSession s, int status, String title, String detail, String type, List<String> fields,
+                          String back) {
+        String html = Templates.error(console.page(s, title, ""), status, title, detail, type, fields, back).render();
         return Response.status(status).type(MediaType.TEXT_HTML_TYPE.withCharset("UTF-8")).entity(html).build();
+    }
+
+    /**
+     * The page a failed form came from: the action path without its last segment
+     * ({@code /versions/7/validate} -> {@code /versions/7}); null for failed page loads.
+     */
+    static String back(ContainerRequestContext request) {
+        if (!"POST".equals(request.getMethod())) {
+            return null;
+        }
+        return backOf(request.getUriInfo().getRequestUri().getRawPath());
+    }
+
+    /** The parent path of a form action, or null at the root. */
+    static String backOf(String path) {
+        int slash = path.lastIndexOf('/');
+        return slash <= 0 ? null : Console.localPath(path.substring(0, slash));
     }
 
     private ConsoleSession session(ContainerRequestContext request) {

@@ -43,7 +43,6 @@ import io.quarkus.qute.TemplateInstance;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -220,10 +219,10 @@ public class ModelPages {
         ConsoleSession s = console.requireForm(cookie, csrf, "/models/" + id);
         String name = Console.field(channel);
         if (name == null || versionId == null) {
-            return error(s, "A channel name and a version are required.");
+            return error(s, "A channel name and a version are required.", "/models/" + id);
         }
         if (Console.field(reason) == null) {
-            return error(s, "A reason is required for a channel move.");
+            return error(s, "A reason is required for a channel move.", "/models/" + id);
         }
         RegistryClient api = s.registry();
         ObjectNode body = RegistryClient.json().createObjectNode().put("versionId", versionId).put("reason", reason.strip());
@@ -249,7 +248,7 @@ public class ModelPages {
                              @FormParam("reason") String reason) {
         ConsoleSession s = console.requireForm(cookie, csrf, "/models/" + id + "/channels/" + name);
         if (Console.field(reason) == null) {
-            return error(s, "A reason is required for a rollback.");
+            return error(s, "A reason is required for a rollback.", "/models/" + id + "/channels/" + RegistryClient.q(name));
         }
         ObjectNode body = RegistryClient.json().createObjectNode().put("reason", reason.strip());
         if (to != null && !to.isBlank()) {
@@ -263,8 +262,9 @@ public class ModelPages {
         return Console.seeOther("/models/" + id + "/channels/" + RegistryClient.q(name));
     }
 
-    private Response error(ConsoleSession s, String message) {
-        String html = Templates.error(console.page(s, "Not done", ""), 400, "Not done", message, null, List.of()).render();
+    private Response error(ConsoleSession s, String message, String back) {
+        String html = Templates.error(console.page(s, "Not done", ""), 400, "Not done", message, null, List.of(), back)
+                .render();
         return Response.status(400).type(MediaType.TEXT_HTML_TYPE.withCharset("UTF-8")).entity(html).build();
     }
 
@@ -376,5 +376,4 @@ public class ModelPages {
         rows.add(new MetricDiffRow("edits so far", Fmt.num(fe, 0), Fmt.num(te, 0), Fmt.change(fe, te, 0)));
         return rows;
     }
-
 }

@@ -75,5 +75,5 @@ public final class Templates {
                                                 String action, String entity, String scanned, boolean canList);
 
     public static native TemplateInstance error(Page page, int status, String title, String detail, String type,
-                                                List<String> fields);
+                                                List<String> fields, String back);
 }

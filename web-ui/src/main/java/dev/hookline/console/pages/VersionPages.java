@@ -83,7 +83,8 @@ public class VersionPages {
         String text = Console.field(comment);
         if (text == null) {
             String html = Templates.error(console.page(s, "Comment required", "review"), 400, "Comment required",
-                    "A review needs a comment saying why; nothing was recorded.", null, List.of("comment: required")).render();
+                    "A review needs a comment saying why; nothing was recorded.", null, List.of("comment: required"),
+                    "/versions/" + id).render();
             return Response.status(400).type(MediaType.TEXT_HTML_TYPE.withCharset("UTF-8")).entity(html).build();
         }
         JsonNode v = s.registry().post("/api/versions/" + id + "/" + action, Map.of("comment", text));

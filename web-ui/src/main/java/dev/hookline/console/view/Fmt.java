@@ -25,7 +25,7 @@ public final class Fmt {
 
     /** The node at a dotted path ({@code "regression.reliability"}), or a missing node. */
     public static JsonNode at(JsonNode node, String dotted) {
-        JsonNode n = node == null ? null : node;
+        JsonNode n = node;
         for (String part : dotted.split("\\.")) {
             if (n == null || n.isMissingNode() || n.isNull()) {
                 return com.fasterxml.jackson.databind.node.MissingNode.getInstance();
