@@ -206,6 +206,8 @@ public final class ServingBench {
             report.put("ratioMean", lh.mean() / lp.mean());
             report.put("ratioP50", lh.p50() / lp.p50());
             report.put("completionsChangedByHooks", changed);
+            double floor = macRatioFloor(forHooked.model().model().config(), hooked.layers().size());
+            report.put("arithmeticFloorRatio", floor);
             report.put("throughputUnhooked", throughputPlain);
             report.put("throughputHooked", throughputHooked);
             System.out.printf(Locale.ROOT, "latency ms            mean    p50    p90    p99%n");
@@ -221,6 +223,7 @@ public final class ServingBench {
                     (double) one.hookedCpu() / one.plainCpu(), s.maxTokens(), (double) full.hookedCpu() / full.plainCpu(),
                     ((double) full.hookedCpu() / full.hookedTokens()) / ((double) full.plainCpu() / full.plainTokens()));
             System.out.printf(Locale.ROOT, "completions changed by the hooks: %d of %d%n", changed, s.requests());
+            System.out.printf(Locale.ROOT, "arithmetic floor (multiply-adds per token, hooked / unhooked): %.3f%n", floor);
             System.out.printf(Locale.ROOT, "throughput, %d clients: unhooked %.1f req/s, hooked %.1f req/s%n", s.clients(),
                     throughputPlain, throughputHooked);
             if (s.profile()) {
@@ -287,6 +290,21 @@ public final class ServingBench {
             changed += a.completion().equals(b.completion()) ? 0 : 1;
         }
         return new Interleaved(tPlain, tHooked, plainCpu, hookedCpu, plainTokens, hookedTokens, changed);
+    }
+
+    /**
+     * Multiply-adds per token of the hooked forward over the unhooked one, attention scores left
+     * out (small at these lengths): a block costs d*3d + d*d + d*4d + d_ff*d, the LM head d*V, and
+     * each hooked layer adds k (W_h - W_0), d_ff*d. A validated hook must compute that product at
+     * every position (the scope test needs m_t everywhere), so no implementation of the paper's
+     * hook goes below this ratio.
+     */
+    static double macRatioFloor(dev.hookline.engine.model.Gpt2Config c, int hookedLayers) {
+        double d = c.hiddenSize();
+        double ff = c.mlpSize();
+        double block = d * 3 * d + d * d + d * ff + ff * d;
+        double base = c.layerCount() * block + d * c.vocabSize();
+        return (base + hookedLayers * ff * d) / base;
     }
 
     /** Requests per second with {@code s.clients()} threads sharing {@code s.requests()} requests. */
