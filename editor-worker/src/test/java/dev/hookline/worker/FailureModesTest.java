@@ -49,7 +49,7 @@ class FailureModesTest {
 
     /** Hyperparameters that make the compute phase last several seconds (no early stop). */
     static ObjectNode slow() {
-        return RegistryClient.json().createObjectNode().put("valueSteps", 300).put("stopLoss", 0.0);
+        return RegistryClient.json().createObjectNode().put("valueSteps", 200).put("stopLoss", 0.0);
     }
 
     static boolean inPhase(JsonNode batch, String phase) {
