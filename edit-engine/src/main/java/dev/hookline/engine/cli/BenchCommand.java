@@ -12,8 +12,10 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code bench --model DIR --data FILE --methods a,b --edits N --batch B --out DIR}. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
@@ -50,6 +52,9 @@ public final class BenchCommand implements Callable<Integer> {
     @Mixin
     MethodOptions options;
 
+    @Spec
+    CommandSpec spec;
+
     @Override
     public Integer call() throws Exception {
         if (!Files.isDirectory(model)) {
@@ -60,8 +65,8 @@ public final class BenchCommand implements Callable<Integer> {
         }
         List<String> names = Arrays.stream(methods.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
         int every = curveEvery != null ? curveEvery : Math.max(batch, edits / 10);
-        String command = "hookline bench --model " + model + " --data " + data + " --methods " + methods
-                + " --edits " + edits + " --batch " + batch + " --out " + out;
+        // The command as given (with every hyperparameter override), so the report is reproducible.
+        String command = "hookline bench " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
         BenchHarness.Config config = new BenchHarness.Config(model, data, corpus, names, edits,
                 new ConsecutiveProtocol.Params(batch, every, curveSample), options.statisticsLines, options.methods(),
                 out, command);
