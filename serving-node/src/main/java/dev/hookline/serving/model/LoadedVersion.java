@@ -173,6 +173,11 @@ public final class LoadedVersion {
         return Math.max(0, refs.get());
     }
 
+    /** True when every hook array of this version has been freed (vacuously for version 0). */
+    boolean hookArraysReleased() {
+        return hooks.values().stream().allMatch(h -> h.delta().isReleased());
+    }
+
     public boolean isClosed() {
         return refs.get() <= 0;
     }

@@ -92,6 +92,7 @@ public final class ServingNode implements AutoCloseable {
     private int failures;
     private long lastReportNanos;
     private boolean pinLoaded;
+    private String lastLoopError;
 
     private volatile State state = new State(Status.STARTING, null, null, null);
 
@@ -155,8 +156,14 @@ public final class ServingNode implements AutoCloseable {
             }
         } catch (RuntimeException e) {
             // The loop must survive anything: a dead loop would silently stop following the pin.
-            LOG.warnf("serving loop: %s", e.toString());
+            String what = e.toString();
+            if (!what.equals(lastLoopError)) {
+                LOG.warnf("serving loop: %s (retrying every %d ms)", what, config.pollInterval().toMillis());
+                lastLoopError = what;
+            }
+            return;
         }
+        lastLoopError = null;
     }
 
     private boolean findModel() {

@@ -119,8 +119,10 @@ class LoadedVersionTest {
             try (VersionHolder.Lease next = holder.acquire().orElseThrow()) {
                 assertEquals(2, next.version().info().number(), "new requests see version 2 at once");
             }
+            assertFalse(v1.hookArraysReleased(), "version 1's hook arrays live while a request uses them");
             inFlight.close();
             assertTrue(v1.isClosed(), "released by its last request, version 1 closed");
+            assertTrue(v1.hookArraysReleased(), "closing version 1 freed its hook arrays (native memory)");
             assertThrows(IllegalStateException.class, () -> v1.generate(List.of(p), 1));
             assertFalse(v1.tryAcquire(), "a closed version cannot be acquired again");
             assertEquals(1, bases.size(), "version 2 keeps the shared base open");

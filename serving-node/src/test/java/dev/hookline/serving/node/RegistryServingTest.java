@@ -416,4 +416,25 @@ class RegistryServingTest {
             });
         }
     }
+
+    @Test
+    @Order(6)
+    void aChannelThatDoesNotExistYetIsNotReadyUntilItIsCreated() throws Exception {
+        try (ServingNode waiting = new ServingNode(config("node-canary", "canary", null)).start()) {
+            await("node reports the missing channel", 60_000, () -> waiting.state().status() == ServingNode.Status.FAILED
+                    && waiting.state().message() != null && waiting.state().message().contains("does not exist"));
+            ServingApi a = new ServingApi(waiting);
+            try {
+                a.complete(new ApiDtos.CompletionRequest(probes.get(0), null, 1, null));
+                fail("a node without a version must refuse requests");
+            } catch (dev.hookline.serving.api.ApiProblem e) {
+                assertEquals(503, e.problem().status());
+                assertEquals("urn:hookline:problem:not-ready", e.problem().type());
+            }
+            releaser.put("/api/models/" + modelId + "/channels/canary", Map.of("versionId", versionIds[2], "reason", "canary"));
+            await("node loads the new channel", 60_000, () -> serving(waiting, versionIds[2]));
+            answersAre(a, versionIds[2], digests[2]);
+            assertEquals(ServingNode.Status.SERVING, waiting.state().status());
+        }
+    }
 }
