@@ -23,7 +23,7 @@ import java.util.TreeSet;
  * @param memit MEMIT-sequential
  * @param ft constrained fine-tuning
  * @param contextPrefixes context prefixes of the value step and key averaging
- * @param coachHookPlus CoachHooK with this project's improvements ({@link CoachHookParams#plusDefaults()})
+ * @param coachHookPlus CoachHooK with this project's improvements ({@link CoachHookParams#plusTuned()})
  * @param noHook the no-hook ablation (CoachHooK's algebra in place; scope and alpha0 unused)
  */
 public record Methods(CoachHookParams coachHook, CoachHookParams coachHookCorpus, MemitParams memit, FtParams ft,
@@ -44,7 +44,7 @@ public record Methods(CoachHookParams coachHook, CoachHookParams coachHookCorpus
     }
 
     /**
-     * The earlier five-record form: coachhook-plus takes its defaults with {@code coachHookCorpus}'s
+     * The earlier five-record form: coachhook-plus takes its tuned record with {@code coachHookCorpus}'s
      * layers, and the no-hook ablation {@code coachHook}'s record.
      */
     public Methods(CoachHookParams coachHook, CoachHookParams coachHookCorpus, MemitParams memit, FtParams ft,

@@ -31,7 +31,7 @@ public final class BenchCommand implements Callable<Integer> {
     Path corpus;
 
     @Option(names = "--methods", defaultValue = "coachhook,memit,coachhook-nohook,ft",
-            description = "comma-separated: coachhook, coachhook-corpus, coachhook-nohook, memit, ft")
+            description = "comma-separated: coachhook, coachhook-corpus, coachhook-plus, coachhook-nohook, memit, ft")
     String methods;
 
     @Option(names = "--edits", required = true, description = "number of consecutive edits N")
