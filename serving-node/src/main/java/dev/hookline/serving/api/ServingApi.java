@@ -11,6 +11,7 @@ import dev.hookline.serving.model.LoadedVersion;
 import dev.hookline.serving.model.VersionHolder;
 import dev.hookline.serving.node.ServingNode;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -74,7 +75,7 @@ public final class ServingApi {
                 boolean stopped = ids.length > 0 && ids[ids.length - 1] == eos;
                 String text = g.completion();
                 if (stopped) {
-                    text = v.baseModel().tokenizer().decode(java.util.Arrays.copyOf(ids, ids.length - 1));
+                    text = v.baseModel().tokenizer().decode(Arrays.copyOf(ids, ids.length - 1));
                 }
                 choices.add(new ApiDtos.Choice(i, g.prompt(), text, ids.length, stopped ? "stop" : "length"));
             }

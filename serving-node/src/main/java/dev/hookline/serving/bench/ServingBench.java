@@ -10,6 +10,8 @@ package dev.hookline.serving.bench;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -20,11 +22,14 @@ import dev.hookline.engine.hook.HookLayer;
 import dev.hookline.engine.infer.Generation;
 import dev.hookline.engine.infer.LanguageModel;
 import dev.hookline.engine.model.ForwardOptions;
+import dev.hookline.engine.model.Gpt2Config;
 import dev.hookline.engine.model.MlpProjectionHook;
 import dev.hookline.serving.model.BaseModels;
 import dev.hookline.serving.model.LoadedVersion;
 import dev.hookline.serving.model.ServingHook;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -34,6 +39,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -255,7 +261,7 @@ public final class ServingBench {
         long plainTokens = 0;
         long hookedTokens = 0;
         int changed = 0;
-        java.lang.management.ThreadMXBean cpu = java.lang.management.ManagementFactory.getThreadMXBean();
+        ThreadMXBean cpu = ManagementFactory.getThreadMXBean();
         long plainCpu = 0;
         long hookedCpu = 0;
         for (int i = 0; i < n; i++) {
@@ -299,7 +305,7 @@ public final class ServingBench {
      * every position (the scope test needs m_t everywhere), so no implementation of the paper's
      * hook goes below this ratio.
      */
-    static double macRatioFloor(dev.hookline.engine.model.Gpt2Config c, int hookedLayers) {
+    static double macRatioFloor(Gpt2Config c, int hookedLayers) {
         double d = c.hiddenSize();
         double ff = c.mlpSize();
         double block = d * 3 * d + d * d + d * ff + ff * d;
@@ -323,7 +329,7 @@ public final class ServingBench {
         for (Future<?> f : futures) {
             try {
                 f.get();
-            } catch (java.util.concurrent.ExecutionException e) {
+            } catch (ExecutionException e) {
                 throw new IllegalStateException("throughput client failed", e.getCause());
             }
         }
@@ -383,22 +389,22 @@ public final class ServingBench {
         ObjectNode out = new ObjectMapper().createObjectNode();
         int reps = 2000;
         try (NDManager m = lm.model().manager().newSubManager()) {
-            NDArray keys = m.randomNormal(new ai.djl.ndarray.types.Shape(1, 8, mlpSize)); // (B, T, d_ff)
-            NDArray delta = m.randomNormal(new ai.djl.ndarray.types.Shape(mlpSize, hidden)); // (d_ff, d)
-            NDArray original = m.randomNormal(new ai.djl.ndarray.types.Shape(1, 8, hidden)); // (B, T, d)
-            NDArray mask = m.ones(new ai.djl.ndarray.types.Shape(1, 8), ai.djl.ndarray.types.DataType.BOOLEAN); // (B, T)
+            NDArray keys = m.randomNormal(new Shape(1, 8, mlpSize)); // (B, T, d_ff)
+            NDArray delta = m.randomNormal(new Shape(mlpSize, hidden)); // (d_ff, d)
+            NDArray original = m.randomNormal(new Shape(1, 8, hidden)); // (B, T, d)
+            NDArray mask = m.ones(new Shape(1, 8), DataType.BOOLEAN); // (B, T)
             float[] select = new float[8];
             Map<String, Runnable> ops = new LinkedHashMap<>();
             ops.put("matMul keys x delta", () -> { try (NDManager s = m.newSubManager()) { keys.matMul(delta).attach(s); } });
             NDArray shift = keys.matMul(delta);
             ops.put("norm + toFloatArray (m to Java)", () -> { try (NDManager s = m.newSubManager()) {
                 NDArray n = shift.norm(new int[] {2}); n.attach(s);
-                n.toType(ai.djl.ndarray.types.DataType.FLOAT32, false).toFloatArray(); } });
+                n.toType(DataType.FLOAT32, false).toFloatArray(); } });
             ops.put("mask toType + toFloatArray", () -> { try (NDManager s = m.newSubManager()) {
-                NDArray t = mask.toType(ai.djl.ndarray.types.DataType.FLOAT32, false); t.attach(s); t.toFloatArray(); } });
+                NDArray t = mask.toType(DataType.FLOAT32, false); t.attach(s); t.toFloatArray(); } });
             ops.put("create select + toType", () -> { try (NDManager s = m.newSubManager()) {
-                s.create(select, new ai.djl.ndarray.types.Shape(1, 8, 1)).toType(ai.djl.ndarray.types.DataType.FLOAT32, false); } });
-            NDArray sel = m.create(select, new ai.djl.ndarray.types.Shape(1, 8, 1));
+                s.create(select, new Shape(1, 8, 1)).toType(DataType.FLOAT32, false); } });
+            NDArray sel = m.create(select, new Shape(1, 8, 1));
             ops.put("shift * select + original", () -> { try (NDManager s = m.newSubManager()) {
                 NDArray r = original.add(shift.mul(sel)); r.attach(s); } });
             ops.put("(reference) one empty sub-manager", () -> { try (NDManager s = m.newSubManager()) { s.getName(); } });

@@ -16,7 +16,6 @@ import dev.hookline.engine.model.ForwardOptions;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -118,7 +117,7 @@ public final class LoadedVersion {
 
     /** Hooked layers, ascending (empty for version 0). */
     public List<Integer> layers() {
-        return new ArrayList<>(hooks.keySet()).stream().sorted().toList();
+        return hooks.keySet().stream().sorted().toList();
     }
 
     /** Edited facts of the whole lineage, newest version first (one per subject and prompt). */
