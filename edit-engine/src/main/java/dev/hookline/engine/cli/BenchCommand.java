@@ -66,7 +66,7 @@ public final class BenchCommand implements Callable<Integer> {
         List<String> names = Arrays.stream(methods.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
         int every = curveEvery != null ? curveEvery : Math.max(batch, edits / 10);
         // The command as given (with every hyperparameter override), so the report is reproducible.
-        String command = "hookline bench " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
+        String command = "hookline " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
         BenchHarness.Config config = new BenchHarness.Config(model, data, corpus, names, edits,
                 new ConsecutiveProtocol.Params(batch, every, curveSample), options.statisticsLines, options.methods(),
                 out, command);
