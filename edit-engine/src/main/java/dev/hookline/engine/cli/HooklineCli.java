@@ -127,11 +127,17 @@ public final class HooklineCli implements Callable<Integer> {
         @Option(names = "--epochs", description = "override the preset's epoch count")
         Integer epochs;
 
+        @Option(names = "--mlp-size", description = "override the preset's MLP width d_ff (n_inner; default 4 d)")
+        Integer mlpSize;
+
         @Override
         public Integer call() throws Exception {
             requirePreset(spec.commandLine(), world, WorldPreset.NAMES, "--world");
             if (epochs != null && epochs < 1) {
                 throw new ParameterException(spec.commandLine(), "--epochs must be >= 1, got " + epochs);
+            }
+            if (mlpSize != null && mlpSize < 1) {
+                throw new ParameterException(spec.commandLine(), "--mlp-size must be >= 1, got " + mlpSize);
             }
             if (Files.exists(out) && !Files.isDirectory(out)) {
                 throw new ParameterException(spec.commandLine(), "--out " + out + " exists and is not a directory");
@@ -139,6 +145,9 @@ public final class HooklineCli implements Callable<Integer> {
             PretrainPreset preset = PretrainPreset.named(world);
             if (epochs != null) {
                 preset = preset.withEpochs(epochs);
+            }
+            if (mlpSize != null) {
+                preset = preset.withMlpSize(mlpSize);
             }
             Files.createDirectories(out);
             PretrainReport r = PretrainRun.run(world, preset, seed, out, System.err);

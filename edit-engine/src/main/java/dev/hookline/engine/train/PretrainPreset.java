@@ -16,16 +16,17 @@ import java.util.List;
  * @param batchSize sequences per step
  * @param warmupFraction share of steps spent in linear warmup
  * @param weightDecay AdamW decoupled weight decay on matrices
+ * @param mlpSize MLP width d_ff ({@code n_inner}); GPT-2's default is 4 d
  */
 public record PretrainPreset(String name, int hiddenSize, int layers, int heads, int epochs,
-        double learningRate, int batchSize, double warmupFraction, double weightDecay) {
+        double learningRate, int batchSize, double warmupFraction, double weightDecay, int mlpSize) {
 
     public static final List<String> NAMES = List.of("tiny", "demo");
 
     public PretrainPreset {
-        if (hiddenSize < 1 || layers < 1 || heads < 1 || hiddenSize % heads != 0) {
+        if (hiddenSize < 1 || layers < 1 || heads < 1 || hiddenSize % heads != 0 || mlpSize < 1) {
             throw new IllegalArgumentException("preset " + name + ": invalid sizes d=" + hiddenSize
-                    + " layers=" + layers + " heads=" + heads);
+                    + " layers=" + layers + " heads=" + heads + " d_ff=" + mlpSize);
         }
         if (epochs < 1 || batchSize < 1 || learningRate <= 0) {
             throw new IllegalArgumentException("preset " + name + ": epochs, batchSize and learningRate must be > 0");
@@ -39,9 +40,9 @@ public record PretrainPreset(String name, int hiddenSize, int layers, int heads,
     public static PretrainPreset named(String name) {
         return switch (name) {
             // tiny: 1.000 / 1.000 recall after 16 epochs in ~130 s (docs/BENCHMARKS.md)
-            case "tiny" -> new PretrainPreset("tiny", 96, 3, 4, 16, 5e-3, 64, 0.05, 0.05);
+            case "tiny" -> new PretrainPreset("tiny", 96, 3, 4, 16, 5e-3, 64, 0.05, 0.05, 384);
             // demo: 12.5x the facts of tiny; same shape, bigger batches for throughput
-            case "demo" -> new PretrainPreset("demo", 96, 3, 4, 10, 5e-3, 128, 0.05, 0.05);
+            case "demo" -> new PretrainPreset("demo", 96, 3, 4, 10, 5e-3, 128, 0.05, 0.05, 384);
             default -> throw new IllegalArgumentException("unknown pretraining preset '" + name
                     + "'; valid presets: " + String.join(", ", NAMES));
         };
@@ -50,6 +51,12 @@ public record PretrainPreset(String name, int hiddenSize, int layers, int heads,
     /** This preset with another epoch count. */
     public PretrainPreset withEpochs(int newEpochs) {
         return new PretrainPreset(name, hiddenSize, layers, heads, newEpochs, learningRate, batchSize,
-                warmupFraction, weightDecay);
+                warmupFraction, weightDecay, mlpSize);
+    }
+
+    /** This preset with another MLP width d_ff. */
+    public PretrainPreset withMlpSize(int newMlpSize) {
+        return new PretrainPreset(name, hiddenSize, layers, heads, epochs, learningRate, batchSize,
+                warmupFraction, weightDecay, newMlpSize);
     }
 }

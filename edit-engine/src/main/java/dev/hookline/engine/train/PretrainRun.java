@@ -67,7 +67,7 @@ public final class PretrainRun {
             }
             int positions = (longest + 16 + 31) / 32 * 32; // room for generation past the longest line
             Gpt2Config config = new Gpt2Config(world.tokenizer().vocabSize(), positions, preset.hiddenSize(),
-                    preset.layers(), preset.heads(), 4 * preset.hiddenSize(), "gelu_new", 1e-5, true, eos, eos);
+                    preset.layers(), preset.heads(), preset.mlpSize(), "gelu_new", 1e-5, true, eos, eos);
             LOG.info("pretraining world {} ({} lines, vocab {}, longest {} tokens) with preset {}: {} params",
                     worldName, sequences.size(), config.vocabSize(), longest, preset.name(), config.parameterCount());
             try (Gpt2Model model = Gpt2Model.randomInit(config, seed, device, DataType.FLOAT32)) {
