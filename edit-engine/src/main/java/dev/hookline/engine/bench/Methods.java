@@ -55,22 +55,18 @@ public record Methods(CoachHookParams coachHook, CoachHookParams coachHookCorpus
                 coachHook);
     }
 
-    /** Every method's record tuned for the fact-world presets (docs/BENCHMARKS.md records the sweep). */
-    public static Methods tuned(List<String> contextPrefixes) {
-        return new Methods(CoachHookParams.tuned(), CoachHookParams.corpusTuned(), MemitParams.tuned(),
+    /**
+     * Every method's default record for the fact-world presets (the records tuned by the sweep in
+     * docs/BENCHMARKS.md: layer 2 of 3, lambda 1500; FT with its tuned bound).
+     */
+    public static Methods defaults(List<String> contextPrefixes) {
+        return new Methods(CoachHookParams.defaults(), CoachHookParams.corpusTuned(), MemitParams.defaults(),
                 FtParams.tuned(), contextPrefixes, CoachHookParams.plusTuned(), CoachHookParams.noHookTuned());
     }
 
-    /**
-     * The part-1 defaults (layers 0-1, lambda 10) that the editor worker and serving node still
-     * register statistics for; coachhook-plus and FT take their tuned records with those layers.
-     */
-    public static Methods legacy(List<String> contextPrefixes) {
-        CoachHookParams d = CoachHookParams.defaults();
-        FtParams ft = FtParams.tuned();
-        return new Methods(d, new CoachHookParams(d.layers(), d.lambda(), d.alpha0(), "corpus", d.valueStep()),
-                MemitParams.defaults(), new FtParams(d.layers(), ft.steps(), ft.learningRate(), ft.normBound(),
-                        ft.contextVariants()), contextPrefixes);
+    /** The same records as {@link #defaults(List)}. */
+    public static Methods tuned(List<String> contextPrefixes) {
+        return defaults(contextPrefixes);
     }
 
     /** Rejects unknown names with the list of valid ones. */

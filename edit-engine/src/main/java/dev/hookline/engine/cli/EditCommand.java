@@ -1,6 +1,7 @@
 /*
  * `hookline edit`: applies edits consecutively with CoachHooK, starting from an optional parent
- * bundle, and writes the new hook bundle.
+ * bundle, and writes the new hook bundle. Hyperparameters: the default record (CoachHookParams.defaults:
+ * the model's last block, lambda 1500, tuned value step; docs/BENCHMARKS.md) and MethodOptions overrides.
  */
 package dev.hookline.engine.cli;
 
@@ -52,9 +53,8 @@ public final class EditCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, description = "directory of the new bundle (must not exist)")
     Path out;
 
-    @Option(names = "--tuned", description = "start from the hyperparameters tuned for the fact-world presets "
-            + "(docs/BENCHMARKS.md: layer 2, lambda 1500) instead of the part-1 defaults (layers 0,1, lambda 10) that "
-            + "the worker and serving node still use")
+    /** Accepted for scripts written when the tuned record was opt-in; it is the default now. */
+    @Option(names = "--tuned", hidden = true, description = "no-op: the tuned record is the default")
     boolean tuned;
 
     @Mixin
@@ -78,9 +78,12 @@ public final class EditCommand implements Callable<Integer> {
         HookBundle parentBundle = parent != null ? HookBundle.read(parent) : null;
         List<EditRequest> requests = edits != null ? EditData.requests(data, edits) : EditData.all(data);
         List<String> lines = EditData.corpus(corpus, data, model);
-        Methods methods = options.methods(tuned);
-        var params = (CoachHookParams) methods.params(method);
         try (LanguageModel lm = LanguageModel.load(model)) {
+            // Default record (docs/BENCHMARKS.md) with its editing layer resolved against this model (the last
+            // block), or the parent's layers when continuing a bundle and --layers is not given.
+            Methods methods = options.methods(lm.model().config().layerCount(),
+                    parentBundle != null ? parentBundle.layers() : null);
+            var params = (CoachHookParams) methods.params(method);
             String baseDigest = Digests.model(lm.model());
             if (parentBundle != null && !parentBundle.baseModelDigest().equals(baseDigest)) {
                 throw new IllegalArgumentException("parent bundle was made for another base model");

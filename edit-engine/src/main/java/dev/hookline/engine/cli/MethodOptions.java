@@ -1,6 +1,6 @@
 /*
  * Hyperparameter options shared by the edit and bench commands (picocli mixin); defaults are
- * the method records' defaults (docs/BENCHMARKS.md records how they were chosen).
+ * the method records' defaults, i.e. the records tuned by the sweep in docs/BENCHMARKS.md.
  */
 package dev.hookline.engine.cli;
 
@@ -15,10 +15,10 @@ import picocli.CommandLine.Option;
 
 /** Options that override the default hyperparameters of every method. */
 public final class MethodOptions {
-    @Option(names = "--layers", description = "editing layers of every method, comma separated (default: each method's tuned layers)")
+    @Option(names = "--layers", description = "editing layers of every method, comma separated (default: the model's last block for edit, layer 2 of the 3-block presets for bench)")
     String layers;
 
-    @Option(names = "--lambda", description = "covariance weight lambda of every closed-form method (default: each method's tuned lambda)")
+    @Option(names = "--lambda", description = "covariance weight lambda of every closed-form method (default 1500, tuned on the presets)")
     Double lambda;
 
     @Option(names = "--memit-lambda", description = "lambda of MEMIT only (default: --lambda)")
@@ -33,7 +33,7 @@ public final class MethodOptions {
     @Option(names = "--clamp", description = "value-step norm clamp factor (default 4)")
     Double clamp;
 
-    @Option(names = "--value-stop", description = "value-step early stop: mean target NLL of every request below this (default: ValueStepParams.defaults())")
+    @Option(names = "--value-stop", description = "value-step early stop: mean target NLL of every request below this (default 0.002)")
     Double valueStop;
 
     @Option(names = "--value-lr", description = "value-step Adam learning rate relative to ||h||/sqrt(d) (default 0.3)")
@@ -57,36 +57,60 @@ public final class MethodOptions {
     @Option(names = "--boost-rounds", description = "coachhook-plus: residual boost rounds before alpha is lowered (default 3)")
     Integer boostRounds;
 
-    /** The hyperparameters after overrides: each method's tuned record, then the options given. */
+    /**
+     * The hyperparameters after overrides: each method's default record for the fact-world
+     * presets (layer 2 of 3; {@link Methods#defaults}), then the options given.
+     */
     Methods methods() {
-        return methods(true);
+        return resolve(null);
     }
 
     /**
-     * The hyperparameters after overrides.
+     * The hyperparameters after overrides for a model of {@code blockCount} blocks: without
+     * {@code --layers} every method edits {@code parentLayers} when continuing a parent bundle
+     * (its hook state exists only there), else the model's last block
+     * ({@link CoachHookParams#defaultLayers}); explicit layers must exist in the model.
      *
-     * @param tuned start from {@link Methods#tuned} (else the part-1 defaults, {@link Methods#legacy})
+     * @param parentLayers layers of the parent bundle, or null
      */
-    Methods methods(boolean tuned) {
-        Methods d = tuned ? Methods.tuned(RelationCatalogue.CONTEXT_PREFIXES) : Methods.legacy(RelationCatalogue.CONTEXT_PREFIXES);
-        CoachHookParams plus = override(d.coachHookPlus());
+    Methods methods(int blockCount, int[] parentLayers) {
+        int[] last = parentLayers != null ? parentLayers.clone() : CoachHookParams.defaultLayers(blockCount);
+        if (layers != null) {
+            for (int l : parseLayers(layers)) {
+                if (l < 0 || l >= blockCount) {
+                    throw new IllegalArgumentException("--layers " + layers + ": layer " + l
+                            + " does not exist in a model of " + blockCount + " blocks (valid 0.." + (blockCount - 1) + ")");
+                }
+            }
+        }
+        return resolve(last);
+    }
+
+    /** @param defaultLayers layers used where {@code --layers} is absent (null: each record's own) */
+    private Methods resolve(int[] defaultLayers) {
+        Methods d = Methods.defaults(RelationCatalogue.CONTEXT_PREFIXES);
+        CoachHookParams plus = override(d.coachHookPlus(), defaultLayers);
         if (boostRounds != null) {
             plus = new CoachHookParams(plus.layers(), plus.lambda(), plus.alpha0(), plus.scope(), plus.valueStep(),
                     boostRounds);
         }
         MemitParams m = d.memit();
-        MemitParams memit = new MemitParams(layers != null ? parseLayers(layers) : m.layers(),
+        MemitParams memit = new MemitParams(layers(m.layers(), defaultLayers),
                 memitLambda != null ? memitLambda : lambda != null ? lambda : m.lambda(), valueStep(m.valueStep()));
         FtParams fd = d.ft();
-        FtParams ft = new FtParams(layers != null ? parseLayers(layers) : fd.layers(), ftSteps != null ? ftSteps : fd.steps(),
+        FtParams ft = new FtParams(layers(fd.layers(), defaultLayers), ftSteps != null ? ftSteps : fd.steps(),
                 ftLearningRate != null ? ftLearningRate : fd.learningRate(), ftBound != null ? ftBound : fd.normBound(),
                 fd.contextVariants());
-        return new Methods(override(d.coachHook()), override(d.coachHookCorpus()), memit, ft, d.contextPrefixes(), plus,
-                override(d.noHook()));
+        return new Methods(override(d.coachHook(), defaultLayers), override(d.coachHookCorpus(), defaultLayers), memit,
+                ft, d.contextPrefixes(), plus, override(d.noHook(), defaultLayers));
     }
 
-    private CoachHookParams override(CoachHookParams p) {
-        return new CoachHookParams(layers != null ? parseLayers(layers) : p.layers(), lambda != null ? lambda : p.lambda(),
+    private int[] layers(int[] recordLayers, int[] defaultLayers) {
+        return layers != null ? parseLayers(layers) : defaultLayers != null ? defaultLayers : recordLayers;
+    }
+
+    private CoachHookParams override(CoachHookParams p, int[] defaultLayers) {
+        return new CoachHookParams(layers(p.layers(), defaultLayers), lambda != null ? lambda : p.lambda(),
                 alpha0 != null ? alpha0 : p.alpha0(), p.scope(), valueStep(p.valueStep()), p.boostRounds());
     }
 

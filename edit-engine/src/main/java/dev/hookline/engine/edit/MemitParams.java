@@ -23,14 +23,17 @@ public record MemitParams(int[] layers, double lambda, ValueStepParams valueStep
         }
     }
 
-    /** Defaults for the fact-world presets. */
+    /**
+     * Defaults for the fact-world presets, tuned by the sweep in docs/BENCHMARKS.md: the last
+     * block (layer 2 of 3), lambda {@value CoachHookParams#DEFAULT_LAMBDA}, {@link ValueStepParams#defaults()}.
+     */
     public static MemitParams defaults() {
-        return new MemitParams(new int[] {0, 1}, 10, ValueStepParams.defaults());
+        return new MemitParams(CoachHookParams.PRESET_LAYERS, CoachHookParams.DEFAULT_LAMBDA, ValueStepParams.defaults());
     }
 
-    /** Tuned for the fact-world presets (docs/BENCHMARKS.md): layer 2, lambda 1500. */
+    /** The same record as {@link #defaults()}. */
     public static MemitParams tuned() {
-        return new MemitParams(CoachHookParams.PRESET_LAYERS, 1500, ValueStepParams.tuned());
+        return defaults();
     }
 
     @Override

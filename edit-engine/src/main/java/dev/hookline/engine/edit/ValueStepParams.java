@@ -41,18 +41,19 @@ public record ValueStepParams(int steps, double learningRate, double clampFactor
         }
     }
 
-    /** Defaults for the fact-world presets. */
-    public static ValueStepParams defaults() {
-        return new ValueStepParams(60, 0.3, 4.0, 0.0625, 0.05, 4, 0.02, "last");
-    }
-
     /**
-     * Tuned for the presets with lambda 1500: stopLoss 0.002 instead of 0.02, because the
-     * closed-form update then realises only part of the residual and the target must sit further
-     * past the decision boundary (tiny, 100 edits, lambda 2000: reliability 0.73 -> 0.885;
+     * Defaults for the fact-world presets, tuned with lambda 1500: 60 steps, clamp 4, keys and
+     * values at the prompt's last token, stopLoss 0.002 (not the part-1 0.02), because with that
+     * lambda the closed-form update realises only part of the residual and the target must sit
+     * further past the decision boundary (tiny, 100 edits, lambda 2000: reliability 0.73 -> 0.885;
      * docs/BENCHMARKS.md).
      */
-    public static ValueStepParams tuned() {
+    public static ValueStepParams defaults() {
         return new ValueStepParams(60, 0.3, 4.0, 0.0625, 0.05, 4, 0.002, "last");
+    }
+
+    /** The same record as {@link #defaults()}. */
+    public static ValueStepParams tuned() {
+        return defaults();
     }
 }

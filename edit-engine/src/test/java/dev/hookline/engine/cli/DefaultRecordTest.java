@@ -1,0 +1,93 @@
+/*
+ * The default hyperparameter record of the engine (CoachHookParams / MemitParams /
+ * ValueStepParams.defaults) is the record tuned in docs/BENCHMARKS.md, and `hookline edit`
+ * resolves its editing layer against the model (last block, or the parent bundle's layers).
+ */
+package dev.hookline.engine.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.hookline.engine.bench.Methods;
+import dev.hookline.engine.edit.CoachHookParams;
+import dev.hookline.engine.edit.MemitParams;
+import dev.hookline.engine.edit.ValueStepParams;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+class DefaultRecordTest {
+
+    @Test
+    void defaultsAreTheTunedRecordOnTheLastBlock() {
+        CoachHookParams d = CoachHookParams.defaults();
+        assertArrayEquals(new int[] {2}, d.layers(), "last block of the 3-block presets");
+        assertEquals(1500, d.lambda(), 0);
+        assertEquals(2.2, d.alpha0(), 0);
+        assertEquals("sequence", d.scope());
+        assertEquals(0, d.boostRounds());
+        ValueStepParams v = d.valueStep();
+        assertEquals(0.002, v.stopLoss(), 0);
+        assertEquals(60, v.steps());
+        assertEquals(4.0, v.clampFactor(), 0);
+        assertEquals("last", v.editToken());
+        assertEquals(d.toString(), CoachHookParams.tuned().toString(), "tuned() is the same record");
+        assertEquals(v, ValueStepParams.tuned());
+
+        MemitParams m = MemitParams.defaults();
+        assertArrayEquals(new int[] {2}, m.layers());
+        assertEquals(1500, m.lambda(), 0);
+        assertEquals(v, m.valueStep());
+
+        assertArrayEquals(new int[] {0}, CoachHookParams.defaults(1).layers(), "a 1-block model edits block 0");
+        assertArrayEquals(new int[] {5}, CoachHookParams.defaults(6).layers());
+        assertEquals(1500, CoachHookParams.defaults(6).lambda(), 0);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> CoachHookParams.defaultLayers(0));
+        assertTrue(e.getMessage().contains("at least one block"), e.getMessage());
+
+        Methods all = Methods.defaults(java.util.List.of());
+        for (String name : Methods.NAMES) {
+            if (!name.equals("ft")) {
+                assertArrayEquals(new int[] {2}, all.statisticsLayers(java.util.List.of(name)), name);
+            }
+        }
+        assertArrayEquals(new int[] {2}, all.ft().layers());
+    }
+
+    private static MethodOptions edit(String... args) {
+        EditCommand cmd = new EditCommand();
+        String[] base = {"--model", "m", "--data", "d.json", "--batch", "5", "--out", "o"};
+        String[] all = new String[base.length + args.length];
+        System.arraycopy(base, 0, all, 0, base.length);
+        System.arraycopy(args, 0, all, base.length, args.length);
+        new CommandLine(cmd).parseArgs(all);
+        return cmd.options;
+    }
+
+    @Test
+    void editResolvesTheDefaultLayerAgainstTheModelAndTheParent() {
+        CoachHookParams twoBlocks = (CoachHookParams) edit().methods(2, null).params("coachhook");
+        assertArrayEquals(new int[] {1}, twoBlocks.layers(), "last block of a 2-block model");
+        assertEquals(1500, twoBlocks.lambda(), 0);
+        CoachHookParams corpus = (CoachHookParams) edit().methods(2, null).params("coachhook-corpus");
+        assertArrayEquals(new int[] {1}, corpus.layers());
+        assertEquals("corpus", corpus.scope());
+
+        CoachHookParams continued = (CoachHookParams) edit().methods(3, new int[] {0, 1}).params("coachhook");
+        assertArrayEquals(new int[] {0, 1}, continued.layers(), "a parent bundle's layers are kept");
+
+        CoachHookParams explicit = (CoachHookParams) edit("--layers", "0", "--lambda", "10", "--value-stop", "0.02")
+                .methods(3, null).params("coachhook");
+        assertArrayEquals(new int[] {0}, explicit.layers());
+        assertEquals(10, explicit.lambda(), 0);
+        assertEquals(0.02, explicit.valueStep().stopLoss(), 0);
+
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> edit("--layers", "1,2").methods(2, null));
+        assertTrue(e.getMessage().contains("layer 2 does not exist in a model of 2 blocks"), e.getMessage());
+
+        CoachHookParams tunedFlag = (CoachHookParams) edit("--tuned").methods(3, null).params("coachhook");
+        assertEquals(CoachHookParams.defaults().toString(), tunedFlag.toString(), "--tuned is accepted and changes nothing");
+    }
+}
