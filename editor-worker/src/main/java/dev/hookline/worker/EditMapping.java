@@ -1,8 +1,11 @@
 /*
  * Maps the registry's wire forms onto the engine's inputs: fact edits (docs/API.md "Edit batch")
  * to dev.hookline.data.EditRequest, and a batch's method + hyperparameters JSON to the engine's
- * CoachHooK hyperparameter record (defaults of CoachHookParams / ValueStepParams, overridden
- * key by key; the keys mirror the `hookline edit` options of MethodOptions).
+ * CoachHooK hyperparameter record (CoachHookParams.defaults(), the record tuned in
+ * docs/BENCHMARKS.md, overridden key by key; the keys mirror the `hookline edit` options of
+ * MethodOptions). Editing layers are model-relative: without a "layers" key a batch edits the
+ * parent version's layers (a branch keeps its layers: the hook state exists only there), else the
+ * model's last block (CoachHookParams.defaultLayers).
  */
 package dev.hookline.worker;
 
@@ -11,6 +14,7 @@ import dev.hookline.data.EditRequest;
 import dev.hookline.engine.edit.CoachHookParams;
 import dev.hookline.engine.edit.ValueStepParams;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -34,8 +38,45 @@ public final class EditMapping {
      * @param method engine method name
      * @param params CoachHooK hyperparameters after the batch's overrides
      * @param statisticsLines corpus lines for C0
+     * @param layersGiven whether the batch named its layers (else {@code params} carries the
+     *     presets' default until {@link #forModel} resolves them)
      */
-    public record Plan(String method, CoachHookParams params, int statisticsLines) {
+    public record Plan(String method, CoachHookParams params, int statisticsLines, boolean layersGiven) {
+
+        /**
+         * This plan with its layers resolved against the model and the parent version: layers the
+         * batch did not name become the parent's ({@code parentLayers}) or, for the first version of a
+         * branch, the model's last block; named layers must exist in the model and equal the parent's.
+         *
+         * @param blockCount transformer blocks of the base model
+         * @param parentLayers editing layers of the parent version's bundle, or null
+         */
+        public Plan forModel(int blockCount, int[] parentLayers) {
+            int[] layers;
+            if (!layersGiven) {
+                layers = parentLayers != null ? parentLayers.clone() : CoachHookParams.defaultLayers(blockCount);
+            } else {
+                layers = checkLayers(params.layers(), blockCount, "hyperparameter 'layers'");
+                if (parentLayers != null && !Arrays.equals(layers, parentLayers)) {
+                    throw new IllegalArgumentException("hyperparameter 'layers' " + Arrays.toString(layers)
+                            + " differs from the parent version's editing layers " + Arrays.toString(parentLayers)
+                            + ": a branch keeps its layers (its hook state exists only there); start a new branch "
+                            + "for other layers");
+                }
+            }
+            return new Plan(method, params.withLayersAndLambda(layers, params.lambda()), statisticsLines, true);
+        }
+    }
+
+    /** {@code layers} if every one is a block of a model with {@code blockCount} blocks, else a clear refusal. */
+    public static int[] checkLayers(int[] layers, int blockCount, String what) {
+        for (int l : layers) {
+            if (l < 0 || l >= blockCount) {
+                throw new IllegalArgumentException(what + " " + Arrays.toString(layers) + ": layer " + l
+                        + " does not exist in a model of " + blockCount + " blocks (valid 0.." + (blockCount - 1) + ")");
+            }
+        }
+        return layers;
     }
 
     /** Edits of a batch view ({@code batch.edits[]}) as engine requests, in ordinal order. */
@@ -67,7 +108,8 @@ public final class EditMapping {
 
     /**
      * The plan of a batch: refuses methods other than {@link #SUPPORTED_METHODS} and unknown or
-     * ill-typed hyperparameter keys, naming them.
+     * ill-typed hyperparameter keys, naming them. Starts from {@link CoachHookParams#defaults()};
+     * unless the batch names its layers, resolve them with {@link Plan#forModel} before use.
      */
     public static Plan plan(String method, JsonNode hyperparameters, int defaultStatisticsLines) {
         if (!SUPPORTED_METHODS.contains(method)) {
@@ -89,6 +131,7 @@ public final class EditMapping {
         double stop = v.stopLoss();
         String editToken = v.editToken();
         int statsLines = defaultStatisticsLines;
+        boolean layersGiven = false;
         if (hyperparameters != null && !hyperparameters.isNull()) {
             if (!hyperparameters.isObject()) {
                 throw new IllegalArgumentException("hyperparameters must be a JSON object");
@@ -98,7 +141,10 @@ public final class EditMapping {
                 String k = f.getKey();
                 JsonNode val = f.getValue();
                 switch (k) {
-                    case "layers" -> layers = intArray(k, val);
+                    case "layers" -> {
+                        layers = intArray(k, val);
+                        layersGiven = true;
+                    }
                     case "lambda" -> lambda = number(k, val);
                     case "alpha0" -> alpha0 = number(k, val);
                     case "valueSteps" -> steps = integer(k, val);
@@ -122,7 +168,7 @@ public final class EditMapping {
             ValueStepParams value = new ValueStepParams(steps, lr, clamp, kl, wd, ctx, stop, editToken);
             CoachHookParams params = new CoachHookParams(layers, lambda, alpha0,
                     method.equals("coachhook-corpus") ? "corpus" : "sequence", value);
-            return new Plan(method, params, statsLines);
+            return new Plan(method, params, statsLines, layersGiven);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("invalid hyperparameters: " + e.getMessage(), e);
         }

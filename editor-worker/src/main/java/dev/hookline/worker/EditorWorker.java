@@ -41,6 +41,7 @@ public final class EditorWorker implements AutoCloseable {
     private final RegistryClient client;
     private final BlobCache cache;
     private final WorkerMetrics metrics = new WorkerMetrics();
+    private final RegistryOutage outage;
     private final AtomicBoolean stopping = new AtomicBoolean();
     private final AtomicBoolean releaseRequested = new AtomicBoolean();
     private final AtomicReference<JobExecution> current = new AtomicReference<>();
@@ -56,6 +57,7 @@ public final class EditorWorker implements AutoCloseable {
         this.config = config;
         this.client = new RegistryClient(config.registry(), config.token());
         this.cache = new BlobCache(config.cacheDir().resolve("blobs"), config.cacheLimitBytes(), client);
+        this.outage = new RegistryOutage(LOG, config.name(), config.outageReport(), metrics, System::nanoTime);
     }
 
     /** A worker for {@code config}; nothing runs until {@link #start()} or {@link #runOnce()}. */
@@ -71,6 +73,11 @@ public final class EditorWorker implements AutoCloseable {
     /** Counters (jobs by outcome, seconds per phase). */
     public WorkerMetrics metrics() {
         return metrics;
+    }
+
+    /** Whether the lease loop reaches the registry, and the current outage if not. */
+    public RegistryOutage.Status registryStatus() {
+        return outage.status();
     }
 
     /** The bound Prometheus port, or -1 when metrics are not served. */
@@ -165,13 +172,14 @@ public final class EditorWorker implements AutoCloseable {
             while (!stopping.get()) {
                 try {
                     Result r = runOnce();
+                    outage.success();
                     backoff = config.poll();
                     if (r == Result.IDLE) {
                         sleep(config.poll());
                     }
                 } catch (RegistryException e) {
-                    LOG.warn("worker={} event=lease-failed error=\"{}\"; retrying in {} s", config.name(),
-                            e.getMessage(), backoff.toSeconds());
+                    // Unreachable, refusing (401/403) or failing registry: reported once at once, then at a bounded rate.
+                    outage.failure(e.getMessage(), backoff);
                     sleep(backoff);
                     backoff = backoff.multipliedBy(2).compareTo(Duration.ofSeconds(30)) > 0 ? Duration.ofSeconds(30)
                             : backoff.multipliedBy(2);

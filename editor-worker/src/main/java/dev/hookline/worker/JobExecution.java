@@ -144,7 +144,8 @@ final class JobExecution {
     }
 
     private ObjectNode compute(Path work) throws IOException {
-        EditMapping.Plan plan = EditMapping.plan(batch.path("method").asText(), batch.path("hyperparameters"),
+        // Validated before anything is pulled; the layers are resolved once the model and parent are known.
+        EditMapping.Plan requested = EditMapping.plan(batch.path("method").asText(), batch.path("hyperparameters"),
                 config.statisticsLines());
         List<EditRequest> requests = EditMapping.requests(batch);
         long modelId = batch.path("modelId").asLong();
@@ -194,6 +195,8 @@ final class JobExecution {
                             + " was made for base model " + parent.baseModelDigest() + ", not " + baseDigest);
                 }
             }
+            EditMapping.Plan plan = requested.forModel(lm.model().config().layerCount(),
+                    parent != null ? parent.layers() : null);
 
             // ---- statistics: the registry's cached C0 for these layers, else compute from the model's corpus
             t = System.nanoTime();

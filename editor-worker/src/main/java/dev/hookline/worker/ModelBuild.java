@@ -47,7 +47,8 @@ public final class ModelBuild {
 
     /**
      * Pretrains {@code preset} (world of the same name) into {@code dir} unless a checkpoint is
-     * already there, then registers it as {@code name} with statistics; answers the model view.
+     * already there, then registers it as {@code name} with statistics for {@code layers} (null:
+     * the model's last block, the editor's default editing layer); answers the model view.
      * Does nothing but answer the model when {@code name} is registered already.
      */
     public JsonNode build(String preset, String name, Path dir, int[] layers, int statisticsLines) throws IOException {

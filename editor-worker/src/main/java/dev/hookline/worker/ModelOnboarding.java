@@ -2,7 +2,9 @@
  * Model onboarding: registers a base checkpoint directory with the registry (blobs first, then
  * the model row), and computes its covariance statistics once (LayerStatistics over the model's
  * world corpus) and attaches them with the corpus, so that every worker can load them instead of
- * recomputing, and compute statistics for other layer sets from the same corpus.
+ * recomputing, and compute statistics for other layer sets from the same corpus. Without explicit
+ * layers the statistics are for the editor's default editing layer (CoachHookParams.defaultLayers:
+ * the model's last block), so that a batch without a "layers" hyperparameter finds them.
  */
 package dev.hookline.worker;
 
@@ -12,6 +14,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hookline.client.BlobRef;
 import dev.hookline.client.RegistryClient;
 import dev.hookline.engine.bundle.Digests;
+import dev.hookline.engine.edit.CoachHookParams;
 import dev.hookline.engine.edit.LayerStatistics;
 import dev.hookline.engine.infer.LanguageModel;
 import java.io.IOException;
@@ -49,9 +52,14 @@ public final class ModelOnboarding {
     /**
      * Uploads the checkpoint, registers it as {@code name}, computes statistics for {@code layers}
      * over {@code statisticsLines} corpus lines and attaches them; answers the model view.
+     *
+     * @param layers layers to compute statistics for, or null for {@link #defaultLayers(Path)}
+     * @throws IllegalArgumentException before anything is uploaded when a layer is not in the model
      */
     public JsonNode register(String name, Path modelDir, int[] layers, int statisticsLines) throws IOException {
         Path corpus = corpusOf(modelDir);
+        int[] statLayers = layers != null ? EditMapping.checkLayers(layers, blockCount(modelDir), "--layers")
+                : defaultLayers(modelDir);
         ArrayNode checkpoint = RegistryClient.json().createArrayNode();
         for (String file : CHECKPOINT_FILES) {
             Path p = modelDir.resolve(file);
@@ -67,7 +75,30 @@ public final class ModelOnboarding {
         body.set("checkpoint", checkpoint);
         JsonNode model = admin.post("/api/models", body);
         LOG.info("registered model {} as id {}", name, model.path("id").asLong());
-        return attachStatistics(model.path("id").asLong(), modelDir, corpus, layers, statisticsLines);
+        return attachStatistics(model.path("id").asLong(), modelDir, corpus, statLayers, statisticsLines);
+    }
+
+    /** {@link #register(String, Path, int[], int)} with statistics for the default editing layer. */
+    public JsonNode register(String name, Path modelDir, int statisticsLines) throws IOException {
+        return register(name, modelDir, null, statisticsLines);
+    }
+
+    /** Transformer blocks of a checkpoint directory ({@code n_layer} in its config.json). */
+    public static int blockCount(Path modelDir) throws IOException {
+        Path config = modelDir.resolve("config.json");
+        if (!Files.isRegularFile(config)) {
+            throw new IllegalArgumentException("checkpoint file missing: " + config);
+        }
+        JsonNode n = RegistryClient.json().readTree(config.toFile()).path("n_layer");
+        if (!n.canConvertToInt() || n.asInt() < 1) {
+            throw new IllegalArgumentException(config + " has no valid n_layer");
+        }
+        return n.asInt();
+    }
+
+    /** The editor's default editing layers for this checkpoint (its last block). */
+    public static int[] defaultLayers(Path modelDir) throws IOException {
+        return CoachHookParams.defaultLayers(blockCount(modelDir));
     }
 
     /** Computes (or loads from the directory's cache) statistics and attaches them with the corpus. */
@@ -97,7 +128,7 @@ public final class ModelOnboarding {
         return RegistryClient.json().createObjectNode().put("role", role).put("key", ref.key()).put("size", ref.size());
     }
 
-    /** Parses "0,1" into layers. */
+    /** Parses "2" or "0,1" into layers. */
     public static int[] parseLayers(String text) {
         try {
             return Arrays.stream(text.split(",")).map(String::trim).mapToInt(Integer::parseInt).toArray();

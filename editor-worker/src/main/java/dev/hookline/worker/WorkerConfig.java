@@ -24,10 +24,12 @@ import java.time.Duration;
  * @param statisticsLines corpus lines for C0 when statistics must be computed
  * @param metricsPort Prometheus endpoint port (0 = a free port, -1 = none)
  * @param shutdownGrace how long a graceful stop lets a running job finish before releasing its lease
+ * @param outageReport while the registry cannot be reached, how often the lease loop repeats its
+ *     warning (the first failure is logged at once; RegistryOutage)
  */
 public record WorkerConfig(URI registry, String token, String name, Path cacheDir, long cacheLimitBytes,
         int leaseSeconds, Duration heartbeat, Duration poll, Long modelId, int regressionSample,
-        int statisticsLines, int metricsPort, Duration shutdownGrace) {
+        int statisticsLines, int metricsPort, Duration shutdownGrace, Duration outageReport) {
 
     public WorkerConfig {
         if (registry == null || registry.getScheme() == null) {
@@ -68,10 +70,16 @@ public record WorkerConfig(URI registry, String token, String name, Path cacheDi
         if (shutdownGrace == null || shutdownGrace.isNegative()) {
             throw new IllegalArgumentException("shutdownGrace must be >= 0");
         }
+        if (outageReport == null || outageReport.toMillis() < 100) {
+            throw new IllegalArgumentException("outageReport must be at least 100 ms, got " + outageReport);
+        }
         cacheDir = cacheDir.toAbsolutePath();
     }
 
-    /** A builder with defaults: 60 s lease, 10 s heartbeat, 2 s poll, 10 GiB cache under ~/.hookline/worker. */
+    /**
+     * A builder with defaults: 60 s lease, 10 s heartbeat, 2 s poll, 10 GiB cache under
+     * ~/.hookline/worker, registry outages reported every 60 s.
+     */
     public static Builder builder(URI registry, String token) {
         return new Builder(registry, token);
     }
@@ -91,6 +99,7 @@ public record WorkerConfig(URI registry, String token, String name, Path cacheDi
         private int statisticsLines = 1000;
         private int metricsPort = -1;
         private Duration shutdownGrace = Duration.ofSeconds(30);
+        private Duration outageReport = Duration.ofSeconds(60);
 
         private Builder(URI registry, String token) {
             this.registry = registry;
@@ -108,11 +117,12 @@ public record WorkerConfig(URI registry, String token, String name, Path cacheDi
         public Builder statisticsLines(int v) { statisticsLines = v; return this; }
         public Builder metricsPort(int v) { metricsPort = v; return this; }
         public Builder shutdownGrace(Duration v) { shutdownGrace = v; return this; }
+        public Builder outageReport(Duration v) { outageReport = v; return this; }
 
         /** Validates and builds. */
         public WorkerConfig build() {
             return new WorkerConfig(registry, token, name, cacheDir, cacheLimitBytes, leaseSeconds, heartbeat, poll,
-                    modelId, regressionSample, statisticsLines, metricsPort, shutdownGrace);
+                    modelId, regressionSample, statisticsLines, metricsPort, shutdownGrace, outageReport);
         }
     }
 

@@ -1,7 +1,8 @@
 /*
  * Worker metrics in the Prometheus text exposition format (version 0.0.4), served by the JDK's
- * own HttpServer on --metrics-port: jobs by outcome, seconds spent per phase, the job running now.
- * Hand-written instead of a metrics library: five series do not justify a dependency.
+ * own HttpServer on --metrics-port: jobs by outcome, seconds spent per phase, the job running now,
+ * whether the registry answers and how many lease attempts failed.
+ * Hand-written instead of a metrics library: a handful of series do not justify a dependency.
  */
 package dev.hookline.worker;
 
@@ -23,6 +24,8 @@ public final class WorkerMetrics implements AutoCloseable {
     private final Map<String, DoubleAdder> phaseSeconds = new TreeMap<>();
     private final Map<String, AtomicLong> phaseCount = new TreeMap<>();
     private final AtomicLong running = new AtomicLong();
+    private final AtomicLong registryUp = new AtomicLong(1);
+    private final AtomicLong registryFailures = new AtomicLong();
     private HttpServer server;
 
     /** Counts a finished job by outcome: done, failed, cancelled, lost (lease taken over), released. */
@@ -39,6 +42,22 @@ public final class WorkerMetrics implements AutoCloseable {
     /** Marks whether a job is running now. */
     public void running(boolean yes) {
         running.set(yes ? 1 : 0);
+    }
+
+    /** Counts a failed lease attempt (registry unreachable or refusing) and marks the registry down. */
+    public void registryFailure() {
+        registryFailures.incrementAndGet();
+        registryUp.set(0);
+    }
+
+    /** Marks whether the last lease attempt reached the registry. */
+    public void registryUp(boolean up) {
+        registryUp.set(up ? 1 : 0);
+    }
+
+    /** Failed lease attempts so far. */
+    public long registryFailures() {
+        return registryFailures.get();
     }
 
     /** Jobs finished with {@code outcome} so far. */
@@ -65,6 +84,12 @@ public final class WorkerMetrics implements AutoCloseable {
         b.append("# HELP hookline_worker_job_running 1 while a job is being computed.\n");
         b.append("# TYPE hookline_worker_job_running gauge\n");
         b.append("hookline_worker_job_running ").append(running.get()).append('\n');
+        b.append("# HELP hookline_worker_registry_up 1 if the last lease attempt reached the registry.\n");
+        b.append("# TYPE hookline_worker_registry_up gauge\n");
+        b.append("hookline_worker_registry_up ").append(registryUp.get()).append('\n');
+        b.append("# HELP hookline_worker_registry_failures_total Lease attempts that failed (unreachable or refused).\n");
+        b.append("# TYPE hookline_worker_registry_failures_total counter\n");
+        b.append("hookline_worker_registry_failures_total ").append(registryFailures.get()).append('\n');
         return b.toString();
     }
 

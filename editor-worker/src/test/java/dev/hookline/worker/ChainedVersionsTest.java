@@ -2,7 +2,9 @@
  * Issue 5, test 1: three batches on one branch -> three chained hook versions, each with an alpha
  * schedule and the version-metrics JSON of SHARED-CONTRACTS.md; the base model with the last
  * version's bundle (downloaded from the registry like a serving node would) answers every new fact
- * of all three batches (teacher-forced top-1 on each fact's edit prompt).
+ * of all three batches (teacher-forced top-1 on each fact's edit prompt). The batches name no
+ * hyperparameters: they run the default record (last block, lambda 1500). A branch started on
+ * other layers keeps them when later batches name none, and refuses a batch naming different ones.
  */
 package dev.hookline.worker;
 
@@ -68,7 +70,7 @@ class ChainedVersionsTest {
         JsonNode model = fx.admin.get("/api/models/" + fx.modelId);
         String statsKey = null;
         for (JsonNode e : model.path("stats")) {
-            if (e.path("role").asText().endsWith(".safetensors")) {
+            if (e.path("role").asText().endsWith("-L2-n1000.safetensors")) {
                 statsKey = e.path("key").asText();
             }
         }
@@ -84,11 +86,12 @@ class ChainedVersionsTest {
                 assertEquals(parent.longValue(), v.path("parentVersionId").asLong(), "version chain");
             }
             assertEquals(3 * (i + 1), v.path("editsCumulative").asInt());
-            // Alpha schedule: one entry per editing layer, finite, never raised by the min rule.
+            // Alpha schedule: one entry per editing layer (the default: the model's last block, layer 2),
+            // finite, never raised by the min rule.
             JsonNode alpha = v.path("alpha");
-            assertEquals(2, alpha.size(), alpha.toString());
+            assertEquals(1, alpha.size(), alpha.toString());
             for (JsonNode a : alpha) {
-                assertTrue(Set.of(0, 1).contains(a.path("layer").asInt()));
+                assertEquals(2, a.path("layer").asInt(), a.toString());
                 assertTrue(Double.isFinite(a.path("after").asDouble()));
                 assertTrue(a.path("after").asDouble() <= a.path("before").asDouble() + 1e-9, a.toString());
                 if (i == 0) {
@@ -97,7 +100,7 @@ class ChainedVersionsTest {
             }
             if (last != null) {
                 // each step starts where the parent's alpha ended
-                for (int k = 0; k < 2; k++) {
+                for (int k = 0; k < alpha.size(); k++) {
                     assertEquals(last.path("alpha").get(k).path("after").asDouble(), alpha.get(k).path("before").asDouble(), 1e-9);
                 }
             }
@@ -111,7 +114,8 @@ class ChainedVersionsTest {
             assertFalse(m.path("regression").path("sampled").asBoolean());
             assertEquals(3 * (i + 1), m.path("editsCumulative").asInt());
             assertTrue(m.path("localitySample").asInt() >= 3 * (i + 1), m.toString());
-            assertEquals(2, m.path("layers").size());
+            assertEquals(1, m.path("layers").size());
+            assertEquals(2, m.path("layers").get(0).path("layer").asInt());
             for (JsonNode l : m.path("layers")) {
                 assertTrue(l.path("deltaNorm").asDouble() > 0 && l.path("stepNorm").asDouble() > 0, l.toString());
             }
@@ -123,9 +127,10 @@ class ChainedVersionsTest {
                     editedCounts += c.asLong();
                 }
             }
-            assertEquals(3 * 2, editedCounts, "one edit-token z per edit and layer");
+            assertEquals(3 * 1, editedCounts, "one edit-token z per edit and layer");
             assertEquals(Set.of("pull", "statistics", "compute", "evaluate", "upload"), fieldNames(m.path("phaseSeconds")));
-            assertEquals(statsKey, m.path("statisticsKey").asText(), "versions record the statistics they used");
+            assertEquals(statsKey, m.path("statisticsKey").asText(),
+                    "versions use (and record) the statistics onboarding computed for the default layer");
             assertEquals(2, v.path("manifest").path("serving").size());
             assertEquals(1, v.path("manifest").path("editing").size());
             parent = v.path("id").asLong();
@@ -180,6 +185,42 @@ class ChainedVersionsTest {
         Set<String> out = new java.util.HashSet<>();
         n.fieldNames().forEachRemaining(out::add);
         return out;
+    }
+
+    @Test
+    void aBranchKeepsTheLayersItStartedWith() throws Exception {
+        // The part-1 record, named explicitly: layers 0,1 have no statistics yet, so the worker computes them.
+        JsonNode partOne = dev.hookline.client.RegistryClient.json().readTree("""
+                {"layers": [0, 1], "lambda": 10, "stopLoss": 0.02}""");
+        long first = fx.submit("layers-01", "coachhook", partOne, fx.cases.subList(60, 62)).path("id").asLong();
+        long second = fx.submit("layers-01", "coachhook", null, fx.cases.subList(62, 64)).path("id").asLong();
+        long other = fx.submit("layers-01", "coachhook",
+                dev.hookline.client.RegistryClient.json().readTree("{\"layers\": [2]}"), fx.cases.subList(64, 65))
+                .path("id").asLong();
+        try (EditorWorker worker = EditorWorker.create(fx.worker(tmp.resolve("cache-layers"), "w-layers").build())) {
+            assertEquals(EditorWorker.Result.DONE, worker.runOnce(), "part-1 layers named explicitly");
+            assertEquals(EditorWorker.Result.DONE, worker.runOnce(), "no layers named: the parent's are kept");
+            assertEquals(EditorWorker.Result.FAILED, worker.runOnce(), "other layers on the same branch");
+        }
+        for (long b : List.of(first, second)) {
+            JsonNode v = fx.admin.get("/api/versions/" + fx.batch(b).path("resultVersionId").asLong());
+            List<Integer> layers = new ArrayList<>();
+            v.path("alpha").forEach(a -> layers.add(a.path("layer").asInt()));
+            assertEquals(List.of(0, 1), layers, "version of batch " + b + ": " + v.path("alpha"));
+        }
+        JsonNode v2 = fx.admin.get("/api/versions/" + fx.batch(second).path("resultVersionId").asLong());
+        assertEquals(4, v2.path("editsCumulative").asInt());
+        assertTrue(v2.path("metrics").path("batch").path("reliability").asDouble() >= 0.5, v2.path("metrics").toString());
+        JsonNode failed = fx.batch(other);
+        assertEquals("FAILED", failed.path("status").asText(), failed.toString());
+        String error = failed.path("error").asText();
+        assertTrue(error.contains("differs from the parent version's editing layers [0, 1]"), error);
+        // The worker computed and published statistics for layers 0,1 next to the onboarded ones (layer 2).
+        long statsFiles = 0;
+        for (JsonNode e : fx.admin.get("/api/models/" + fx.modelId).path("stats")) {
+            statsFiles += e.path("role").asText().endsWith(".safetensors") ? 1 : 0;
+        }
+        assertTrue(statsFiles >= 2, "statistics for layer 2 (onboarding) and layers 0,1 (computed by the job)");
     }
 
     @Test

@@ -6,6 +6,7 @@ package dev.hookline.worker;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -58,10 +59,39 @@ class EditMappingTest {
         assertEquals(20, c.valueStep().steps());
         assertEquals("subject", c.valueStep().editToken());
         assertEquals(300, p.statisticsLines());
+        assertTrue(p.layersGiven());
+        assertArrayEquals(new int[] {1, 2}, p.forModel(3, null).params().layers(), "named layers are kept");
         EditMapping.Plan d = EditMapping.plan("coachhook", null, 1000);
+        assertEquals(1500, d.params().lambda(), 0, "the default record is the tuned one (docs/BENCHMARKS.md)");
         assertEquals(CoachHookParams.defaults().lambda(), d.params().lambda(), 0);
+        assertEquals(0.002, d.params().valueStep().stopLoss(), 0);
+        assertEquals("last", d.params().valueStep().editToken());
         assertEquals("sequence", d.params().scope());
         assertEquals(1000, d.statisticsLines());
+        assertFalse(d.layersGiven());
+    }
+
+    @Test
+    void defaultLayersAreTheModelsLastBlockOrTheParents() throws Exception {
+        EditMapping.Plan d = EditMapping.plan("coachhook", json("{\"lambda\": 700}"), 1000);
+        EditMapping.Plan three = d.forModel(3, null);
+        assertArrayEquals(new int[] {2}, three.params().layers(), "last block of a 3-block model");
+        assertEquals(700, three.params().lambda(), 0, "other overrides survive the resolution");
+        assertArrayEquals(new int[] {0}, d.forModel(1, null).params().layers(), "a 1-block model edits block 0");
+        assertArrayEquals(new int[] {5}, d.forModel(6, null).params().layers());
+        assertArrayEquals(new int[] {0, 1}, d.forModel(3, new int[] {0, 1}).params().layers(),
+                "a batch on a branch whose versions hook layers 0,1 continues on them");
+
+        String m = assertThrows(IllegalArgumentException.class,
+                () -> EditMapping.plan("coachhook", json("{\"layers\": [3]}"), 1000).forModel(3, null)).getMessage();
+        assertTrue(m.contains("layer 3 does not exist in a model of 3 blocks"), m);
+        m = assertThrows(IllegalArgumentException.class,
+                () -> EditMapping.plan("coachhook", json("{\"layers\": [2]}"), 1000).forModel(3, new int[] {0, 1}))
+                .getMessage();
+        assertTrue(m.contains("differs from the parent version's editing layers [0, 1]"), m);
+        assertArrayEquals(new int[] {0, 1},
+                EditMapping.plan("coachhook", json("{\"layers\": [0, 1]}"), 1000).forModel(3, new int[] {0, 1})
+                        .params().layers());
     }
 
     @Test

@@ -37,7 +37,8 @@ final class WorkerFixture implements AutoCloseable {
         admin = registry.admin();
         submitter = registry.client("editor-" + System.nanoTime(), "SUBMITTER");
         workerToken = registry.createToken("worker", "WORKER");
-        JsonNode model = new ModelOnboarding(admin).register("tiny-" + System.nanoTime(), modelDir, new int[] {0, 1}, 1000);
+        // Statistics for the default editing layer (the tiny model's last block, layer 2).
+        JsonNode model = new ModelOnboarding(admin).register("tiny-" + System.nanoTime(), modelDir, 1000);
         modelId = model.path("id").asLong();
         assertTrue(model.path("status").asText().equals("STATS_READY"), "model not STATS_READY: " + model);
         cases = CounterFactDataset.toEditRequests(CounterFactDataset.load(modelDir.resolve("world/counterfact.json")));

@@ -142,6 +142,11 @@ public final class WorkerCli implements Callable<Integer> {
                 description = "on SIGTERM, let a running job finish this long before releasing its lease")
         int grace;
 
+        @Option(names = "--outage-report-seconds", defaultValue = "60",
+                description = "while the registry cannot be reached: the first failure is logged at once, then a "
+                        + "WARN with the failure count at most this often (default 60)")
+        int outageReportSeconds;
+
         @Option(names = "--once", description = "lease and run at most one job, then exit")
         boolean once;
 
@@ -151,7 +156,8 @@ public final class WorkerCli implements Callable<Integer> {
                     .heartbeat(Duration.ofMillis(Math.round(1000 * (heartbeatSeconds != null ? heartbeatSeconds
                             : leaseSeconds / 6.0))))
                     .poll(Duration.ofMillis(Math.round(pollSeconds * 1000))).modelId(modelId)
-                    .regressionSample(regressionSample).metricsPort(metricsPort).shutdownGrace(Duration.ofSeconds(grace));
+                    .regressionSample(regressionSample).metricsPort(metricsPort).shutdownGrace(Duration.ofSeconds(grace))
+                    .outageReport(Duration.ofSeconds(outageReportSeconds));
             if (name != null) {
                 b.name(name);
             }
@@ -225,7 +231,8 @@ public final class WorkerCli implements Callable<Integer> {
         @Option(names = "--name", required = true, description = "model name in the registry")
         String name;
 
-        @Option(names = "--layers", defaultValue = "0,1", description = "layers to compute statistics for (default 0,1)")
+        @Option(names = "--layers", description = "layers to compute statistics for (default: the model's last block, "
+                + "the editor's default editing layer; layer 2 for the 3-block presets)")
         String layers;
 
         @Option(names = "--stats-lines", defaultValue = "1000", description = "corpus lines for C0 (default 1000)")
@@ -236,8 +243,8 @@ public final class WorkerCli implements Callable<Integer> {
             if (!Files.isDirectory(dir)) {
                 throw new IllegalArgumentException("not a directory: " + dir);
             }
-            JsonNode m = new ModelOnboarding(registry.client()).register(name, dir, ModelOnboarding.parseLayers(layers),
-                    statsLines);
+            JsonNode m = new ModelOnboarding(registry.client()).register(name, dir,
+                    layers != null ? ModelOnboarding.parseLayers(layers) : null, statsLines);
             System.out.println("model " + m.path("name").asText() + " id " + m.path("id").asLong() + " status "
                     + m.path("status").asText() + " (" + m.path("stats").size() + " statistics blobs)");
             return 0;
@@ -259,7 +266,8 @@ public final class WorkerCli implements Callable<Integer> {
         @Option(names = "--dir", required = true, description = "where the checkpoint is written (kept for restarts)")
         Path dir;
 
-        @Option(names = "--layers", defaultValue = "0,1", description = "layers to compute statistics for")
+        @Option(names = "--layers", description = "layers to compute statistics for (default: the model's last block, "
+                + "the editor's default editing layer)")
         String layers;
 
         @Option(names = "--stats-lines", defaultValue = "1000", description = "corpus lines for C0")
@@ -274,8 +282,8 @@ public final class WorkerCli implements Callable<Integer> {
                 throw new IllegalArgumentException("--preset must be tiny or demo, got " + preset);
             }
             String n = name != null ? name : preset + "-world";
-            JsonNode m = new ModelBuild(registry.client()).build(preset, n, dir, ModelOnboarding.parseLayers(layers),
-                    statsLines);
+            JsonNode m = new ModelBuild(registry.client()).build(preset, n, dir,
+                    layers != null ? ModelOnboarding.parseLayers(layers) : null, statsLines);
             System.out.println("model " + n + " id " + m.path("id").asLong() + " status " + m.path("status").asText());
             if (marker != null) {
                 Files.createDirectories(marker.toAbsolutePath().getParent());
