@@ -15,6 +15,7 @@ import dev.hookline.engine.hook.CorpusZScore;
 import dev.hookline.engine.hook.HookLayer;
 import dev.hookline.engine.hook.ScopeTest;
 import dev.hookline.engine.hook.SequenceZScore;
+import dev.hookline.engine.hook.SpanScope;
 import dev.hookline.engine.infer.TextTokenizer;
 import dev.hookline.engine.model.ForwardOptions;
 import dev.hookline.engine.model.Gpt2Model;
@@ -57,6 +58,8 @@ public final class ClosedFormEditor implements SequentialEditor {
     private final double lambda;
     private final ValueStepParams valueStep;
     private final boolean corpusScope;
+    private final boolean spanScope;
+    private final boolean adaptAlpha;
     private final int boostRounds;
     private final LayerStatistics statistics;
     private final NDManager state;
@@ -64,12 +67,14 @@ public final class ClosedFormEditor implements SequentialEditor {
     private final Map<Integer, NDArray> cAccu = new LinkedHashMap<>(); // layer -> (d_ff, d_ff) float64
     private final Map<Integer, Double> alpha = new LinkedHashMap<>();
     private final Map<Integer, ScopeTest> scopes = new LinkedHashMap<>();
+    private final Map<Integer, NDArray> preserveInverse = new LinkedHashMap<>(); // span scope: (lambda C0)^-1
+    private final Map<Integer, NDArray> accumulatedInverse = new LinkedHashMap<>(); // span scope: C_accu^-1
     private int edits;
     private int boostedColumns;
 
     private ClosedFormEditor(Variant variant, String method, Gpt2Model base, TextTokenizer tokenizer,
-            LayerStatistics statistics, int[] layers, double lambda, double alpha0, boolean corpusScope,
-            int boostRounds, ValueStepParams valueStep, List<String> contextPrefixes) {
+            LayerStatistics statistics, int[] layers, double lambda, double alpha0, String scopeKind,
+            boolean adaptAlpha, int boostRounds, ValueStepParams valueStep, List<String> contextPrefixes) {
         for (int l : layers) {
             if (l >= base.config().layerCount()) {
                 throw new IllegalArgumentException("editing layer " + l + " but the model has "
@@ -85,7 +90,9 @@ public final class ClosedFormEditor implements SequentialEditor {
         this.statistics = statistics;
         this.layers = layers.clone();
         this.lambda = lambda;
-        this.corpusScope = corpusScope;
+        this.corpusScope = scopeKind.equals("corpus");
+        this.spanScope = scopeKind.equals("span");
+        this.adaptAlpha = adaptAlpha;
         this.boostRounds = boostRounds;
         this.valueStep = valueStep;
         this.contextPrefixes = List.copyOf(contextPrefixes);
@@ -100,35 +107,60 @@ public final class ClosedFormEditor implements SequentialEditor {
             alpha.put(l, alpha0);
             scopes.put(l, corpusScope ? new CorpusZScore(0, 0) : SequenceZScore.INSTANCE);
         }
+        if (spanScope) {
+            for (int l : layers) {
+                preserveInverse.put(l, cAccu.get(l).inverse()); // C_accu starts as lambda C0
+            }
+            refreshSpanScopes();
+        }
     }
 
     /** CoachHooK with hook layers; {@code params.scope()} picks the faithful or the corpus scope test. */
     public static ClosedFormEditor coachHook(Gpt2Model base, TextTokenizer tokenizer, LayerStatistics statistics,
             CoachHookParams params, List<String> contextPrefixes) {
-        boolean corpus = params.scope().equals("corpus");
-        return coachHook(base, tokenizer, statistics, params, contextPrefixes, corpus ? "coachhook-corpus" : "coachhook");
+        String name = switch (params.scope()) {
+            case "corpus" -> "coachhook-corpus";
+            case "span" -> "coachhook-span";
+            default -> "coachhook";
+        };
+        return coachHook(base, tokenizer, statistics, params, contextPrefixes, name);
     }
 
     /** CoachHooK with hook layers under the method name {@code method} (e.g. "coachhook-plus"). */
     public static ClosedFormEditor coachHook(Gpt2Model base, TextTokenizer tokenizer, LayerStatistics statistics,
             CoachHookParams params, List<String> contextPrefixes, String method) {
         return new ClosedFormEditor(Variant.COACHHOOK, method, base, tokenizer, statistics, params.layers(),
-                params.lambda(), params.alpha0(), params.scope().equals("corpus"), params.boostRounds(),
+                params.lambda(), params.alpha0(), params.scope(), true, params.boostRounds(),
                 params.valueStep(), contextPrefixes);
+    }
+
+    /**
+     * CoachHooK with the span scope test ({@link SpanScope}) under {@code method}; {@code adaptAlpha}
+     * false keeps alpha at {@code params.alpha0()} (no min rule).
+     */
+    public static ClosedFormEditor span(Gpt2Model base, TextTokenizer tokenizer, LayerStatistics statistics,
+            CoachHookParams params, List<String> contextPrefixes, String method, boolean adaptAlpha) {
+        if (!params.scope().equals("span")) {
+            throw new IllegalArgumentException("span editor needs scope 'span', got '" + params.scope() + "'");
+        }
+        return new ClosedFormEditor(Variant.COACHHOOK, method, base, tokenizer, statistics, params.layers(),
+                params.lambda(), params.alpha0(), "span", adaptAlpha, params.boostRounds(), params.valueStep(),
+                contextPrefixes);
     }
 
     /** CoachHooK's algebra without hooks, on a private copy of {@code base}. */
     public static ClosedFormEditor noHook(Gpt2Model base, TextTokenizer tokenizer, LayerStatistics statistics,
             CoachHookParams params, List<String> contextPrefixes) {
         return new ClosedFormEditor(Variant.COACHHOOK_NOHOOK, "coachhook-nohook", base, tokenizer, statistics,
-                params.layers(), params.lambda(), params.alpha0(), false, 0, params.valueStep(), contextPrefixes);
+                params.layers(), params.lambda(), params.alpha0(), "sequence", false, 0, params.valueStep(),
+                contextPrefixes);
     }
 
     /** MEMIT applied batch after batch, on a private copy of {@code base}. */
     public static ClosedFormEditor memit(Gpt2Model base, TextTokenizer tokenizer, LayerStatistics statistics,
             MemitParams params, List<String> contextPrefixes) {
         return new ClosedFormEditor(Variant.MEMIT, "memit", base, tokenizer, statistics, params.layers(),
-                params.lambda(), 0, false, 0, params.valueStep(), contextPrefixes);
+                params.lambda(), 0, "sequence", false, 0, params.valueStep(), contextPrefixes);
     }
 
     /**
@@ -152,6 +184,9 @@ public final class ClosedFormEditor implements SequentialEditor {
         }
         if (corpusScope) {
             refreshCorpusScopes();
+        }
+        if (spanScope) {
+            refreshSpanScopes();
         }
         edits = savedEdits;
     }
@@ -266,8 +301,11 @@ public final class ClosedFormEditor implements SequentialEditor {
                 }
             }
         }
+        if (spanScope) {
+            refreshSpanScopes();
+        }
         // 4. Alpha rule, layer by layer so later layers see the new alpha of earlier ones.
-        if (variant == Variant.COACHHOOK) {
+        if (variant == Variant.COACHHOOK && adaptAlpha) {
             if (corpusScope) {
                 refreshCorpusScopes();
             }
@@ -369,6 +407,18 @@ public final class ClosedFormEditor implements SequentialEditor {
         }
     }
 
+    /** Recomputes C_accu^-1 per layer and installs the span scope tests on it. */
+    private void refreshSpanScopes() {
+        for (int l : layers) {
+            NDArray inverse = cAccu.get(l).inverse(); // (d_ff, d_ff) float64
+            NDArray old = accumulatedInverse.put(l, inverse);
+            if (old != null && old != preserveInverse.get(l)) {
+                old.close();
+            }
+            scopes.put(l, new SpanScope(preserveInverse.get(l), inverse));
+        }
+    }
+
     /** Recomputes mu and sigma of m = ||k delta|| over the corpus key sample per layer. */
     private void refreshCorpusScopes() {
         for (int l : layers) {
@@ -461,6 +511,10 @@ public final class ClosedFormEditor implements SequentialEditor {
     public HookBundle snapshot(String baseModelDigest, String parentDigest, String hyperparametersJson) {
         if (variant != Variant.COACHHOOK) {
             throw new IllegalStateException(method + " changes the model in place and has no hook bundle");
+        }
+        if (spanScope) {
+            throw new IllegalStateException(method + ": the bundle format has no span scope yet (its serving part "
+                    + "would need C_accu^-1 and (lambda C0)^-1); measured in the bench only");
         }
         Map<Integer, float[]> d = new LinkedHashMap<>();
         Map<Integer, double[]> c = new LinkedHashMap<>();

@@ -36,8 +36,8 @@ public record CoachHookParams(int[] layers, double lambda, double alpha0, String
         if (!Double.isFinite(alpha0)) {
             throw new IllegalArgumentException("alpha0 must be finite, got " + alpha0);
         }
-        if (!"sequence".equals(scope) && !"corpus".equals(scope)) {
-            throw new IllegalArgumentException("scope must be 'sequence' or 'corpus', got '" + scope + "'");
+        if (!"sequence".equals(scope) && !"corpus".equals(scope) && !"span".equals(scope)) {
+            throw new IllegalArgumentException("scope must be 'sequence', 'corpus' or 'span', got '" + scope + "'");
         }
         if (valueStep == null) {
             throw new IllegalArgumentException("valueStep is required");

@@ -10,6 +10,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.hookline.engine.model.MlpProjectionHook;
+import java.util.Arrays;
 import java.util.function.Consumer;
 
 /**
@@ -21,7 +22,8 @@ import java.util.function.Consumer;
  *
  * <p>Validated mode, per row over its real positions: {@code m_t = ||k_t delta||}, scores from the
  * {@link ScopeTest}, output {@code O_t} where {@code z_t >= alpha} and {@code P_t} elsewhere.
- * Padding positions always keep {@code P_t}. The swap decision is taken in Java (double
+ * Padding positions always keep {@code P_t}. A {@link SpanScope} scores the keys themselves
+ * instead of m_t. The swap decision is taken in Java (double
  * precision) by the same code the alpha rule uses, so a prompt that set alpha swaps at it.
  * Temporary mode: {@code O_t} everywhere.
  */
@@ -120,6 +122,7 @@ public final class HookLayer implements MlpProjectionHook {
         long length = keys.getShape().get(1);
         float[] m = shift.norm(new int[] {2}).toType(DataType.FLOAT32, false).toFloatArray(); // (B, T)
         float[] real = mask.toType(DataType.FLOAT32, false).toFloatArray(); // (B, T)
+        double[] keyScores = scope instanceof SpanScope span ? span.keyScores(keys) : null; // (B, T)
         float[] select = new float[(int) (rows * length)];
         for (int b = 0; b < rows; b++) {
             int n = 0;
@@ -131,7 +134,9 @@ public final class HookLayer implements MlpProjectionHook {
             for (int t = 0; t < n; t++) {
                 mRow[t] = m[(int) (b * length + t)];
             }
-            double[] z = scope.scores(mRow);
+            double[] z = keyScores != null
+                    ? Arrays.copyOfRange(keyScores, (int) (b * length), (int) (b * length + n))
+                    : scope.scores(mRow);
             boolean[] swapped = new boolean[n];
             for (int t = 0; t < n; t++) {
                 swapped[t] = ScopeTest.swaps(z[t], alpha);
