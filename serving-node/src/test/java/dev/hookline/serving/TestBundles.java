@@ -1,7 +1,8 @@
 /*
  * Test fixture: a copy of the cached tiny-world model and two chained hook bundles made by the
  * engine's own `edit` command (A = 5 CounterFact edits, B = A + the next 5), cached under
- * target/test-fixtures so every test class of the module reuses them. Runnable as a main so that
+ * target/test-fixtures so every test class of the module reuses them (rebuilt when the engine's
+ * default record, which `edit` uses, changes: see {@link #upToDate()}). Runnable as a main so that
  * the Quarkus test can build them in a child JVM (PyTorch binds to one class loader).
  */
 package dev.hookline.serving;
@@ -39,6 +40,23 @@ public final class TestBundles {
         return Path.of("target", "test-fixtures", "tiny-bundles").toAbsolutePath();
     }
 
+    /** The hyperparameter record the bundles are made with: the engine's default (last block of the tiny model). */
+    public static final String RECORD = dev.hookline.engine.edit.CoachHookParams.defaults().toString();
+
+    /** The editing layers of the bundles: the tiny model's last block, the engine's default. */
+    public static final List<Integer> LAYERS = List.of(2);
+
+    /** True when the cached fixture exists and was made with {@link #RECORD}. */
+    public static boolean upToDate() {
+        try {
+            Path stamp = dir().resolve("record.txt");
+            return Files.isRegularFile(expectedFile()) && Files.isRegularFile(stamp)
+                    && Files.readString(stamp).equals(RECORD);
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
     /** Builds (once) and answers the fixture. */
     public static synchronized Fixture tiny() {
         Path dir = dir();
@@ -48,7 +66,7 @@ public final class TestBundles {
             List<CounterFactCase> a = all.subList(0, 5);
             List<CounterFactCase> b = all.subList(5, 10);
             Fixture f = new Fixture(model, dir.resolve("bundle-a"), dir.resolve("bundle-b"), a, b);
-            if (Files.isRegularFile(expectedFile())) {
+            if (upToDate()) {
                 return f;
             }
             deleteTree(dir);
@@ -60,6 +78,7 @@ public final class TestBundles {
             edit(model, null, dir.resolve("cases-a.json"), corpus, f.bundleA());
             edit(model, f.bundleA(), dir.resolve("cases-b.json"), corpus, f.bundleB());
             writeExpected(f);
+            Files.writeString(dir.resolve("record.txt"), RECORD);
             return f;
         } catch (IOException e) {
             throw new UncheckedIOException(e);

@@ -20,7 +20,7 @@ public class LocalFixtureResource implements QuarkusTestResourceLifecycleManager
     @Override
     public Map<String, String> start() {
         Path dir = TestBundles.dir();
-        if (!Files.isRegularFile(TestBundles.expectedFile())) {
+        if (!TestBundles.upToDate()) {
             String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
             List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                     "-Dai.djl.offline=true", "-Dai.djl.pytorch.num_threads=1", "-Dai.djl.pytorch.num_interop_threads=1"));

@@ -66,7 +66,7 @@ class ServingHttpTest {
         JsonNode manifest = JSON.readTree(TestBundles.dir().resolve("bundle-b/manifest.json").toFile());
         Response r = given().get("/v1/version");
         r.then().statusCode(200).body("digest", equalTo(bundleDigest())).body("bundleDigest", equalTo(bundleDigest()))
-                .body("layers", equalTo(List.of(0, 1))).body("edits", equalTo(10)).body("status", equalTo("SERVING"));
+                .body("layers", equalTo(TestBundles.LAYERS)).body("edits", equalTo(10)).body("status", equalTo("SERVING"));
         JsonNode body = JSON.readTree(r.asString());
         for (JsonNode l : manifest.get("layers")) {
             double alpha = body.get("alpha").get(String.valueOf(l.get("layer").asInt())).asDouble();
@@ -104,15 +104,16 @@ class ServingHttpTest {
         Iterator<String> it = expected().fieldNames();
         String edited = it.next(); // an edit prompt of bundle B
         Response r = given().contentType(ContentType.JSON).body(Map.of("prompt", edited)).post("/v1/explain");
-        r.then().statusCode(200).body("layers", hasSize(2)).body("facts", hasSize(0))
+        r.then().statusCode(200).body("layers", hasSize(TestBundles.LAYERS.size())).body("facts", hasSize(0))
                 .body("version.digest", equalTo(bundleDigest()));
         JsonNode body = JSON.readTree(r.asString());
         int tokens = body.get("tokens").size();
         assertTrue(tokens >= 2, "the prompt has several tokens");
-        for (int i = 0; i < 2; i++) {
+        for (int i = 0; i < TestBundles.LAYERS.size(); i++) {
             JsonNode layer = body.get("layers").get(i);
             double alpha = layer.get("alpha").asDouble();
-            assertEquals(i, layer.get("layer").asInt());
+            assertEquals(TestBundles.LAYERS.get(i), layer.get("layer").asInt());
+            assertEquals(manifest.get("layers").get(i).get("layer").asInt(), layer.get("layer").asInt());
             assertEquals(manifest.get("layers").get(i).get("alpha").asDouble(), alpha, 1e-12);
             assertEquals(tokens, layer.get("tokens").size(), "one score per token at layer " + i);
             int swapped = 0;

@@ -92,7 +92,7 @@ class LoadedVersionTest {
                 for (int i = 0; i < probes.size(); i++) {
                     assertEquals(EXPECTED.get(n).get(probes.get(i)), out.get(i), "version " + n + " on " + probes.get(i));
                 }
-                assertEquals(n == 0 ? List.of() : List.of(0, 1), v.layers());
+                assertEquals(n == 0 ? List.of() : TestBundles.LAYERS, v.layers());
                 assertEquals(n == 0 ? 0 : n * 5, v.info().edits());
                 assertEquals(n == 0 ? null : HookBundle.digest(n == 1 ? fx.bundleA() : fx.bundleB()), v.info().bundleDigest());
                 assertEquals(1, bases.size(), "every version shares the one base model");
