@@ -25,20 +25,26 @@ import java.util.TreeSet;
  * @param contextPrefixes context prefixes of the value step and key averaging
  * @param coachHookPlus CoachHooK with this project's improvements ({@link CoachHookParams#plusTuned()})
  * @param noHook the no-hook ablation (CoachHooK's algebra in place; scope and alpha0 unused)
+ * @param coachHookSpan CoachHooK with the span scope test and a fixed threshold alpha0 on rho
+ *     ({@link dev.hookline.engine.hook.SpanScope}; {@link CoachHookParams#spanTuned()})
  */
 public record Methods(CoachHookParams coachHook, CoachHookParams coachHookCorpus, MemitParams memit, FtParams ft,
-        List<String> contextPrefixes, CoachHookParams coachHookPlus, CoachHookParams noHook) {
+        List<String> contextPrefixes, CoachHookParams coachHookPlus, CoachHookParams noHook,
+        CoachHookParams coachHookSpan) {
 
     /** Method names accepted by {@link #create}. */
     public static final List<String> NAMES = List.of("coachhook", "coachhook-corpus", "coachhook-plus",
-            "coachhook-nohook", "memit", "ft");
+            "coachhook-span", "coachhook-nohook", "memit", "ft");
 
     public Methods {
         if (!coachHook.scope().equals("sequence") || !coachHookCorpus.scope().equals("corpus")) {
             throw new IllegalArgumentException("coachhook uses the sequence scope, coachhook-corpus the corpus scope");
         }
-        if (coachHookPlus == null || noHook == null) {
-            throw new IllegalArgumentException("coachHookPlus and noHook hyperparameters are required");
+        if (coachHookPlus == null || noHook == null || coachHookSpan == null) {
+            throw new IllegalArgumentException("coachHookPlus, noHook and coachHookSpan hyperparameters are required");
+        }
+        if (!coachHookSpan.scope().equals("span")) {
+            throw new IllegalArgumentException("coachhook-span uses the span scope, got " + coachHookSpan.scope());
         }
         contextPrefixes = List.copyOf(contextPrefixes);
     }
@@ -52,7 +58,8 @@ public record Methods(CoachHookParams coachHook, CoachHookParams coachHookCorpus
         this(coachHook, coachHookCorpus, memit, ft, contextPrefixes,
                 CoachHookParams.plusTuned().withLayersAndLambda(coachHookCorpus.layers(), coachHookCorpus.lambda())
                         .withValueStep(coachHookCorpus.valueStep()),
-                coachHook);
+                coachHook, CoachHookParams.spanTuned().withLayersAndLambda(coachHook.layers(), coachHook.lambda())
+                        .withValueStep(coachHook.valueStep()));
     }
 
     /**
@@ -61,7 +68,8 @@ public record Methods(CoachHookParams coachHook, CoachHookParams coachHookCorpus
      */
     public static Methods defaults(List<String> contextPrefixes) {
         return new Methods(CoachHookParams.defaults(), CoachHookParams.corpusTuned(), MemitParams.defaults(),
-                FtParams.tuned(), contextPrefixes, CoachHookParams.plusTuned(), CoachHookParams.noHookTuned());
+                FtParams.tuned(), contextPrefixes, CoachHookParams.plusTuned(), CoachHookParams.noHookTuned(),
+                CoachHookParams.spanTuned());
     }
 
     /** The same records as {@link #defaults(List)}. */
@@ -90,6 +98,7 @@ public record Methods(CoachHookParams coachHook, CoachHookParams coachHookCorpus
                 case "coachhook-nohook" -> noHook.layers();
                 case "coachhook-corpus" -> coachHookCorpus.layers();
                 case "coachhook-plus" -> coachHookPlus.layers();
+                case "coachhook-span" -> coachHookSpan.layers();
                 case "memit" -> memit.layers();
                 default -> new int[0];
             };
@@ -107,6 +116,7 @@ public record Methods(CoachHookParams coachHook, CoachHookParams coachHookCorpus
             case "coachhook-nohook" -> noHook;
             case "coachhook-corpus" -> coachHookCorpus;
             case "coachhook-plus" -> coachHookPlus;
+            case "coachhook-span" -> coachHookSpan;
             case "memit" -> memit;
             case "ft" -> ft;
             default -> throw new IllegalArgumentException("unknown method " + name);
@@ -120,6 +130,8 @@ public record Methods(CoachHookParams coachHook, CoachHookParams coachHookCorpus
             case "coachhook-corpus" -> ClosedFormEditor.coachHook(base, tokenizer, stats, coachHookCorpus, contextPrefixes);
             case "coachhook-plus" -> ClosedFormEditor.coachHook(base, tokenizer, stats, coachHookPlus, contextPrefixes,
                     "coachhook-plus");
+            case "coachhook-span" -> ClosedFormEditor.span(base, tokenizer, stats, coachHookSpan, contextPrefixes,
+                    "coachhook-span", false);
             case "coachhook-nohook" -> ClosedFormEditor.noHook(base, tokenizer, stats, noHook, contextPrefixes);
             case "memit" -> ClosedFormEditor.memit(base, tokenizer, stats, memit, contextPrefixes);
             case "ft" -> new FtEditor(base, tokenizer, ft, contextPrefixes);

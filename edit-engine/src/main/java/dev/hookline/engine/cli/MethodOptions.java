@@ -27,6 +27,14 @@ public final class MethodOptions {
     @Option(names = "--alpha0", description = "initial alpha of the hook methods (default 2.2)")
     Double alpha0;
 
+    @Option(names = "--span-alpha", description = "coachhook-span: fixed threshold on rho in [0, 1) (default "
+            + CoachHookParams.SPAN_ALPHA0 + ")")
+    Double spanAlpha;
+
+    @Option(names = "--span-lambda", description = "coachhook-span: lambda (default --lambda, else "
+            + CoachHookParams.SPAN_LAMBDA + ")")
+    Double spanLambda;
+
     @Option(names = "--value-steps", description = "value-step Adam steps (default 60)")
     Integer valueSteps;
 
@@ -101,8 +109,12 @@ public final class MethodOptions {
         FtParams ft = new FtParams(layers(fd.layers(), defaultLayers), ftSteps != null ? ftSteps : fd.steps(),
                 ftLearningRate != null ? ftLearningRate : fd.learningRate(), ftBound != null ? ftBound : fd.normBound(),
                 fd.contextVariants());
+        CoachHookParams sd = d.coachHookSpan();
+        CoachHookParams span = new CoachHookParams(layers(sd.layers(), defaultLayers),
+                spanLambda != null ? spanLambda : lambda != null ? lambda : sd.lambda(),
+                spanAlpha != null ? spanAlpha : sd.alpha0(), sd.scope(), valueStep(sd.valueStep()), sd.boostRounds());
         return new Methods(override(d.coachHook(), defaultLayers), override(d.coachHookCorpus(), defaultLayers), memit,
-                ft, d.contextPrefixes(), plus, override(d.noHook(), defaultLayers));
+                ft, d.contextPrefixes(), plus, override(d.noHook(), defaultLayers), span);
     }
 
     private int[] layers(int[] recordLayers, int[] defaultLayers) {

@@ -112,6 +112,22 @@ public record CoachHookParams(int[] layers, double lambda, double alpha0, String
         return new CoachHookParams(PRESET_LAYERS, DEFAULT_LAMBDA, 2.2, "corpus", ValueStepParams.defaults(), 3);
     }
 
+    /**
+     * coachhook-span: the span scope test (rho, the whitened share of a key in the span of the edited
+     * keys) with a fixed threshold {@link #SPAN_ALPHA0} and a lower lambda than the faithful record
+     * (the scope, not lambda, keeps unrelated prompts apart); from the demo-world sweep in
+     * docs/BENCHMARKS.md.
+     */
+    public static CoachHookParams spanTuned() {
+        return new CoachHookParams(PRESET_LAYERS, SPAN_LAMBDA, SPAN_ALPHA0, "span", ValueStepParams.defaults());
+    }
+
+    /** lambda of {@link #spanTuned()}. */
+    public static final double SPAN_LAMBDA = 300;
+
+    /** Threshold on rho of {@link #spanTuned()} (rho lies in [0, 1)). */
+    public static final double SPAN_ALPHA0 = 0.7;
+
     /** This record with other layers and lambda. */
     public CoachHookParams withLayersAndLambda(int[] newLayers, double newLambda) {
         return new CoachHookParams(newLayers, newLambda, alpha0, scope, valueStep, boostRounds);

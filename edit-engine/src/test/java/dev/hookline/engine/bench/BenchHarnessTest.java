@@ -45,13 +45,13 @@ class BenchHarnessTest {
         Methods methods = new Methods(new CoachHookParams(layers, 10, 2.2, "sequence", fast),
                 new CoachHookParams(layers, 10, 2.2, "corpus", fast), new MemitParams(layers, 10, fast),
                 new FtParams(layers, 2, 1e-3, 1e-3, 1), RelationCatalogue.CONTEXT_PREFIXES);
-        List<String> names = List.of("coachhook", "coachhook-corpus", "coachhook-nohook", "memit", "ft");
+        List<String> names = List.of("coachhook", "coachhook-corpus", "coachhook-span", "coachhook-nohook", "memit", "ft");
         BenchHarness.Config config = new BenchHarness.Config(model, EditFixtures.tinyWorld().resolve("counterfact.json"),
                 null, names, 6, new ConsecutiveProtocol.Params(2, 2, 10), 50, methods, tmp.resolve("out"), "test");
         BenchHarness.run(config, System.err);
 
         JsonNode report = new ObjectMapper().readTree(tmp.resolve("out").resolve("report.json").toFile());
-        assertEquals(5, report.path("methods").size());
+        assertEquals(6, report.path("methods").size());
         assertEquals(1.0, report.path("unedited").path("locality").asDouble(), 0.0);
         for (JsonNode m : report.path("methods")) {
             for (String f : List.of("reliability", "generality", "locality", "efficacy", "paraphrase", "neighborhood")) {
@@ -68,6 +68,10 @@ class BenchHarnessTest {
         assertEquals("coachhook", coach.path("method").asText());
         assertEquals(2, coach.path("alphaHistory").get(2).size(), "alpha per editing layer");
         assertTrue(coach.path("alphaHistory").get(2).path("0").asDouble() <= 2.2);
+        JsonNode span = report.path("methods").get(2);
+        assertEquals("coachhook-span", span.path("method").asText());
+        assertEquals(CoachHookParams.SPAN_ALPHA0, span.path("alphaHistory").get(2).path("0").asDouble(), 0.0,
+                "span threshold is fixed");
         String md = Files.readString(tmp.resolve("out").resolve("report.md"));
         for (String n : names) {
             assertTrue(md.contains("| " + n + " |"), "table row for " + n);
