@@ -130,6 +130,9 @@ public final class HooklineCli implements Callable<Integer> {
         @Option(names = "--mlp-size", description = "override the preset's MLP width d_ff (n_inner; default 4 d)")
         Integer mlpSize;
 
+        @Option(names = "--preset", description = "model preset (default: the world's name; demo-wide: the demo world with d_ff 1536)")
+        String preset;
+
         @Override
         public Integer call() throws Exception {
             requirePreset(spec.commandLine(), world, WorldPreset.NAMES, "--world");
@@ -142,15 +145,21 @@ public final class HooklineCli implements Callable<Integer> {
             if (Files.exists(out) && !Files.isDirectory(out)) {
                 throw new ParameterException(spec.commandLine(), "--out " + out + " exists and is not a directory");
             }
-            PretrainPreset preset = PretrainPreset.named(world);
+            String presetName = this.preset != null ? this.preset : world;
+            requirePreset(spec.commandLine(), presetName, PretrainPreset.NAMES, "--preset");
+            PretrainPreset chosen = PretrainPreset.named(presetName);
+            if (!chosen.world().equals(world)) {
+                throw new ParameterException(spec.commandLine(), "--preset " + presetName + " is trained on the "
+                        + chosen.world() + " world, not " + world);
+            }
             if (epochs != null) {
-                preset = preset.withEpochs(epochs);
+                chosen = chosen.withEpochs(epochs);
             }
             if (mlpSize != null) {
-                preset = preset.withMlpSize(mlpSize);
+                chosen = chosen.withMlpSize(mlpSize);
             }
             Files.createDirectories(out);
-            PretrainReport r = PretrainRun.run(world, preset, seed, out, System.err);
+            PretrainReport r = PretrainRun.run(world, chosen, seed, out, System.err);
             PrintWriter stdout = spec.commandLine().getOut();
             stdout.printf(Locale.ROOT, "pretrained %s: %d params, %d epochs, %.1f s (%.1f CPU s), %.0f tokens/s, loss %.4f%n",
                     world, r.params(), r.epochs(), r.seconds(), r.cpuSeconds(), r.tokensPerSecond(), r.finalLoss());

@@ -50,6 +50,14 @@ class HooklineCliTest {
         assertTrue(badEpochs.err().contains("--epochs must be >= 1"), badEpochs.err());
         assertFalse(Files.exists(tmp.resolve("m")), "nothing written on a usage error");
 
+        Run wrongWorld = run("pretrain", "--world", "tiny", "--preset", "demo-wide", "--out", tmp.resolve("w").toString());
+        assertEquals(2, wrongWorld.code());
+        assertTrue(wrongWorld.err().contains("--preset demo-wide is trained on the demo world, not tiny"), wrongWorld.err());
+        Run badWidth = run("pretrain", "--world", "tiny", "--mlp-size", "0", "--out", tmp.resolve("w").toString());
+        assertEquals(2, badWidth.code());
+        assertTrue(badWidth.err().contains("--mlp-size must be >= 1"), badWidth.err());
+        assertFalse(Files.exists(tmp.resolve("w")), "nothing written on a usage error");
+
         Run noModel = run("generate", "--model", tmp.toString(), "--prompt", "hi");
         assertEquals(2, noModel.code());
         assertTrue(noModel.err().contains("is not a checkpoint directory (no config.json)"), noModel.err());
