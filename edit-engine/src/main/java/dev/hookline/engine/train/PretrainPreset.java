@@ -21,7 +21,7 @@ import java.util.List;
 public record PretrainPreset(String name, int hiddenSize, int layers, int heads, int epochs,
         double learningRate, int batchSize, double warmupFraction, double weightDecay, int mlpSize) {
 
-    public static final List<String> NAMES = List.of("tiny", "demo", "demo-wide");
+    public static final List<String> NAMES = List.of("tiny", "demo", "demo-wide", "demo-xwide");
 
     public PretrainPreset {
         if (hiddenSize < 1 || layers < 1 || heads < 1 || hiddenSize % heads != 0 || mlpSize < 1) {
@@ -47,6 +47,10 @@ public record PretrainPreset(String name, int hiddenSize, int layers, int heads,
             // CoachHooK edits is d_ff wide, and 1000 edits do not fit in 384 dimensions
             // (docs/BENCHMARKS.md, third session); 2.5x the parameters of demo
             case "demo-wide" -> new PretrainPreset("demo-wide", 96, 3, 4, 10, 5e-3, 128, 0.05, 0.05, 1536);
+            // demo-xwide: d_ff 4096, so that 1000 edits fill about a quarter of the key space, the
+            // ratio of edits to key dimensions at which the paper edits GPT2-XL (1000-10,000 edits
+            // over 5 x 6400 = 32,000 dimensions); about 6x the parameters of demo
+            case "demo-xwide" -> new PretrainPreset("demo-xwide", 96, 3, 4, 10, 5e-3, 128, 0.05, 0.05, 4096);
             default -> throw new IllegalArgumentException("unknown pretraining preset '" + name
                     + "'; valid presets: " + String.join(", ", NAMES));
         };
@@ -54,7 +58,7 @@ public record PretrainPreset(String name, int hiddenSize, int layers, int heads,
 
     /** The fact-world preset this model preset is trained on. */
     public String world() {
-        return name.equals("demo-wide") ? "demo" : name;
+        return name.startsWith("demo") ? "demo" : name;
     }
 
     /** This preset with another epoch count. */

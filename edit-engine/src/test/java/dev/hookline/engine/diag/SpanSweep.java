@@ -1,0 +1,106 @@
+/*
+ * Diagnostic (not a test): one consecutive coachhook-span run, then the trade-off of its scope
+ * test without editing again. With a fixed threshold the hook weights W_h hardly depend on the
+ * threshold (only through which positions of later batches' prompts already swap), so the
+ * reliability / locality curve over thresholds, and over the lambda used inside the scope test
+ * (decoupled from the update's lambda), can be read off one edited state.
+ * Run: java -cp <test classpath> dev.hookline.engine.diag.SpanSweep MODEL DATA N BATCH LAMBDA LAYER
+ *          EDIT_ALPHA SCOPE_LAMBDAS(comma) EVAL_ALPHAS(comma) EVAL_SAMPLE [STATS_LINES]
+ */
+package dev.hookline.engine.diag;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import dev.hookline.data.EditRequest;
+import dev.hookline.engine.bench.EditData;
+import dev.hookline.engine.edit.ClosedFormEditor;
+import dev.hookline.engine.edit.CoachHookParams;
+import dev.hookline.engine.edit.LayerStatistics;
+import dev.hookline.engine.edit.ValueStepParams;
+import dev.hookline.engine.eval.EditEvaluator;
+import dev.hookline.engine.eval.EditScores;
+import dev.hookline.engine.hook.HookLayer;
+import dev.hookline.engine.hook.SpanScope;
+import dev.hookline.engine.infer.LanguageModel;
+import dev.hookline.engine.model.ForwardOptions;
+import dev.hookline.world.RelationCatalogue;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+public final class SpanSweep {
+
+    private SpanSweep() {}
+
+    public static void main(String[] args) throws Exception {
+        Path modelDir = Path.of(args[0]);
+        Path data = Path.of(args[1]);
+        int n = Integer.parseInt(args[2]);
+        int batch = Integer.parseInt(args[3]);
+        double lambda = Double.parseDouble(args[4]);
+        int layer = Integer.parseInt(args[5]);
+        double editAlpha = Double.parseDouble(args[6]);
+        double[] scopeLambdas = Arrays.stream(args[7].split(",")).mapToDouble(Double::parseDouble).toArray();
+        double[] evalAlphas = Arrays.stream(args[8].split(",")).mapToDouble(Double::parseDouble).toArray();
+        int evalSample = Integer.parseInt(args[9]);
+        int statsLines = args.length > 10 ? Integer.parseInt(args[10]) : 1000;
+        List<EditRequest> requests = EditData.requests(data, n);
+        List<String> corpus = EditData.corpus(null, data, modelDir);
+        List<EditRequest> sample = new ArrayList<>();
+        for (int i = 0; i < Math.min(evalSample, n); i++) {
+            sample.add(requests.get((int) ((long) i * n / Math.min(evalSample, n))));
+        }
+        try (LanguageModel lm = LanguageModel.load(modelDir)) {
+            lm.model().setTrainable(false);
+            LayerStatistics stats = LayerStatistics.loadOrCompute(lm.model(), lm.tokenizer(), corpus, statsLines,
+                    new int[] {layer}, modelDir.resolve("hookline-stats"));
+            EditEvaluator evaluator = new EditEvaluator(lm.model(), lm.tokenizer(), requests,
+                    EditEvaluator.Params.defaults());
+            CoachHookParams params = new CoachHookParams(new int[] {layer}, lambda, editAlpha, "span",
+                    ValueStepParams.tuned());
+            long start = System.nanoTime();
+            try (ClosedFormEditor editor = ClosedFormEditor.span(lm.model(), lm.tokenizer(), stats, params,
+                    RelationCatalogue.CONTEXT_PREFIXES, "coachhook-span", false)) {
+                for (int b = 0; b < n; b += batch) {
+                    editor.apply(requests.subList(b, Math.min(n, b + batch)));
+                }
+                double editSeconds = (System.nanoTime() - start) / 1e9;
+                System.out.printf(Locale.ROOT, "edited n=%d b=%d lambda=%.0f layer=%d alpha=%.2f in %.0f s%n",
+                        n, batch, lambda, layer, editAlpha, editSeconds);
+                int ff = lm.model().config().mlpSize();
+                int d = lm.model().config().hiddenSize();
+                double[] c0 = stats.c0(layer);
+                double[] cAccu = editor.cAccu(layer);
+                try (NDManager work = NDManager.newBaseManager(lm.model().device())) {
+                    NDArray delta = work.create(editor.delta(layer), new Shape(ff, d)).toType(lm.model().dataType(), false);
+                    NDArray c0Nd = work.create(c0, new Shape(ff, ff)); // (d_ff, d_ff) float64
+                    NDArray edited = work.create(cAccu, new Shape(ff, ff)).sub(c0Nd.mul(lambda)); // sum k k^T
+                    for (double scopeLambda : scopeLambdas) {
+                        NDArray preserve = c0Nd.mul(scopeLambda);
+                        NDArray preserveInv = preserve.inverse();
+                        NDArray accuInv = preserve.add(edited).inverse();
+                        if (preserveInv.getDataType() != DataType.FLOAT64) {
+                            throw new IllegalStateException("expected float64 inverses");
+                        }
+                        SpanScope scope = new SpanScope(preserveInv, accuInv);
+                        for (double a : evalAlphas) {
+                            long t0 = System.nanoTime();
+                            HookLayer hook = new HookLayer(layer, delta, a, scope, HookLayer.Mode.VALIDATED, null);
+                            ForwardOptions options = ForwardOptions.builder().hooks(Map.of(layer, hook)).build();
+                            EditScores s = evaluator.evaluate(lm.model(), options, sample);
+                            System.out.printf(Locale.ROOT,
+                                    "scopeLambda=%.0f alpha=%.2f -> rel %.3f gen %.3f loc %.3f | eff %.3f para %.3f nbhd %.3f (%d edits, %.0f s)%n",
+                                    scopeLambda, a, s.reliability(), s.generality(), s.locality(), s.efficacy(),
+                                    s.paraphrase(), s.neighborhood(), sample.size(), (System.nanoTime() - t0) / 1e9);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
