@@ -1,11 +1,15 @@
 /*
  * The hook bundle: the saved state of one hook version, serving part apart from editing part.
- * Layout (format hookline-hook-bundle/1):
+ * Layout (format hookline-hook-bundle/1 for the z-score scopes, hookline-hook-bundle/2 for the
+ * span scope; a reader accepts both):
  *   manifest.json        format, base model digest, method, hyperparameters, layers, alpha and
  *                        scope per layer, lambda, parent digest, edits, statistics digest, files
- *   serving.safetensors  delta.<l> = W_h - W_0 (d_ff, d) F32 and alpha.<l> (1) F64 per layer
+ *   serving.safetensors  delta.<l> = W_h - W_0 (d_ff, d) F32 and alpha.<l> (1) F64 per layer;
+ *                        span scope only (format /2), per layer also what serving needs to score
+ *                        keys: scope_preserve_inv.<l> = (lambda C0)^-1 and scope_accu_inv.<l> =
+ *                        C_accu^-1, both (d_ff, d_ff) F64 (2 d_ff^2 8 bytes per layer)
  *   editing.safetensors  c_accu.<l> (d_ff, d_ff) F64 per layer
- * Sizes do not depend on the number of edits (W_h and C_accu are fixed-size).
+ * Sizes do not depend on the number of edits (W_h, C_accu and its inverse are fixed-size).
  * Reference: CoachHooK hook state; DESIGN.md sections 3 and 5 (serving vs editing blobs).
  */
 package dev.hookline.engine.bundle;
@@ -28,7 +32,7 @@ import java.util.Map;
 /**
  * A hook version in Java types. {@code deltas} and {@code cAccu} are row-major per layer.
  *
- * @param method editing method (coachhook, coachhook-corpus)
+ * @param method editing method (coachhook, coachhook-corpus, coachhook-plus, coachhook-span)
  * @param hyperparameters method hyperparameters as a JSON object text
  * @param baseModelDigest digest of the base model the hooks apply to
  * @param parentDigest digest of the parent bundle's manifest, or null for the first version
@@ -39,18 +43,26 @@ import java.util.Map;
  * @param mlpSize d_ff
  * @param hiddenSize d
  * @param alpha alpha per layer
- * @param scope scope test name ("sequence-z" or "corpus-z")
+ * @param scope scope test name ("sequence-z", "corpus-z" or "span")
  * @param scopeMu corpus mean of m per layer (corpus-z only, else empty)
  * @param scopeSigma corpus std of m per layer (corpus-z only, else empty)
  * @param deltas W_h - W_0 per layer, (d_ff, d) float32
  * @param cAccu C_accu per layer, (d_ff, d_ff) float64; null when only the serving part was loaded
+ * @param scopePreserveInverse span scope only (else null): (lambda C0)^-1 per layer, (d_ff, d_ff) float64
+ * @param scopeAccuInverse span scope only (else null): C_accu^-1 per layer, (d_ff, d_ff) float64
  */
 public record HookBundle(String method, String hyperparameters, String baseModelDigest, String parentDigest,
         String statisticsDigest, int edits, double lambda, int[] layers, int mlpSize, int hiddenSize,
         Map<Integer, Double> alpha, String scope, Map<Integer, Double> scopeMu, Map<Integer, Double> scopeSigma,
-        Map<Integer, float[]> deltas, Map<Integer, double[]> cAccu) {
+        Map<Integer, float[]> deltas, Map<Integer, double[]> cAccu,
+        Map<Integer, double[]> scopePreserveInverse, Map<Integer, double[]> scopeAccuInverse) {
 
+    /** Format of bundles with a z-score scope (sequence-z, corpus-z); unchanged since the first version. */
     public static final String FORMAT = "hookline-hook-bundle/1";
+    /** Format of bundles with the span scope: format /1 plus the two scope inverses in the serving part. */
+    public static final String FORMAT_SPAN = "hookline-hook-bundle/2";
+    /** The span scope's name in the manifest. */
+    public static final String SPAN = "span";
     public static final String MANIFEST = "manifest.json";
     public static final String SERVING = "serving.safetensors";
     public static final String EDITING = "editing.safetensors";
@@ -73,10 +85,39 @@ public record HookBundle(String method, String hyperparameters, String baseModel
                 throw new IllegalArgumentException("C_accu of layer " + l + " has the wrong size");
             }
         }
-        if (!scope.equals("sequence-z") && !scope.equals("corpus-z")) {
+        if (!scope.equals("sequence-z") && !scope.equals("corpus-z") && !scope.equals(SPAN)) {
             throw new IllegalArgumentException("unknown scope test " + scope);
         }
+        if (scope.equals(SPAN)) {
+            if (scopePreserveInverse == null || scopeAccuInverse == null) {
+                throw new IllegalArgumentException("a span-scope bundle needs (lambda C0)^-1 and C_accu^-1 per layer");
+            }
+            for (int l : layers) {
+                long n = (long) mlpSize * mlpSize;
+                if (!scopePreserveInverse.containsKey(l) || !scopeAccuInverse.containsKey(l)
+                        || scopePreserveInverse.get(l).length != n || scopeAccuInverse.get(l).length != n) {
+                    throw new IllegalArgumentException("span scope inverses of layer " + l
+                            + " are missing or not (d_ff, d_ff) = " + n + " values");
+                }
+            }
+        } else if (scopePreserveInverse != null || scopeAccuInverse != null) {
+            throw new IllegalArgumentException("scope inverses belong to span-scope bundles only, scope is " + scope);
+        }
         layers = layers.clone();
+    }
+
+    /** A bundle with a z-score scope (sequence-z or corpus-z): no span scope inverses. */
+    public HookBundle(String method, String hyperparameters, String baseModelDigest, String parentDigest,
+            String statisticsDigest, int edits, double lambda, int[] layers, int mlpSize, int hiddenSize,
+            Map<Integer, Double> alpha, String scope, Map<Integer, Double> scopeMu, Map<Integer, Double> scopeSigma,
+            Map<Integer, float[]> deltas, Map<Integer, double[]> cAccu) {
+        this(method, hyperparameters, baseModelDigest, parentDigest, statisticsDigest, edits, lambda, layers, mlpSize,
+                hiddenSize, alpha, scope, scopeMu, scopeSigma, deltas, cAccu, null, null);
+    }
+
+    /** The format string this bundle is written with. */
+    public String format() {
+        return scope.equals(SPAN) ? FORMAT_SPAN : FORMAT;
     }
 
     /**
@@ -97,16 +138,22 @@ public record HookBundle(String method, String hyperparameters, String baseModel
             for (int l : layers) {
                 serving.add(TensorFile.Tensor.f32("delta." + l, new long[] {mlpSize, hiddenSize}, deltas.get(l)));
                 serving.add(new TensorFile.Tensor("alpha." + l, "F64", new long[] {1}, new double[] {alpha.get(l)}));
+                if (scope.equals(SPAN)) {
+                    serving.add(new TensorFile.Tensor("scope_preserve_inv." + l, "F64", new long[] {mlpSize, mlpSize},
+                            scopePreserveInverse.get(l)));
+                    serving.add(new TensorFile.Tensor("scope_accu_inv." + l, "F64", new long[] {mlpSize, mlpSize},
+                            scopeAccuInverse.get(l)));
+                }
                 if (cAccu != null) {
                     editing.add(new TensorFile.Tensor("c_accu." + l, "F64", new long[] {mlpSize, mlpSize}, cAccu.get(l)));
                 }
             }
-            TensorFile.write(tmp.resolve(SERVING), serving, Map.of("format", FORMAT, "role", "serving"));
+            TensorFile.write(tmp.resolve(SERVING), serving, Map.of("format", format(), "role", "serving"));
             if (cAccu != null) {
-                TensorFile.write(tmp.resolve(EDITING), editing, Map.of("format", FORMAT, "role", "editing"));
+                TensorFile.write(tmp.resolve(EDITING), editing, Map.of("format", format(), "role", "editing"));
             }
             ObjectNode m = JSON.createObjectNode();
-            m.put("format", FORMAT);
+            m.put("format", format());
             m.put("method", method);
             m.set("hyperparameters", JSON.readTree(hyperparameters));
             m.put("baseModelDigest", baseModelDigest);
@@ -183,9 +230,14 @@ public record HookBundle(String method, String hyperparameters, String baseModel
             throw new IllegalArgumentException("not a hook bundle: " + dir + " has no " + MANIFEST);
         }
         JsonNode m = JSON.readTree(manifestFile.toFile());
-        if (!FORMAT.equals(m.path("format").asText())) {
-            throw new IllegalArgumentException(dir + ": unsupported bundle format '" + m.path("format").asText()
-                    + "', expected " + FORMAT);
+        String format = m.path("format").asText();
+        if (!FORMAT.equals(format) && !FORMAT_SPAN.equals(format)) {
+            throw new IllegalArgumentException(dir + ": unsupported bundle format '" + format
+                    + "', expected " + FORMAT + " or " + FORMAT_SPAN);
+        }
+        String scope = m.path("scope").asText();
+        if (scope.equals(SPAN) != FORMAT_SPAN.equals(format)) {
+            throw new IllegalArgumentException(dir + ": scope '" + scope + "' does not belong to bundle format " + format);
         }
         Map<String, JsonNode> files = new LinkedHashMap<>();
         for (JsonNode f : m.path("files")) {
@@ -201,7 +253,9 @@ public record HookBundle(String method, String hyperparameters, String baseModel
         Map<Integer, Double> sigma = new LinkedHashMap<>();
         Map<Integer, float[]> deltas = new LinkedHashMap<>();
         Map<Integer, double[]> cAccu = withEditing ? new LinkedHashMap<>() : null;
-        String scope = m.path("scope").asText();
+        boolean span = scope.equals(SPAN);
+        Map<Integer, double[]> preserveInverse = span ? new LinkedHashMap<>() : null;
+        Map<Integer, double[]> accuInverse = span ? new LinkedHashMap<>() : null;
         for (JsonNode ln : m.path("layers")) {
             int l = ln.path("layer").asInt();
             layerList.add(l);
@@ -216,6 +270,10 @@ public record HookBundle(String method, String hyperparameters, String baseModel
                 fv[i] = (float) dv[i];
             }
             deltas.put(l, fv);
+            if (span) {
+                preserveInverse.put(l, serving.tensor("scope_preserve_inv." + l).data());
+                accuInverse.put(l, serving.tensor("scope_accu_inv." + l).data());
+            }
             if (withEditing) {
                 cAccu.put(l, editing.tensor("c_accu." + l).data());
             }
@@ -224,7 +282,8 @@ public record HookBundle(String method, String hyperparameters, String baseModel
         return new HookBundle(m.path("method").asText(), JSON.writeValueAsString(m.path("hyperparameters")),
                 m.path("baseModelDigest").asText(), parent.isNull() || parent.isMissingNode() ? null : parent.asText(),
                 m.path("statisticsDigest").asText(), m.path("edits").asInt(), m.path("lambda").asDouble(),
-                layerList.stream().mapToInt(Integer::intValue).toArray(), ff, d, alpha, scope, mu, sigma, deltas, cAccu);
+                layerList.stream().mapToInt(Integer::intValue).toArray(), ff, d, alpha, scope, mu, sigma, deltas, cAccu,
+                preserveInverse, accuInverse);
     }
 
     private static Path verified(Path dir, JsonNode entry, String role) throws IOException {

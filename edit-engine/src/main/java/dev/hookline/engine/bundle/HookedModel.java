@@ -12,6 +12,7 @@ import dev.hookline.engine.hook.CorpusZScore;
 import dev.hookline.engine.hook.HookLayer;
 import dev.hookline.engine.hook.ScopeTest;
 import dev.hookline.engine.hook.SequenceZScore;
+import dev.hookline.engine.hook.SpanScope;
 import dev.hookline.engine.infer.ContinuationScore;
 import dev.hookline.engine.infer.Generation;
 import dev.hookline.engine.infer.LanguageModel;
@@ -39,7 +40,7 @@ public final class HookedModel implements AutoCloseable {
      * @param position token position
      * @param token the token's text
      * @param m ||(W_h - W_0) k||
-     * @param z score (NaN when undefined)
+     * @param z the scope test's score: z for the z-score scopes, rho for the span scope (NaN when undefined)
      * @param alpha the layer's threshold
      * @param swapped whether the hooked output was used
      */
@@ -59,7 +60,10 @@ public final class HookedModel implements AutoCloseable {
         this.hooks = install(base.model(), bundle, hookManager);
     }
 
-    /** Hooks of {@code bundle} for {@code model}, arrays owned by {@code manager}. */
+    /**
+     * Hooks of {@code bundle} for {@code model}, arrays owned by {@code manager}. A span-scope
+     * bundle gets a {@link SpanScope} on its two float64 (d_ff, d_ff) inverses per layer.
+     */
     public static Map<Integer, HookLayer> install(Gpt2Model model, HookBundle bundle, NDManager manager) {
         if (bundle.mlpSize() != model.config().mlpSize() || bundle.hiddenSize() != model.config().hiddenSize()) {
             throw new IllegalArgumentException("bundle shapes (d_ff " + bundle.mlpSize() + ", d " + bundle.hiddenSize()
@@ -73,9 +77,16 @@ public final class HookedModel implements AutoCloseable {
             }
             NDArray delta = manager.create(bundle.deltas().get(l), new Shape(bundle.mlpSize(), bundle.hiddenSize()))
                     .toType(model.dataType(), false);
-            ScopeTest scope = bundle.scope().equals("corpus-z")
-                    ? new CorpusZScore(bundle.scopeMu().get(l), bundle.scopeSigma().get(l))
-                    : SequenceZScore.INSTANCE;
+            ScopeTest scope = switch (bundle.scope()) {
+                case "corpus-z" -> new CorpusZScore(bundle.scopeMu().get(l), bundle.scopeSigma().get(l));
+                case HookBundle.SPAN -> {
+                    Shape square = new Shape(bundle.mlpSize(), bundle.mlpSize());
+                    NDArray preserve = manager.create(bundle.scopePreserveInverse().get(l), square); // (d_ff, d_ff) f64
+                    NDArray accu = manager.create(bundle.scopeAccuInverse().get(l), square); // (d_ff, d_ff) f64
+                    yield new SpanScope(preserve, accu);
+                }
+                default -> SequenceZScore.INSTANCE;
+            };
             out.put(l, new HookLayer(l, delta, bundle.alpha().get(l), scope, HookLayer.Mode.VALIDATED, null));
         }
         return out;
@@ -109,6 +120,11 @@ public final class HookedModel implements AutoCloseable {
     /** Alpha per hooked layer. */
     public Map<Integer, Double> alpha() {
         return bundle.alpha();
+    }
+
+    /** The applied bundle's scope test: "sequence-z", "corpus-z" or "span" (scores are rho, not z). */
+    public String scope() {
+        return bundle.scope();
     }
 
     /** Number of edits in the applied version. */

@@ -29,6 +29,9 @@ import picocli.CommandLine.Option;
 @Command(name = "edit", mixinStandardHelpOptions = true,
         description = "Apply edits consecutively with CoachHooK and write the resulting hook bundle.")
 public final class EditCommand implements Callable<Integer> {
+    /** Methods that write a hook bundle. */
+    static final List<String> METHODS = List.of("coachhook", "coachhook-corpus", "coachhook-plus", "coachhook-span");
+
     @Option(names = "--model", required = true, description = "base checkpoint directory")
     Path model;
 
@@ -47,7 +50,8 @@ public final class EditCommand implements Callable<Integer> {
     @Option(names = "--batch", required = true, description = "edits per batch")
     int batch;
 
-    @Option(names = "--method", defaultValue = "coachhook", description = "coachhook, coachhook-corpus or coachhook-plus")
+    @Option(names = "--method", defaultValue = "coachhook",
+            description = "coachhook, coachhook-corpus, coachhook-plus or coachhook-span (fixed threshold --span-alpha on rho)")
     String method;
 
     @Option(names = "--out", required = true, description = "directory of the new bundle (must not exist)")
@@ -62,9 +66,8 @@ public final class EditCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (!method.equals("coachhook") && !method.equals("coachhook-corpus") && !method.equals("coachhook-plus")) {
-            throw new IllegalArgumentException("--method must be coachhook, coachhook-corpus or coachhook-plus, got "
-                    + method);
+        if (!METHODS.contains(method)) {
+            throw new IllegalArgumentException("--method must be one of " + String.join(", ", METHODS) + ", got " + method);
         }
         if (batch < 1) {
             throw new IllegalArgumentException("--batch must be >= 1, got " + batch);
@@ -84,6 +87,11 @@ public final class EditCommand implements Callable<Integer> {
             Methods methods = options.methods(lm.model().config().layerCount(),
                     parentBundle != null ? parentBundle.layers() : null);
             var params = (CoachHookParams) methods.params(method);
+            if (parentBundle != null && options.lambda == null && options.spanLambda == null
+                    && params.lambda() != parentBundle.lambda()) {
+                // Continuing a bundle: its C_accu (and a span scope's (lambda C0)^-1) were built with its lambda.
+                params = params.withLayersAndLambda(params.layers(), parentBundle.lambda());
+            }
             String baseDigest = Digests.model(lm.model());
             if (parentBundle != null && !parentBundle.baseModelDigest().equals(baseDigest)) {
                 throw new IllegalArgumentException("parent bundle was made for another base model");
@@ -91,8 +99,11 @@ public final class EditCommand implements Callable<Integer> {
             Path cache = model.resolve("hookline-stats");
             LayerStatistics stats = LayerStatistics.loadOrCompute(lm.model(), lm.tokenizer(), lines,
                     options.statisticsLines, params.layers(), cache);
-            try (ClosedFormEditor editor = ClosedFormEditor.coachHook(lm.model(), lm.tokenizer(), stats, params,
-                    methods.contextPrefixes(), method)) {
+            // coachhook-span keeps its threshold fixed (no min rule), as in the bench (Methods.editor).
+            try (ClosedFormEditor editor = method.equals("coachhook-span")
+                    ? ClosedFormEditor.span(lm.model(), lm.tokenizer(), stats, params, methods.contextPrefixes(), method, false)
+                    : ClosedFormEditor.coachHook(lm.model(), lm.tokenizer(), stats, params, methods.contextPrefixes(),
+                            method)) {
                 if (parentBundle != null) {
                     editor.restore(parentBundle);
                 }

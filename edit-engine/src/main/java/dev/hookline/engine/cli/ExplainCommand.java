@@ -1,6 +1,6 @@
 /*
- * `hookline explain`: per hooked layer and token of a prompt, the scope test's m, z, alpha and
- * whether the hooked output was used.
+ * `hookline explain`: per hooked layer and token of a prompt, the scope test's m, score (z, or
+ * rho for span-scope bundles), alpha and whether the hooked output was used.
  */
 package dev.hookline.engine.cli;
 
@@ -14,7 +14,7 @@ import picocli.CommandLine.Option;
 
 /** {@code explain --model DIR --bundle DIR --prompt TEXT}. */
 @Command(name = "explain", mixinStandardHelpOptions = true,
-        description = "Show the scope test of a hook bundle on a prompt: m, z, alpha, swapped per layer and token.")
+        description = "Show the scope test of a hook bundle on a prompt: m, z (rho for span bundles), alpha, swapped per layer and token.")
 public final class ExplainCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, description = "base checkpoint directory")
     Path model;
@@ -40,8 +40,11 @@ public final class ExplainCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--prompt is blank");
         }
         try (HookedModel hooked = HookedModel.open(model, bundle)) {
-            System.out.println("bundle " + hooked.bundleDigest() + " (" + hooked.edits() + " edits)");
-            System.out.printf(Locale.ROOT, "%-5s %-4s %-16s %10s %8s %8s %s%n", "layer", "pos", "token", "m", "z",
+            // The span scope thresholds rho (the key's whitened share in the edited span), not a z-score.
+            String score = hooked.scope().equals("span") ? "rho" : "z";
+            System.out.println("bundle " + hooked.bundleDigest() + " (" + hooked.edits() + " edits, scope "
+                    + hooked.scope() + ")");
+            System.out.printf(Locale.ROOT, "%-5s %-4s %-16s %10s %8s %8s %s%n", "layer", "pos", "token", "m", score,
                     "alpha", "swapped");
             for (HookedModel.TokenTrace t : hooked.explain(prompt)) {
                 System.out.printf(Locale.ROOT, "%-5d %-4d %-16s %10.4f %8s %8.3f %s%n", t.layer(), t.position(),

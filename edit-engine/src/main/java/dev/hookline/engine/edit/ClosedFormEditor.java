@@ -512,14 +512,13 @@ public final class ClosedFormEditor implements SequentialEditor {
         if (variant != Variant.COACHHOOK) {
             throw new IllegalStateException(method + " changes the model in place and has no hook bundle");
         }
-        if (spanScope) {
-            throw new IllegalStateException(method + ": the bundle format has no span scope yet (its serving part "
-                    + "would need C_accu^-1 and (lambda C0)^-1); measured in the bench only");
-        }
         Map<Integer, float[]> d = new LinkedHashMap<>();
         Map<Integer, double[]> c = new LinkedHashMap<>();
         Map<Integer, Double> mu = new LinkedHashMap<>();
         Map<Integer, Double> sigma = new LinkedHashMap<>();
+        // Span scope: serving scores keys with the very inverses the editor uses, so they travel in the bundle.
+        Map<Integer, double[]> preserveInv = spanScope ? new LinkedHashMap<>() : null;
+        Map<Integer, double[]> accuInv = spanScope ? new LinkedHashMap<>() : null;
         for (int l : layers) {
             d.put(l, delta(l));
             c.put(l, cAccu(l));
@@ -527,13 +526,26 @@ public final class ClosedFormEditor implements SequentialEditor {
                 mu.put(l, cz.mu());
                 sigma.put(l, cz.sigma());
             }
+            if (spanScope) {
+                preserveInv.put(l, preserveInverse.get(l).toDoubleArray()); // (d_ff, d_ff) float64
+                accuInv.put(l, accumulatedInverse.get(l).toDoubleArray()); // (d_ff, d_ff) float64
+            }
         }
         return new HookBundle(method, hyperparametersJson, baseModelDigest, parentDigest, statistics.digest(), edits,
                 lambda, layers, model.config().mlpSize(), model.config().hiddenSize(), new LinkedHashMap<>(alpha),
-                corpusScope ? "corpus-z" : "sequence-z", mu, sigma, d, c);
+                bundleScope(), mu, sigma, d, c, preserveInv, accuInv);
     }
 
-    /** Continues from a saved version: its deltas, C_accu, alpha and edit count. */
+    /** The bundle's name of this editor's scope test. */
+    private String bundleScope() {
+        return spanScope ? HookBundle.SPAN : corpusScope ? "corpus-z" : "sequence-z";
+    }
+
+    /**
+     * Continues from a saved version: its deltas, C_accu, alpha and edit count. For the span scope
+     * the inverses are recomputed from C_accu and the editor's statistics (the bundle's copies are
+     * for serving), so a bundle made with another lambda is refused.
+     */
     public void restore(HookBundle bundle) {
         if (!Arrays.equals(bundle.layers(), layers)) {
             throw new IllegalArgumentException("bundle layers " + Arrays.toString(bundle.layers())
@@ -542,8 +554,17 @@ public final class ClosedFormEditor implements SequentialEditor {
         if (bundle.cAccu() == null) {
             throw new IllegalArgumentException("bundle was read without its editing part (C_accu)");
         }
-        if (!bundle.scope().equals(corpusScope ? "corpus-z" : "sequence-z")) {
-            throw new IllegalArgumentException("bundle scope test " + bundle.scope() + " differs from the editor's");
+        if (!bundle.scope().equals(bundleScope())) {
+            throw new IllegalArgumentException("bundle scope test " + bundle.scope() + " differs from the editor's ("
+                    + bundleScope() + ")");
+        }
+        if (spanScope && bundle.lambda() != lambda) {
+            throw new IllegalArgumentException("span bundle was made with lambda " + bundle.lambda()
+                    + ", the editor has lambda " + lambda + ": rho needs C_accu and (lambda C0)^-1 on one lambda");
+        }
+        if (spanScope && !bundle.statisticsDigest().equals(statistics.digest())) {
+            LOG.warn("span bundle statistics {} differ from the editor's {}: rho uses the editor's (lambda C0)^-1",
+                    bundle.statisticsDigest(), statistics.digest());
         }
         restore(bundle.deltas(), bundle.cAccu(), bundle.alpha(), bundle.edits());
     }

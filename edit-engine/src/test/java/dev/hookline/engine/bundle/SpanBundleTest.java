@@ -1,0 +1,183 @@
+/*
+ * Span-scope hook bundles (format hookline-hook-bundle/2, method coachhook-span): the serving part
+ * alone reproduces the editor's hooked outputs, sizes do not grow with edits, continued editing
+ * from a bundle equals editing in one editor, and mismatched manifests or editors are refused.
+ */
+package dev.hookline.engine.bundle;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDManager;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.hookline.data.EditRequest;
+import dev.hookline.engine.edit.ClosedFormEditor;
+import dev.hookline.engine.edit.CoachHookParams;
+import dev.hookline.engine.edit.EditFixtures;
+import dev.hookline.engine.edit.LayerStatistics;
+import dev.hookline.engine.hook.HookLayer;
+import dev.hookline.engine.hook.SpanScope;
+import dev.hookline.engine.infer.TextTokenizer;
+import dev.hookline.engine.model.ForwardOptions;
+import dev.hookline.engine.model.Gpt2Model;
+import dev.hookline.engine.model.TokenBatch;
+import dev.hookline.world.RelationCatalogue;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SpanBundleTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** Logits (rows, T, vocab) of the given prompts, flattened. */
+    private static float[] logits(Gpt2Model model, TextTokenizer tok, List<String> prompts, ForwardOptions options) {
+        List<int[]> rows = new ArrayList<>();
+        for (String p : prompts) {
+            rows.add(tok.encode(p));
+        }
+        try (NDManager scope = NDManager.newBaseManager(model.device())) {
+            return model.forward(scope, TokenBatch.of(rows, model.config().eosTokenId()), options).logits().toFloatArray();
+        }
+    }
+
+    private static List<String> editPrompts(List<EditRequest> requests) {
+        List<String> out = new ArrayList<>();
+        for (EditRequest r : requests) {
+            out.add(r.filledPrompt());
+            out.add(r.paraphrasePrompts().get(0));
+        }
+        return out;
+    }
+
+    private static double maxAbsDiff(float[] a, float[] b) {
+        assertEquals(a.length, b.length);
+        double diff = 0;
+        for (int i = 0; i < a.length; i++) {
+            diff = Math.max(diff, Math.abs(a[i] - b[i]));
+        }
+        return diff;
+    }
+
+    @Test
+    void spanBundleServesExactlyAndContinues(@TempDir Path tmp) throws Exception {
+        List<EditRequest> requests = EditFixtures.requests();
+        List<String> edited = editPrompts(requests.subList(0, 10));
+        List<String> unrelated = EditFixtures.corpus().stream().filter(s -> !s.isBlank()).limit(12).toList();
+        try (Gpt2Model base = EditFixtures.untrained(5); TextTokenizer tok = EditFixtures.tokenizer()) {
+            String digest = Digests.model(base);
+            int[] layers = {0, 1};
+            LayerStatistics stats = LayerStatistics.loadOrCompute(base, tok, EditFixtures.corpus(), 100, layers,
+                    tmp.resolve("stats"));
+            CoachHookParams params = new CoachHookParams(layers, 10, 0.5, "span", HookBundleTest.FAST);
+            float[] expected10Edited;
+            float[] expected10Unrelated;
+            float[] expected20;
+            String d10;
+            try (ClosedFormEditor editor = ClosedFormEditor.span(base, tok, stats, params,
+                    RelationCatalogue.CONTEXT_PREFIXES, "coachhook-span", false)) {
+                editor.apply(requests.subList(0, 10));
+                HookBundle ten = editor.snapshot(digest, null, "{\"note\":\"span\"}");
+                assertEquals(HookBundle.SPAN, ten.scope());
+                d10 = ten.write(tmp.resolve("v10"));
+                expected10Edited = logits(base, tok, edited, editor.inferenceOptions());
+                expected10Unrelated = logits(base, tok, unrelated, editor.inferenceOptions());
+
+                // The serving part alone, installed on the base model, reproduces the editor's outputs.
+                HookBundle serving = HookBundle.read(tmp.resolve("v10"), false);
+                assertNull(serving.cAccu(), "serving read skips C_accu");
+                assertEquals("coachhook-span", serving.method());
+                assertEquals(0.5, serving.alpha().get(1), 0.0, "the span threshold is fixed");
+                try (NDManager hooks = NDManager.newBaseManager(base.device())) {
+                    Map<Integer, HookLayer> installed = HookedModel.install(base, serving, hooks);
+                    assertTrue(installed.get(0).scope() instanceof SpanScope, "span bundles install the span scope");
+                    ForwardOptions o = ForwardOptions.builder().hooks(installed).build();
+                    float[] edActual = logits(base, tok, edited, o);
+                    float[] unActual = logits(base, tok, unrelated, o);
+                    assertArrayEquals(expected10Edited, edActual, 0f, "edit prompts: bundle reproduces the editor exactly");
+                    assertArrayEquals(expected10Unrelated, unActual, 0f, "unrelated prompts: bundle reproduces the editor exactly");
+                    double change = maxAbsDiff(logits(base, tok, edited, ForwardOptions.defaults()), edActual);
+                    assertTrue(change > 1e-4, "the span hooks change the edit prompts' outputs: " + change);
+
+                    // The trace reports rho in [0, 1) and swaps exactly where rho >= alpha.
+                    List<HookedModel.TokenTrace> trace = HookedModel.explain(
+                            dev.hookline.engine.infer.LanguageModel.wrap(base, tok), installed, requests.get(0).filledPrompt());
+                    int swaps = 0;
+                    for (HookedModel.TokenTrace t : trace) {
+                        assertTrue(t.z() >= -1e-6 && t.z() < 1, "rho in [0, 1): " + t);
+                        assertEquals(t.z() >= t.alpha(), t.swapped(), "swap iff rho >= alpha: " + t);
+                        swaps += t.swapped() ? 1 : 0;
+                    }
+                    assertTrue(swaps > 0, "the edit prompt swaps at some position");
+                }
+
+                editor.apply(requests.subList(10, 20));
+                expected20 = logits(base, tok, edited, editor.inferenceOptions());
+                HookBundle twenty = editor.snapshot(digest, d10, "{\"note\":\"span\"}");
+                twenty.write(tmp.resolve("v20"));
+            }
+            // Sizes do not depend on the number of edits; the serving part carries both inverses.
+            for (String f : List.of(HookBundle.SERVING, HookBundle.EDITING)) {
+                assertEquals(Files.size(tmp.resolve("v10").resolve(f)), Files.size(tmp.resolve("v20").resolve(f)),
+                        f + " has the same size after 10 and 20 edits");
+            }
+            long ff = base.config().mlpSize();
+            long d = base.config().hiddenSize();
+            long servingBytes = Files.size(tmp.resolve("v20").resolve(HookBundle.SERVING));
+            long tensorBytes = layers.length * (ff * d * 4 + 8 + 2 * ff * ff * 8);
+            assertTrue(servingBytes >= tensorBytes && servingBytes < tensorBytes + 4096,
+                    "serving = deltas, alphas and 2 d_ff^2 float64 per layer (+ header): " + servingBytes + " vs " + tensorBytes);
+            HookBundle v20 = HookBundle.read(tmp.resolve("v20"));
+            assertEquals(20, v20.edits());
+            assertEquals(d10, v20.parentDigest());
+            assertNotNull(v20.cAccu());
+            var manifest = JSON.readTree(tmp.resolve("v20").resolve(HookBundle.MANIFEST).toFile());
+            assertEquals(HookBundle.FORMAT_SPAN, manifest.path("format").asText());
+            assertEquals("span", manifest.path("scope").asText());
+
+            // Chained: restore v10 into a new editor and edit 10 more == 20 edits in one editor.
+            try (ClosedFormEditor resumed = ClosedFormEditor.span(base, tok, stats, params,
+                    RelationCatalogue.CONTEXT_PREFIXES, "coachhook-span", false)) {
+                resumed.restore(HookBundle.read(tmp.resolve("v10")));
+                assertEquals(10, resumed.editCount());
+                assertArrayEquals(expected10Edited, logits(base, tok, edited, resumed.inferenceOptions()), 0f,
+                        "restored span editor (inverses recomputed from C_accu) equals the saved version");
+                resumed.apply(requests.subList(10, 20));
+                double diff = maxAbsDiff(expected20, logits(base, tok, edited, resumed.inferenceOptions()));
+                // Same state bit for bit (float32 deltas, float64 C_accu), same deterministic CPU steps;
+                // 1e-4 leaves room only for thread-order rounding in the value step.
+                assertTrue(diff <= 1e-4, "chained 10 + 10 equals 20 in one editor: max |diff| " + diff);
+            }
+            // A span editor on another lambda, or a z-score editor, refuses the span bundle.
+            try (ClosedFormEditor other = ClosedFormEditor.span(base, tok, stats, params.withLayersAndLambda(layers, 20),
+                    RelationCatalogue.CONTEXT_PREFIXES, "coachhook-span", false)) {
+                IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                        () -> other.restore(HookBundle.read(tmp.resolve("v10"))));
+                assertTrue(e.getMessage().contains("lambda"), e.getMessage());
+            }
+            try (ClosedFormEditor zScore = ClosedFormEditor.coachHook(base, tok, stats,
+                    new CoachHookParams(layers, 10, 2.2, "sequence", HookBundleTest.FAST), RelationCatalogue.CONTEXT_PREFIXES)) {
+                assertThrows(IllegalArgumentException.class, () -> zScore.restore(HookBundle.read(tmp.resolve("v10"))));
+                zScore.apply(requests.subList(0, 2));
+                zScore.snapshot(digest, null, "{}").write(tmp.resolve("z"));
+            }
+            // z-score bundles keep format /1 (old readers still read them); a span scope under /1 is refused.
+            assertEquals(HookBundle.FORMAT, JSON.readTree(tmp.resolve("z").resolve(HookBundle.MANIFEST).toFile())
+                    .path("format").asText());
+            assertEquals("sequence-z", HookBundle.read(tmp.resolve("z")).scope());
+            ObjectNode forged = (ObjectNode) JSON.readTree(tmp.resolve("v10").resolve(HookBundle.MANIFEST).toFile());
+            forged.put("format", HookBundle.FORMAT);
+            Files.write(tmp.resolve("v10").resolve(HookBundle.MANIFEST), JSON.writeValueAsBytes(forged));
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> HookBundle.read(tmp.resolve("v10")));
+            assertTrue(e.getMessage().contains("format"), e.getMessage());
+        }
+    }
+}
