@@ -1,3 +1,7 @@
+/*
+ * Editing method names of the batch API. Stored by enum name (TEXT column, no CHECK constraint in
+ * migrations/V1__registry_schema.sql), so adding a method needs no migration.
+ */
 package dev.hookline.registry.batch;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
@@ -14,6 +18,10 @@ public enum EditMethod {
     COACHHOOK("coachhook"),
     /** CoachHooK with the corpus-calibrated scope test. */
     COACHHOOK_CORPUS("coachhook-corpus"),
+    /** CoachHooK with residual boost rounds before alpha is lowered (sequence z-score scope). */
+    COACHHOOK_PLUS("coachhook-plus"),
+    /** CoachHooK with the span scope test: rho of the key in the edited span, fixed threshold. */
+    COACHHOOK_SPAN("coachhook-span"),
     /** CoachHooK's accumulating C_accu without hooks, W changed in place (ablation). */
     COACHHOOK_NOHOOK("coachhook-nohook"),
     /** MEMIT: same value step, no accumulation, W changed in place. */

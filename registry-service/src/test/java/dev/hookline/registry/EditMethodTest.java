@@ -1,0 +1,43 @@
+/*
+ * The batch API accepts every hook method the engine can snapshot, including coachhook-plus and
+ * coachhook-span, keeps the wire name through storage and hands it to the worker's lease.
+ */
+package dev.hookline.registry;
+
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.http.ContentType;
+import io.restassured.response.Response;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Map;
+
+import static dev.hookline.registry.Fixtures.as;
+import static org.hamcrest.Matchers.equalTo;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+@QuarkusTest
+class EditMethodTest {
+
+    @Test
+    void spanAndPlusBatchesAreAcceptedStoredAndLeasedUnderTheirWireNames() {
+        String submitter = Fixtures.token(Fixtures.unique("method-sub"), "SUBMITTER");
+        String worker = Fixtures.token(Fixtures.unique("method-worker"), "WORKER");
+        for (String method : List.of("coachhook-span", "coachhook-plus")) {
+            long model = Fixtures.model(Fixtures.unique("method-model"));
+            Map<String, Object> body = Fixtures.batchBody(model, "main", 2);
+            body.put("method", method);
+            long batch = as(submitter).contentType(ContentType.JSON).body(body).post("/api/batches")
+                    .then().statusCode(201).body("method", equalTo(method))
+                    .extract().<Number>path("id").longValue();
+            as(submitter).get("/api/batches/" + batch).then().statusCode(200)
+                    .body("method", equalTo(method)).body("status", equalTo("QUEUED"));
+
+            Response lease = as(worker).contentType(ContentType.JSON)
+                    .body(Map.of("modelId", model, "leaseSeconds", 60)).post("/api/jobs/lease");
+            assertEquals(200, lease.statusCode(), lease.asString());
+            assertEquals(batch, lease.jsonPath().getLong("batch.id"));
+            assertEquals(method, lease.jsonPath().getString("batch.method"));
+        }
+    }
+}
