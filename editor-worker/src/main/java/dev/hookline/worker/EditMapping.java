@@ -5,14 +5,21 @@
  * docs/BENCHMARKS.md, overridden key by key; the keys mirror the `hookline edit` options of
  * MethodOptions). Editing layers are model-relative: without a "layers" key a batch edits the
  * parent version's layers (a branch keeps its layers: the hook state exists only there), else the
- * model's last block (CoachHookParams.defaultLayers).
+ * model's last block (CoachHookParams.defaultLayers). Per method the starting record is the engine's:
+ * coachhook defaults(), coachhook-corpus corpusTuned(), coachhook-plus plusTuned() (corpus scope, 3
+ * boost rounds), coachhook-span spanTuned() (span scope, fixed threshold alpha0 0.8 on rho).
  */
 package dev.hookline.worker;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.hookline.data.EditRequest;
+import dev.hookline.engine.edit.ClosedFormEditor;
 import dev.hookline.engine.edit.CoachHookParams;
+import dev.hookline.engine.edit.LayerStatistics;
 import dev.hookline.engine.edit.ValueStepParams;
+import dev.hookline.engine.infer.TextTokenizer;
+import dev.hookline.engine.model.Gpt2Model;
+import dev.hookline.world.RelationCatalogue;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
@@ -23,11 +30,13 @@ import java.util.Map;
 public final class EditMapping {
 
     /** Methods this worker computes (the engine's hook methods; in-place baselines have no hook bundle). */
-    public static final List<String> SUPPORTED_METHODS = List.of("coachhook", "coachhook-corpus");
+    public static final List<String> SUPPORTED_METHODS = List.of("coachhook", "coachhook-corpus", "coachhook-plus",
+            "coachhook-span");
 
-    /** Hyperparameter keys a batch may set. */
+    /** Hyperparameter keys a batch may set ({@code boostRounds}: coachhook-plus only). */
     public static final List<String> KEYS = List.of("layers", "lambda", "alpha0", "valueSteps", "learningRate",
-            "clamp", "klFactor", "weightDecay", "contextVariants", "stopLoss", "editToken", "statsLines");
+            "clamp", "klFactor", "weightDecay", "contextVariants", "stopLoss", "editToken", "statsLines",
+            "boostRounds");
 
     private EditMapping() {
     }
@@ -66,6 +75,27 @@ public final class EditMapping {
             }
             return new Plan(method, params.withLayersAndLambda(layers, params.lambda()), statisticsLines, true);
         }
+    }
+
+    /**
+     * The editor of a plan: coachhook-span keeps its threshold fixed (no min rule, as in the
+     * bench); the other methods run CoachHooK under their own method name (written into the bundle).
+     */
+    public static ClosedFormEditor editor(Plan plan, Gpt2Model model, TextTokenizer tokenizer, LayerStatistics stats) {
+        return plan.method().equals("coachhook-span")
+                ? ClosedFormEditor.span(model, tokenizer, stats, plan.params(), RelationCatalogue.CONTEXT_PREFIXES,
+                        plan.method(), false)
+                : ClosedFormEditor.coachHook(model, tokenizer, stats, plan.params(), RelationCatalogue.CONTEXT_PREFIXES,
+                        plan.method());
+    }
+
+    /** The bundle scope a method's versions carry ("sequence-z", "corpus-z" or "span"). */
+    public static String bundleScope(String method) {
+        return switch (method) {
+            case "coachhook-corpus", "coachhook-plus" -> "corpus-z";
+            case "coachhook-span" -> "span";
+            default -> "sequence-z";
+        };
     }
 
     /** {@code layers} if every one is a block of a model with {@code blockCount} blocks, else a clear refusal. */
@@ -117,7 +147,12 @@ public final class EditMapping {
                     + "(supported: " + String.join(", ", SUPPORTED_METHODS) + "; memit, ft and coachhook-nohook "
                     + "change weights in place and produce no hook bundle)");
         }
-        CoachHookParams d = CoachHookParams.defaults();
+        CoachHookParams d = switch (method) {
+            case "coachhook-corpus" -> CoachHookParams.corpusTuned();
+            case "coachhook-plus" -> CoachHookParams.plusTuned();
+            case "coachhook-span" -> CoachHookParams.spanTuned();
+            default -> CoachHookParams.defaults();
+        };
         ValueStepParams v = d.valueStep();
         int[] layers = d.layers();
         double lambda = d.lambda();
@@ -131,6 +166,7 @@ public final class EditMapping {
         double stop = v.stopLoss();
         String editToken = v.editToken();
         int statsLines = defaultStatisticsLines;
+        int boostRounds = d.boostRounds();
         boolean layersGiven = false;
         if (hyperparameters != null && !hyperparameters.isNull()) {
             if (!hyperparameters.isObject()) {
@@ -156,6 +192,13 @@ public final class EditMapping {
                     case "stopLoss" -> stop = number(k, val);
                     case "editToken" -> editToken = text(k, val);
                     case "statsLines" -> statsLines = integer(k, val);
+                    case "boostRounds" -> {
+                        if (!method.equals("coachhook-plus")) {
+                            throw new IllegalArgumentException("hyperparameter 'boostRounds' applies to coachhook-plus only, "
+                                    + "not " + method);
+                        }
+                        boostRounds = integer(k, val);
+                    }
                     default -> throw new IllegalArgumentException("unknown hyperparameter '" + k + "' (known: "
                             + String.join(", ", KEYS) + ")");
                 }
@@ -166,8 +209,11 @@ public final class EditMapping {
         }
         try {
             ValueStepParams value = new ValueStepParams(steps, lr, clamp, kl, wd, ctx, stop, editToken);
-            CoachHookParams params = new CoachHookParams(layers, lambda, alpha0,
-                    method.equals("coachhook-corpus") ? "corpus" : "sequence", value);
+            CoachHookParams params = new CoachHookParams(layers, lambda, alpha0, d.scope(), value, boostRounds);
+            if (params.scope().equals("span") && !(alpha0 >= 0 && alpha0 < 1)) {
+                throw new IllegalArgumentException("coachhook-span thresholds rho in [0, 1): alpha0 must be in [0, 1), got "
+                        + alpha0);
+            }
             return new Plan(method, params, statsLines, layersGiven);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("invalid hyperparameters: " + e.getMessage(), e);

@@ -26,7 +26,6 @@ import dev.hookline.engine.eval.EditEvaluator;
 import dev.hookline.engine.eval.EditScores;
 import dev.hookline.engine.hook.HookLayer;
 import dev.hookline.engine.infer.LanguageModel;
-import dev.hookline.world.RelationCatalogue;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -197,6 +196,11 @@ final class JobExecution {
             }
             EditMapping.Plan plan = requested.forModel(lm.model().config().layerCount(),
                     parent != null ? parent.layers() : null);
+            if (parent != null && !parent.scope().equals(EditMapping.bundleScope(plan.method()))) {
+                throw new IllegalArgumentException("parent version " + parentVersion.path("id").asLong() + " ("
+                        + parent.method() + ") has scope test " + parent.scope() + " but " + plan.method() + " needs "
+                        + EditMapping.bundleScope(plan.method()) + ": continue a branch with a method of its scope");
+            }
 
             // ---- statistics: the registry's cached C0 for these layers, else compute from the model's corpus
             t = System.nanoTime();
@@ -227,8 +231,7 @@ final class JobExecution {
             // ---- compute: one CoachHooK batch step on top of the parent's hook state
             t = System.nanoTime();
             progress("compute", 25);
-            try (ClosedFormEditor editor = ClosedFormEditor.coachHook(lm.model(), lm.tokenizer(), stats, plan.params(),
-                    RelationCatalogue.CONTEXT_PREFIXES)) {
+            try (ClosedFormEditor editor = EditMapping.editor(plan, lm.model(), lm.tokenizer(), stats)) {
                 if (parent != null) {
                     editor.restore(parent);
                 }
@@ -353,7 +356,10 @@ final class JobExecution {
                 hist.add(tr.layer(), tr.z(), false);
             }
         }
-        m.set("zScores", JSON.valueToTree(hist.toJson()));
+        ObjectNode scores = JSON.valueToTree(hist.toJson());
+        // The span scope's score is rho in [0, 1), not a z-score: say which one the histogram counts.
+        scores.put("score", plan.params().scope().equals("span") ? "rho" : "z");
+        m.set("zScores", scores);
         return m;
     }
 

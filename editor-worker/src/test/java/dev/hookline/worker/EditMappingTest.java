@@ -95,6 +95,35 @@ class EditMappingTest {
     }
 
     @Test
+    void spanAndPlusMapToTheirScopesAndRecords() throws Exception {
+        EditMapping.Plan span = EditMapping.plan("coachhook-span", null, 1000).forModel(3, null);
+        assertEquals("coachhook-span", span.method());
+        assertEquals("span", span.params().scope());
+        assertEquals(CoachHookParams.SPAN_ALPHA0, span.params().alpha0(), 0.0, "fixed threshold on rho");
+        assertEquals(CoachHookParams.SPAN_LAMBDA, span.params().lambda(), 0.0);
+        assertEquals(0, span.params().boostRounds());
+        assertArrayEquals(new int[] {2}, span.params().layers());
+        assertEquals("span", EditMapping.bundleScope("coachhook-span"));
+        EditMapping.Plan tuned = EditMapping.plan("coachhook-span", json("{\"alpha0\": 0.7, \"lambda\": 300}"), 1000);
+        assertEquals(0.7, tuned.params().alpha0(), 0.0);
+        assertEquals(300, tuned.params().lambda(), 0.0);
+        String m = assertThrows(IllegalArgumentException.class,
+                () -> EditMapping.plan("coachhook-span", json("{\"alpha0\": 2.2}"), 1000)).getMessage();
+        assertTrue(m.contains("rho in [0, 1)"), m);
+
+        EditMapping.Plan plus = EditMapping.plan("coachhook-plus", json("{\"boostRounds\": 5}"), 1000);
+        assertEquals("corpus", plus.params().scope());
+        assertEquals(5, plus.params().boostRounds());
+        assertEquals(3, EditMapping.plan("coachhook-plus", null, 1000).params().boostRounds(), "plusTuned's 3 rounds");
+        assertEquals("corpus-z", EditMapping.bundleScope("coachhook-plus"));
+        assertEquals("corpus", EditMapping.plan("coachhook-corpus", null, 1000).params().scope());
+        assertEquals("sequence", EditMapping.plan("coachhook", null, 1000).params().scope());
+        m = assertThrows(IllegalArgumentException.class,
+                () -> EditMapping.plan("coachhook-span", json("{\"boostRounds\": 2}"), 1000)).getMessage();
+        assertTrue(m.contains("coachhook-plus only"), m);
+    }
+
+    @Test
     void refusalsNameWhatIsWrong() throws Exception {
         String m = assertThrows(IllegalArgumentException.class, () -> EditMapping.plan("memit", null, 1000)).getMessage();
         assertTrue(m.contains("method 'memit' is not supported"), m);
