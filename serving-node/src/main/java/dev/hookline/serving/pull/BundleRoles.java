@@ -1,6 +1,6 @@
 /*
  * How the blobs of a registry hook version map back to the files of an engine hook bundle
- * (format hookline-hook-bundle/1, written by HookBundle.write): the registry manifest's role of
+ * (formats hookline-hook-bundle/1 and /2, written by HookBundle.write): the registry manifest's role of
  * a blob is the bundle file name. Base checkpoints follow the same rule (config.json,
  * model.safetensors, tokenizer.json). Reference: docs/API.md (manifest entries), edit-engine
  * HookBundle.
@@ -25,7 +25,7 @@ import java.util.Optional;
 public final class BundleRoles {
     /** Registry role of the bundle's manifest.json (its sha256 is the engine's version digest). */
     public static final String MANIFEST = HookBundle.MANIFEST;
-    /** Registry role of the serving tensors (delta.l, alpha.l). */
+    /** Registry role of the serving tensors (delta.l, alpha.l; span bundles also scope_preserve_inv.l, scope_accu_inv.l). */
     public static final String SERVING = HookBundle.SERVING;
     /** Registry role of the editing state (c_accu.l); never downloaded by a node. */
     public static final String EDITING = HookBundle.EDITING;

@@ -1,7 +1,7 @@
 /*
  * Pulls what one version needs onto local disk: the base checkpoint and the serving part of the
  * hook bundle, every blob verified against its content-addressed key, assembled into the
- * directory layouts the engine reads (HF GPT-2 checkpoint; hookline-hook-bundle/1 without the
+ * directory layouts the engine reads (HF GPT-2 checkpoint; hookline-hook-bundle/1 or /2 without the
  * editing file). Reference: docs/API.md (Resolution), edit-engine HookBundle.
  */
 package dev.hookline.serving.pull;

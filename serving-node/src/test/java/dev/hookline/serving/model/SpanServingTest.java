@@ -1,0 +1,176 @@
+/*
+ * Serving a coachhook-span bundle (format hookline-hook-bundle/2): two chained span bundles made
+ * by the engine's `hookline edit --method coachhook-span` on the tiny model, loaded from a local
+ * directory the way the node loads a version. The node's fast path equals the engine's reference
+ * HookLayer bit for bit, answers equal the engine's HookedModel, edited prompts answer the new
+ * object and unedited subjects answer as the base model does.
+ */
+package dev.hookline.serving.model;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import dev.hookline.data.CounterFactCase;
+import dev.hookline.data.CounterFactDataset;
+import dev.hookline.data.EditRequest;
+import dev.hookline.engine.bundle.HookBundle;
+import dev.hookline.engine.bundle.HookedModel;
+import dev.hookline.engine.cli.HooklineCli;
+import dev.hookline.engine.hook.HookLayer;
+import dev.hookline.engine.hook.SpanScope;
+import dev.hookline.engine.infer.LanguageModel;
+import dev.hookline.engine.model.ForwardOptions;
+import dev.hookline.engine.model.MlpProjectionHook;
+import dev.hookline.engine.model.TokenBatch;
+import dev.hookline.serving.TestBundles;
+import dev.hookline.testkit.TestModels;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SpanServingTest {
+    private static final int TOKENS = 3;
+
+    /**
+     * `hookline edit --method coachhook-span` with the tiny model's span record: the span threshold is
+     * per model (docs/BENCHMARKS.md, third session: on d_ff 384 lambda 300, and 0.7 is already too
+     * high for paraphrases), the default 0.8 / 1500 is tuned for d_ff 1536.
+     */
+    private static void edit(Path model, Path parent, Path data, Path out) {
+        List<String> args = new ArrayList<>(List.of("edit", "--method", "coachhook-span", "--model", model.toString(),
+                "--data", data.toString(), "--corpus", model.resolve("world/corpus.txt").toString(), "--batch", "5",
+                "--span-lambda", "300", "--span-alpha", "0.5", "--out", out.toString()));
+        if (parent != null) {
+            args.addAll(List.of("--bundle", parent.toString()));
+        }
+        assertEquals(0, HooklineCli.execute(args.toArray(String[]::new)), "hookline edit --method coachhook-span " + args);
+    }
+
+    @Test
+    void spanBundleServesNewFactsAndLeavesOtherSubjectsAlone(@TempDir Path tmp) throws Exception {
+        TestBundles.Fixture fx = TestBundles.tiny();
+        Path casesA = fx.bundleA().getParent().resolve("cases-a.json");
+        Path casesB = fx.bundleA().getParent().resolve("cases-b.json");
+        edit(fx.model(), null, casesA, tmp.resolve("span-a"));
+        edit(fx.model(), tmp.resolve("span-a"), casesB, tmp.resolve("span-b"));
+        Path bundle = tmp.resolve("span-b");
+        HookBundle serving = HookBundle.read(bundle, false);
+        assertEquals("span", serving.scope());
+        assertEquals("coachhook-span", serving.method());
+        assertEquals(10, serving.edits());
+        assertEquals(HookBundle.digest(tmp.resolve("span-a")), serving.parentDigest());
+
+        List<EditRequest> edited = new ArrayList<>(CounterFactDataset.toEditRequests(fx.casesA()));
+        edited.addAll(CounterFactDataset.toEditRequests(fx.casesB()));
+        List<CounterFactCase> all = CounterFactDataset.load(TestModels.tiny().resolve("world/counterfact.json"));
+        List<String> editedPrompts = edited.stream().map(r -> r.prompt().replace("{}", r.subject())).toList();
+        // Other subjects: the edit prompts of cases never edited here.
+        List<String> otherPrompts = CounterFactDataset.toEditRequests(all.subList(40, 60)).stream()
+                .map(r -> r.prompt().replace("{}", r.subject())).toList();
+        List<String> prompts = new ArrayList<>(editedPrompts);
+        prompts.addAll(otherPrompts);
+
+        List<String> base;
+        try (LanguageModel lm = LanguageModel.load(fx.model())) {
+            base = lm.generate(prompts, TOKENS).stream().map(g -> g.completion()).toList();
+        }
+        List<String> reference;
+        try (HookedModel hm = HookedModel.open(fx.model(), bundle)) {
+            assertEquals("span", hm.scope());
+            reference = prompts.stream().map(p -> hm.generate(p, TOKENS).completion()).toList();
+        }
+        List<String> served;
+        LoadedVersion.Info info = new LoadedVersion.Info("tiny", 1, "prod", 7, 2, "sha256:" + "0".repeat(64), null, 0,
+                Map.of(), Instant.now());
+        try (BaseModels bases = new BaseModels()) {
+            LoadedVersion v = LoadedVersion.load(info, bases.acquire("tiny", fx.model()), bundle, List.of());
+            try {
+                assertEquals(TestBundles.LAYERS, v.layers());
+                assertEquals(10, v.info().edits());
+                served = v.generate(prompts, TOKENS).stream().map(g -> g.completion()).toList();
+                // explain reports rho in [0, 1) for a span version
+                for (HookedModel.TokenTrace t : v.explain(editedPrompts.get(0))) {
+                    assertTrue(t.z() > -1e-6 && t.z() < 1, "rho in [0, 1): " + t);
+                }
+            } finally {
+                v.release();
+            }
+        }
+        assertEquals(reference, served, "the node answers as the engine's HookedModel with the same bundle");
+
+        int newObject = 0;
+        int baseNewObject = 0;
+        for (int i = 0; i < edited.size(); i++) {
+            String target = edited.get(i).targetNew().trim();
+            newObject += served.get(i).trim().startsWith(target) ? 1 : 0;
+            baseNewObject += base.get(i).trim().startsWith(target) ? 1 : 0;
+        }
+        int unchanged = 0;
+        for (int i = editedPrompts.size(); i < prompts.size(); i++) {
+            unchanged += served.get(i).equals(base.get(i)) ? 1 : 0;
+        }
+        System.out.printf("span bundle: %d/%d edited prompts answer the new object (base %d), %d/%d other subjects unchanged%n",
+                newObject, edited.size(), baseNewObject, unchanged, otherPrompts.size());
+        assertTrue(newObject >= 9, "edited prompts answer the new object: " + newObject + "/10, served " + served);
+        assertTrue(baseNewObject <= 1, "the base model does not know the new objects: " + baseNewObject);
+        assertEquals(otherPrompts.size(), unchanged, "prompts about other subjects answer as the base model");
+    }
+
+    @Test
+    void fastPathEqualsTheReferenceSpanHookBitForBit(@TempDir Path tmp) throws Exception {
+        TestBundles.Fixture fx = TestBundles.tiny();
+        edit(fx.model(), null, fx.bundleA().getParent().resolve("cases-a.json"), tmp.resolve("span"));
+        List<String> prompts = new ArrayList<>();
+        for (EditRequest r : CounterFactDataset.toEditRequests(fx.casesA())) {
+            prompts.add(r.prompt().replace("{}", r.subject()));
+            prompts.addAll(r.neighborhoodPrompts().subList(0, Math.min(2, r.neighborhoodPrompts().size())));
+            prompts.addAll(r.paraphrasePrompts().subList(0, Math.min(1, r.paraphrasePrompts().size())));
+        }
+        AtomicInteger unchanged = new AtomicInteger();
+        AtomicInteger swapped = new AtomicInteger();
+        try (LanguageModel lm = LanguageModel.load(fx.model()); NDManager hooksManager = lm.model().manager().newSubManager()) {
+            Map<Integer, HookLayer> reference = HookedModel.install(lm.model(), HookBundle.read(tmp.resolve("span"), false),
+                    hooksManager);
+            assertTrue(reference.values().iterator().next().scope() instanceof SpanScope);
+            Map<Integer, MlpProjectionHook> fast = new LinkedHashMap<>();
+            reference.forEach((l, h) -> fast.put(l, (layer, keys, original, mask) -> {
+                NDArray out = new ServingHook(h).replace(layer, keys, original, mask);
+                (out == original ? unchanged : swapped).incrementAndGet();
+                return out;
+            }));
+            ForwardOptions ref = ForwardOptions.builder().hooks(reference).build();
+            ForwardOptions opt = ForwardOptions.builder().hooks(fast).build();
+            int eos = lm.model().config().eosTokenId();
+            List<List<int[]>> batches = new ArrayList<>();
+            for (String p : prompts) {
+                batches.add(List.of(lm.tokenizer().encode(p)));
+            }
+            for (int i = 0; i + 3 <= prompts.size(); i += 3) {
+                // Rows of different lengths: right padding in the same batch.
+                batches.add(List.of(lm.tokenizer().encode(prompts.get(i)), lm.tokenizer().encode(prompts.get(i + 1)),
+                        lm.tokenizer().encode(prompts.get(i + 2))));
+            }
+            for (List<int[]> rows : batches) {
+                try (NDManager scope = NDManager.newBaseManager(lm.model().device())) {
+                    float[] a = lm.model().forward(scope, TokenBatch.of(rows, eos), ref).logits()
+                            .toType(DataType.FLOAT32, false).toFloatArray();
+                    float[] b = lm.model().forward(scope, TokenBatch.of(rows, eos), opt).logits()
+                            .toType(DataType.FLOAT32, false).toFloatArray();
+                    assertArrayEquals(a, b, "logits differ for a batch of " + rows.size());
+                }
+            }
+        }
+        assertTrue(unchanged.get() > 0, "the nothing-swaps shortcut was exercised: " + unchanged.get());
+        assertTrue(swapped.get() > 0, "the swapping path was exercised: " + swapped.get());
+    }
+}
