@@ -17,11 +17,13 @@ import dev.hookline.data.EditRequest;
 import dev.hookline.engine.bundle.HookBundle;
 import dev.hookline.engine.bundle.HookedModel;
 import dev.hookline.engine.hook.HookLayer;
+import dev.hookline.engine.hook.ScopeTest;
 import dev.hookline.engine.infer.LanguageModel;
 import dev.hookline.engine.model.ForwardOptions;
 import dev.hookline.engine.model.MlpProjectionHook;
 import dev.hookline.engine.model.TokenBatch;
 import dev.hookline.serving.TestBundles;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -40,10 +42,23 @@ class ServingHookTest {
             prompts.addAll(r.neighborhoodPrompts().subList(0, Math.min(2, r.neighborhoodPrompts().size())));
             prompts.addAll(r.paraphrasePrompts().subList(0, Math.min(1, r.paraphrasePrompts().size())));
         }
+        assertFastPathEqualsReference(fx.model(), fx.bundleB(), prompts);
+    }
+
+    /**
+     * Asserts that {@link ServingHook} over the hooks of {@code bundle} gives logits bit-equal to
+     * the engine's {@link HookLayer} on {@code prompts}, alone and in padded batches of three, and
+     * that both the nothing-swaps shortcut and the swapping path ran; returns the reference hooks'
+     * scope tests by layer.
+     */
+    static Map<Integer, ScopeTest> assertFastPathEqualsReference(Path model, Path bundle, List<String> prompts)
+            throws Exception {
+        Map<Integer, ScopeTest> scopes = new LinkedHashMap<>();
         AtomicInteger unchanged = new AtomicInteger();
         AtomicInteger swapped = new AtomicInteger();
-        try (LanguageModel lm = LanguageModel.load(fx.model()); NDManager hooksManager = lm.model().manager().newSubManager()) {
-            Map<Integer, HookLayer> reference = HookedModel.install(lm.model(), HookBundle.read(fx.bundleB(), false), hooksManager);
+        try (LanguageModel lm = LanguageModel.load(model); NDManager hooksManager = lm.model().manager().newSubManager()) {
+            Map<Integer, HookLayer> reference = HookedModel.install(lm.model(), HookBundle.read(bundle, false), hooksManager);
+            reference.forEach((l, h) -> scopes.put(l, h.scope()));
             Map<Integer, MlpProjectionHook> fast = new LinkedHashMap<>();
             reference.forEach((l, h) -> fast.put(l, (layer, keys, original, mask) -> {
                 NDArray out = new ServingHook(h).replace(layer, keys, original, mask);
@@ -74,5 +89,6 @@ class ServingHookTest {
         }
         assertTrue(unchanged.get() > 0, "the nothing-swaps shortcut was exercised: " + unchanged.get());
         assertTrue(swapped.get() > 0, "the swapping path was exercised: " + swapped.get());
+        return scopes;
     }
 }

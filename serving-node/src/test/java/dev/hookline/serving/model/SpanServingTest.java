@@ -7,13 +7,9 @@
  */
 package dev.hookline.serving.model;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
 import dev.hookline.data.CounterFactCase;
 import dev.hookline.data.CounterFactDataset;
 import dev.hookline.data.EditRequest;
@@ -21,20 +17,16 @@ import dev.hookline.engine.bundle.HookBundle;
 import dev.hookline.engine.bundle.HookedModel;
 import dev.hookline.engine.cli.HooklineCli;
 import dev.hookline.engine.hook.HookLayer;
+import dev.hookline.engine.hook.ScopeTest;
 import dev.hookline.engine.hook.SpanScope;
 import dev.hookline.engine.infer.LanguageModel;
-import dev.hookline.engine.model.ForwardOptions;
-import dev.hookline.engine.model.MlpProjectionHook;
-import dev.hookline.engine.model.TokenBatch;
 import dev.hookline.serving.TestBundles;
 import dev.hookline.testkit.TestModels;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -136,41 +128,8 @@ class SpanServingTest {
             prompts.addAll(r.neighborhoodPrompts().subList(0, Math.min(2, r.neighborhoodPrompts().size())));
             prompts.addAll(r.paraphrasePrompts().subList(0, Math.min(1, r.paraphrasePrompts().size())));
         }
-        AtomicInteger unchanged = new AtomicInteger();
-        AtomicInteger swapped = new AtomicInteger();
-        try (LanguageModel lm = LanguageModel.load(fx.model()); NDManager hooksManager = lm.model().manager().newSubManager()) {
-            Map<Integer, HookLayer> reference = HookedModel.install(lm.model(), HookBundle.read(tmp.resolve("span"), false),
-                    hooksManager);
-            assertTrue(reference.values().iterator().next().scope() instanceof SpanScope);
-            Map<Integer, MlpProjectionHook> fast = new LinkedHashMap<>();
-            reference.forEach((l, h) -> fast.put(l, (layer, keys, original, mask) -> {
-                NDArray out = new ServingHook(h).replace(layer, keys, original, mask);
-                (out == original ? unchanged : swapped).incrementAndGet();
-                return out;
-            }));
-            ForwardOptions ref = ForwardOptions.builder().hooks(reference).build();
-            ForwardOptions opt = ForwardOptions.builder().hooks(fast).build();
-            int eos = lm.model().config().eosTokenId();
-            List<List<int[]>> batches = new ArrayList<>();
-            for (String p : prompts) {
-                batches.add(List.of(lm.tokenizer().encode(p)));
-            }
-            for (int i = 0; i + 3 <= prompts.size(); i += 3) {
-                // Rows of different lengths: right padding in the same batch.
-                batches.add(List.of(lm.tokenizer().encode(prompts.get(i)), lm.tokenizer().encode(prompts.get(i + 1)),
-                        lm.tokenizer().encode(prompts.get(i + 2))));
-            }
-            for (List<int[]> rows : batches) {
-                try (NDManager scope = NDManager.newBaseManager(lm.model().device())) {
-                    float[] a = lm.model().forward(scope, TokenBatch.of(rows, eos), ref).logits()
-                            .toType(DataType.FLOAT32, false).toFloatArray();
-                    float[] b = lm.model().forward(scope, TokenBatch.of(rows, eos), opt).logits()
-                            .toType(DataType.FLOAT32, false).toFloatArray();
-                    assertArrayEquals(a, b, "logits differ for a batch of " + rows.size());
-                }
-            }
-        }
-        assertTrue(unchanged.get() > 0, "the nothing-swaps shortcut was exercised: " + unchanged.get());
-        assertTrue(swapped.get() > 0, "the swapping path was exercised: " + swapped.get());
+        Map<Integer, ScopeTest> scopes = ServingHookTest.assertFastPathEqualsReference(fx.model(), tmp.resolve("span"),
+                prompts);
+        assertTrue(scopes.values().iterator().next() instanceof SpanScope);
     }
 }
