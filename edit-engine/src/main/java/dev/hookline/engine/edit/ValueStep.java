@@ -14,12 +14,14 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
+import dev.hookline.engine.hook.HookLayer;
 import dev.hookline.engine.model.ForwardOptions;
 import dev.hookline.engine.model.Gpt2Model;
 import dev.hookline.engine.model.MlpProjectionHook;
 import dev.hookline.engine.model.ResidualAddition;
 import dev.hookline.engine.model.TokenBatch;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -114,13 +116,35 @@ public final class ValueStep {
             weightArr[j] = nllWeight.get(j).floatValue();
         }
 
+        // Validated hooks at or below the delta's layer read keys the delta cannot change, so their
+        // swap decisions are taken once, in the unedited pass, and reused by every step (the span
+        // scope's float64 quadratic forms would otherwise dominate each step at a wide d_ff).
+        Map<Integer, float[]> decided = new HashMap<>();
+        Map<Integer, MlpProjectionHook> deciding = new HashMap<>();
+        Map<Integer, MlpProjectionHook> stepHooks = new HashMap<>();
+        for (Map.Entry<Integer, ? extends MlpProjectionHook> e : hooks.entrySet()) {
+            MlpProjectionHook h = e.getValue();
+            if (h instanceof HookLayer hook && hook.mode() == HookLayer.Mode.VALIDATED && e.getKey() <= layer) {
+                deciding.put(e.getKey(), (block, keys, original, mask) -> {
+                    float[] select = hook.selection(keys, mask);
+                    decided.put(block, select);
+                    return hook.replaceWithSelection(keys, original, select);
+                });
+                stepHooks.put(e.getKey(), (block, keys, original, mask) ->
+                        hook.replaceWithSelection(keys, original, decided.get(block)));
+            } else {
+                deciding.put(e.getKey(), h);
+                stepHooks.put(e.getKey(), h);
+            }
+        }
+
         double[][] hidden;
         float[] klReference;
         float[] deltas = new float[u * d]; // (u, d)
         double[] hNormSq = new double[u];
         try (NDManager scope = NDManager.newBaseManager(model.device())) {
             // Unedited pass: h at the subject's last token of the plain prompt, KL reference.
-            ForwardOptions plain = ForwardOptions.builder().hooks(hooks).captureResiduals(true).build();
+            ForwardOptions plain = ForwardOptions.builder().hooks(deciding).captureResiduals(true).build();
             var result = model.forward(scope, batch, plain);
             int[] plainPos = new int[u];
             for (int i = 0; i < u; i++) {
@@ -149,7 +173,7 @@ public final class ValueStep {
                 NDArray delta = scope.create(deltas, new Shape(u, d)).toType(model.dataType(), false); // (u, d)
                 delta.setRequiresGradient(true);
                 try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
-                    ForwardOptions.Builder options = ForwardOptions.builder().hooks(hooks);
+                    ForwardOptions.Builder options = ForwardOptions.builder().hooks(stepHooks);
                     for (int i = 0; i < u; i++) {
                         options.add(new ResidualAddition(layer, delta.get(i),
                                 rowsOf.get(i).stream().mapToInt(Integer::intValue).toArray(),

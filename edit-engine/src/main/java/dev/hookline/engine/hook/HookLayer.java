@@ -113,11 +113,37 @@ public final class HookLayer implements MlpProjectionHook {
 
     @Override
     public NDArray replace(int blockLayer, NDArray keys, NDArray original, NDArray mask) {
-        NDArray d = delta.getDataType() == keys.getDataType() ? delta : delta.toType(keys.getDataType(), false);
-        NDArray shift = keys.matMul(d); // (B, T, d)
         if (mode == Mode.TEMPORARY) {
-            return original.add(shift);
+            return original.add(keys.matMul(castDelta(keys)));
         }
+        NDArray shift = keys.matMul(castDelta(keys)); // (B, T, d)
+        return applySelection(keys, original, shift, selection(keys, shift, mask));
+    }
+
+    /**
+     * The validated hook's decision per position, row-major (B, T): 1 where the position takes
+     * W_h's output, 0 where it keeps W_0's (padding is always 0). It depends on the keys alone
+     * (and on W_h for the m-based scopes), so a caller whose keys do not change between passes may
+     * compute it once and reuse it with {@link #replaceWithSelection}.
+     */
+    public float[] selection(NDArray keys, NDArray mask) {
+        try (NDManager work = keys.getManager().newSubManager()) {
+            NDArray shift = keys.matMul(castDelta(keys));
+            shift.attach(work);
+            return selection(keys, shift, mask);
+        }
+    }
+
+    /** {@code original + (W_h - W_0) k} at the positions where {@code select} is 1. */
+    public NDArray replaceWithSelection(NDArray keys, NDArray original, float[] select) {
+        return applySelection(keys, original, keys.matMul(castDelta(keys)), select);
+    }
+
+    private NDArray castDelta(NDArray keys) {
+        return delta.getDataType() == keys.getDataType() ? delta : delta.toType(keys.getDataType(), false);
+    }
+
+    private float[] selection(NDArray keys, NDArray shift, NDArray mask) {
         long rows = keys.getShape().get(0);
         long length = keys.getShape().get(1);
         float[] m = shift.norm(new int[] {2}).toType(DataType.FLOAT32, false).toFloatArray(); // (B, T)
@@ -146,8 +172,16 @@ public final class HookLayer implements MlpProjectionHook {
                 recorder.accept(new RowTrace(layer, b, mRow, z, alpha, swapped));
             }
         }
-        NDManager scratch = keys.getManager();
-        NDArray sel = scratch.create(select, new Shape(rows, length, 1)).toType(keys.getDataType(), false); // (B, T, 1)
+        return select;
+    }
+
+    private static NDArray applySelection(NDArray keys, NDArray original, NDArray shift, float[] select) {
+        long rows = keys.getShape().get(0);
+        long length = keys.getShape().get(1);
+        if (select.length != rows * length) {
+            throw new IllegalArgumentException("selection has " + select.length + " entries for keys " + keys.getShape());
+        }
+        NDArray sel = keys.getManager().create(select, new Shape(rows, length, 1)).toType(keys.getDataType(), false); // (B, T, 1)
         return original.add(shift.mul(sel));
     }
 }

@@ -10,7 +10,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import dev.hookline.data.EditRequest;
-import dev.hookline.engine.bench.EditData;
 import dev.hookline.engine.edit.ClosedFormEditor;
 import dev.hookline.engine.edit.CoachHookParams;
 import dev.hookline.engine.edit.LayerStatistics;
@@ -20,7 +19,6 @@ import dev.hookline.engine.infer.LanguageModel;
 import dev.hookline.engine.model.ForwardOptions;
 import dev.hookline.engine.model.TokenBatch;
 import dev.hookline.world.RelationCatalogue;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -31,18 +29,14 @@ public final class ScopeSeparation {
     private ScopeSeparation() {}
 
     public static void main(String[] args) throws Exception {
-        Path modelDir = Path.of(args[0]);
-        Path data = Path.of(args[1]);
-        int n = Integer.parseInt(args[2]);
-        int batch = Integer.parseInt(args[3]);
-        double lambda = Double.parseDouble(args[4]);
-        int layer = Integer.parseInt(args[5]);
-        List<EditRequest> requests = EditData.requests(data, n);
-        List<String> corpus = EditData.corpus(null, data, modelDir);
-        try (LanguageModel lm = LanguageModel.load(modelDir)) {
-            lm.model().setTrainable(false);
-            LayerStatistics stats = LayerStatistics.loadOrCompute(lm.model(), lm.tokenizer(), corpus, 1000,
-                    new int[] {layer}, modelDir.resolve("hookline-stats"));
+        try (DiagRun run = DiagRun.open(args, 1000)) {
+            LanguageModel lm = run.lm;
+            int n = run.n;
+            int batch = run.batch;
+            double lambda = run.lambda;
+            int layer = run.layer;
+            List<EditRequest> requests = run.requests;
+            LayerStatistics stats = run.stats;
             CoachHookParams params = new CoachHookParams(new int[] {layer}, lambda, 2.2, "sequence",
                     ValueStepParams.tuned());
             try (ClosedFormEditor editor = ClosedFormEditor.coachHook(lm.model(), lm.tokenizer(), stats, params,

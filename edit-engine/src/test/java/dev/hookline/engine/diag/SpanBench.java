@@ -6,7 +6,6 @@
 package dev.hookline.engine.diag;
 
 import dev.hookline.data.EditRequest;
-import dev.hookline.engine.bench.EditData;
 import dev.hookline.engine.edit.ClosedFormEditor;
 import dev.hookline.engine.edit.CoachHookParams;
 import dev.hookline.engine.edit.LayerStatistics;
@@ -16,7 +15,6 @@ import dev.hookline.engine.eval.EditEvaluator;
 import dev.hookline.engine.eval.EditScores;
 import dev.hookline.engine.infer.LanguageModel;
 import dev.hookline.world.RelationCatalogue;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 
@@ -25,21 +23,16 @@ public final class SpanBench {
     private SpanBench() {}
 
     public static void main(String[] args) throws Exception {
-        Path modelDir = Path.of(args[0]);
-        Path data = Path.of(args[1]);
-        int n = Integer.parseInt(args[2]);
-        int batch = Integer.parseInt(args[3]);
-        double lambda = Double.parseDouble(args[4]);
-        int layer = Integer.parseInt(args[5]);
         double alpha = Double.parseDouble(args[6]);
         boolean adapt = Boolean.parseBoolean(args[7]);
-        int statsLines = args.length > 8 ? Integer.parseInt(args[8]) : 1000;
-        List<EditRequest> requests = EditData.requests(data, n);
-        List<String> corpus = EditData.corpus(null, data, modelDir);
-        try (LanguageModel lm = LanguageModel.load(modelDir)) {
-            lm.model().setTrainable(false);
-            LayerStatistics stats = LayerStatistics.loadOrCompute(lm.model(), lm.tokenizer(), corpus, statsLines,
-                    new int[] {layer}, modelDir.resolve("hookline-stats"));
+        try (DiagRun run = DiagRun.open(args, DiagRun.intArg(args, 8, 1000))) {
+            LanguageModel lm = run.lm;
+            int n = run.n;
+            int batch = run.batch;
+            double lambda = run.lambda;
+            int layer = run.layer;
+            List<EditRequest> requests = run.requests;
+            LayerStatistics stats = run.stats;
             EditEvaluator evaluator = new EditEvaluator(lm.model(), lm.tokenizer(), requests,
                     EditEvaluator.Params.defaults());
             CoachHookParams params = new CoachHookParams(new int[] {layer}, lambda, alpha, "span",

@@ -14,7 +14,6 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.hookline.data.EditRequest;
-import dev.hookline.engine.bench.EditData;
 import dev.hookline.engine.edit.ClosedFormEditor;
 import dev.hookline.engine.edit.CoachHookParams;
 import dev.hookline.engine.edit.LayerStatistics;
@@ -26,7 +25,6 @@ import dev.hookline.engine.hook.SpanScope;
 import dev.hookline.engine.infer.LanguageModel;
 import dev.hookline.engine.model.ForwardOptions;
 import dev.hookline.world.RelationCatalogue;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -38,27 +36,22 @@ public final class SpanSweep {
     private SpanSweep() {}
 
     public static void main(String[] args) throws Exception {
-        Path modelDir = Path.of(args[0]);
-        Path data = Path.of(args[1]);
-        int n = Integer.parseInt(args[2]);
-        int batch = Integer.parseInt(args[3]);
-        double lambda = Double.parseDouble(args[4]);
-        int layer = Integer.parseInt(args[5]);
         double editAlpha = Double.parseDouble(args[6]);
         double[] scopeLambdas = Arrays.stream(args[7].split(",")).mapToDouble(Double::parseDouble).toArray();
         double[] evalAlphas = Arrays.stream(args[8].split(",")).mapToDouble(Double::parseDouble).toArray();
         int evalSample = Integer.parseInt(args[9]);
-        int statsLines = args.length > 10 ? Integer.parseInt(args[10]) : 1000;
-        List<EditRequest> requests = EditData.requests(data, n);
-        List<String> corpus = EditData.corpus(null, data, modelDir);
-        List<EditRequest> sample = new ArrayList<>();
-        for (int i = 0; i < Math.min(evalSample, n); i++) {
-            sample.add(requests.get((int) ((long) i * n / Math.min(evalSample, n))));
-        }
-        try (LanguageModel lm = LanguageModel.load(modelDir)) {
-            lm.model().setTrainable(false);
-            LayerStatistics stats = LayerStatistics.loadOrCompute(lm.model(), lm.tokenizer(), corpus, statsLines,
-                    new int[] {layer}, modelDir.resolve("hookline-stats"));
+        try (DiagRun run = DiagRun.open(args, DiagRun.intArg(args, 10, 1000))) {
+            LanguageModel lm = run.lm;
+            int n = run.n;
+            int batch = run.batch;
+            double lambda = run.lambda;
+            int layer = run.layer;
+            List<EditRequest> requests = run.requests;
+            LayerStatistics stats = run.stats;
+            List<EditRequest> sample = new ArrayList<>();
+            for (int i = 0; i < Math.min(evalSample, n); i++) {
+                sample.add(requests.get((int) ((long) i * n / Math.min(evalSample, n))));
+            }
             EditEvaluator evaluator = new EditEvaluator(lm.model(), lm.tokenizer(), requests,
                     EditEvaluator.Params.defaults());
             CoachHookParams params = new CoachHookParams(new int[] {layer}, lambda, editAlpha, "span",

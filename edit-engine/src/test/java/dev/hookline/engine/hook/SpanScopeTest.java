@@ -4,6 +4,7 @@
  */
 package dev.hookline.engine.hook;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -204,6 +205,16 @@ class SpanScopeTest {
                 }
             }
             assertTrue(swapped >= 1 && swapped < b * t - 1, "some but not all real positions swap: " + swapped);
+            // The decision taken once (as the value step does) reproduces replace() exactly.
+            float[] select = hook.selection(keyArr, nd.create(mask, new Shape(b, t)));
+            for (int i = 0; i < select.length; i++) {
+                assertEquals(mask[i] > 0.5f && rho[i] >= alpha ? 1f : 0f, select[i], "selection at " + i);
+            }
+            float[] again = hook.replaceWithSelection(keyArr, nd.create(original, new Shape(b, t, D)), select)
+                    .toFloatArray();
+            assertArrayEquals(out, again);
+            assertThrows(IllegalArgumentException.class, () -> hook.replaceWithSelection(keyArr,
+                    nd.create(original, new Shape(b, t, D)), new float[3]));
             assertThrows(UnsupportedOperationException.class, () -> span.scores(new double[] {1}));
         }
     }

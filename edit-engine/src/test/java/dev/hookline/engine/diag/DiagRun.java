@@ -1,0 +1,75 @@
+/*
+ * What every diagnostic in this package starts with: the leading arguments MODEL DATA N BATCH
+ * LAMBDA LAYER, the first N edit requests of DATA, the model loaded frozen and the C0 statistics of
+ * the one editing layer (cached in MODEL/hookline-stats like the bench's).
+ */
+package dev.hookline.engine.diag;
+
+import dev.hookline.data.EditRequest;
+import dev.hookline.engine.bench.EditData;
+import dev.hookline.engine.edit.LayerStatistics;
+import dev.hookline.engine.infer.LanguageModel;
+import java.nio.file.Path;
+import java.util.List;
+
+/** One diagnostic's model, edits and statistics; close to release the model. */
+final class DiagRun implements AutoCloseable {
+    /** How many leading arguments {@link #open} reads. */
+    static final int LEADING_ARGS = 6;
+
+    final Path modelDir;
+    final int n;
+    final int batch;
+    final double lambda;
+    final int layer;
+    final List<EditRequest> requests;
+    final LanguageModel lm;
+    final LayerStatistics stats;
+
+    private DiagRun(Path modelDir, int n, int batch, double lambda, int layer, List<EditRequest> requests,
+            LanguageModel lm, LayerStatistics stats) {
+        this.modelDir = modelDir;
+        this.n = n;
+        this.batch = batch;
+        this.lambda = lambda;
+        this.layer = layer;
+        this.requests = requests;
+        this.lm = lm;
+        this.stats = stats;
+    }
+
+    /** Reads MODEL DATA N BATCH LAMBDA LAYER from {@code args}, C0 over {@code statsLines} corpus lines. */
+    static DiagRun open(String[] args, int statsLines) throws Exception {
+        if (args.length < LEADING_ARGS) {
+            throw new IllegalArgumentException("expected MODEL DATA N BATCH LAMBDA LAYER first, got " + args.length + " arguments");
+        }
+        Path modelDir = Path.of(args[0]);
+        Path data = Path.of(args[1]);
+        int n = Integer.parseInt(args[2]);
+        int batch = Integer.parseInt(args[3]);
+        double lambda = Double.parseDouble(args[4]);
+        int layer = Integer.parseInt(args[5]);
+        List<EditRequest> requests = EditData.requests(data, n);
+        List<String> corpus = EditData.corpus(null, data, modelDir);
+        LanguageModel lm = LanguageModel.load(modelDir);
+        try {
+            lm.model().setTrainable(false);
+            LayerStatistics stats = LayerStatistics.loadOrCompute(lm.model(), lm.tokenizer(), corpus, statsLines,
+                    new int[] {layer}, modelDir.resolve("hookline-stats"));
+            return new DiagRun(modelDir, n, batch, lambda, layer, requests, lm, stats);
+        } catch (Exception | Error e) {
+            lm.close();
+            throw e;
+        }
+    }
+
+    /** Optional argument {@code i} as an int, else {@code fallback}. */
+    static int intArg(String[] args, int i, int fallback) {
+        return args.length > i ? Integer.parseInt(args[i]) : fallback;
+    }
+
+    @Override
+    public void close() {
+        lm.close();
+    }
+}
