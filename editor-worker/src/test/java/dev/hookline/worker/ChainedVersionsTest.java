@@ -28,29 +28,9 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
-class ChainedVersionsTest {
-    @TempDir
-    static Path tmp;
-
-    static WorkerFixture fx;
-
-    @BeforeAll
-    static void registry() throws Exception {
-        fx = new WorkerFixture(tmp.resolve("registry"));
-    }
-
-    @AfterAll
-    static void stop() {
-        if (fx != null) {
-            fx.close();
-        }
-    }
-
+class ChainedVersionsTest extends RegistryBackedTest {
     @Test
     void threeBatchesMakeThreeChainedVersionsAndTheLastBundleKnowsEveryNewFact() throws Exception {
         List<List<EditRequest>> batches = List.of(fx.cases.subList(0, 3), fx.cases.subList(3, 6), fx.cases.subList(6, 9));

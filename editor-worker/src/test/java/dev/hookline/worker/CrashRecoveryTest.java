@@ -23,29 +23,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
-class CrashRecoveryTest {
-    @TempDir
-    static Path tmp;
-
-    static WorkerFixture fx;
-
-    @BeforeAll
-    static void registry() throws Exception {
-        fx = new WorkerFixture(tmp.resolve("registry"));
-    }
-
-    @AfterAll
-    static void stop() {
-        if (fx != null) {
-            fx.close();
-        }
-    }
-
+class CrashRecoveryTest extends RegistryBackedTest {
     /** Starts a worker process: 5 s leases, 1 s heartbeats, its own cache, log in the temp dir. */
     static Process workerProcess(String name) throws Exception {
         List<String> cmd = new ArrayList<>();

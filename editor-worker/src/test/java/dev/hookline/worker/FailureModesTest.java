@@ -23,28 +23,14 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
-class FailureModesTest {
-    @TempDir
-    static Path tmp;
-
-    static WorkerFixture fx;
+class FailureModesTest extends RegistryBackedTest {
     static final ExecutorService RUNNER = Executors.newSingleThreadExecutor();
 
-    @BeforeAll
-    static void registry() throws Exception {
-        fx = new WorkerFixture(tmp.resolve("registry"));
-    }
-
     @AfterAll
-    static void stop() {
+    static void stopRunner() {
         RUNNER.shutdownNow();
-        if (fx != null) {
-            fx.close();
-        }
     }
 
     /** Hyperparameters that make the compute phase last several seconds (no early stop). */

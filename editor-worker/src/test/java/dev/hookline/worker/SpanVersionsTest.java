@@ -20,29 +20,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
-class SpanVersionsTest {
-    @TempDir
-    static Path tmp;
-
-    static WorkerFixture fx;
-
-    @BeforeAll
-    static void registry() throws Exception {
-        fx = new WorkerFixture(tmp.resolve("registry"));
-    }
-
-    @AfterAll
-    static void stop() {
-        if (fx != null) {
-            fx.close();
-        }
-    }
-
+class SpanVersionsTest extends RegistryBackedTest {
     @Test
     void spanBatchesMakeChainedSpanVersionsThatServeTheNewFacts() throws Exception {
         JsonNode hyper = RegistryClient.json().readTree("{\"lambda\": 300, \"alpha0\": 0.5}");
