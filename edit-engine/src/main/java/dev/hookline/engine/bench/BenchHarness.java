@@ -80,17 +80,21 @@ public final class BenchHarness {
             }
             EditEvaluator evaluator = new EditEvaluator(lm.model(), lm.tokenizer(), requests, EditEvaluator.Params.defaults());
             EditScores unedited = evaluator.evaluate(lm.model(), ForwardOptions.defaults(), requests);
+            String modelDigest = Digests.model(lm.model());
             List<ConsecutiveProtocol.Result> results = new ArrayList<>();
+            Path report = config.out().resolve("report.json");
             for (String name : config.methodNames()) {
                 try (SequentialEditor editor = config.methods().create(name, lm.model(), lm.tokenizer(), stats)) {
                     results.add(ConsecutiveProtocol.run(editor, requests, config.protocol(), evaluator,
                             p -> progressBar(progress, p)));
                     progress.println();
                 }
+                // The report so far, after every method: a long bench that is stopped keeps what it measured.
+                writeJson(report, config, modelDigest, stats, unedited, results);
+                Files.writeString(config.out().resolve("report.md"), markdown(config, unedited, results));
+                progress.println("bench: " + name + " done, " + report + " has " + results.size() + " of "
+                        + config.methodNames().size() + " methods");
             }
-            Path report = config.out().resolve("report.json");
-            writeJson(report, config, Digests.model(lm.model()), stats, unedited, results);
-            Files.writeString(config.out().resolve("report.md"), markdown(config, unedited, results));
             writePlots(config.out(), results);
             return report;
         }
@@ -168,7 +172,11 @@ public final class BenchHarness {
             }
             methods.add(m);
         }
-        JSON.writeValue(file.toFile(), root);
+        // Written beside and moved into place: a reader (or a stopped bench) never sees half a report.
+        Path partial = file.resolveSibling(file.getFileName() + ".partial");
+        JSON.writeValue(partial.toFile(), root);
+        Files.move(partial, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
     }
 
     private static String markdown(Config config, EditScores unedited, List<ConsecutiveProtocol.Result> results) {

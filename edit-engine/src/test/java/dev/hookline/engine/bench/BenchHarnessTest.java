@@ -48,7 +48,13 @@ class BenchHarnessTest {
         List<String> names = List.of("coachhook", "coachhook-corpus", "coachhook-span", "coachhook-nohook", "memit", "ft");
         BenchHarness.Config config = new BenchHarness.Config(model, EditFixtures.tinyWorld().resolve("counterfact.json"),
                 null, names, 6, new ConsecutiveProtocol.Params(2, 2, 10), 50, methods, tmp.resolve("out"), "test");
-        BenchHarness.run(config, System.err);
+        java.io.ByteArrayOutputStream log = new java.io.ByteArrayOutputStream();
+        BenchHarness.run(config, new java.io.PrintStream(log, true, java.nio.charset.StandardCharsets.UTF_8));
+        String progress = log.toString(java.nio.charset.StandardCharsets.UTF_8);
+        System.err.print(progress);
+        // The report is rewritten after every method (a stopped bench keeps what it measured), atomically.
+        assertTrue(progress.contains("has 1 of 6 methods") && progress.contains("has 6 of 6 methods"), progress);
+        assertFalse(Files.exists(tmp.resolve("out").resolve("report.json.partial")));
 
         JsonNode report = new ObjectMapper().readTree(tmp.resolve("out").resolve("report.json").toFile());
         assertEquals(6, report.path("methods").size());
