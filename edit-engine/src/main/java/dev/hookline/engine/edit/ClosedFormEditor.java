@@ -68,7 +68,11 @@ public final class ClosedFormEditor implements SequentialEditor {
     private final Map<Integer, Double> alpha = new LinkedHashMap<>();
     private final Map<Integer, ScopeTest> scopes = new LinkedHashMap<>();
     private final Map<Integer, NDArray> preserveInverse = new LinkedHashMap<>(); // span scope: (lambda C0)^-1
-    private final Map<Integer, NDArray> accumulatedInverse = new LinkedHashMap<>(); // span scope: C_accu^-1
+    // C^-1 of the solve, kept between batches (Woodbury updates, O(d_ff^2 u) per batch instead of an
+    // O(d_ff^3) inverse): MEMIT (lambda C0)^-1, fixed; the accumulating variants C_accu^-1, which the
+    // span scope also reads.
+    private final Map<Integer, NDArray> solveInverse = new LinkedHashMap<>(); // layer -> (d_ff, d_ff) float64
+    private final List<NDArray> retiredInverses = new ArrayList<>();
     private int edits;
     private int boostedColumns;
 
@@ -101,15 +105,19 @@ public final class ClosedFormEditor implements SequentialEditor {
         int d = base.config().hiddenSize();
         for (int l : layers) {
             deltas.put(l, state.zeros(new Shape(ff, d), base.dataType()));
+            NDArray preserve = state.create(statistics.c0(l), new Shape(ff, ff)).mul(lambda); // lambda C0
+            solveInverse.put(l, preserve.inverse());
             if (variant != Variant.MEMIT) {
-                cAccu.put(l, state.create(statistics.c0(l), new Shape(ff, ff)).mul(lambda));
+                cAccu.put(l, preserve);
+            } else {
+                preserve.close();
             }
             alpha.put(l, alpha0);
             scopes.put(l, corpusScope ? new CorpusZScore(0, 0) : SequenceZScore.INSTANCE);
         }
         if (spanScope) {
             for (int l : layers) {
-                preserveInverse.put(l, cAccu.get(l).inverse()); // C_accu starts as lambda C0
+                preserveInverse.put(l, solveInverse.get(l).duplicate()); // C_accu starts as lambda C0
             }
             refreshSpanScopes();
         }
@@ -180,6 +188,7 @@ public final class ClosedFormEditor implements SequentialEditor {
             }
             deltas.put(l, state.create(savedDeltas.get(l), new Shape(ff, d)).toType(model.dataType(), false));
             cAccu.put(l, state.create(savedCAccu.get(l), new Shape(ff, ff)));
+            replaceInverse(l, cAccu.get(l).inverse());
             alpha.put(l, savedAlpha.get(l));
         }
         if (corpusScope) {
@@ -188,6 +197,7 @@ public final class ClosedFormEditor implements SequentialEditor {
         if (spanScope) {
             refreshSpanScopes();
         }
+        releaseRetiredInverses();
         edits = savedEdits;
     }
 
@@ -280,10 +290,8 @@ public final class ClosedFormEditor implements SequentialEditor {
                 }
                 NDArray k = scope.create(keys, new Shape(ff, u)); // (d_ff, u)
                 NDArray r = scope.create(residual, new Shape(d, u)); // (d, u)
-                NDArray c = variant == Variant.MEMIT
-                        ? scope.create(statistics.c0(layer), new Shape(ff, ff)).mul(lambda)
-                        : cAccu.get(layer); // (d_ff, d_ff)
-                NDArray a = NormalEquations.solve(c, k); // (d_ff, u)
+                // (C + K K^T)^-1 K with C = lambda C0 (MEMIT) or C_accu, from the kept C^-1.
+                NDArray a = NormalEquations.solveWithInverse(solveInverse.get(layer), k); // (d_ff, u)
                 a.attach(scope);
                 // W (d, d_ff) += R A^T; Conv1D layout (d_ff, d) += A R^T.
                 NDArray update = a.matMul(r.transpose()).toType(model.dataType(), false); // (d_ff, d)
@@ -298,12 +306,14 @@ public final class ClosedFormEditor implements SequentialEditor {
                 }
                 if (variant != Variant.MEMIT) {
                     cAccu.get(layer).addi(k.matMul(k.transpose()));
+                    replaceInverse(layer, NormalEquations.updatedInverse(solveInverse.get(layer), k, a));
                 }
             }
         }
         if (spanScope) {
             refreshSpanScopes();
         }
+        releaseRetiredInverses();
         // 4. Alpha rule, layer by layer so later layers see the new alpha of earlier ones.
         if (variant == Variant.COACHHOOK && adaptAlpha) {
             if (corpusScope) {
@@ -407,16 +417,31 @@ public final class ClosedFormEditor implements SequentialEditor {
         }
     }
 
-    /** Recomputes C_accu^-1 per layer and installs the span scope tests on it. */
+    /** Installs the span scope tests on the current C_accu^-1 per layer. */
     private void refreshSpanScopes() {
         for (int l : layers) {
-            NDArray inverse = cAccu.get(l).inverse(); // (d_ff, d_ff) float64
-            NDArray old = accumulatedInverse.put(l, inverse);
-            if (old != null && old != preserveInverse.get(l)) {
-                old.close();
-            }
-            scopes.put(l, new SpanScope(preserveInverse.get(l), inverse));
+            scopes.put(l, new SpanScope(preserveInverse.get(l), solveInverse.get(l)));
         }
+    }
+
+    /**
+     * Keeps {@code inverse} (attached to the editor's state) as layer l's C^-1. The old one is freed
+     * by {@link #releaseRetiredInverses} once the span scopes no longer read it (they are refreshed at
+     * the end of a batch, so every layer's scope sees the state from before the batch until then).
+     */
+    private void replaceInverse(int l, NDArray inverse) {
+        inverse.attach(state);
+        NDArray old = solveInverse.put(l, inverse);
+        if (old != null && old != inverse) {
+            retiredInverses.add(old);
+        }
+    }
+
+    private void releaseRetiredInverses() {
+        for (NDArray old : retiredInverses) {
+            old.close();
+        }
+        retiredInverses.clear();
     }
 
     /** Recomputes mu and sigma of m = ||k delta|| over the corpus key sample per layer. */
@@ -528,7 +553,7 @@ public final class ClosedFormEditor implements SequentialEditor {
             }
             if (spanScope) {
                 preserveInv.put(l, preserveInverse.get(l).toDoubleArray()); // (d_ff, d_ff) float64
-                accuInv.put(l, accumulatedInverse.get(l).toDoubleArray()); // (d_ff, d_ff) float64
+                accuInv.put(l, solveInverse.get(l).toDoubleArray()); // (d_ff, d_ff) float64
             }
         }
         return new HookBundle(method, hyperparametersJson, baseModelDigest, parentDigest, statistics.digest(), edits,

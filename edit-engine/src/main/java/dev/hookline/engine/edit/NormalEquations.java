@@ -38,6 +38,61 @@ public final class NormalEquations {
         }
     }
 
+    /**
+     * The same {@code A = (C + K K^T)^-1 K} from {@code P = C^-1} by the Woodbury identity,
+     * {@code A = P K (I_u + K^T P K)^-1}: O(d_ff^2 u) instead of the O(d_ff^3) inverse, for editors
+     * that keep C^-1 between batches.
+     *
+     * @param p C^-1, (d_ff, d_ff), symmetric, float64
+     * @param keys K, (d_ff, u)
+     * @return A, (d_ff, u), float64, attached to {@code p}'s manager
+     */
+    public static NDArray solveWithInverse(NDArray p, NDArray keys) {
+        requireFloat64(p);
+        NDManager owner = p.getManager();
+        try (NDManager work = owner.newSubManager()) {
+            NDArray k = keys.toType(DataType.FLOAT64, true); // (d_ff, u)
+            k.attach(work);
+            NDArray pk = p.matMul(k); // (d_ff, u)
+            pk.attach(work);
+            NDArray small = k.transpose().matMul(pk); // (u, u)
+            small.attach(work);
+            NDArray s = small.add(work.eye((int) k.getShape().get(1), (int) k.getShape().get(1), 0, DataType.FLOAT64));
+            NDArray a = pk.matMul(s.inverse()); // (d_ff, u)
+            a.attach(owner);
+            return a;
+        }
+    }
+
+    /**
+     * {@code (C + K K^T)^-1 = P - A (P K)^T} with {@code A} from {@link #solveWithInverse}, made
+     * exactly symmetric. Drift over 100 batches of 10 at d_ff 4096 stays far below the float64
+     * noise that matters here (NormalEquationsTest checks 40 rounds against a fresh inverse).
+     *
+     * @return the new inverse, (d_ff, d_ff), float64, attached to {@code p}'s manager
+     */
+    public static NDArray updatedInverse(NDArray p, NDArray keys, NDArray a) {
+        requireFloat64(p);
+        NDManager owner = p.getManager();
+        try (NDManager work = owner.newSubManager()) {
+            NDArray k = keys.toType(DataType.FLOAT64, true); // (d_ff, u)
+            k.attach(work);
+            NDArray pk = p.matMul(k); // (d_ff, u)
+            pk.attach(work);
+            NDArray next = p.sub(a.toType(DataType.FLOAT64, false).matMul(pk.transpose())); // (d_ff, d_ff)
+            next.attach(work);
+            NDArray symmetric = next.add(next.transpose()).div(2);
+            symmetric.attach(owner);
+            return symmetric;
+        }
+    }
+
+    private static void requireFloat64(NDArray c) {
+        if (c.getDataType() != DataType.FLOAT64) {
+            throw new IllegalArgumentException("covariance must be float64, got " + c.getDataType());
+        }
+    }
+
     /** Java-array form of {@link #solve}: c row-major (n, n), keys row-major (n, u); returns (n, u). */
     public static double[] solve(NDManager manager, double[] c, double[] keys, int n, int u) {
         try (NDManager work = manager.newSubManager()) {

@@ -96,6 +96,50 @@ class NormalEquationsTest {
     }
 
     @Test
+    void woodburyUpdatesAgreeWithGaussianEliminationOverManyBatches() {
+        Random r = new Random(11);
+        int n = 40;
+        int u = 5;
+        double[] c = spd(r, n, 2.0);
+        try (NDManager nd = NDManager.newBaseManager()) {
+            ai.djl.ndarray.NDArray p = nd.create(c, new ai.djl.ndarray.types.Shape(n, n)).inverse();
+            double worstSolve = 0;
+            for (int round = 0; round < 40; round++) {
+                double[] k = new double[n * u];
+                for (int i = 0; i < k.length; i++) {
+                    k[i] = 3 * r.nextGaussian();
+                }
+                ai.djl.ndarray.NDArray kArr = nd.create(k, new ai.djl.ndarray.types.Shape(n, u));
+                ai.djl.ndarray.NDArray a = NormalEquations.solveWithInverse(p, kArr);
+                double[] fast = a.toDoubleArray();
+                double[] naive = naiveSolve(c, k, n, u);
+                for (int i = 0; i < fast.length; i++) {
+                    worstSolve = Math.max(worstSolve, Math.abs(fast[i] - naive[i]) / (1 + Math.abs(naive[i])));
+                }
+                p = NormalEquations.updatedInverse(p, kArr, a);
+                for (int i = 0; i < n; i++) { // C += K K^T, as the editor accumulates
+                    for (int j = 0; j < n; j++) {
+                        for (int q = 0; q < u; q++) {
+                            c[i * n + j] += k[i * u + q] * k[j * u + q];
+                        }
+                    }
+                }
+            }
+            assertTrue(worstSolve < 1e-9, "Woodbury solve vs elimination, max relative difference " + worstSolve);
+            double[] kept = p.toDoubleArray();
+            double[] fresh = nd.create(c, new ai.djl.ndarray.types.Shape(n, n)).inverse().toDoubleArray();
+            double worst = 0;
+            double scale = 0;
+            for (int i = 0; i < kept.length; i++) {
+                worst = Math.max(worst, Math.abs(kept[i] - fresh[i]));
+                scale = Math.max(scale, Math.abs(fresh[i]));
+                assertEquals(kept[i], kept[(i % n) * n + i / n], 0.0, "kept inverse is symmetric");
+            }
+            assertTrue(worst < 1e-10 * scale, "inverse after 40 updates vs fresh inverse: " + worst + " (scale " + scale + ")");
+        }
+    }
+
+    @Test
     void oneLayerUpdateMapsBatchKeysToTheirTargets() {
         Random r = new Random(9);
         int ff = 32;
