@@ -51,10 +51,8 @@ public final class NormalEquations {
         requireFloat64(p);
         NDManager owner = p.getManager();
         try (NDManager work = owner.newSubManager()) {
-            NDArray k = keys.toType(DataType.FLOAT64, true); // (d_ff, u)
-            k.attach(work);
-            NDArray pk = p.matMul(k); // (d_ff, u)
-            pk.attach(work);
+            NDArray k = in(work, keys.toType(DataType.FLOAT64, true)); // (d_ff, u)
+            NDArray pk = in(work, p.matMul(k)); // (d_ff, u)
             NDArray small = k.transpose().matMul(pk); // (u, u)
             small.attach(work);
             NDArray s = small.add(work.eye((int) k.getShape().get(1), (int) k.getShape().get(1), 0, DataType.FLOAT64));
@@ -75,16 +73,19 @@ public final class NormalEquations {
         requireFloat64(p);
         NDManager owner = p.getManager();
         try (NDManager work = owner.newSubManager()) {
-            NDArray k = keys.toType(DataType.FLOAT64, true); // (d_ff, u)
-            k.attach(work);
-            NDArray pk = p.matMul(k); // (d_ff, u)
-            pk.attach(work);
-            NDArray next = p.sub(a.toType(DataType.FLOAT64, false).matMul(pk.transpose())); // (d_ff, d_ff)
-            next.attach(work);
+            NDArray pk = in(work, p.matMul(in(work, keys.toType(DataType.FLOAT64, true)))); // (d_ff, u)
+            NDArray correction = in(work, a.toType(DataType.FLOAT64, false).matMul(pk.transpose())); // (d_ff, d_ff)
+            NDArray next = in(work, p.sub(correction));
             NDArray symmetric = next.add(next.transpose()).div(2);
             symmetric.attach(owner);
             return symmetric;
         }
+    }
+
+    /** {@code x}, attached to {@code work} (freed with it). */
+    private static NDArray in(NDManager work, NDArray x) {
+        x.attach(work);
+        return x;
     }
 
     private static void requireFloat64(NDArray c) {

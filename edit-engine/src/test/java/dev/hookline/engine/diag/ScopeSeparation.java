@@ -12,7 +12,6 @@ import ai.djl.ndarray.types.DataType;
 import dev.hookline.data.EditRequest;
 import dev.hookline.engine.edit.ClosedFormEditor;
 import dev.hookline.engine.edit.CoachHookParams;
-import dev.hookline.engine.edit.LayerStatistics;
 import dev.hookline.engine.edit.ValueStepParams;
 import dev.hookline.engine.hook.SequenceZScore;
 import dev.hookline.engine.infer.LanguageModel;
@@ -30,45 +29,38 @@ public final class ScopeSeparation {
 
     public static void main(String[] args) throws Exception {
         try (DiagRun run = DiagRun.open(args, 1000)) {
-            LanguageModel lm = run.lm;
-            int n = run.n;
-            int batch = run.batch;
-            double lambda = run.lambda;
-            int layer = run.layer;
-            List<EditRequest> requests = run.requests;
-            LayerStatistics stats = run.stats;
-            CoachHookParams params = new CoachHookParams(new int[] {layer}, lambda, 2.2, "sequence",
+            CoachHookParams params = new CoachHookParams(new int[] {run.layer}, run.lambda, 2.2, "sequence",
                     ValueStepParams.tuned());
-            try (ClosedFormEditor editor = ClosedFormEditor.coachHook(lm.model(), lm.tokenizer(), stats, params,
+            try (ClosedFormEditor editor = ClosedFormEditor.coachHook(run.lm.model(), run.lm.tokenizer(), run.stats, params,
                     RelationCatalogue.CONTEXT_PREFIXES)) {
-                for (int i = 0; i < n; i += batch) {
-                    editor.apply(requests.subList(i, Math.min(n, i + batch)));
+                for (int i = 0; i < run.n; i += run.batch) {
+                    editor.apply(run.requests.subList(i, Math.min(run.n, i + run.batch)));
                 }
-                int ff = lm.model().config().mlpSize();
-                int d = lm.model().config().hiddenSize();
-                double[] a = stats.c0(layer).clone();
+                int ff = run.lm.model().config().mlpSize();
+                int d = run.lm.model().config().hiddenSize();
+                double[] a = run.stats.c0(run.layer).clone();
                 for (int i = 0; i < a.length; i++) {
-                    a[i] *= lambda;
+                    a[i] *= run.lambda;
                 }
                 double[] aInv = invert(a, ff);
-                double[] cInv = invert(editor.cAccu(layer), ff);
-                float[] delta = editor.delta(layer);
+                double[] cInv = invert(editor.cAccu(run.layer), ff);
+                float[] delta = editor.delta(run.layer);
                 List<String> in = new ArrayList<>();
                 List<String> para = new ArrayList<>();
                 List<String> out = new ArrayList<>();
-                for (EditRequest r : requests) {
+                for (EditRequest r : run.requests) {
                     in.add(r.filledPrompt());
                     para.addAll(r.paraphrasePrompts().subList(0, Math.min(5, r.paraphrasePrompts().size())));
                     out.addAll(r.neighborhoodPrompts().subList(0, Math.min(5, r.neighborhoodPrompts().size())));
                     out.addAll(r.localityPrompts().subList(0, Math.min(5, r.localityPrompts().size())));
                 }
-                double[][] sIn = scores(lm, layer, in, delta, aInv, cInv, ff, d);
-                double[][] sPara = scores(lm, layer, para, delta, aInv, cInv, ff, d);
-                double[][] sOut = scores(lm, layer, out, delta, aInv, cInv, ff, d);
+                double[][] sIn = scores(run.lm, run.layer, in, delta, aInv, cInv, ff, d);
+                double[][] sPara = scores(run.lm, run.layer, para, delta, aInv, cInv, ff, d);
+                double[][] sOut = scores(run.lm, run.layer, out, delta, aInv, cInv, ff, d);
                 String[] names = {"m (last)", "seq z (last)", "rho (whitened share in edit span)", "w2 = k'(lC0)^-1 k",
                     "m / sqrt(w2)"};
                 System.out.printf(Locale.ROOT, "%d edits, batch %d, lambda %.0f, layer %d, d_ff %d; prompts: %d edit, %d paraphrase, %d out-of-scope; alpha %s%n",
-                        n, batch, lambda, layer, ff, in.size(), para.size(), out.size(), editor.alphas());
+                        run.n, run.batch, run.lambda, run.layer, ff, in.size(), para.size(), out.size(), editor.alphas());
                 for (int s = 0; s < names.length; s++) {
                     System.out.printf(Locale.ROOT, "%-36s edit %s | para %s | out %s | AUC edit/out %.3f para/out %.3f%n",
                             names[s], q(sIn[s]), q(sPara[s]), q(sOut[s]), auc(sIn[s], sOut[s]), auc(sPara[s], sOut[s]));

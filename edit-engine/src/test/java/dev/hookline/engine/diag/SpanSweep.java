@@ -16,13 +16,11 @@ import ai.djl.ndarray.types.Shape;
 import dev.hookline.data.EditRequest;
 import dev.hookline.engine.edit.ClosedFormEditor;
 import dev.hookline.engine.edit.CoachHookParams;
-import dev.hookline.engine.edit.LayerStatistics;
 import dev.hookline.engine.edit.ValueStepParams;
 import dev.hookline.engine.eval.EditEvaluator;
 import dev.hookline.engine.eval.EditScores;
 import dev.hookline.engine.hook.HookLayer;
 import dev.hookline.engine.hook.SpanScope;
-import dev.hookline.engine.infer.LanguageModel;
 import dev.hookline.engine.model.ForwardOptions;
 import dev.hookline.world.RelationCatalogue;
 import java.util.ArrayList;
@@ -41,38 +39,31 @@ public final class SpanSweep {
         double[] evalAlphas = Arrays.stream(args[8].split(",")).mapToDouble(Double::parseDouble).toArray();
         int evalSample = Integer.parseInt(args[9]);
         try (DiagRun run = DiagRun.open(args, DiagRun.intArg(args, 10, 1000))) {
-            LanguageModel lm = run.lm;
-            int n = run.n;
-            int batch = run.batch;
-            double lambda = run.lambda;
-            int layer = run.layer;
-            List<EditRequest> requests = run.requests;
-            LayerStatistics stats = run.stats;
             List<EditRequest> sample = new ArrayList<>();
-            for (int i = 0; i < Math.min(evalSample, n); i++) {
-                sample.add(requests.get((int) ((long) i * n / Math.min(evalSample, n))));
+            for (int i = 0; i < Math.min(evalSample, run.n); i++) {
+                sample.add(run.requests.get((int) ((long) i * run.n / Math.min(evalSample, run.n))));
             }
-            EditEvaluator evaluator = new EditEvaluator(lm.model(), lm.tokenizer(), requests,
+            EditEvaluator evaluator = new EditEvaluator(run.lm.model(), run.lm.tokenizer(), run.requests,
                     EditEvaluator.Params.defaults());
-            CoachHookParams params = new CoachHookParams(new int[] {layer}, lambda, editAlpha, "span",
+            CoachHookParams params = new CoachHookParams(new int[] {run.layer}, run.lambda, editAlpha, "span",
                     ValueStepParams.tuned());
             long start = System.nanoTime();
-            try (ClosedFormEditor editor = ClosedFormEditor.span(lm.model(), lm.tokenizer(), stats, params,
+            try (ClosedFormEditor editor = ClosedFormEditor.span(run.lm.model(), run.lm.tokenizer(), run.stats, params,
                     RelationCatalogue.CONTEXT_PREFIXES, "coachhook-span", false)) {
-                for (int b = 0; b < n; b += batch) {
-                    editor.apply(requests.subList(b, Math.min(n, b + batch)));
+                for (int b = 0; b < run.n; b += run.batch) {
+                    editor.apply(run.requests.subList(b, Math.min(run.n, b + run.batch)));
                 }
                 double editSeconds = (System.nanoTime() - start) / 1e9;
                 System.out.printf(Locale.ROOT, "edited n=%d b=%d lambda=%.0f layer=%d alpha=%.2f in %.0f s%n",
-                        n, batch, lambda, layer, editAlpha, editSeconds);
-                int ff = lm.model().config().mlpSize();
-                int d = lm.model().config().hiddenSize();
-                double[] c0 = stats.c0(layer);
-                double[] cAccu = editor.cAccu(layer);
-                try (NDManager work = NDManager.newBaseManager(lm.model().device())) {
-                    NDArray delta = work.create(editor.delta(layer), new Shape(ff, d)).toType(lm.model().dataType(), false);
+                        run.n, run.batch, run.lambda, run.layer, editAlpha, editSeconds);
+                int ff = run.lm.model().config().mlpSize();
+                int d = run.lm.model().config().hiddenSize();
+                double[] c0 = run.stats.c0(run.layer);
+                double[] cAccu = editor.cAccu(run.layer);
+                try (NDManager work = NDManager.newBaseManager(run.lm.model().device())) {
+                    NDArray delta = work.create(editor.delta(run.layer), new Shape(ff, d)).toType(run.lm.model().dataType(), false);
                     NDArray c0Nd = work.create(c0, new Shape(ff, ff)); // (d_ff, d_ff) float64
-                    NDArray edited = work.create(cAccu, new Shape(ff, ff)).sub(c0Nd.mul(lambda)); // sum k k^T
+                    NDArray edited = work.create(cAccu, new Shape(ff, ff)).sub(c0Nd.mul(run.lambda)); // sum k k^T
                     for (double scopeLambda : scopeLambdas) {
                         NDArray preserve = c0Nd.mul(scopeLambda);
                         NDArray preserveInv = preserve.inverse();
@@ -83,9 +74,9 @@ public final class SpanSweep {
                         SpanScope scope = new SpanScope(preserveInv, accuInv);
                         for (double a : evalAlphas) {
                             long t0 = System.nanoTime();
-                            HookLayer hook = new HookLayer(layer, delta, a, scope, HookLayer.Mode.VALIDATED, null);
-                            ForwardOptions options = ForwardOptions.builder().hooks(Map.of(layer, hook)).build();
-                            EditScores s = evaluator.evaluate(lm.model(), options, sample);
+                            HookLayer hook = new HookLayer(run.layer, delta, a, scope, HookLayer.Mode.VALIDATED, null);
+                            ForwardOptions options = ForwardOptions.builder().hooks(Map.of(run.layer, hook)).build();
+                            EditScores s = evaluator.evaluate(run.lm.model(), options, sample);
                             System.out.printf(Locale.ROOT,
                                     "scopeLambda=%.0f alpha=%.2f -> rel %.3f gen %.3f loc %.3f | eff %.3f para %.3f nbhd %.3f (%d edits, %.0f s)%n",
                                     scopeLambda, a, s.reliability(), s.generality(), s.locality(), s.efficacy(),

@@ -74,23 +74,32 @@ class NormalEquationsTest {
         return c;
     }
 
+    static double[] gaussian(Random r, int size, double scale) {
+        double[] x = new double[size];
+        for (int i = 0; i < size; i++) {
+            x[i] = scale * r.nextGaussian();
+        }
+        return x;
+    }
+
+    /** max_i |a_i - b_i| / (1 + |b_i|). */
+    static double maxRelativeDifference(double[] a, double[] b) {
+        double worst = 0;
+        for (int i = 0; i < a.length; i++) {
+            worst = Math.max(worst, Math.abs(a[i] - b[i]) / (1 + Math.abs(b[i])));
+        }
+        return worst;
+    }
+
     @Test
     void float64SolveAgreesWithGaussianElimination() {
         Random r = new Random(5);
         int n = 48;
         int u = 7;
         double[] c = spd(r, n, 2.0);
-        double[] k = new double[n * u];
-        for (int i = 0; i < k.length; i++) {
-            k[i] = r.nextGaussian();
-        }
+        double[] k = gaussian(r, n * u, 1);
         try (NDManager nd = NDManager.newBaseManager()) {
-            double[] fast = NormalEquations.solve(nd, c, k, n, u);
-            double[] naive = naiveSolve(c, k, n, u);
-            double worst = 0;
-            for (int i = 0; i < fast.length; i++) {
-                worst = Math.max(worst, Math.abs(fast[i] - naive[i]) / (1 + Math.abs(naive[i])));
-            }
+            double worst = maxRelativeDifference(NormalEquations.solve(nd, c, k, n, u), naiveSolve(c, k, n, u));
             assertTrue(worst < 1e-9, "max relative difference " + worst);
         }
     }
@@ -105,17 +114,10 @@ class NormalEquationsTest {
             ai.djl.ndarray.NDArray p = nd.create(c, new ai.djl.ndarray.types.Shape(n, n)).inverse();
             double worstSolve = 0;
             for (int round = 0; round < 40; round++) {
-                double[] k = new double[n * u];
-                for (int i = 0; i < k.length; i++) {
-                    k[i] = 3 * r.nextGaussian();
-                }
+                double[] k = gaussian(r, n * u, 3);
                 ai.djl.ndarray.NDArray kArr = nd.create(k, new ai.djl.ndarray.types.Shape(n, u));
                 ai.djl.ndarray.NDArray a = NormalEquations.solveWithInverse(p, kArr);
-                double[] fast = a.toDoubleArray();
-                double[] naive = naiveSolve(c, k, n, u);
-                for (int i = 0; i < fast.length; i++) {
-                    worstSolve = Math.max(worstSolve, Math.abs(fast[i] - naive[i]) / (1 + Math.abs(naive[i])));
-                }
+                worstSolve = Math.max(worstSolve, maxRelativeDifference(a.toDoubleArray(), naiveSolve(c, k, n, u)));
                 p = NormalEquations.updatedInverse(p, kArr, a);
                 for (int i = 0; i < n; i++) { // C += K K^T, as the editor accumulates
                     for (int j = 0; j < n; j++) {
