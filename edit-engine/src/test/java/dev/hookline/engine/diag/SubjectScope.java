@@ -38,7 +38,7 @@ public final class SubjectScope {
             double[] shrinks = args.length > 9 ? Arrays.stream(args[9].split(",")).mapToDouble(Double::parseDouble).toArray()
                     : new double[] {0};
             int ff = run.lm.model().config().mlpSize();
-            double[] keys = editKeys(run.lm, run.layer, run.requests, ff); // (N, ff)
+            double[] keys = editKeys(run.lm, run.layer, run.requests, ff, false); // (N, ff)
             NDManager m = run.lm.model().manager();
             for (int n : checkpoints) {
                 List<String> in = new ArrayList<>();
@@ -84,11 +84,14 @@ public final class SubjectScope {
         }
     }
 
-    /** Key at the subject's last token, averaged over the context variants, one row per request. */
-    static double[] editKeys(LanguageModel lm, int layer, List<EditRequest> requests, int ff) {
+    /**
+     * Key at the subject's last token (or with {@code lastToken} the prompt's last token, where the
+     * editors read it), averaged over the context variants, one row per request.
+     */
+    static double[] editKeys(LanguageModel lm, int layer, List<EditRequest> requests, int ff, boolean lastToken) {
         double[] out = new double[requests.size() * ff];
         for (int r = 0; r < requests.size(); r++) {
-            EditPrompts p = EditPrompts.of(requests.get(r), lm.tokenizer(), RelationCatalogue.CONTEXT_PREFIXES, false);
+            EditPrompts p = EditPrompts.of(requests.get(r), lm.tokenizer(), RelationCatalogue.CONTEXT_PREFIXES, lastToken);
             TokenBatch tb = TokenBatch.of(p.variants(), lm.model().config().eosTokenId());
             try (NDManager scope = lm.model().manager().newSubManager()) {
                 NDArray keys = lm.model().forward(scope, tb, ForwardOptions.builder().captureKeys(layer)
