@@ -130,7 +130,7 @@ public final class HooklineCli implements Callable<Integer> {
         @Option(names = "--mlp-size", description = "override the preset's MLP width d_ff (n_inner; default 4 d)")
         Integer mlpSize;
 
-        @Option(names = "--preset", description = "model preset (default: the world's name; demo-wide, demo-xwide: the demo world with d_ff 1536, 4096)")
+        @Option(names = "--preset", description = "model preset (default: the world's name; demo-wide, demo-xwide: the demo world with d_ff 1536, 4096; demo-d256: d 256, d_ff 1024)")
         String preset;
 
         @Override
