@@ -78,7 +78,7 @@ public final class SpanSweep {
                             ForwardOptions options = ForwardOptions.builder().hooks(Map.of(run.layer, hook)).build();
                             EditScores s = evaluator.evaluate(run.lm.model(), options, sample);
                             System.out.printf(Locale.ROOT,
-                                    "scopeLambda=%.0f alpha=%.2f -> rel %.3f gen %.3f loc %.3f | eff %.3f para %.3f nbhd %.3f (%d edits, %.0f s)%n",
+                                    "scopeLambda=%.0f alpha=%.4f -> rel %.3f gen %.3f loc %.3f | eff %.3f para %.3f nbhd %.3f (%d edits, %.0f s)%n",
                                     scopeLambda, a, s.reliability(), s.generality(), s.locality(), s.efficacy(),
                                     s.paraphrase(), s.neighborhood(), sample.size(), (System.nanoTime() - t0) / 1e9);
                         }
