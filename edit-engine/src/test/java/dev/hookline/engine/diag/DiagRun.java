@@ -5,11 +5,16 @@
  */
 package dev.hookline.engine.diag;
 
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
 import dev.hookline.data.EditRequest;
 import dev.hookline.engine.bench.EditData;
 import dev.hookline.engine.edit.LayerStatistics;
 import dev.hookline.engine.infer.LanguageModel;
+import dev.hookline.engine.model.ForwardOptions;
+import dev.hookline.engine.model.TokenBatch;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 
 /** One diagnostic's model, edits and statistics; close to release the model. */
@@ -66,6 +71,27 @@ final class DiagRun implements AutoCloseable {
     /** Optional argument {@code i} as an int, else {@code fallback}. */
     static int intArg(String[] args, int i, int fallback) {
         return args.length > i ? Integer.parseInt(args[i]) : fallback;
+    }
+
+    /** What {@link #keyChunks} hands over per chunk: the chunk's first prompt index, its tokens and keys (B, T, d_ff). */
+    interface KeyChunk {
+        void accept(int start, TokenBatch tokens, NDArray keys);
+    }
+
+    /** The keys at {@code layer} of {@code prompts}, 64 prompts per forward, freed after each chunk. */
+    static void keyChunks(LanguageModel lm, int layer, List<String> prompts, KeyChunk use) {
+        int chunk = 64;
+        for (int start = 0; start < prompts.size(); start += chunk) {
+            List<int[]> rows = new ArrayList<>();
+            for (String p : prompts.subList(start, Math.min(prompts.size(), start + chunk))) {
+                rows.add(lm.tokenizer().encode(p));
+            }
+            TokenBatch tb = TokenBatch.of(rows, lm.model().config().eosTokenId());
+            try (NDManager work = lm.model().manager().newSubManager()) {
+                use.accept(start, tb, lm.model().forward(work, tb, ForwardOptions.builder().captureKeys(layer)
+                        .computeLogits(false).build()).keys(layer));
+            }
+        }
     }
 
     @Override

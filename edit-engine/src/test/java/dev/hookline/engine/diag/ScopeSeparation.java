@@ -6,8 +6,6 @@
  */
 package dev.hookline.engine.diag;
 
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import dev.hookline.data.EditRequest;
 import dev.hookline.engine.edit.ClosedFormEditor;
@@ -15,8 +13,6 @@ import dev.hookline.engine.edit.CoachHookParams;
 import dev.hookline.engine.edit.ValueStepParams;
 import dev.hookline.engine.hook.SequenceZScore;
 import dev.hookline.engine.infer.LanguageModel;
-import dev.hookline.engine.model.ForwardOptions;
-import dev.hookline.engine.model.TokenBatch;
 import dev.hookline.world.RelationCatalogue;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -73,47 +69,37 @@ public final class ScopeSeparation {
     private static double[][] scores(LanguageModel lm, int layer, List<String> prompts, float[] delta, double[] aInv,
             double[] cInv, int ff, int d) {
         double[][] out = new double[5][prompts.size()];
-        int chunk = 64;
-        for (int start = 0; start < prompts.size(); start += chunk) {
-            List<int[]> rows = new ArrayList<>();
-            for (String p : prompts.subList(start, Math.min(prompts.size(), start + chunk))) {
-                rows.add(lm.tokenizer().encode(p));
-            }
-            TokenBatch tb = TokenBatch.of(rows, lm.model().config().eosTokenId());
-            try (NDManager scope = lm.model().manager().newSubManager()) {
-                NDArray keys = lm.model().forward(scope, tb, ForwardOptions.builder().captureKeys(layer)
-                        .computeLogits(false).build()).keys(layer); // (B, T, d_ff)
-                double[] all = keys.toType(DataType.FLOAT64, false).toDoubleArray();
-                int t = (int) keys.getShape().get(1);
-                for (int b = 0; b < rows.size(); b++) {
-                    int len = tb.length(b);
-                    double[] m = new double[len];
-                    double[] last = null;
-                    for (int p = 0; p < len; p++) {
-                        double[] k = Arrays.copyOfRange(all, (b * t + p) * ff, (b * t + p + 1) * ff);
-                        double ss = 0;
-                        for (int j = 0; j < d; j++) {
-                            double v = 0;
-                            for (int i = 0; i < ff; i++) {
-                                v += k[i] * delta[i * d + j];
-                            }
-                            ss += v * v;
+        DiagRun.keyChunks(lm, layer, prompts, (start, tb, keys) -> { // keys (B, T, d_ff)
+            double[] all = keys.toType(DataType.FLOAT64, false).toDoubleArray();
+            int t = (int) keys.getShape().get(1);
+            for (int b = 0; b < tb.size(); b++) {
+                int len = tb.length(b);
+                double[] m = new double[len];
+                double[] last = null;
+                for (int p = 0; p < len; p++) {
+                    double[] k = Arrays.copyOfRange(all, (b * t + p) * ff, (b * t + p + 1) * ff);
+                    double ss = 0;
+                    for (int j = 0; j < d; j++) {
+                        double v = 0;
+                        for (int i = 0; i < ff; i++) {
+                            v += k[i] * delta[i * d + j];
                         }
-                        m[p] = Math.sqrt(ss);
-                        last = k;
+                        ss += v * v;
                     }
-                    double[] z = SequenceZScore.INSTANCE.scores(m);
-                    double w2 = quad(aInv, last, ff);
-                    double c = quad(cInv, last, ff);
-                    int idx = start + b;
-                    out[0][idx] = m[len - 1];
-                    out[1][idx] = z[len - 1];
-                    out[2][idx] = (w2 - c) / w2;
-                    out[3][idx] = w2;
-                    out[4][idx] = m[len - 1] / Math.sqrt(w2);
+                    m[p] = Math.sqrt(ss);
+                    last = k;
                 }
+                double[] z = SequenceZScore.INSTANCE.scores(m);
+                double w2 = quad(aInv, last, ff);
+                double c = quad(cInv, last, ff);
+                int idx = start + b;
+                out[0][idx] = m[len - 1];
+                out[1][idx] = z[len - 1];
+                out[2][idx] = (w2 - c) / w2;
+                out[3][idx] = w2;
+                out[4][idx] = m[len - 1] / Math.sqrt(w2);
             }
-        }
+        });
         return out;
     }
 
@@ -183,7 +169,7 @@ public final class ScopeSeparation {
     }
 
     /** P(pos > neg) + 0.5 P(equal), by a merge over sorted values. */
-    private static double auc(double[] pos, double[] neg) {
+    static double auc(double[] pos, double[] neg) {
         double[] n = neg.clone();
         Arrays.sort(n);
         double sum = 0;

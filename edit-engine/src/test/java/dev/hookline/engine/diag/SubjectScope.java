@@ -70,7 +70,7 @@ public final class SubjectScope {
                         double[] sOut = maxScores(run.lm, run.layer, out, scope);
                         System.out.printf(Locale.ROOT,
                                 "n %d shrink %.2f lambda %.4g layer %d d_ff %d | edit %s | para %s | out %s | AUC edit/out %.3f para/out %.3f%n",
-                                n, shrink, lambda, run.layer, ff, q(sIn), q(sPara), q(sOut), auc(sIn, sOut), auc(sPara, sOut));
+                                n, shrink, lambda, run.layer, ff, q(sIn), q(sPara), q(sOut), ScopeSeparation.auc(sIn, sOut), ScopeSeparation.auc(sPara, sOut));
                         StringBuilder fire = new StringBuilder("   fired edit/para/out at");
                         for (double t : new double[] {0.3, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95}) {
                             fire.append(String.format(Locale.ROOT, "  %.2f: %.3f/%.3f/%.3f", t, frac(sIn, t), frac(sPara, t),
@@ -113,30 +113,20 @@ public final class SubjectScope {
     /** Per prompt, the largest rho over its real positions. */
     static double[] maxScores(LanguageModel lm, int layer, List<String> prompts, SpanScope scope) {
         double[] out = new double[prompts.size()];
-        int chunk = 64;
-        for (int start = 0; start < prompts.size(); start += chunk) {
-            List<int[]> rows = new ArrayList<>();
-            for (String p : prompts.subList(start, Math.min(prompts.size(), start + chunk))) {
-                rows.add(lm.tokenizer().encode(p));
-            }
-            TokenBatch tb = TokenBatch.of(rows, lm.model().config().eosTokenId());
-            try (NDManager work = lm.model().manager().newSubManager()) {
-                NDArray keys = lm.model().forward(work, tb, ForwardOptions.builder().captureKeys(layer)
-                        .computeLogits(false).build()).keys(layer);
-                double[] rho = scope.keyScores(keys);
-                int t = (int) keys.getShape().get(1);
-                for (int b = 0; b < rows.size(); b++) {
-                    double best = Double.NEGATIVE_INFINITY;
-                    for (int p = 0; p < tb.length(b); p++) {
-                        double s = rho[b * t + p];
-                        if (!Double.isNaN(s)) {
-                            best = Math.max(best, s);
-                        }
+        DiagRun.keyChunks(lm, layer, prompts, (start, tb, keys) -> {
+            double[] rho = scope.keyScores(keys);
+            int t = (int) keys.getShape().get(1);
+            for (int b = 0; b < tb.size(); b++) {
+                double best = Double.NEGATIVE_INFINITY;
+                for (int p = 0; p < tb.length(b); p++) {
+                    double s = rho[b * t + p];
+                    if (!Double.isNaN(s)) {
+                        best = Math.max(best, s);
                     }
-                    out[start + b] = best;
                 }
+                out[start + b] = best;
             }
-        }
+        });
         return out;
     }
 
@@ -155,23 +145,5 @@ public final class SubjectScope {
         Arrays.sort(s);
         return String.format(Locale.ROOT, "q10 %.3f q50 %.3f q90 %.3f", s[(int) (0.1 * (s.length - 1))],
                 s[(s.length - 1) / 2], s[(int) (0.9 * (s.length - 1))]);
-    }
-
-    /** P(pos > neg) + 0.5 P(equal). */
-    private static double auc(double[] pos, double[] neg) {
-        double sum = 0;
-        for (double p : pos) {
-            int below = 0;
-            int equal = 0;
-            for (double x : neg) {
-                if (x < p) {
-                    below++;
-                } else if (x == p) {
-                    equal++;
-                }
-            }
-            sum += below + 0.5 * equal;
-        }
-        return sum / ((double) pos.length * neg.length);
     }
 }
