@@ -36,7 +36,7 @@ public final class EditMapping {
     /** Hyperparameter keys a batch may set ({@code boostRounds}: coachhook-plus only). */
     public static final List<String> KEYS = List.of("layers", "lambda", "alpha0", "valueSteps", "learningRate",
             "clamp", "klFactor", "weightDecay", "contextVariants", "stopLoss", "editToken", "statsLines",
-            "boostRounds");
+            "boostRounds", "scopeLambda");
 
     private EditMapping() {
     }
@@ -167,6 +167,7 @@ public final class EditMapping {
         String editToken = v.editToken();
         int statsLines = defaultStatisticsLines;
         int boostRounds = d.boostRounds();
+        Double scopeLambda = d.scopeDecoupled() ? d.scopeLambda() : null; // null: the update's lambda
         boolean layersGiven = false;
         if (hyperparameters != null && !hyperparameters.isNull()) {
             if (!hyperparameters.isObject()) {
@@ -199,6 +200,13 @@ public final class EditMapping {
                         }
                         boostRounds = integer(k, val);
                     }
+                    case "scopeLambda" -> {
+                        if (!method.equals("coachhook-span")) {
+                            throw new IllegalArgumentException("hyperparameter 'scopeLambda' applies to coachhook-span only, "
+                                    + "not " + method);
+                        }
+                        scopeLambda = number(k, val);
+                    }
                     default -> throw new IllegalArgumentException("unknown hyperparameter '" + k + "' (known: "
                             + String.join(", ", KEYS) + ")");
                 }
@@ -209,7 +217,8 @@ public final class EditMapping {
         }
         try {
             ValueStepParams value = new ValueStepParams(steps, lr, clamp, kl, wd, ctx, stop, editToken);
-            CoachHookParams params = new CoachHookParams(layers, lambda, alpha0, d.scope(), value, boostRounds);
+            CoachHookParams params = new CoachHookParams(layers, lambda, alpha0, d.scope(), value, boostRounds,
+                    scopeLambda != null ? scopeLambda : lambda);
             if (params.scope().equals("span") && !(alpha0 >= 0 && alpha0 < 1)) {
                 throw new IllegalArgumentException("coachhook-span thresholds rho in [0, 1): alpha0 must be in [0, 1), got "
                         + alpha0);

@@ -6,8 +6,10 @@
  *                        scope per layer, lambda, parent digest, edits, statistics digest, files
  *   serving.safetensors  delta.<l> = W_h - W_0 (d_ff, d) F32 and alpha.<l> (1) F64 per layer;
  *                        span scope only (format /2), per layer also what serving needs to score
- *                        keys: scope_preserve_inv.<l> = (lambda C0)^-1 and scope_accu_inv.<l> =
- *                        C_accu^-1, both (d_ff, d_ff) F64 (2 d_ff^2 8 bytes per layer)
+ *                        keys: scope_preserve_inv.<l> = (lambda_s C0)^-1 and scope_accu_inv.<l> =
+ *                        (lambda_s C0 + sum K K^T)^-1, both (d_ff, d_ff) F64 (2 d_ff^2 8 bytes per
+ *                        layer); lambda_s is the manifest's scopeLambda (absent in bundles written
+ *                        before it existed: then lambda_s = lambda and the second is C_accu^-1)
  *   editing.safetensors  c_accu.<l> (d_ff, d_ff) F64 per layer
  * Sizes do not depend on the number of edits (W_h, C_accu and its inverse are fixed-size).
  * Reference: CoachHooK hook state; DESIGN.md sections 3 and 5 (serving vs editing blobs).
@@ -48,14 +50,16 @@ import java.util.Map;
  * @param scopeSigma corpus std of m per layer (corpus-z only, else empty)
  * @param deltas W_h - W_0 per layer, (d_ff, d) float32
  * @param cAccu C_accu per layer, (d_ff, d_ff) float64; null when only the serving part was loaded
- * @param scopePreserveInverse span scope only (else null): (lambda C0)^-1 per layer, (d_ff, d_ff) float64
- * @param scopeAccuInverse span scope only (else null): C_accu^-1 per layer, (d_ff, d_ff) float64
+ * @param scopePreserveInverse span scope only (else null): (scopeLambda C0)^-1 per layer, (d_ff, d_ff) float64
+ * @param scopeAccuInverse span scope only (else null): (scopeLambda C0 + sum K K^T)^-1 per layer, (d_ff, d_ff)
+ *     float64 (C_accu^-1 when scopeLambda = lambda)
+ * @param scopeLambda the lambda inside the span scope's score (equal to {@code lambda} for the other scopes)
  */
 public record HookBundle(String method, String hyperparameters, String baseModelDigest, String parentDigest,
         String statisticsDigest, int edits, double lambda, int[] layers, int mlpSize, int hiddenSize,
         Map<Integer, Double> alpha, String scope, Map<Integer, Double> scopeMu, Map<Integer, Double> scopeSigma,
         Map<Integer, float[]> deltas, Map<Integer, double[]> cAccu,
-        Map<Integer, double[]> scopePreserveInverse, Map<Integer, double[]> scopeAccuInverse) {
+        Map<Integer, double[]> scopePreserveInverse, Map<Integer, double[]> scopeAccuInverse, double scopeLambda) {
 
     /** Format of bundles with a z-score scope (sequence-z, corpus-z); unchanged since the first version. */
     public static final String FORMAT = "hookline-hook-bundle/1";
@@ -100,8 +104,14 @@ public record HookBundle(String method, String hyperparameters, String baseModel
                             + " are missing or not (d_ff, d_ff) = " + n + " values");
                 }
             }
+            if (!(scopeLambda > 0) || !Double.isFinite(scopeLambda)) {
+                throw new IllegalArgumentException("span scope lambda must be finite and > 0, got " + scopeLambda);
+            }
         } else if (scopePreserveInverse != null || scopeAccuInverse != null) {
             throw new IllegalArgumentException("scope inverses belong to span-scope bundles only, scope is " + scope);
+        } else if (scopeLambda != lambda) {
+            throw new IllegalArgumentException("a separate scope lambda belongs to span-scope bundles only, scope is "
+                    + scope);
         }
         layers = layers.clone();
     }
@@ -112,7 +122,18 @@ public record HookBundle(String method, String hyperparameters, String baseModel
             Map<Integer, Double> alpha, String scope, Map<Integer, Double> scopeMu, Map<Integer, Double> scopeSigma,
             Map<Integer, float[]> deltas, Map<Integer, double[]> cAccu) {
         this(method, hyperparameters, baseModelDigest, parentDigest, statisticsDigest, edits, lambda, layers, mlpSize,
-                hiddenSize, alpha, scope, scopeMu, scopeSigma, deltas, cAccu, null, null);
+                hiddenSize, alpha, scope, scopeMu, scopeSigma, deltas, cAccu, null, null, lambda);
+    }
+
+    /** A bundle whose span scope (if any) uses the update's lambda. */
+    public HookBundle(String method, String hyperparameters, String baseModelDigest, String parentDigest,
+            String statisticsDigest, int edits, double lambda, int[] layers, int mlpSize, int hiddenSize,
+            Map<Integer, Double> alpha, String scope, Map<Integer, Double> scopeMu, Map<Integer, Double> scopeSigma,
+            Map<Integer, float[]> deltas, Map<Integer, double[]> cAccu,
+            Map<Integer, double[]> scopePreserveInverse, Map<Integer, double[]> scopeAccuInverse) {
+        this(method, hyperparameters, baseModelDigest, parentDigest, statisticsDigest, edits, lambda, layers, mlpSize,
+                hiddenSize, alpha, scope, scopeMu, scopeSigma, deltas, cAccu, scopePreserveInverse, scopeAccuInverse,
+                lambda);
     }
 
     /** The format string this bundle is written with. */
@@ -165,6 +186,9 @@ public record HookBundle(String method, String hyperparameters, String baseModel
             m.put("statisticsDigest", statisticsDigest);
             m.put("edits", edits);
             m.put("lambda", lambda);
+            if (scope.equals(SPAN)) {
+                m.put("scopeLambda", scopeLambda);
+            }
             m.put("mlpSize", mlpSize);
             m.put("hiddenSize", hiddenSize);
             m.put("scope", scope);
@@ -283,7 +307,8 @@ public record HookBundle(String method, String hyperparameters, String baseModel
                 m.path("baseModelDigest").asText(), parent.isNull() || parent.isMissingNode() ? null : parent.asText(),
                 m.path("statisticsDigest").asText(), m.path("edits").asInt(), m.path("lambda").asDouble(),
                 layerList.stream().mapToInt(Integer::intValue).toArray(), ff, d, alpha, scope, mu, sigma, deltas, cAccu,
-                preserveInverse, accuInverse);
+                preserveInverse, accuInverse, span ? m.path("scopeLambda").asDouble(m.path("lambda").asDouble())
+                        : m.path("lambda").asDouble());
     }
 
     private static Path verified(Path dir, JsonNode entry, String role) throws IOException {

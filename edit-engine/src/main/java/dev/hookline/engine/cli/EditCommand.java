@@ -92,6 +92,10 @@ public final class EditCommand implements Callable<Integer> {
                 // Continuing a bundle: its C_accu (and a span scope's (lambda C0)^-1) were built with its lambda.
                 params = params.withLayersAndLambda(params.layers(), parentBundle.lambda());
             }
+            if (parentBundle != null && method.equals("coachhook-span") && options.spanScopeLambda == null) {
+                // ... and its span scope's inverses with its scope lambda.
+                params = params.withScopeLambda(parentBundle.scopeLambda());
+            }
             String baseDigest = Digests.model(lm.model());
             if (parentBundle != null && !parentBundle.baseModelDigest().equals(baseDigest)) {
                 throw new IllegalArgumentException("parent bundle was made for another base model");

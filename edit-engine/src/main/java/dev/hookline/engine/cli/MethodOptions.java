@@ -35,6 +35,10 @@ public final class MethodOptions {
             + CoachHookParams.SPAN_LAMBDA + ")")
     Double spanLambda;
 
+    @Option(names = "--span-scope-lambda", description = "coachhook-span: lambda inside the scope score rho, apart from "
+            + "the update's (default: the same as the update's; small values such as 15 let an edited key score near 1)")
+    Double spanScopeLambda;
+
     @Option(names = "--value-steps", description = "value-step Adam steps (default 60)")
     Integer valueSteps;
 
@@ -113,6 +117,11 @@ public final class MethodOptions {
         CoachHookParams span = new CoachHookParams(layers(sd.layers(), defaultLayers),
                 spanLambda != null ? spanLambda : lambda != null ? lambda : sd.lambda(),
                 spanAlpha != null ? spanAlpha : sd.alpha0(), sd.scope(), valueStep(sd.valueStep()), sd.boostRounds());
+        if (spanScopeLambda != null) {
+            span = span.withScopeLambda(spanScopeLambda);
+        } else if (sd.scopeDecoupled()) {
+            span = span.withScopeLambda(sd.scopeLambda());
+        }
         return new Methods(override(d.coachHook(), defaultLayers), override(d.coachHookCorpus(), defaultLayers), memit,
                 ft, d.contextPrefixes(), plus, override(d.noHook(), defaultLayers), span);
     }

@@ -56,6 +56,7 @@ public final class ClosedFormEditor implements SequentialEditor {
     private final List<String> contextPrefixes;
     private final int[] layers;
     private final double lambda;
+    private final double scopeLambda; // span scope: lambda_s inside rho (= lambda unless set apart)
     private final ValueStepParams valueStep;
     private final boolean corpusScope;
     private final boolean spanScope;
@@ -67,7 +68,10 @@ public final class ClosedFormEditor implements SequentialEditor {
     private final Map<Integer, NDArray> cAccu = new LinkedHashMap<>(); // layer -> (d_ff, d_ff) float64
     private final Map<Integer, Double> alpha = new LinkedHashMap<>();
     private final Map<Integer, ScopeTest> scopes = new LinkedHashMap<>();
-    private final Map<Integer, NDArray> preserveInverse = new LinkedHashMap<>(); // span scope: (lambda C0)^-1
+    private final Map<Integer, NDArray> preserveInverse = new LinkedHashMap<>(); // span scope: (lambda_s C0)^-1
+    // span scope with lambda_s != lambda: (lambda_s C0 + sum K K^T)^-1, Woodbury-updated with the same keys
+    // as the solve's inverse; with lambda_s = lambda the scope reads solveInverse itself.
+    private final Map<Integer, NDArray> scopeInverse = new LinkedHashMap<>(); // layer -> (d_ff, d_ff) float64
     // C^-1 of the solve, kept between batches (Woodbury updates, O(d_ff^2 u) per batch instead of an
     // O(d_ff^3) inverse): MEMIT (lambda C0)^-1, fixed; the accumulating variants C_accu^-1, which the
     // span scope also reads.
@@ -77,7 +81,7 @@ public final class ClosedFormEditor implements SequentialEditor {
     private int boostedColumns;
 
     private ClosedFormEditor(Variant variant, String method, Gpt2Model base, TextTokenizer tokenizer,
-            LayerStatistics statistics, int[] layers, double lambda, double alpha0, String scopeKind,
+            LayerStatistics statistics, int[] layers, double lambda, double scopeLambda, double alpha0, String scopeKind,
             boolean adaptAlpha, int boostRounds, ValueStepParams valueStep, List<String> contextPrefixes) {
         for (int l : layers) {
             if (l >= base.config().layerCount()) {
@@ -94,6 +98,7 @@ public final class ClosedFormEditor implements SequentialEditor {
         this.statistics = statistics;
         this.layers = layers.clone();
         this.lambda = lambda;
+        this.scopeLambda = scopeLambda;
         this.corpusScope = scopeKind.equals("corpus");
         this.spanScope = scopeKind.equals("span");
         this.adaptAlpha = adaptAlpha;
@@ -117,10 +122,24 @@ public final class ClosedFormEditor implements SequentialEditor {
         }
         if (spanScope) {
             for (int l : layers) {
-                preserveInverse.put(l, solveInverse.get(l).duplicate()); // C_accu starts as lambda C0
+                if (scopeDecoupled()) {
+                    try (NDManager work = state.newSubManager()) {
+                        NDArray inv = work.create(statistics.c0(l), new Shape(ff, ff)).mul(scopeLambda).inverse();
+                        inv.attach(state);
+                        preserveInverse.put(l, inv); // (lambda_s C0)^-1
+                    }
+                    scopeInverse.put(l, preserveInverse.get(l).duplicate()); // no edits yet
+                } else {
+                    preserveInverse.put(l, solveInverse.get(l).duplicate()); // C_accu starts as lambda C0
+                }
             }
             refreshSpanScopes();
         }
+    }
+
+    /** True for a span scope whose lambda differs from the update's (it keeps an inverse of its own). */
+    private boolean scopeDecoupled() {
+        return spanScope && scopeLambda != lambda;
     }
 
     /** CoachHooK with hook layers; {@code params.scope()} picks the faithful or the corpus scope test. */
@@ -138,7 +157,7 @@ public final class ClosedFormEditor implements SequentialEditor {
     public static ClosedFormEditor coachHook(Gpt2Model base, TextTokenizer tokenizer, LayerStatistics statistics,
             CoachHookParams params, List<String> contextPrefixes, String method) {
         return new ClosedFormEditor(Variant.COACHHOOK, method, base, tokenizer, statistics, params.layers(),
-                params.lambda(), params.alpha0(), params.scope(), true, params.boostRounds(),
+                params.lambda(), params.scopeLambda(), params.alpha0(), params.scope(), true, params.boostRounds(),
                 params.valueStep(), contextPrefixes);
     }
 
@@ -152,7 +171,7 @@ public final class ClosedFormEditor implements SequentialEditor {
             throw new IllegalArgumentException("span editor needs scope 'span', got '" + params.scope() + "'");
         }
         return new ClosedFormEditor(Variant.COACHHOOK, method, base, tokenizer, statistics, params.layers(),
-                params.lambda(), params.alpha0(), "span", adaptAlpha, params.boostRounds(), params.valueStep(),
+                params.lambda(), params.scopeLambda(), params.alpha0(), "span", adaptAlpha, params.boostRounds(), params.valueStep(),
                 contextPrefixes);
     }
 
@@ -160,7 +179,7 @@ public final class ClosedFormEditor implements SequentialEditor {
     public static ClosedFormEditor noHook(Gpt2Model base, TextTokenizer tokenizer, LayerStatistics statistics,
             CoachHookParams params, List<String> contextPrefixes) {
         return new ClosedFormEditor(Variant.COACHHOOK_NOHOOK, "coachhook-nohook", base, tokenizer, statistics,
-                params.layers(), params.lambda(), params.alpha0(), "sequence", false, 0, params.valueStep(),
+                params.layers(), params.lambda(), params.lambda(), params.alpha0(), "sequence", false, 0, params.valueStep(),
                 contextPrefixes);
     }
 
@@ -168,7 +187,7 @@ public final class ClosedFormEditor implements SequentialEditor {
     public static ClosedFormEditor memit(Gpt2Model base, TextTokenizer tokenizer, LayerStatistics statistics,
             MemitParams params, List<String> contextPrefixes) {
         return new ClosedFormEditor(Variant.MEMIT, "memit", base, tokenizer, statistics, params.layers(),
-                params.lambda(), 0, "sequence", false, 0, params.valueStep(), contextPrefixes);
+                params.lambda(), params.lambda(), 0, "sequence", false, 0, params.valueStep(), contextPrefixes);
     }
 
     /**
@@ -189,6 +208,15 @@ public final class ClosedFormEditor implements SequentialEditor {
             deltas.put(l, state.create(savedDeltas.get(l), new Shape(ff, d)).toType(model.dataType(), false));
             cAccu.put(l, state.create(savedCAccu.get(l), new Shape(ff, ff)));
             replaceInverse(l, cAccu.get(l).inverse());
+            if (scopeDecoupled()) {
+                // lambda_s C0 + sum K K^T = C_accu + (lambda_s - lambda) C0
+                try (NDManager work = state.newSubManager()) {
+                    NDArray shift = work.create(statistics.c0(l), new Shape(ff, ff)).mul(scopeLambda - lambda);
+                    NDArray inv = cAccu.get(l).add(shift).inverse();
+                    inv.attach(state);
+                    retireAndPut(scopeInverse, l, inv);
+                }
+            }
             alpha.put(l, savedAlpha.get(l));
         }
         if (corpusScope) {
@@ -308,6 +336,13 @@ public final class ClosedFormEditor implements SequentialEditor {
                     cAccu.get(layer).addi(k.matMul(k.transpose()));
                     replaceInverse(layer, NormalEquations.updatedInverse(solveInverse.get(layer), k, a));
                 }
+                if (scopeDecoupled()) {
+                    NDArray as = NormalEquations.solveWithInverse(scopeInverse.get(layer), k); // (d_ff, u)
+                    as.attach(scope);
+                    NDArray next = NormalEquations.updatedInverse(scopeInverse.get(layer), k, as);
+                    next.attach(state);
+                    retireAndPut(scopeInverse, layer, next);
+                }
             }
         }
         if (spanScope) {
@@ -417,11 +452,16 @@ public final class ClosedFormEditor implements SequentialEditor {
         }
     }
 
-    /** Installs the span scope tests on the current C_accu^-1 per layer. */
+    /** Installs the span scope tests on the current (lambda_s C0 + sum K K^T)^-1 per layer. */
     private void refreshSpanScopes() {
         for (int l : layers) {
-            scopes.put(l, new SpanScope(preserveInverse.get(l), solveInverse.get(l)));
+            scopes.put(l, new SpanScope(preserveInverse.get(l), scopeAccumulatedInverse(l)));
         }
+    }
+
+    /** The span scope's accumulated inverse of layer l: its own when decoupled, else C_accu^-1. */
+    private NDArray scopeAccumulatedInverse(int l) {
+        return scopeDecoupled() ? scopeInverse.get(l) : solveInverse.get(l);
     }
 
     /**
@@ -431,7 +471,12 @@ public final class ClosedFormEditor implements SequentialEditor {
      */
     private void replaceInverse(int l, NDArray inverse) {
         inverse.attach(state);
-        NDArray old = solveInverse.put(l, inverse);
+        retireAndPut(solveInverse, l, inverse);
+    }
+
+    /** Puts {@code inverse} (attached to the state) as layer l's entry and retires the old one. */
+    private void retireAndPut(Map<Integer, NDArray> inverses, int l, NDArray inverse) {
+        NDArray old = inverses.put(l, inverse);
         if (old != null && old != inverse) {
             retiredInverses.add(old);
         }
@@ -553,12 +598,12 @@ public final class ClosedFormEditor implements SequentialEditor {
             }
             if (spanScope) {
                 preserveInv.put(l, preserveInverse.get(l).toDoubleArray()); // (d_ff, d_ff) float64
-                accuInv.put(l, solveInverse.get(l).toDoubleArray()); // (d_ff, d_ff) float64
+                accuInv.put(l, scopeAccumulatedInverse(l).toDoubleArray()); // (d_ff, d_ff) float64
             }
         }
         return new HookBundle(method, hyperparametersJson, baseModelDigest, parentDigest, statistics.digest(), edits,
                 lambda, layers, model.config().mlpSize(), model.config().hiddenSize(), new LinkedHashMap<>(alpha),
-                bundleScope(), mu, sigma, d, c, preserveInv, accuInv);
+                bundleScope(), mu, sigma, d, c, preserveInv, accuInv, spanScope ? scopeLambda : lambda);
     }
 
     /** The bundle's name of this editor's scope test. */
@@ -586,6 +631,10 @@ public final class ClosedFormEditor implements SequentialEditor {
         if (spanScope && bundle.lambda() != lambda) {
             throw new IllegalArgumentException("span bundle was made with lambda " + bundle.lambda()
                     + ", the editor has lambda " + lambda + ": rho needs C_accu and (lambda C0)^-1 on one lambda");
+        }
+        if (spanScope && bundle.scopeLambda() != scopeLambda) {
+            throw new IllegalArgumentException("span bundle was made with scope lambda " + bundle.scopeLambda()
+                    + ", the editor has scope lambda " + scopeLambda + ": continue with the bundle's");
         }
         if (spanScope && !bundle.statisticsDigest().equals(statistics.digest())) {
             LOG.warn("span bundle statistics {} differ from the editor's {}: rho uses the editor's (lambda C0)^-1",

@@ -21,9 +21,14 @@ import java.util.Arrays;
  *     n > 0: before alpha is lowered, up to n rounds scale up the residual of every edited prompt
  *     whose score at the layer is below alpha (x {@link #BOOST_FACTOR} per round), so one weak
  *     edit does not open the scope for every prompt; the min rule still runs afterwards
+ * @param scopeLambda span scope only: the lambda inside its score rho (which reads
+ *     {@code (scopeLambda C0)^-1} and {@code (scopeLambda C0 + sum K K^T)^-1}); the update keeps
+ *     {@code lambda}. Equal to {@code lambda} unless set apart: with the update's lambda (hundreds)
+ *     an edited key's own rho is only about w2 / (1 + w2) ~ 0.5, with a small one (~15) it is near 1
+ *     while unrelated keys stay low (docs/BENCHMARKS.md, sixth session). Unused by the other scopes.
  */
 public record CoachHookParams(int[] layers, double lambda, double alpha0, String scope, ValueStepParams valueStep,
-        int boostRounds) {
+        int boostRounds, double scopeLambda) {
     /** Residual scale per boost round. */
     public static final double BOOST_FACTOR = 1.5;
 
@@ -45,6 +50,15 @@ public record CoachHookParams(int[] layers, double lambda, double alpha0, String
         if (boostRounds < 0 || boostRounds > 10) {
             throw new IllegalArgumentException("boostRounds must be in [0, 10], got " + boostRounds);
         }
+        if (!(scopeLambda > 0) || !Double.isFinite(scopeLambda)) {
+            throw new IllegalArgumentException("scope lambda must be finite and > 0, got " + scopeLambda);
+        }
+    }
+
+    /** A record whose span scope (if any) uses the update's lambda. */
+    public CoachHookParams(int[] layers, double lambda, double alpha0, String scope, ValueStepParams valueStep,
+            int boostRounds) {
+        this(layers, lambda, alpha0, scope, valueStep, boostRounds, lambda);
     }
 
     /** The paper's alpha rule (no boost rounds). */
@@ -128,24 +142,39 @@ public record CoachHookParams(int[] layers, double lambda, double alpha0, String
     /** Threshold on rho of {@link #spanTuned()} (rho lies in [0, 1)). */
     public static final double SPAN_ALPHA0 = 0.8;
 
-    /** This record with other layers and lambda. */
+    /**
+     * This record with other layers and lambda; a scope lambda that was the update's lambda follows
+     * the new one, one set apart is kept.
+     */
     public CoachHookParams withLayersAndLambda(int[] newLayers, double newLambda) {
-        return new CoachHookParams(newLayers, newLambda, alpha0, scope, valueStep, boostRounds);
+        return new CoachHookParams(newLayers, newLambda, alpha0, scope, valueStep, boostRounds,
+                scopeDecoupled() ? scopeLambda : newLambda);
+    }
+
+    /** This record with another scope lambda (span scope). */
+    public CoachHookParams withScopeLambda(double newScopeLambda) {
+        return new CoachHookParams(layers, lambda, alpha0, scope, valueStep, boostRounds, newScopeLambda);
+    }
+
+    /** True if the span scope's lambda differs from the update's. */
+    public boolean scopeDecoupled() {
+        return scopeLambda != lambda;
     }
 
     /** This record with another value step. */
     public CoachHookParams withValueStep(ValueStepParams newValueStep) {
-        return new CoachHookParams(layers, lambda, alpha0, scope, newValueStep, boostRounds);
+        return new CoachHookParams(layers, lambda, alpha0, scope, newValueStep, boostRounds, scopeLambda);
     }
 
     /** This record with another alpha0. */
     public CoachHookParams withAlpha0(double newAlpha0) {
-        return new CoachHookParams(layers, lambda, newAlpha0, scope, valueStep, boostRounds);
+        return new CoachHookParams(layers, lambda, newAlpha0, scope, valueStep, boostRounds, scopeLambda);
     }
 
     @Override
     public String toString() {
         return "CoachHookParams[layers=" + Arrays.toString(layers) + ", lambda=" + lambda + ", alpha0=" + alpha0
-                + ", scope=" + scope + ", valueStep=" + valueStep + ", boostRounds=" + boostRounds + "]";
+                + ", scope=" + scope + (scope.equals("span") ? ", scopeLambda=" + scopeLambda : "") + ", valueStep=" + valueStep
+                + ", boostRounds=" + boostRounds + "]";
     }
 }

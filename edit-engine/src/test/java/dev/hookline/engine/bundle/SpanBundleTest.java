@@ -180,4 +180,109 @@ class SpanBundleTest {
             assertTrue(e.getMessage().contains("format"), e.getMessage());
         }
     }
+
+    /** (x)^-1 of a row-major (n, n) float64 matrix, by DJL's LAPACK inverse. */
+    private static double[] inverse(double[] x, int n) {
+        try (NDManager m = NDManager.newBaseManager()) {
+            return m.create(x, new ai.djl.ndarray.types.Shape(n, n)).inverse().toDoubleArray();
+        }
+    }
+
+    private static double maxRelDiff(double[] expected, double[] actual) {
+        assertEquals(expected.length, actual.length);
+        double scale = 0;
+        double diff = 0;
+        for (int i = 0; i < expected.length; i++) {
+            scale = Math.max(scale, Math.abs(expected[i]));
+            diff = Math.max(diff, Math.abs(expected[i] - actual[i]));
+        }
+        return diff / scale;
+    }
+
+    @Test
+    void scopeLambdaApartFromTheUpdates(@TempDir Path tmp) throws Exception {
+        List<EditRequest> requests = EditFixtures.requests();
+        List<String> edited = editPrompts(requests.subList(0, 20));
+        try (Gpt2Model base = EditFixtures.untrained(5); TextTokenizer tok = EditFixtures.tokenizer()) {
+            String digest = Digests.model(base);
+            int[] layers = {0, 1};
+            int ff = base.config().mlpSize();
+            LayerStatistics stats = LayerStatistics.loadOrCompute(base, tok, EditFixtures.corpus(), 100, layers,
+                    tmp.resolve("stats"));
+            CoachHookParams coupled = new CoachHookParams(layers, 10, 0.5, "span", HookBundleTest.FAST);
+            CoachHookParams apart = coupled.withScopeLambda(1);
+            assertTrue(apart.scopeDecoupled() && !coupled.scopeDecoupled());
+            assertEquals(1.0, apart.withLayersAndLambda(layers, 20).scopeLambda(), 0.0, "a set-apart scope lambda is kept");
+            assertEquals(20.0, coupled.withLayersAndLambda(layers, 20).scopeLambda(), 0.0, "a coupled one follows lambda");
+            assertThrows(IllegalArgumentException.class, () -> coupled.withScopeLambda(0));
+            float[] expected20;
+            try (ClosedFormEditor one = ClosedFormEditor.span(base, tok, stats, coupled,
+                    RelationCatalogue.CONTEXT_PREFIXES, "coachhook-span", false);
+                    ClosedFormEditor two = ClosedFormEditor.span(base, tok, stats, apart,
+                            RelationCatalogue.CONTEXT_PREFIXES, "coachhook-span", false)) {
+                one.apply(requests.subList(0, 10));
+                two.apply(requests.subList(0, 10));
+                // One batch: the update does not depend on the scope (no earlier hook), so both editors hold
+                // the same keys and C_accu; rho falls with the scope lambda for every key (whitened: rho =
+                // 1 - sum_i lambda / (lambda + s_i) c_i^2), so the smaller scope lambda scores every key higher.
+                assertArrayEquals(one.cAccu(1), two.cAccu(1), 0.0, "C_accu is the update's, whatever the scope lambda");
+                float[] sample = stats.corpusKeys(1);
+                try (NDManager m = NDManager.newBaseManager(base.device())) {
+                    var keys = m.create(sample, new ai.djl.ndarray.types.Shape(1, sample.length / ff, ff));
+                    double[] rhoCoupled = ((SpanScope) one.scope(1)).keyScores(keys);
+                    double[] rhoApart = ((SpanScope) two.scope(1)).keyScores(keys);
+                    int higher = 0;
+                    for (int i = 0; i < rhoApart.length; i++) {
+                        assertTrue(rhoApart[i] >= rhoCoupled[i] - 1e-9, "key " + i + ": " + rhoApart[i] + " < " + rhoCoupled[i]);
+                        higher += rhoApart[i] > rhoCoupled[i] + 1e-3 ? 1 : 0;
+                    }
+                    assertTrue(higher > 0, "the smaller scope lambda raises some scores");
+                }
+                two.apply(requests.subList(10, 20));
+                expected20 = logits(base, tok, edited, two.inferenceOptions());
+                HookBundle v20 = two.snapshot(digest, null, "{}");
+                assertEquals(1.0, v20.scopeLambda(), 0.0);
+                assertEquals(10.0, v20.lambda(), 0.0);
+                // The scope's inverses are (lambda_s C0)^-1 and (lambda_s C0 + sum K K^T)^-1 =
+                // (C_accu + (lambda_s - lambda) C0)^-1, checked against fresh inverses.
+                for (int l : layers) {
+                    double[] c0 = stats.c0(l);
+                    double[] preserve = new double[c0.length];
+                    double[] accumulated = new double[c0.length];
+                    double[] cAccu = v20.cAccu().get(l);
+                    for (int i = 0; i < c0.length; i++) {
+                        preserve[i] = c0[i];
+                        accumulated[i] = cAccu[i] - 9 * c0[i];
+                    }
+                    double pd = maxRelDiff(inverse(preserve, ff), v20.scopePreserveInverse().get(l));
+                    double ad = maxRelDiff(inverse(accumulated, ff), v20.scopeAccuInverse().get(l));
+                    assertTrue(pd < 1e-8, "layer " + l + " (lambda_s C0)^-1 rel diff " + pd);
+                    assertTrue(ad < 1e-6, "layer " + l + " Woodbury-kept scope inverse vs fresh, rel diff " + ad);
+                }
+                String d20 = v20.write(tmp.resolve("v20"));
+                assertEquals(1.0, JSON.readTree(tmp.resolve("v20").resolve(HookBundle.MANIFEST).toFile())
+                        .path("scopeLambda").asDouble(), 0.0, "the manifest records the scope lambda");
+                HookBundle serving = HookBundle.read(tmp.resolve("v20"), false);
+                assertEquals(1.0, serving.scopeLambda(), 0.0);
+                try (NDManager hooks = NDManager.newBaseManager(base.device())) {
+                    ForwardOptions o = ForwardOptions.builder().hooks(HookedModel.install(base, serving, hooks)).build();
+                    assertArrayEquals(expected20, logits(base, tok, edited, o), 0f, "serving part reproduces the editor");
+                }
+                assertNotNull(d20);
+            }
+            // Restore: the same scope lambda continues exactly; another (here: the coupled one) is refused.
+            try (ClosedFormEditor resumed = ClosedFormEditor.span(base, tok, stats, apart,
+                    RelationCatalogue.CONTEXT_PREFIXES, "coachhook-span", false)) {
+                resumed.restore(HookBundle.read(tmp.resolve("v20")));
+                double diff = maxAbsDiff(expected20, logits(base, tok, edited, resumed.inferenceOptions()));
+                assertTrue(diff <= 1e-5, "restored scope inverse (recomputed from C_accu) serves the same: " + diff);
+            }
+            try (ClosedFormEditor other = ClosedFormEditor.span(base, tok, stats, coupled,
+                    RelationCatalogue.CONTEXT_PREFIXES, "coachhook-span", false)) {
+                IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                        () -> other.restore(HookBundle.read(tmp.resolve("v20"))));
+                assertTrue(e.getMessage().contains("scope lambda"), e.getMessage());
+            }
+        }
+    }
 }
