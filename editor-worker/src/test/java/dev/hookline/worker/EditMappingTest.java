@@ -97,6 +97,7 @@ class EditMappingTest {
     @Test
     void spanAndPlusMapToTheirScopesAndRecords() throws Exception {
         EditMapping.Plan span = EditMapping.plan("coachhook-span", null, 1000).forModel(3, null);
+        String m0;
         assertEquals("coachhook-span", span.method());
         assertEquals("span", span.params().scope());
         assertEquals(CoachHookParams.SPAN_ALPHA0, span.params().alpha0(), 0.0, "fixed threshold on rho");
@@ -107,6 +108,18 @@ class EditMappingTest {
         EditMapping.Plan tuned = EditMapping.plan("coachhook-span", json("{\"alpha0\": 0.7, \"lambda\": 300}"), 1000);
         assertEquals(0.7, tuned.params().alpha0(), 0.0);
         assertEquals(300, tuned.params().lambda(), 0.0);
+        assertEquals(300, tuned.params().scopeLambda(), 0.0, "without scopeLambda the scope uses the update's lambda");
+        EditMapping.Plan apart = EditMapping.plan("coachhook-span",
+                json("{\"alpha0\": 0.99, \"lambda\": 400, \"scopeLambda\": 15}"), 1000).forModel(3, null);
+        assertEquals(400, apart.params().lambda(), 0.0);
+        assertEquals(15, apart.params().scopeLambda(), 0.0, "scopeLambda sets the span scope's lambda apart");
+        assertTrue(apart.params().scopeDecoupled());
+        m0 = assertThrows(IllegalArgumentException.class,
+                () -> EditMapping.plan("coachhook", json("{\"scopeLambda\": 15}"), 1000)).getMessage();
+        assertTrue(m0.contains("coachhook-span only"), m0);
+        m0 = assertThrows(IllegalArgumentException.class,
+                () -> EditMapping.plan("coachhook-span", json("{\"scopeLambda\": -1}"), 1000)).getMessage();
+        assertTrue(m0.contains("scope lambda must be finite and > 0"), m0);
         String m = assertThrows(IllegalArgumentException.class,
                 () -> EditMapping.plan("coachhook-span", json("{\"alpha0\": 2.2}"), 1000)).getMessage();
         assertTrue(m.contains("rho in [0, 1)"), m);

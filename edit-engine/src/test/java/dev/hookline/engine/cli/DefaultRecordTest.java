@@ -90,4 +90,22 @@ class DefaultRecordTest {
         CoachHookParams tunedFlag = (CoachHookParams) edit("--tuned").methods(3, null).params("coachhook");
         assertEquals(CoachHookParams.defaults().toString(), tunedFlag.toString(), "--tuned is accepted and changes nothing");
     }
+
+    @Test
+    void spanScopeLambdaOption() {
+        CoachHookParams coupled = (CoachHookParams) edit("--span-lambda", "400").methods(3, null).params("coachhook-span");
+        assertEquals(400, coupled.lambda(), 0);
+        assertEquals(400, coupled.scopeLambda(), 0, "without --span-scope-lambda the scope uses the update's lambda");
+        CoachHookParams apart = (CoachHookParams) edit("--span-lambda", "400", "--span-scope-lambda", "15",
+                "--span-alpha", "0.99").methods(3, null).params("coachhook-span");
+        assertEquals(400, apart.lambda(), 0);
+        assertEquals(15, apart.scopeLambda(), 0);
+        assertEquals(0.99, apart.alpha0(), 0);
+        assertTrue(apart.toString().contains("scopeLambda=15.0"), apart.toString());
+        CoachHookParams faithful = (CoachHookParams) edit("--span-scope-lambda", "15").methods(3, null).params("coachhook");
+        assertEquals(faithful.lambda(), faithful.scopeLambda(), 0, "other methods have no scope lambda of their own");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> edit("--span-scope-lambda", "0").methods(3, null));
+        assertTrue(e.getMessage().contains("scope lambda must be finite and > 0"), e.getMessage());
+    }
 }
