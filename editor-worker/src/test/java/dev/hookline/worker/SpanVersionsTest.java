@@ -3,7 +3,8 @@
  * versions whose bundles carry the span scope (format hookline-hook-bundle/2, both inverses in the
  * serving blob), the z-score histogram says it counts rho, and the last version's serving blobs,
  * downloaded as a node would, answer the new facts. The span record is the tiny model's (lambda
- * 300, threshold 0.5; docs/BENCHMARKS.md third session: the threshold is per model).
+ * 300, threshold 0.5; docs/BENCHMARKS.md third session: the threshold is per model), with the
+ * scope's own lambda 15 (scopeLambda), which the second job restores from the first's bundle.
  */
 package dev.hookline.worker;
 
@@ -25,7 +26,7 @@ import org.junit.jupiter.api.Test;
 class SpanVersionsTest extends RegistryBackedTest {
     @Test
     void spanBatchesMakeChainedSpanVersionsThatServeTheNewFacts() throws Exception {
-        JsonNode hyper = RegistryClient.json().readTree("{\"lambda\": 300, \"alpha0\": 0.5}");
+        JsonNode hyper = RegistryClient.json().readTree("{\"lambda\": 300, \"alpha0\": 0.5, \"scopeLambda\": 15}");
         List<List<EditRequest>> batches = List.of(fx.cases.subList(20, 23), fx.cases.subList(23, 26));
         List<Long> ids = new ArrayList<>();
         for (List<EditRequest> b : batches) {
@@ -67,6 +68,8 @@ class SpanVersionsTest extends RegistryBackedTest {
         }
         HookBundle serving = HookBundle.read(bundleDir, false);
         assertEquals("span", serving.scope());
+        assertEquals(300, serving.lambda(), 0.0);
+        assertEquals(15, serving.scopeLambda(), 0.0, "the manifest records the scope's own lambda");
         long ff = serving.mlpSize();
         assertTrue(Files.size(bundleDir.resolve(HookBundle.SERVING)) > 2 * ff * ff * 8,
                 "the serving blob carries both (d_ff, d_ff) float64 inverses");
