@@ -36,7 +36,7 @@ public final class EditMapping {
     /** Hyperparameter keys a batch may set ({@code boostRounds}: coachhook-plus only). */
     public static final List<String> KEYS = List.of("layers", "lambda", "alpha0", "valueSteps", "learningRate",
             "clamp", "klFactor", "weightDecay", "contextVariants", "stopLoss", "editToken", "statsLines",
-            "boostRounds", "scopeLambda");
+            "boostRounds", "scopeLambda", "valueHooks");
 
     private EditMapping() {
     }
@@ -168,6 +168,7 @@ public final class EditMapping {
         int statsLines = defaultStatisticsLines;
         int boostRounds = d.boostRounds();
         Double scopeLambda = d.scopeDecoupled() ? d.scopeLambda() : null; // null: the update's lambda
+        String valueHooks = d.valueHooks();
         boolean layersGiven = false;
         if (hyperparameters != null && !hyperparameters.isNull()) {
             if (!hyperparameters.isObject()) {
@@ -207,6 +208,7 @@ public final class EditMapping {
                         }
                         scopeLambda = number(k, val);
                     }
+                    case "valueHooks" -> valueHooks = text(k, val);
                     default -> throw new IllegalArgumentException("unknown hyperparameter '" + k + "' (known: "
                             + String.join(", ", KEYS) + ")");
                 }
@@ -218,7 +220,7 @@ public final class EditMapping {
         try {
             ValueStepParams value = new ValueStepParams(steps, lr, clamp, kl, wd, ctx, stop, editToken);
             CoachHookParams params = new CoachHookParams(layers, lambda, alpha0, d.scope(), value, boostRounds,
-                    scopeLambda != null ? scopeLambda : lambda);
+                    scopeLambda != null ? scopeLambda : lambda, valueHooks);
             if (params.scope().equals("span") && !(alpha0 >= 0 && alpha0 < 1)) {
                 throw new IllegalArgumentException("coachhook-span thresholds rho in [0, 1): alpha0 must be in [0, 1), got "
                         + alpha0);

@@ -39,6 +39,10 @@ public final class MethodOptions {
             + "the update's (default: the same as the update's; small values such as 15 let an edited key score near 1)")
     Double spanScopeLambda;
 
+    @Option(names = "--span-value-hooks", description = "coachhook-span: how the value step sees the current hooks: "
+            + "validated (as they serve, the paper's) or temporary (W_h at every position). Default: the record's")
+    String spanValueHooks;
+
     @Option(names = "--value-steps", description = "value-step Adam steps (default 60)")
     Integer valueSteps;
 
@@ -122,6 +126,7 @@ public final class MethodOptions {
         } else if (sd.scopeDecoupled()) {
             span = span.withScopeLambda(sd.scopeLambda());
         }
+        span = span.withValueHooks(spanValueHooks != null ? spanValueHooks : sd.valueHooks());
         return new Methods(override(d.coachHook(), defaultLayers), override(d.coachHookCorpus(), defaultLayers), memit,
                 ft, d.contextPrefixes(), plus, override(d.noHook(), defaultLayers), span);
     }

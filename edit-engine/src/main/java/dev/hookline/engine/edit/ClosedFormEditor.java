@@ -57,6 +57,7 @@ public final class ClosedFormEditor implements SequentialEditor {
     private final int[] layers;
     private final double lambda;
     private final double scopeLambda; // span scope: lambda_s inside rho (= lambda unless set apart)
+    private final HookLayer.Mode valueHookMode; // how the value step sees the hooks (VALIDATED: the paper)
     private final ValueStepParams valueStep;
     private final boolean corpusScope;
     private final boolean spanScope;
@@ -81,7 +82,8 @@ public final class ClosedFormEditor implements SequentialEditor {
     private int boostedColumns;
 
     private ClosedFormEditor(Variant variant, String method, Gpt2Model base, TextTokenizer tokenizer,
-            LayerStatistics statistics, int[] layers, double lambda, double scopeLambda, double alpha0, String scopeKind,
+            LayerStatistics statistics, int[] layers, double lambda, double scopeLambda, String valueHooks,
+            double alpha0, String scopeKind,
             boolean adaptAlpha, int boostRounds, ValueStepParams valueStep, List<String> contextPrefixes) {
         for (int l : layers) {
             if (l >= base.config().layerCount()) {
@@ -99,6 +101,8 @@ public final class ClosedFormEditor implements SequentialEditor {
         this.layers = layers.clone();
         this.lambda = lambda;
         this.scopeLambda = scopeLambda;
+        this.valueHookMode = CoachHookParams.VALUE_HOOKS_TEMPORARY.equals(valueHooks) ? HookLayer.Mode.TEMPORARY
+                : HookLayer.Mode.VALIDATED;
         this.corpusScope = scopeKind.equals("corpus");
         this.spanScope = scopeKind.equals("span");
         this.adaptAlpha = adaptAlpha;
@@ -157,7 +161,8 @@ public final class ClosedFormEditor implements SequentialEditor {
     public static ClosedFormEditor coachHook(Gpt2Model base, TextTokenizer tokenizer, LayerStatistics statistics,
             CoachHookParams params, List<String> contextPrefixes, String method) {
         return new ClosedFormEditor(Variant.COACHHOOK, method, base, tokenizer, statistics, params.layers(),
-                params.lambda(), params.scopeLambda(), params.alpha0(), params.scope(), true, params.boostRounds(),
+                params.lambda(), params.scopeLambda(), params.valueHooks(), params.alpha0(), params.scope(), true,
+                params.boostRounds(),
                 params.valueStep(), contextPrefixes);
     }
 
@@ -171,7 +176,7 @@ public final class ClosedFormEditor implements SequentialEditor {
             throw new IllegalArgumentException("span editor needs scope 'span', got '" + params.scope() + "'");
         }
         return new ClosedFormEditor(Variant.COACHHOOK, method, base, tokenizer, statistics, params.layers(),
-                params.lambda(), params.scopeLambda(), params.alpha0(), "span", adaptAlpha, params.boostRounds(), params.valueStep(),
+                params.lambda(), params.scopeLambda(), params.valueHooks(), params.alpha0(), "span", adaptAlpha, params.boostRounds(), params.valueStep(),
                 contextPrefixes);
     }
 
@@ -179,7 +184,8 @@ public final class ClosedFormEditor implements SequentialEditor {
     public static ClosedFormEditor noHook(Gpt2Model base, TextTokenizer tokenizer, LayerStatistics statistics,
             CoachHookParams params, List<String> contextPrefixes) {
         return new ClosedFormEditor(Variant.COACHHOOK_NOHOOK, "coachhook-nohook", base, tokenizer, statistics,
-                params.layers(), params.lambda(), params.lambda(), params.alpha0(), "sequence", false, 0, params.valueStep(),
+                params.layers(), params.lambda(), params.lambda(), CoachHookParams.VALUE_HOOKS_VALIDATED, params.alpha0(),
+                "sequence", false, 0, params.valueStep(),
                 contextPrefixes);
     }
 
@@ -187,7 +193,8 @@ public final class ClosedFormEditor implements SequentialEditor {
     public static ClosedFormEditor memit(Gpt2Model base, TextTokenizer tokenizer, LayerStatistics statistics,
             MemitParams params, List<String> contextPrefixes) {
         return new ClosedFormEditor(Variant.MEMIT, "memit", base, tokenizer, statistics, params.layers(),
-                params.lambda(), params.lambda(), 0, "sequence", false, 0, params.valueStep(), contextPrefixes);
+                params.lambda(), params.lambda(), CoachHookParams.VALUE_HOOKS_VALIDATED, 0, "sequence", false, 0,
+                params.valueStep(), contextPrefixes);
     }
 
     /**
@@ -269,8 +276,8 @@ public final class ClosedFormEditor implements SequentialEditor {
         int last = layers[m - 1];
         int d = model.config().hiddenSize();
         int ff = model.config().mlpSize();
-        // 1. Value targets with the current version installed.
-        ValueStep.Result values = ValueStep.compute(model, hooks(HookLayer.Mode.VALIDATED, -1), prompts, last, valueStep);
+        // 1. Value targets with the current version installed (valueHooks "temporary": W_h at every position).
+        ValueStep.Result values = ValueStep.compute(model, hooks(valueHookMode, -1), prompts, last, valueStep);
         // Rows of the key pass: the prompts (no target) and their context variants.
         List<int[]> rows = new ArrayList<>();
         List<int[]> rowsOf = new ArrayList<>();

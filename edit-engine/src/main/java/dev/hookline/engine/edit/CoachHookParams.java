@@ -26,9 +26,13 @@ import java.util.Arrays;
  *     {@code lambda}. Equal to {@code lambda} unless set apart: with the update's lambda (hundreds)
  *     an edited key's own rho is only about w2 / (1 + w2) ~ 0.5, with a small one (~15) it is near 1
  *     while unrelated keys stay low (docs/BENCHMARKS.md, sixth session). Unused by the other scopes.
+ * @param valueHooks how the value step sees the current hook state: {@code "validated"} (the paper:
+ *     each hook swaps where its scope test says) or {@code "temporary"} (every hook swaps at every
+ *     position: the value step starts from W_h's output, the output an edited prompt gets once its
+ *     key is in scope; measured for coachhook-span in docs/BENCHMARKS.md, seventh session)
  */
 public record CoachHookParams(int[] layers, double lambda, double alpha0, String scope, ValueStepParams valueStep,
-        int boostRounds, double scopeLambda) {
+        int boostRounds, double scopeLambda, String valueHooks) {
     /** Residual scale per boost round. */
     public static final double BOOST_FACTOR = 1.5;
 
@@ -53,13 +57,27 @@ public record CoachHookParams(int[] layers, double lambda, double alpha0, String
         if (!(scopeLambda > 0) || !Double.isFinite(scopeLambda)) {
             throw new IllegalArgumentException("scope lambda must be finite and > 0, got " + scopeLambda);
         }
+        if (!VALUE_HOOKS_VALIDATED.equals(valueHooks) && !VALUE_HOOKS_TEMPORARY.equals(valueHooks)) {
+            throw new IllegalArgumentException("valueHooks must be 'validated' or 'temporary', got '" + valueHooks + "'");
+        }
     }
 
     /** A record whose span scope (if any) uses the update's lambda. */
     public CoachHookParams(int[] layers, double lambda, double alpha0, String scope, ValueStepParams valueStep,
             int boostRounds) {
-        this(layers, lambda, alpha0, scope, valueStep, boostRounds, lambda);
+        this(layers, lambda, alpha0, scope, valueStep, boostRounds, lambda, VALUE_HOOKS_VALIDATED);
     }
+
+    /** A record whose value step sees the validated hooks (the paper's). */
+    public CoachHookParams(int[] layers, double lambda, double alpha0, String scope, ValueStepParams valueStep,
+            int boostRounds, double scopeLambda) {
+        this(layers, lambda, alpha0, scope, valueStep, boostRounds, scopeLambda, VALUE_HOOKS_VALIDATED);
+    }
+
+    /** {@link #valueHooks()}: the value step sees the hooks as they serve (the paper's). */
+    public static final String VALUE_HOOKS_VALIDATED = "validated";
+    /** {@link #valueHooks()}: the value step sees W_h at every position. */
+    public static final String VALUE_HOOKS_TEMPORARY = "temporary";
 
     /** The paper's alpha rule (no boost rounds). */
     public CoachHookParams(int[] layers, double lambda, double alpha0, String scope, ValueStepParams valueStep) {
@@ -148,12 +166,12 @@ public record CoachHookParams(int[] layers, double lambda, double alpha0, String
      */
     public CoachHookParams withLayersAndLambda(int[] newLayers, double newLambda) {
         return new CoachHookParams(newLayers, newLambda, alpha0, scope, valueStep, boostRounds,
-                scopeDecoupled() ? scopeLambda : newLambda);
+                scopeDecoupled() ? scopeLambda : newLambda, valueHooks);
     }
 
     /** This record with another scope lambda (span scope). */
     public CoachHookParams withScopeLambda(double newScopeLambda) {
-        return new CoachHookParams(layers, lambda, alpha0, scope, valueStep, boostRounds, newScopeLambda);
+        return new CoachHookParams(layers, lambda, alpha0, scope, valueStep, boostRounds, newScopeLambda, valueHooks);
     }
 
     /** True if the span scope's lambda differs from the update's. */
@@ -163,18 +181,24 @@ public record CoachHookParams(int[] layers, double lambda, double alpha0, String
 
     /** This record with another value step. */
     public CoachHookParams withValueStep(ValueStepParams newValueStep) {
-        return new CoachHookParams(layers, lambda, alpha0, scope, newValueStep, boostRounds, scopeLambda);
+        return new CoachHookParams(layers, lambda, alpha0, scope, newValueStep, boostRounds, scopeLambda, valueHooks);
     }
 
     /** This record with another alpha0. */
     public CoachHookParams withAlpha0(double newAlpha0) {
-        return new CoachHookParams(layers, lambda, newAlpha0, scope, valueStep, boostRounds, scopeLambda);
+        return new CoachHookParams(layers, lambda, newAlpha0, scope, valueStep, boostRounds, scopeLambda, valueHooks);
+    }
+
+    /** This record with the value step seeing the hooks {@code newValueHooks} ("validated" or "temporary"). */
+    public CoachHookParams withValueHooks(String newValueHooks) {
+        return new CoachHookParams(layers, lambda, alpha0, scope, valueStep, boostRounds, scopeLambda, newValueHooks);
     }
 
     @Override
     public String toString() {
         return "CoachHookParams[layers=" + Arrays.toString(layers) + ", lambda=" + lambda + ", alpha0=" + alpha0
                 + ", scope=" + scope + (scope.equals("span") ? ", scopeLambda=" + scopeLambda : "") + ", valueStep=" + valueStep
-                + ", boostRounds=" + boostRounds + "]";
+                + ", boostRounds=" + boostRounds
+                + (valueHooks.equals(VALUE_HOOKS_VALIDATED) ? "" : ", valueHooks=" + valueHooks) + "]";
     }
 }
