@@ -114,6 +114,11 @@ class EditMappingTest {
         assertEquals(400, apart.params().lambda(), 0.0);
         assertEquals(15, apart.params().scopeLambda(), 0.0, "scopeLambda sets the span scope's lambda apart");
         assertTrue(apart.params().scopeDecoupled());
+        assertEquals("temporary", EditMapping.plan("coachhook-span", json("{\"valueHooks\": \"temporary\"}"), 1000)
+                .params().valueHooks());
+        m0 = assertThrows(IllegalArgumentException.class,
+                () -> EditMapping.plan("coachhook-span", json("{\"valueHooks\": \"always\"}"), 1000)).getMessage();
+        assertTrue(m0.contains("'validated' or 'temporary'"), m0);
         m0 = assertThrows(IllegalArgumentException.class,
                 () -> EditMapping.plan("coachhook", json("{\"scopeLambda\": 15}"), 1000)).getMessage();
         assertTrue(m0.contains("coachhook-span only"), m0);

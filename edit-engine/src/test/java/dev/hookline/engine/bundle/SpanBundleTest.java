@@ -285,4 +285,47 @@ class SpanBundleTest {
             }
         }
     }
+
+    @Test
+    void temporaryValueHooksStartTheValueStepFromTheHookedOutput(@TempDir Path tmp) throws Exception {
+        List<EditRequest> requests = EditFixtures.requests();
+        try (Gpt2Model base = EditFixtures.untrained(5); TextTokenizer tok = EditFixtures.tokenizer()) {
+            int[] layers = {0, 1};
+            LayerStatistics stats = LayerStatistics.loadOrCompute(base, tok, EditFixtures.corpus(), 100, layers,
+                    tmp.resolve("stats"));
+            // Threshold 1: rho < 1, so the validated hooks never swap; temporary ones always do.
+            CoachHookParams validated = new CoachHookParams(layers, 10, 1.0, "span", HookBundleTest.FAST).withScopeLambda(1);
+            CoachHookParams temporary = validated.withValueHooks(CoachHookParams.VALUE_HOOKS_TEMPORARY);
+            assertEquals(CoachHookParams.VALUE_HOOKS_VALIDATED, validated.valueHooks(), "the paper's value step by default");
+            assertEquals(CoachHookParams.VALUE_HOOKS_TEMPORARY,
+                    temporary.withLayersAndLambda(layers, 20).withScopeLambda(2).withAlpha0(0.5).valueHooks(),
+                    "the with-methods keep valueHooks");
+            assertThrows(IllegalArgumentException.class, () -> validated.withValueHooks("always"));
+            double[] fresh;
+            try (ClosedFormEditor first = ClosedFormEditor.span(base, tok, stats, validated,
+                    RelationCatalogue.CONTEXT_PREFIXES, "coachhook-span", false)) {
+                fresh = first.apply(requests.subList(10, 20)).probabilityNew();
+            }
+            double[] afterValidated;
+            double[] afterTemporary;
+            try (ClosedFormEditor e = ClosedFormEditor.span(base, tok, stats, validated,
+                    RelationCatalogue.CONTEXT_PREFIXES, "coachhook-span", false)) {
+                e.apply(requests.subList(0, 10));
+                afterValidated = e.apply(requests.subList(10, 20)).probabilityNew();
+            }
+            try (ClosedFormEditor e = ClosedFormEditor.span(base, tok, stats, temporary,
+                    RelationCatalogue.CONTEXT_PREFIXES, "coachhook-span", false)) {
+                e.apply(requests.subList(0, 10));
+                afterTemporary = e.apply(requests.subList(10, 20)).probabilityNew();
+            }
+            // P(new | delta) of batch 2's value step: with hooks that never swap it is as if nothing had been
+            // edited; with temporary hooks it starts from batch 1's W_h and differs.
+            assertArrayEquals(fresh, afterValidated, 1e-6, "validated hooks that never swap leave the value step alone");
+            double diff = 0;
+            for (int i = 0; i < fresh.length; i++) {
+                diff = Math.max(diff, Math.abs(fresh[i] - afterTemporary[i]));
+            }
+            assertTrue(diff > 1e-4, "temporary hooks: batch 1's W_h changes batch 2's value step, max |diff| " + diff);
+        }
+    }
 }

@@ -107,5 +107,11 @@ class DefaultRecordTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> edit("--span-scope-lambda", "0").methods(3, null));
         assertTrue(e.getMessage().contains("scope lambda must be finite and > 0"), e.getMessage());
+        assertEquals("temporary", ((CoachHookParams) edit("--span-value-hooks", "temporary").methods(3, null)
+                .params("coachhook-span")).valueHooks());
+        assertEquals("validated", ((CoachHookParams) edit("--span-value-hooks", "temporary").methods(3, null)
+                .params("coachhook")).valueHooks(), "the faithful record keeps the paper's value step");
+        e = assertThrows(IllegalArgumentException.class, () -> edit("--span-value-hooks", "always").methods(3, null));
+        assertTrue(e.getMessage().contains("'validated' or 'temporary'"), e.getMessage());
     }
 }
