@@ -5,7 +5,10 @@
  * reliability / locality curve over thresholds, and over the lambda used inside the scope test
  * (decoupled from the update's lambda), can be read off one edited state.
  * Run: java -cp <test classpath> dev.hookline.engine.diag.SpanSweep MODEL DATA N BATCH LAMBDA LAYER
- *          EDIT_ALPHA SCOPE_LAMBDAS(comma) EVAL_ALPHAS(comma) EVAL_SAMPLE [STATS_LINES]
+ *          EDIT_ALPHA SCOPE_LAMBDAS(comma) EVAL_ALPHAS(comma) EVAL_SAMPLE [STATS_LINES [VALUE_HOOKS]]
+ * VALUE_HOOKS "temporary" starts each value step from W_h's output; then the edit-time threshold
+ * plays no part (the key pass is temporary too and the span threshold is fixed), so the edited
+ * state is the one `hookline bench --span-value-hooks temporary` reaches at any threshold.
  */
 package dev.hookline.engine.diag;
 
@@ -46,7 +49,7 @@ public final class SpanSweep {
             EditEvaluator evaluator = new EditEvaluator(run.lm.model(), run.lm.tokenizer(), run.requests,
                     EditEvaluator.Params.defaults());
             CoachHookParams params = new CoachHookParams(new int[] {run.layer}, run.lambda, editAlpha, "span",
-                    ValueStepParams.tuned());
+                    ValueStepParams.tuned()).withValueHooks(args.length > 11 ? args[11] : CoachHookParams.VALUE_HOOKS_VALIDATED);
             long start = System.nanoTime();
             try (ClosedFormEditor editor = ClosedFormEditor.span(run.lm.model(), run.lm.tokenizer(), run.stats, params,
                     RelationCatalogue.CONTEXT_PREFIXES, "coachhook-span", false)) {
