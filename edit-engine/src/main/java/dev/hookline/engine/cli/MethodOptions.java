@@ -36,11 +36,12 @@ public final class MethodOptions {
     Double spanLambda;
 
     @Option(names = "--span-scope-lambda", description = "coachhook-span: lambda inside the scope score rho, apart from "
-            + "the update's (default: the same as the update's; small values such as 15 let an edited key score near 1)")
+            + "the update's (default " + CoachHookParams.SPAN_SCOPE_LAMBDA + "; with the update's lambda an edited key "
+            + "scores only about 0.5)")
     Double spanScopeLambda;
 
     @Option(names = "--span-value-hooks", description = "coachhook-span: how the value step sees the current hooks: "
-            + "validated (as they serve, the paper's) or temporary (W_h at every position). Default: the record's")
+            + "validated (as they serve, the paper's) or temporary (W_h at every position; default)")
     String spanValueHooks;
 
     @Option(names = "--value-steps", description = "value-step Adam steps (default 60)")

@@ -53,6 +53,14 @@ class DefaultRecordTest {
             }
         }
         assertArrayEquals(new int[] {2}, all.ft().layers());
+
+        CoachHookParams span = CoachHookParams.spanTuned();
+        assertEquals("span", span.scope());
+        assertEquals(400, span.lambda(), 0);
+        assertEquals(15, span.scopeLambda(), 0);
+        assertEquals(0.99, span.alpha0(), 0);
+        assertEquals(CoachHookParams.VALUE_HOOKS_TEMPORARY, span.valueHooks());
+        assertEquals(CoachHookParams.VALUE_HOOKS_VALIDATED, d.valueHooks(), "faithful CoachHooK keeps the paper's value step");
     }
 
     private static MethodOptions edit(String... args) {
@@ -93,9 +101,14 @@ class DefaultRecordTest {
 
     @Test
     void spanScopeLambdaOption() {
-        CoachHookParams coupled = (CoachHookParams) edit("--span-lambda", "400").methods(3, null).params("coachhook-span");
-        assertEquals(400, coupled.lambda(), 0);
-        assertEquals(400, coupled.scopeLambda(), 0, "without --span-scope-lambda the scope uses the update's lambda");
+        CoachHookParams lambdaOnly = (CoachHookParams) edit("--span-lambda", "400").methods(3, null).params("coachhook-span");
+        assertEquals(400, lambdaOnly.lambda(), 0);
+        assertEquals(CoachHookParams.SPAN_SCOPE_LAMBDA, lambdaOnly.scopeLambda(), 0,
+                "without --span-scope-lambda the record's scope lambda stays");
+        assertEquals(CoachHookParams.VALUE_HOOKS_TEMPORARY, lambdaOnly.valueHooks());
+        CoachHookParams same = (CoachHookParams) edit("--span-lambda", "400", "--span-scope-lambda", "400")
+                .methods(3, null).params("coachhook-span");
+        assertTrue(!same.scopeDecoupled(), "a scope lambda equal to the update's makes the scope coupled again");
         CoachHookParams apart = (CoachHookParams) edit("--span-lambda", "400", "--span-scope-lambda", "15",
                 "--span-alpha", "0.99").methods(3, null).params("coachhook-span");
         assertEquals(400, apart.lambda(), 0);
