@@ -7,8 +7,7 @@
  * parent version's layers (a branch keeps its layers: the hook state exists only there), else the
  * model's last block (CoachHookParams.defaultLayers). Per method the starting record is the engine's:
  * coachhook defaults(), coachhook-corpus corpusTuned(), coachhook-plus plusTuned() (corpus scope, 3
- * boost rounds), coachhook-span spanTuned() (span scope, fixed threshold alpha0 0.99 on rho, scope lambda 15, value step
- * from W_h).
+ * boost rounds), coachhook-span spanTuned() (span scope, fixed threshold alpha0 0.99 on rho, scope lambda 15).
  */
 package dev.hookline.worker;
 

@@ -110,7 +110,7 @@ class EditMappingTest {
         assertEquals(300, tuned.params().lambda(), 0.0);
         assertEquals(CoachHookParams.SPAN_SCOPE_LAMBDA, tuned.params().scopeLambda(), 0.0,
                 "without scopeLambda the record's scope lambda stays");
-        assertEquals(CoachHookParams.VALUE_HOOKS_TEMPORARY, tuned.params().valueHooks(), "the record's value step");
+        assertEquals(CoachHookParams.VALUE_HOOKS_VALIDATED, tuned.params().valueHooks(), "the record's value step");
         EditMapping.Plan apart = EditMapping.plan("coachhook-span",
                 json("{\"alpha0\": 0.99, \"lambda\": 400, \"scopeLambda\": 15}"), 1000).forModel(3, null);
         assertEquals(400, apart.params().lambda(), 0.0);

@@ -41,7 +41,7 @@ public final class MethodOptions {
     Double spanScopeLambda;
 
     @Option(names = "--span-value-hooks", description = "coachhook-span: how the value step sees the current hooks: "
-            + "validated (as they serve, the paper's) or temporary (W_h at every position; default)")
+            + "validated (as they serve, the paper's; default) or temporary (W_h at every position)")
     String spanValueHooks;
 
     @Option(names = "--value-steps", description = "value-step Adam steps (default 60)")

@@ -146,16 +146,18 @@ public record CoachHookParams(int[] layers, double lambda, double alpha0, String
 
     /**
      * coachhook-span: the span scope test (rho, the whitened share of a key in the span of the edited
-     * keys) with a fixed threshold {@link #SPAN_ALPHA0}, its own lambda {@link #SPAN_SCOPE_LAMBDA}, and
-     * the value step started from W_h's output (valueHooks "temporary"). Tuned for the issue's setting,
-     * 1000 consecutive edits, on the demo-d256 preset, where it measured best (docs/BENCHMARKS.md,
-     * seventh session: 0.931 / 0.806 / 0.913 at batch 10). The threshold is per model: on the d 96
+     * keys) with a fixed threshold {@link #SPAN_ALPHA0} and its own lambda {@link #SPAN_SCOPE_LAMBDA};
+     * the paper's value step (validated hooks). Tuned for the issue's setting, 1000 consecutive edits,
+     * on the demo-d256 preset, where it measured best (docs/BENCHMARKS.md, seventh session: 0.899 /
+     * 0.769 / 0.919 at batch 10, 0.927 / 0.803 / 0.915 at batch 100; the value step from W_h, valueHooks
+     * "temporary", gains at batch 10, 0.931 / 0.806 / 0.913, and loses at batch 100, 0.805 / 0.662 /
+     * 0.911, so it is not the default). The threshold is per model: on the d 96
      * presets the best measured points were lower (demo-wide 0.95 at scope lambda 15, sixth session;
      * the 384-wide demo model at <= 250 edits 0.7 with the scope on the update's lambda 300).
      */
     public static CoachHookParams spanTuned() {
         return new CoachHookParams(PRESET_LAYERS, SPAN_LAMBDA, SPAN_ALPHA0, "span", ValueStepParams.defaults(), 0,
-                SPAN_SCOPE_LAMBDA, VALUE_HOOKS_TEMPORARY);
+                SPAN_SCOPE_LAMBDA, VALUE_HOOKS_VALIDATED);
     }
 
     /** Update lambda of {@link #spanTuned()}. */

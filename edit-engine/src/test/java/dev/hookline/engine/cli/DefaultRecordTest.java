@@ -59,8 +59,8 @@ class DefaultRecordTest {
         assertEquals(400, span.lambda(), 0);
         assertEquals(15, span.scopeLambda(), 0);
         assertEquals(0.99, span.alpha0(), 0);
-        assertEquals(CoachHookParams.VALUE_HOOKS_TEMPORARY, span.valueHooks());
-        assertEquals(CoachHookParams.VALUE_HOOKS_VALIDATED, d.valueHooks(), "faithful CoachHooK keeps the paper's value step");
+        assertEquals(CoachHookParams.VALUE_HOOKS_VALIDATED, span.valueHooks(), "the paper's value step (temporary lost at batch 100)");
+        assertEquals(CoachHookParams.VALUE_HOOKS_VALIDATED, d.valueHooks());
     }
 
     private static MethodOptions edit(String... args) {
@@ -105,7 +105,7 @@ class DefaultRecordTest {
         assertEquals(400, lambdaOnly.lambda(), 0);
         assertEquals(CoachHookParams.SPAN_SCOPE_LAMBDA, lambdaOnly.scopeLambda(), 0,
                 "without --span-scope-lambda the record's scope lambda stays");
-        assertEquals(CoachHookParams.VALUE_HOOKS_TEMPORARY, lambdaOnly.valueHooks());
+        assertEquals(CoachHookParams.VALUE_HOOKS_VALIDATED, lambdaOnly.valueHooks());
         CoachHookParams same = (CoachHookParams) edit("--span-lambda", "400", "--span-scope-lambda", "400")
                 .methods(3, null).params("coachhook-span");
         assertTrue(!same.scopeDecoupled(), "a scope lambda equal to the update's makes the scope coupled again");
