@@ -49,8 +49,31 @@ public final class EditMapping {
      * @param statisticsLines corpus lines for C0
      * @param layersGiven whether the batch named its layers (else {@code params} carries the
      *     presets' default until {@link #forModel} resolves them)
+     * @param lambdaGiven whether the batch named {@code lambda}
+     * @param scopeLambdaGiven whether the batch named {@code scopeLambda}
      */
-    public record Plan(String method, CoachHookParams params, int statisticsLines, boolean layersGiven) {
+    public record Plan(String method, CoachHookParams params, int statisticsLines, boolean layersGiven,
+            boolean lambdaGiven, boolean scopeLambdaGiven) {
+
+        /**
+         * A coachhook-span plan continuing a parent version takes the parent's {@code lambda} and
+         * {@code scopeLambda} where the batch did not name them: its C_accu and scope inverses were
+         * built with them (a span editor refuses a bundle of other lambdas), and a branch started
+         * under an older default record keeps working.
+         */
+        public Plan withParentLambdas(double parentLambda, double parentScopeLambda) {
+            if (!method.equals("coachhook-span")) {
+                return this;
+            }
+            CoachHookParams p = params;
+            if (!lambdaGiven) {
+                p = p.withLayersAndLambda(p.layers(), parentLambda);
+            }
+            if (!scopeLambdaGiven) {
+                p = p.withScopeLambda(parentScopeLambda);
+            }
+            return new Plan(method, p, statisticsLines, layersGiven, lambdaGiven, scopeLambdaGiven);
+        }
 
         /**
          * This plan with its layers resolved against the model and the parent version: layers the
@@ -73,7 +96,8 @@ public final class EditMapping {
                             + "for other layers");
                 }
             }
-            return new Plan(method, params.withLayersAndLambda(layers, params.lambda()), statisticsLines, true);
+            return new Plan(method, params.withLayersAndLambda(layers, params.lambda()), statisticsLines, true,
+                    lambdaGiven, scopeLambdaGiven);
         }
     }
 
@@ -225,7 +249,8 @@ public final class EditMapping {
                 throw new IllegalArgumentException("coachhook-span thresholds rho in [0, 1): alpha0 must be in [0, 1), got "
                         + alpha0);
             }
-            return new Plan(method, params, statsLines, layersGiven);
+            return new Plan(method, params, statsLines, layersGiven, hyperparameters != null && hyperparameters.has("lambda"),
+                    hyperparameters != null && hyperparameters.has("scopeLambda"));
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("invalid hyperparameters: " + e.getMessage(), e);
         }

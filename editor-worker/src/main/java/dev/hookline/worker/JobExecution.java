@@ -196,6 +196,9 @@ final class JobExecution {
             }
             EditMapping.Plan plan = requested.forModel(lm.model().config().layerCount(),
                     parent != null ? parent.layers() : null);
+            if (parent != null) {
+                plan = plan.withParentLambdas(parent.lambda(), parent.scopeLambda());
+            }
             if (parent != null && !parent.scope().equals(EditMapping.bundleScope(plan.method()))) {
                 throw new IllegalArgumentException("parent version " + parentVersion.path("id").asLong() + " ("
                         + parent.method() + ") has scope test " + parent.scope() + " but " + plan.method() + " needs "

@@ -116,6 +116,17 @@ class EditMappingTest {
         assertEquals(400, apart.params().lambda(), 0.0);
         assertEquals(15, apart.params().scopeLambda(), 0.0, "scopeLambda sets the span scope's lambda apart");
         assertTrue(apart.params().scopeDecoupled());
+        // Continuing a span parent: lambdas the batch did not name are the parent's (older default record).
+        EditMapping.Plan cont = EditMapping.plan("coachhook-span", json("{\"alpha0\": 0.9}"), 1000).forModel(3, new int[] {2})
+                .withParentLambdas(1500, 1500);
+        assertEquals(1500, cont.params().lambda(), 0.0);
+        assertEquals(1500, cont.params().scopeLambda(), 0.0);
+        assertEquals(0.9, cont.params().alpha0(), 0.0);
+        EditMapping.Plan named = apart.withParentLambdas(1500, 1500);
+        assertEquals(400, named.params().lambda(), 0.0, "a named lambda stays (restore then refuses a mismatch)");
+        assertEquals(15, named.params().scopeLambda(), 0.0);
+        EditMapping.Plan plain = EditMapping.plan("coachhook", null, 1000).withParentLambdas(10, 10);
+        assertEquals(CoachHookParams.DEFAULT_LAMBDA, plain.params().lambda(), 0.0, "z-score methods are untouched");
         assertEquals("temporary", EditMapping.plan("coachhook-span", json("{\"valueHooks\": \"temporary\"}"), 1000)
                 .params().valueHooks());
         m0 = assertThrows(IllegalArgumentException.class,
