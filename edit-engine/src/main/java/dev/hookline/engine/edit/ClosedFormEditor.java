@@ -176,8 +176,8 @@ public final class ClosedFormEditor implements SequentialEditor {
             throw new IllegalArgumentException("span editor needs scope 'span', got '" + params.scope() + "'");
         }
         return new ClosedFormEditor(Variant.COACHHOOK, method, base, tokenizer, statistics, params.layers(),
-                params.lambda(), params.scopeLambda(), params.valueHooks(), params.alpha0(), "span", adaptAlpha, params.boostRounds(), params.valueStep(),
-                contextPrefixes);
+                params.lambda(), params.scopeLambda(), params.valueHooks(), params.alpha0(), "span", adaptAlpha,
+                params.boostRounds(), params.valueStep(), contextPrefixes);
     }
 
     /** CoachHooK's algebra without hooks, on a private copy of {@code base}. */
