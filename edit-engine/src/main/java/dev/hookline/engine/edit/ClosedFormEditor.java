@@ -539,7 +539,8 @@ public final class ClosedFormEditor implements SequentialEditor {
     public long stateBytes() {
         long ff = model.config().mlpSize();
         long d = model.config().hiddenSize();
-        long serving = layers.length * ff * d * 4L;
+        // Span scope: the serving part also carries (lambda_s C0)^-1 and the accumulated inverse per layer.
+        long serving = layers.length * (ff * d * 4L + (spanScope ? 2 * ff * ff * 8L : 0));
         long editing = variant == Variant.MEMIT ? 0 : layers.length * ff * ff * 8L;
         return serving + editing + (variant == Variant.COACHHOOK ? layers.length * 8L : 0);
     }

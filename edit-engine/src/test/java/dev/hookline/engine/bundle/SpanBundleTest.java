@@ -81,6 +81,7 @@ class SpanBundleTest {
             float[] expected10Edited;
             float[] expected10Unrelated;
             float[] expected20;
+            long stateBytes;
             String d10;
             try (ClosedFormEditor editor = ClosedFormEditor.span(base, tok, stats, params,
                     RelationCatalogue.CONTEXT_PREFIXES, "coachhook-span", false)) {
@@ -121,6 +122,7 @@ class SpanBundleTest {
 
                 editor.apply(requests.subList(10, 20));
                 expected20 = logits(base, tok, edited, editor.inferenceOptions());
+                stateBytes = editor.stateBytes();
                 HookBundle twenty = editor.snapshot(digest, d10, "{\"note\":\"span\"}");
                 twenty.write(tmp.resolve("v20"));
             }
@@ -133,6 +135,8 @@ class SpanBundleTest {
             long d = base.config().hiddenSize();
             long servingBytes = Files.size(tmp.resolve("v20").resolve(HookBundle.SERVING));
             long tensorBytes = layers.length * (ff * d * 4 + 8 + 2 * ff * ff * 8);
+            assertEquals(tensorBytes + layers.length * ff * ff * 8, stateBytes,
+                    "stateBytes = the serving tensors (deltas, alphas, both scope inverses) + C_accu");
             assertTrue(servingBytes >= tensorBytes && servingBytes < tensorBytes + 4096,
                     "serving = deltas, alphas and 2 d_ff^2 float64 per layer (+ header): " + servingBytes + " vs " + tensorBytes);
             HookBundle v20 = HookBundle.read(tmp.resolve("v20"));
