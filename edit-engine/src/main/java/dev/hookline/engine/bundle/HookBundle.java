@@ -125,17 +125,6 @@ public record HookBundle(String method, String hyperparameters, String baseModel
                 hiddenSize, alpha, scope, scopeMu, scopeSigma, deltas, cAccu, null, null, lambda);
     }
 
-    /** A bundle whose span scope (if any) uses the update's lambda. */
-    public HookBundle(String method, String hyperparameters, String baseModelDigest, String parentDigest,
-            String statisticsDigest, int edits, double lambda, int[] layers, int mlpSize, int hiddenSize,
-            Map<Integer, Double> alpha, String scope, Map<Integer, Double> scopeMu, Map<Integer, Double> scopeSigma,
-            Map<Integer, float[]> deltas, Map<Integer, double[]> cAccu,
-            Map<Integer, double[]> scopePreserveInverse, Map<Integer, double[]> scopeAccuInverse) {
-        this(method, hyperparameters, baseModelDigest, parentDigest, statisticsDigest, edits, lambda, layers, mlpSize,
-                hiddenSize, alpha, scope, scopeMu, scopeSigma, deltas, cAccu, scopePreserveInverse, scopeAccuInverse,
-                lambda);
-    }
-
     /** The format string this bundle is written with. */
     public String format() {
         return scope.equals(SPAN) ? FORMAT_SPAN : FORMAT;
