@@ -68,12 +68,6 @@ public record CoachHookParams(int[] layers, double lambda, double alpha0, String
         this(layers, lambda, alpha0, scope, valueStep, boostRounds, lambda, VALUE_HOOKS_VALIDATED);
     }
 
-    /** A record whose value step sees the validated hooks (the paper's). */
-    public CoachHookParams(int[] layers, double lambda, double alpha0, String scope, ValueStepParams valueStep,
-            int boostRounds, double scopeLambda) {
-        this(layers, lambda, alpha0, scope, valueStep, boostRounds, scopeLambda, VALUE_HOOKS_VALIDATED);
-    }
-
     /** {@link #valueHooks()}: the value step sees the hooks as they serve (the paper's). */
     public static final String VALUE_HOOKS_VALIDATED = "validated";
     /** {@link #valueHooks()}: the value step sees W_h at every position. */
