@@ -130,6 +130,10 @@ public final class HooklineCli implements Callable<Integer> {
         @Option(names = "--mlp-size", description = "override the preset's MLP width d_ff (n_inner; default 4 d)")
         Integer mlpSize;
 
+        @Option(names = "--init-from", description = "continue training this checkpoint (same world and preset) "
+                + "for the given epochs, with a fresh warmup + cosine schedule, instead of a fresh initialisation")
+        Path initFrom;
+
         @Option(names = "--preset", description = "model preset (default: the world's name; demo-wide, demo-xwide: the demo world with d_ff 1536, 4096; demo-d256: d 256, d_ff 1024)")
         String preset;
 
@@ -158,9 +162,28 @@ public final class HooklineCli implements Callable<Integer> {
             if (mlpSize != null) {
                 chosen = chosen.withMlpSize(mlpSize);
             }
+            if (initFrom != null && !Files.isRegularFile(initFrom.resolve("config.json"))) {
+                throw new ParameterException(spec.commandLine(), "--init-from " + initFrom + " is not a checkpoint directory (no config.json)");
+            }
+            boolean fresh = !Files.exists(out);
             Files.createDirectories(out);
-            PretrainReport r = PretrainRun.run(world, chosen, seed, out, System.err);
+            PretrainReport r;
+            try {
+                r = PretrainRun.run(world, chosen, seed, out, System.err, initFrom);
+            } catch (IllegalArgumentException e) {
+                if (fresh) { // leave nothing half-written behind a refused run
+                    try (java.util.stream.Stream<Path> walk = Files.walk(out)) {
+                        for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                            Files.deleteIfExists(p);
+                        }
+                    }
+                }
+                throw new ParameterException(spec.commandLine(), e.getMessage());
+            }
             PrintWriter stdout = spec.commandLine().getOut();
+            if (r.initFrom() != null) {
+                stdout.printf(Locale.ROOT, "continued from %s (%d epochs before)%n", r.initFrom(), r.priorEpochs());
+            }
             stdout.printf(Locale.ROOT, "pretrained %s: %d params, %d epochs, %.1f s (%.1f CPU s), %.0f tokens/s, loss %.4f%n",
                     world, r.params(), r.epochs(), r.seconds(), r.cpuSeconds(), r.tokensPerSecond(), r.finalLoss());
             stdout.printf(Locale.ROOT, "canonical accuracy %.4f, paraphrase accuracy %.4f, RSS %.0f -> %.0f MB%n",

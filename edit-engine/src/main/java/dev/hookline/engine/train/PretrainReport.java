@@ -33,10 +33,13 @@ package dev.hookline.engine.train;
  * @param rssPerEpochMb VmRSS after each epoch (flat after warm-up when native memory is not leaking)
  * @param device the engine device the model ran on
  * @param date ISO-8601 time the run finished
+ * @param initFrom checkpoint the run continued from (absolute path), null for a fresh initialisation
+ * @param priorEpochs epochs that checkpoint had been trained for ({@code epochs} come on top)
  */
 public record PretrainReport(String world, String preset, long seed, long params, int hiddenSize,
         int layers, int heads, int vocabSize, int epochs, long steps, int corpusLines, long tokens,
         double trainFlops, double seconds, double cpuSeconds, double totalSeconds, double tokensPerSecond,
         double firstEpochLoss, double finalLoss, double canonicalAccuracy, double paraphraseAccuracy,
         int canonicalProbes, int paraphraseProbes, double rssStartMb, double rssAfterFirstEpochMb,
-        double rssEndMb, java.util.List<Double> rssPerEpochMb, String device, String date) {}
+        double rssEndMb, java.util.List<Double> rssPerEpochMb, String device, String date,
+        String initFrom, int priorEpochs) {}

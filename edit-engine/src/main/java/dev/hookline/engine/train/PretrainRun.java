@@ -45,6 +45,25 @@ public final class PretrainRun {
      */
     public static PretrainReport run(String worldName, PretrainPreset preset, long seed, Path out,
             PrintStream progress) throws IOException {
+        return run(worldName, preset, seed, out, progress, null);
+    }
+
+    /**
+     * As {@link #run(String, PretrainPreset, long, Path, PrintStream)}, but when {@code initFrom}
+     * is not null, training continues from the checkpoint there instead of a fresh initialisation:
+     * its config must be the one this preset builds and its tokenizer the world's. The preset's
+     * epochs then run with a fresh warmup + cosine schedule (a warm restart) and a data order
+     * seeded with {@code seed + priorEpochs}, so the continuation does not replay the first
+     * run's order. The report records the source and its epochs.
+     *
+     * @throws IllegalArgumentException if the checkpoint does not match the world or the preset
+     */
+    public static PretrainReport run(String worldName, PretrainPreset preset, long seed, Path out,
+            PrintStream progress, Path initFrom) throws IOException {
+        if (initFrom != null && initFrom.toAbsolutePath().normalize().equals(out.toAbsolutePath().normalize())) {
+            throw new IllegalArgumentException("--init-from and --out are the same directory " + out
+                    + "; write the continued model to a new directory");
+        }
         long startNanos = System.nanoTime();
         double rssStart = ProcessMemory.residentMb();
         FactWorld world = FactWorld.generate(WorldPreset.named(worldName));
@@ -70,10 +89,13 @@ public final class PretrainRun {
                     preset.layers(), preset.heads(), preset.mlpSize(), "gelu_new", 1e-5, true, eos, eos);
             LOG.info("pretraining world {} ({} lines, vocab {}, longest {} tokens) with preset {}: {} params",
                     worldName, sequences.size(), config.vocabSize(), longest, preset.name(), config.parameterCount());
-            try (Gpt2Model model = Gpt2Model.randomInit(config, seed, device, DataType.FLOAT32)) {
+            int priorEpochs = initFrom == null ? 0 : checkInitFrom(initFrom, config, tokenizerJson);
+            long dataSeed = seed + priorEpochs;
+            try (Gpt2Model model = initFrom == null ? Gpt2Model.randomInit(config, seed, device, DataType.FLOAT32)
+                    : Checkpoint.load(initFrom, device, DataType.FLOAT32)) {
                 double[] rssAfterWarmup = {-1};
                 List<Double> rssPerEpoch = new ArrayList<>();
-                Pretrainer.Result result = Pretrainer.train(model, sequences, preset, seed, progress,
+                Pretrainer.Result result = Pretrainer.train(model, sequences, preset, dataSeed, progress,
                         epoch -> {
                             double rss = ProcessMemory.residentMb();
                             rssPerEpoch.add(Math.round(rss * 10) / 10.0);
@@ -98,12 +120,38 @@ public final class PretrainRun {
                         flopsPerToken * result.tokens(), result.seconds(), result.cpuSeconds(), (System.nanoTime() - startNanos) / 1e9,
                         result.tokensPerSecond(), result.firstLoss(), result.finalLoss(), canonical, paraphrase,
                         world.canonicalProbes().size(), world.paraphraseProbes().size(), rssStart,
-                        rssAfterWarmup[0], rssEnd, List.copyOf(rssPerEpoch), device.toString(), Instant.now().toString());
+                        rssAfterWarmup[0], rssEnd, List.copyOf(rssPerEpoch), device.toString(), Instant.now().toString(),
+                        initFrom == null ? null : initFrom.toAbsolutePath().normalize().toString(), priorEpochs);
                 new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
                         .writeValue(out.resolve(REPORT_FILE).toFile(), report);
                 return report;
             }
         }
+    }
+
+    /**
+     * Checks that the checkpoint in {@code dir} can continue this run and returns the epochs it
+     * was trained for (from its pretrain-report.json, summing its own prior epochs; 0 without a
+     * report).
+     */
+    private static int checkInitFrom(Path dir, Gpt2Config config, Path tokenizerJson) throws IOException {
+        Gpt2Config theirs = Checkpoint.readConfig(dir);
+        if (!theirs.equals(config)) {
+            throw new IllegalArgumentException("checkpoint " + dir + " has config " + theirs
+                    + ", but this world and preset build " + config);
+        }
+        Path theirTokenizer = dir.resolve(Checkpoint.TOKENIZER_FILE);
+        if (!Files.isRegularFile(theirTokenizer)
+                || Files.mismatch(theirTokenizer, tokenizerJson) != -1) {
+            throw new IllegalArgumentException("checkpoint " + dir + " was not trained on this world: its "
+                    + Checkpoint.TOKENIZER_FILE + " differs from the world's");
+        }
+        Path report = dir.resolve(REPORT_FILE);
+        if (!Files.isRegularFile(report)) {
+            return 0;
+        }
+        com.fasterxml.jackson.databind.JsonNode node = new ObjectMapper().readTree(report.toFile());
+        return node.path("epochs").asInt(0) + node.path("priorEpochs").asInt(0);
     }
 
     /** Probes as prompt/target pairs. */

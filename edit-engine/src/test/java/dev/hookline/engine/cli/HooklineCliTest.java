@@ -68,6 +68,44 @@ class HooklineCliTest {
     }
 
     @Test
+    void pretrainContinuesACheckpointAndRefusesAMismatch(@TempDir Path tmp) throws Exception {
+        Path source = dev.hookline.engine.edit.EditFixtures.pretrainedTiny();
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        com.fasterxml.jackson.databind.JsonNode before = json.readTree(source.resolve("pretrain-report.json").toFile());
+
+        Path wider = tmp.resolve("wider");
+        Run mismatch = run("pretrain", "--world", "tiny", "--mlp-size", "96", "--epochs", "1",
+                "--init-from", source.toString(), "--out", wider.toString());
+        assertEquals(2, mismatch.code(), mismatch.err());
+        assertTrue(mismatch.err().contains("has config") && mismatch.err().contains("but this world and preset build"),
+                mismatch.err());
+        assertFalse(Files.exists(wider), "a refused continuation leaves no directory behind");
+        Run same = run("pretrain", "--world", "tiny", "--init-from", source.toString(), "--out", source.toString());
+        assertEquals(2, same.code());
+        assertTrue(same.err().contains("are the same directory"), same.err());
+        Run notCheckpoint = run("pretrain", "--world", "tiny", "--init-from", tmp.toString(),
+                "--out", tmp.resolve("x").toString());
+        assertEquals(2, notCheckpoint.code());
+        assertTrue(notCheckpoint.err().contains("is not a checkpoint directory"), notCheckpoint.err());
+
+        Path continued = tmp.resolve("continued");
+        Run ok = run("pretrain", "--world", "tiny", "--epochs", "1", "--init-from", source.toString(),
+                "--out", continued.toString());
+        assertEquals(0, ok.code(), ok.err());
+        assertTrue(ok.out().contains("continued from"), ok.out());
+        com.fasterxml.jackson.databind.JsonNode after = json.readTree(continued.resolve("pretrain-report.json").toFile());
+        assertEquals(before.get("epochs").asInt(), after.get("priorEpochs").asInt());
+        assertEquals(source.toAbsolutePath().normalize().toString(), after.get("initFrom").asText());
+        // Trained weights, not a fresh start: the one epoch begins near where the source ended.
+        double freshFirst = before.get("firstEpochLoss").asDouble();
+        double continuedFirst = after.get("firstEpochLoss").asDouble();
+        assertTrue(continuedFirst < 0.5 * freshFirst, "continued first-epoch loss " + continuedFirst
+                + " vs a fresh run's " + freshFirst);
+        assertTrue(after.get("canonicalAccuracy").asDouble() >= 0.9, after.toString());
+        assertTrue(before.path("initFrom").isNull() || before.path("initFrom").isMissingNode(), "the source was a fresh run");
+    }
+
+    @Test
     void worldWritesTheDatasetFiles(@TempDir Path tmp) {
         Run world = run("world", "--preset", "tiny", "--out", tmp.toString());
         assertEquals(0, world.code(), world.err());
