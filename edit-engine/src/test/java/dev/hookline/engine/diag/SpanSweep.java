@@ -5,7 +5,9 @@
  * reliability / locality curve over thresholds, and over the lambda used inside the scope test
  * (decoupled from the update's lambda), can be read off one edited state.
  * Run: java -cp <test classpath> dev.hookline.engine.diag.SpanSweep MODEL DATA N BATCH LAMBDA LAYER
- *          EDIT_ALPHA SCOPE_LAMBDAS(comma) EVAL_ALPHAS(comma) EVAL_SAMPLE [STATS_LINES [VALUE_HOOKS]]
+ *          EDIT_ALPHA SCOPE_LAMBDAS(comma) EVAL_ALPHAS(comma) EVAL_SAMPLE [STATS_LINES [VALUE_HOOKS
+ *          [EDIT_SCOPE_LAMBDA]]]
+ * EDIT_SCOPE_LAMBDA (default: LAMBDA, the coupled scope) is the scope's own lambda while editing.
  * VALUE_HOOKS "temporary" starts each value step from W_h's output; then the edit-time threshold
  * plays no part (the key pass is temporary too and the span threshold is fixed), so the edited
  * state is the one `hookline bench --span-value-hooks temporary` reaches at any threshold.
@@ -49,7 +51,8 @@ public final class SpanSweep {
             EditEvaluator evaluator = new EditEvaluator(run.lm.model(), run.lm.tokenizer(), run.requests,
                     EditEvaluator.Params.defaults());
             CoachHookParams params = new CoachHookParams(new int[] {run.layer}, run.lambda, editAlpha, "span",
-                    ValueStepParams.tuned()).withValueHooks(args.length > 11 ? args[11] : CoachHookParams.VALUE_HOOKS_VALIDATED);
+                    ValueStepParams.tuned()).withValueHooks(args.length > 11 ? args[11] : CoachHookParams.VALUE_HOOKS_VALIDATED)
+                    .withScopeLambda(args.length > 12 ? Double.parseDouble(args[12]) : run.lambda);
             long start = System.nanoTime();
             try (ClosedFormEditor editor = ClosedFormEditor.span(run.lm.model(), run.lm.tokenizer(), run.stats, params,
                     RelationCatalogue.CONTEXT_PREFIXES, "coachhook-span", false)) {
@@ -57,8 +60,8 @@ public final class SpanSweep {
                     editor.apply(run.requests.subList(b, Math.min(run.n, b + run.batch)));
                 }
                 double editSeconds = (System.nanoTime() - start) / 1e9;
-                System.out.printf(Locale.ROOT, "edited n=%d b=%d lambda=%.0f layer=%d alpha=%.2f in %.0f s%n",
-                        run.n, run.batch, run.lambda, run.layer, editAlpha, editSeconds);
+                System.out.printf(Locale.ROOT, "edited n=%d b=%d lambda=%.0f layer=%d alpha=%.3f scopeLambda=%.0f in %.0f s%n",
+                        run.n, run.batch, run.lambda, run.layer, editAlpha, params.scopeLambda(), editSeconds);
                 int ff = run.lm.model().config().mlpSize();
                 int d = run.lm.model().config().hiddenSize();
                 double[] c0 = run.stats.c0(run.layer);
