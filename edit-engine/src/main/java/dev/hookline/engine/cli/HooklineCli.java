@@ -134,7 +134,7 @@ public final class HooklineCli implements Callable<Integer> {
                 + "for the given epochs, with a fresh warmup + cosine schedule, instead of a fresh initialisation")
         Path initFrom;
 
-        @Option(names = "--preset", description = "model preset (default: the world's name; demo-wide, demo-xwide: the demo world with d_ff 1536, 4096; demo-d256: d 256, d_ff 1024)")
+        @Option(names = "--preset", description = "model preset (default: the world's name; demo-wide, demo-xwide: the demo world with d_ff 1536, 4096; demo-d256: d 256, d_ff 1024; demo-d256x: d 256, d_ff 4096)")
         String preset;
 
         @Override

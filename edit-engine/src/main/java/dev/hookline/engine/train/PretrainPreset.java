@@ -21,7 +21,7 @@ import java.util.List;
 public record PretrainPreset(String name, int hiddenSize, int layers, int heads, int epochs,
         double learningRate, int batchSize, double warmupFraction, double weightDecay, int mlpSize) {
 
-    public static final List<String> NAMES = List.of("tiny", "demo", "demo-wide", "demo-xwide", "demo-d256");
+    public static final List<String> NAMES = List.of("tiny", "demo", "demo-wide", "demo-xwide", "demo-d256", "demo-d256x");
 
     public PretrainPreset {
         if (hiddenSize < 1 || layers < 1 || heads < 1 || hiddenSize % heads != 0 || mlpSize < 1) {
@@ -56,6 +56,10 @@ public record PretrainPreset(String name, int hiddenSize, int layers, int heads,
             // coachhook 0.899 / 0.816 against 0.792 / 0.639 on demo-wide), but with d_ff 1024 the
             // edited keys fill the key space sooner (docs/BENCHMARKS.md, sixth session)
             case "demo-d256" -> new PretrainPreset("demo-d256", 256, 3, 8, 10, 3e-3, 128, 0.05, 0.05, 1024);
+            // demo-d256x: d 256 and d_ff 4096 (7.37 M parameters): the fit of demo-d256 with the key
+            // room of demo-xwide. 5 epochs reach only 0.63 recall; 10 (trained here as 5 + 5 with
+            // --init-from) reach 1.000 / 1.000 (docs/BENCHMARKS.md, eighth session)
+            case "demo-d256x" -> new PretrainPreset("demo-d256x", 256, 3, 8, 10, 3e-3, 128, 0.05, 0.05, 4096);
             default -> throw new IllegalArgumentException("unknown pretraining preset '" + name
                     + "'; valid presets: " + String.join(", ", NAMES));
         };

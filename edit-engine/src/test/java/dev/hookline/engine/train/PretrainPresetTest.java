@@ -28,6 +28,11 @@ class PretrainPresetTest {
         assertEquals(4 * 256, d256.mlpSize());
         assertEquals(demo.layers(), d256.layers());
         assertTrue(d256.hiddenSize() > demo.hiddenSize());
+        PretrainPreset d256x = PretrainPreset.named("demo-d256x");
+        assertEquals(256, d256x.hiddenSize());
+        assertEquals(4096, d256x.mlpSize());
+        assertEquals(d256.withMlpSize(4096).learningRate(), d256x.learningRate());
+        assertEquals("demo", d256x.world());
     }
 
     @Test
