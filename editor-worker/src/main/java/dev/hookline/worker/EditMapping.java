@@ -51,17 +51,21 @@ public final class EditMapping {
      *     presets' default until {@link #forModel} resolves them)
      * @param lambdaGiven whether the batch named {@code lambda}
      * @param scopeLambdaGiven whether the batch named {@code scopeLambda}
+     * @param alphaGiven whether the batch named {@code alpha0}
      */
     public record Plan(String method, CoachHookParams params, int statisticsLines, boolean layersGiven,
-            boolean lambdaGiven, boolean scopeLambdaGiven) {
+            boolean lambdaGiven, boolean scopeLambdaGiven, boolean alphaGiven) {
 
         /**
-         * A coachhook-span plan continuing a parent version takes the parent's {@code lambda} and
-         * {@code scopeLambda} where the batch did not name them: its C_accu and scope inverses were
-         * built with them (a span editor refuses a bundle of other lambdas), and a branch started
-         * under an older default record keeps working.
+         * A coachhook-span plan continuing a parent version takes the parent's {@code lambda},
+         * {@code scopeLambda} and fixed threshold where the batch did not name them: its C_accu and
+         * scope inverses were built with the lambdas (a span editor refuses a bundle of other
+         * lambdas), the threshold is the branch's until a batch names another {@code alpha0}, and a
+         * branch started under an older default record keeps working.
+         *
+         * @param parentAlpha the parent version's threshold (alpha of its first editing layer)
          */
-        public Plan withParentLambdas(double parentLambda, double parentScopeLambda) {
+        public Plan withParent(double parentLambda, double parentScopeLambda, double parentAlpha) {
             if (!method.equals("coachhook-span")) {
                 return this;
             }
@@ -72,7 +76,10 @@ public final class EditMapping {
             if (!scopeLambdaGiven) {
                 p = p.withScopeLambda(parentScopeLambda);
             }
-            return new Plan(method, p, statisticsLines, layersGiven, lambdaGiven, scopeLambdaGiven);
+            if (!alphaGiven) {
+                p = p.withAlpha0(parentAlpha);
+            }
+            return new Plan(method, p, statisticsLines, layersGiven, lambdaGiven, scopeLambdaGiven, alphaGiven);
         }
 
         /**
@@ -97,7 +104,7 @@ public final class EditMapping {
                 }
             }
             return new Plan(method, params.withLayersAndLambda(layers, params.lambda()), statisticsLines, true,
-                    lambdaGiven, scopeLambdaGiven);
+                    lambdaGiven, scopeLambdaGiven, alphaGiven);
         }
     }
 
@@ -250,7 +257,8 @@ public final class EditMapping {
                         + alpha0);
             }
             return new Plan(method, params, statsLines, layersGiven, hyperparameters != null && hyperparameters.has("lambda"),
-                    hyperparameters != null && hyperparameters.has("scopeLambda"));
+                    hyperparameters != null && hyperparameters.has("scopeLambda"),
+                    hyperparameters != null && hyperparameters.has("alpha0"));
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("invalid hyperparameters: " + e.getMessage(), e);
         }

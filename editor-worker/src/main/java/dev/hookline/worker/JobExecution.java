@@ -197,7 +197,7 @@ final class JobExecution {
             EditMapping.Plan plan = requested.forModel(lm.model().config().layerCount(),
                     parent != null ? parent.layers() : null);
             if (parent != null) {
-                plan = plan.withParentLambdas(parent.lambda(), parent.scopeLambda());
+                plan = plan.withParent(parent.lambda(), parent.scopeLambda(), parent.alpha().get(parent.layers()[0]));
             }
             if (parent != null && !parent.scope().equals(EditMapping.bundleScope(plan.method()))) {
                 throw new IllegalArgumentException("parent version " + parentVersion.path("id").asLong() + " ("

@@ -118,14 +118,18 @@ class EditMappingTest {
         assertTrue(apart.params().scopeDecoupled());
         // Continuing a span parent: lambdas the batch did not name are the parent's (older default record).
         EditMapping.Plan cont = EditMapping.plan("coachhook-span", json("{\"alpha0\": 0.9}"), 1000).forModel(3, new int[] {2})
-                .withParentLambdas(1500, 1500);
+                .withParent(1500, 1500, 0.8);
         assertEquals(1500, cont.params().lambda(), 0.0);
         assertEquals(1500, cont.params().scopeLambda(), 0.0);
-        assertEquals(0.9, cont.params().alpha0(), 0.0);
-        EditMapping.Plan named = apart.withParentLambdas(1500, 1500);
+        assertEquals(0.9, cont.params().alpha0(), 0.0, "a named threshold is the continued version's");
+        EditMapping.Plan named = apart.withParent(1500, 1500, 0.8);
         assertEquals(400, named.params().lambda(), 0.0, "a named lambda stays (restore then refuses a mismatch)");
         assertEquals(15, named.params().scopeLambda(), 0.0);
-        EditMapping.Plan plain = EditMapping.plan("coachhook", null, 1000).withParentLambdas(10, 10);
+        EditMapping.Plan inherits = EditMapping.plan("coachhook-span", null, 1000).forModel(3, new int[] {2})
+                .withParent(400, 15, 0.87);
+        assertEquals(0.87, inherits.params().alpha0(), 0.0, "without alpha0 the branch keeps the parent's threshold");
+        assertEquals(400, inherits.params().lambda(), 0.0);
+        EditMapping.Plan plain = EditMapping.plan("coachhook", null, 1000).withParent(10, 10, 1.5);
         assertEquals(CoachHookParams.DEFAULT_LAMBDA, plain.params().lambda(), 0.0, "z-score methods are untouched");
         assertEquals("temporary", EditMapping.plan("coachhook-span", json("{\"valueHooks\": \"temporary\"}"), 1000)
                 .params().valueHooks());

@@ -96,6 +96,10 @@ public final class EditCommand implements Callable<Integer> {
                 // ... and its span scope's inverses with its scope lambda.
                 params = params.withScopeLambda(parentBundle.scopeLambda());
             }
+            if (parentBundle != null && method.equals("coachhook-span") && options.spanAlpha == null) {
+                // ... and its fixed threshold; --span-alpha sets a new one for the continued version.
+                params = params.withAlpha0(parentBundle.alpha().get(params.layers()[0]));
+            }
             String baseDigest = Digests.model(lm.model());
             if (parentBundle != null && !parentBundle.baseModelDigest().equals(baseDigest)) {
                 throw new IllegalArgumentException("parent bundle was made for another base model");

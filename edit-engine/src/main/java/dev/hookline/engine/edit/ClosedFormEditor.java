@@ -62,6 +62,7 @@ public final class ClosedFormEditor implements SequentialEditor {
     private final boolean corpusScope;
     private final boolean spanScope;
     private final boolean adaptAlpha;
+    private final double alpha0;
     private final int boostRounds;
     private final LayerStatistics statistics;
     private final NDManager state;
@@ -106,6 +107,7 @@ public final class ClosedFormEditor implements SequentialEditor {
         this.corpusScope = scopeKind.equals("corpus");
         this.spanScope = scopeKind.equals("span");
         this.adaptAlpha = adaptAlpha;
+        this.alpha0 = alpha0;
         this.boostRounds = boostRounds;
         this.valueStep = valueStep;
         this.contextPrefixes = List.copyOf(contextPrefixes);
@@ -199,7 +201,10 @@ public final class ClosedFormEditor implements SequentialEditor {
 
     /**
      * Restores hook state saved earlier (continued editing): deltas (d_ff, d) and C_accu
-     * (d_ff, d_ff) row-major per layer, alpha per layer, the number of edits so far.
+     * (d_ff, d_ff) row-major per layer, alpha per layer, the number of edits so far. An editor with a
+     * fixed threshold (no min rule, e.g. coachhook-span) keeps its own {@code alpha0} instead of the
+     * saved alpha: the threshold is its hyperparameter, and callers that continue a version pass
+     * that version's threshold when they mean to keep it (as {@code hookline edit} does).
      */
     public void restore(Map<Integer, float[]> savedDeltas, Map<Integer, double[]> savedCAccu,
             Map<Integer, Double> savedAlpha, int savedEdits) {
@@ -224,7 +229,7 @@ public final class ClosedFormEditor implements SequentialEditor {
                     retireAndPut(scopeInverse, l, inv);
                 }
             }
-            alpha.put(l, savedAlpha.get(l));
+            alpha.put(l, adaptAlpha ? savedAlpha.get(l) : alpha0);
         }
         if (corpusScope) {
             refreshCorpusScopes();
@@ -620,7 +625,8 @@ public final class ClosedFormEditor implements SequentialEditor {
     }
 
     /**
-     * Continues from a saved version: its deltas, C_accu, alpha and edit count. For the span scope
+     * Continues from a saved version: its deltas, C_accu, alpha (a fixed-threshold editor keeps its
+     * own) and edit count. For the span scope
      * the inverses are recomputed from C_accu and the editor's statistics (the bundle's copies are
      * for serving), so a bundle made with another lambda is refused.
      */

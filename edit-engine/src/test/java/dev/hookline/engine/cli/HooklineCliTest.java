@@ -106,6 +106,38 @@ class HooklineCliTest {
     }
 
     @Test
+    void continuedSpanBundleKeepsOrSetsItsThreshold(@TempDir Path tmp) throws Exception {
+        Path model = dev.hookline.engine.edit.EditFixtures.pretrainedTiny();
+        String data = model.resolve("world").resolve("counterfact.json").toString();
+        Path v1 = tmp.resolve("v1");
+        Run first = run("edit", "--model", model.toString(), "--data", data, "--edits", "4", "--batch", "2",
+                "--method", "coachhook-span", "--span-alpha", "0.3", "--out", v1.toString());
+        assertEquals(0, first.code(), first.err());
+        dev.hookline.engine.bundle.HookBundle b1 = dev.hookline.engine.bundle.HookBundle.read(v1);
+        assertTrue(b1.alpha().values().stream().allMatch(a -> a == 0.3), b1.alpha().toString());
+
+        // Without --span-alpha the continued version keeps the parent's threshold (not the record's default) ...
+        Path kept = tmp.resolve("kept");
+        Run keep = run("edit", "--model", model.toString(), "--bundle", v1.toString(), "--data", data, "--edits", "2",
+                "--batch", "2", "--method", "coachhook-span", "--out", kept.toString());
+        assertEquals(0, keep.code(), keep.err());
+        dev.hookline.engine.bundle.HookBundle bk = dev.hookline.engine.bundle.HookBundle.read(kept);
+        assertTrue(bk.alpha().values().stream().allMatch(a -> a == 0.3), bk.alpha().toString());
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        assertEquals(0.3, json.readTree(bk.hyperparameters()).get("alpha0").asDouble(), 0.0, bk.hyperparameters());
+        assertEquals(6, bk.edits());
+
+        // ... and with it the new threshold is the one used and recorded.
+        Path moved = tmp.resolve("moved");
+        Run move = run("edit", "--model", model.toString(), "--bundle", v1.toString(), "--data", data, "--edits", "2",
+                "--batch", "2", "--method", "coachhook-span", "--span-alpha", "0.5", "--out", moved.toString());
+        assertEquals(0, move.code(), move.err());
+        dev.hookline.engine.bundle.HookBundle bm = dev.hookline.engine.bundle.HookBundle.read(moved);
+        assertTrue(bm.alpha().values().stream().allMatch(a -> a == 0.5), bm.alpha().toString());
+        assertEquals(0.5, json.readTree(bm.hyperparameters()).get("alpha0").asDouble(), 0.0, bm.hyperparameters());
+    }
+
+    @Test
     void worldWritesTheDatasetFiles(@TempDir Path tmp) {
         Run world = run("world", "--preset", "tiny", "--out", tmp.toString());
         assertEquals(0, world.code(), world.err());
