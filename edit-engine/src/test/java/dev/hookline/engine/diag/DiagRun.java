@@ -94,6 +94,45 @@ final class DiagRun implements AutoCloseable {
         }
     }
 
+    /**
+     * The update's key of each of the first {@code n} edits at {@code layer}: the key at the edit
+     * token averaged over the plain prompt and its context-prefixed variants, as the editors
+     * compute it. Keys at the (last) editing layer do not depend on that layer's hook, so the
+     * unedited model gives them.
+     */
+    double[][] meanEditKeys(dev.hookline.engine.edit.ValueStepParams vs) {
+        int ff = lm.model().config().mlpSize();
+        int v = vs.contextVariants() + 1;
+        double[][] out = new double[n][];
+        for (int from = 0; from < n; from += 16) {
+            List<dev.hookline.engine.edit.EditPrompts> ps = new ArrayList<>();
+            List<int[]> rows = new ArrayList<>();
+            for (EditRequest r : requests.subList(from, Math.min(n, from + 16))) {
+                var p = dev.hookline.engine.edit.EditPrompts.of(r, lm.tokenizer(),
+                        dev.hookline.world.RelationCatalogue.CONTEXT_PREFIXES.subList(0, vs.contextVariants()),
+                        vs.editToken().equals("last"));
+                ps.add(p);
+                rows.addAll(p.variants().subList(0, v));
+            }
+            try (NDManager chunk = lm.model().manager().newSubManager()) {
+                NDArray keys = lm.model().forward(chunk, TokenBatch.of(rows, lm.model().config().eosTokenId()),
+                        ForwardOptions.builder().captureKeys(layer).computeLogits(false).build())
+                        .keys(layer).toType(ai.djl.ndarray.types.DataType.FLOAT64, false); // (B, T, d_ff)
+                for (int i = 0; i < ps.size(); i++) {
+                    double[] km = new double[ff];
+                    for (int x = 0; x < v; x++) {
+                        double[] k = keys.get(i * v + x).get(ps.get(i).subjectLast()[x]).toDoubleArray();
+                        for (int a = 0; a < ff; a++) {
+                            km[a] += k[a] / v;
+                        }
+                    }
+                    out[from + i] = km;
+                }
+            }
+        }
+        return out;
+    }
+
     @Override
     public void close() {
         lm.close();

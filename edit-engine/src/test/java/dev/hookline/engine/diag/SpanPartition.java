@@ -1,0 +1,136 @@
+/*
+ * Diagnostic (not a test): would a span scope per relation separate paraphrases from neighbours?
+ * With one span over every edited key, a neighbour "S2, relation r" whose subject S2 was edited
+ * for another relation lies in the span by linearity (key(S2, r) ~ key(S2, r') - key(X, r') +
+ * key(X, r) when X was edited for r). Here each relation gets its own span of the keys of its
+ * edits, and every evaluation prompt is tested against its own relation's span (oracle routing:
+ * the relation is read from the data, which a serving node does not know). Reads the edited
+ * state written by SpanBreakdown; recomputes the update's keys and checks them against C_accu.
+ * Run: java -cp <test classpath> dev.hookline.engine.diag.SpanPartition MODEL DATA N BATCH LAMBDA LAYER
+ *          EDIT_ALPHA SCOPE_LAMBDA EVAL_ALPHAS(comma) EVAL_SAMPLE STATE_FILE
+ */
+package dev.hookline.engine.diag;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.hookline.data.EditRequest;
+import dev.hookline.engine.bundle.TensorFile;
+import dev.hookline.engine.edit.ValueStepParams;
+import dev.hookline.engine.eval.EditEvaluator;
+import dev.hookline.engine.eval.EditScores;
+import dev.hookline.engine.hook.HookLayer;
+import dev.hookline.engine.hook.SpanScope;
+import dev.hookline.engine.model.ForwardOptions;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+public final class SpanPartition {
+
+    private SpanPartition() {}
+
+    public static void main(String[] args) throws Exception {
+        double editAlpha = Double.parseDouble(args[6]);
+        double scopeLambda = Double.parseDouble(args[7]);
+        double[] evalAlphas = Arrays.stream(args[8].split(",")).mapToDouble(Double::parseDouble).toArray();
+        int evalSample = Integer.parseInt(args[9]);
+        Path stateFile = Path.of(args[10]);
+        try (DiagRun run = DiagRun.open(args, 1000)) {
+            TensorFile.Contents state = TensorFile.read(stateFile);
+            Map<String, String> m = state.metadata();
+            if (Integer.parseInt(m.get("n")) != run.n || Integer.parseInt(m.get("batch")) != run.batch
+                    || Double.parseDouble(m.get("lambda")) != run.lambda || Integer.parseInt(m.get("layer")) != run.layer
+                    || Double.parseDouble(m.get("editAlpha")) != editAlpha) {
+                throw new IllegalArgumentException(stateFile + " holds another run: " + m);
+            }
+            int ff = run.lm.model().config().mlpSize();
+            int d = run.lm.model().config().hiddenSize();
+            Map<String, String> relationOf = new HashMap<>();
+            for (JsonNode c : new ObjectMapper().readTree(Path.of(args[1]).toFile())) {
+                relationOf.put(c.path("case_id").asText(), c.path("requested_rewrite").path("relation_id").asText());
+            }
+            double[][] keys = run.meanEditKeys(ValueStepParams.tuned());
+            Map<String, List<Integer>> editsOf = new LinkedHashMap<>();
+            for (int i = 0; i < run.n; i++) {
+                editsOf.computeIfAbsent(relationOf.get(run.requests.get(i).caseId()), r -> new ArrayList<>()).add(i);
+            }
+            List<EditRequest> sample = new ArrayList<>();
+            for (int i = 0; i < Math.min(evalSample, run.n); i++) {
+                sample.add(run.requests.get((int) ((long) i * run.n / Math.min(evalSample, run.n))));
+            }
+            EditEvaluator evaluator = new EditEvaluator(run.lm.model(), run.lm.tokenizer(), sample,
+                    EditEvaluator.Params.defaults());
+            try (NDManager work = NDManager.newBaseManager(run.lm.model().device())) {
+                NDArray c0 = work.create(run.stats.c0(run.layer), new Shape(ff, ff));
+                NDArray held = work.create(state.tensor("c_accu").data(), new Shape(ff, ff)).sub(c0.mul(run.lambda));
+                NDArray all = outer(work, keys, null, ff);
+                System.out.printf(Locale.ROOT, "check: |sum k k^T - (C_accu - lambda C0)| / |.| = %.2e%n",
+                        held.sub(all).norm().getDouble() / held.norm().getDouble());
+                NDArray delta = work.create(state.tensor("delta").data(), new Shape(ff, d)).toType(run.lm.model().dataType(), false);
+                NDArray preserve = c0.mul(scopeLambda);
+                NDArray preserveInv = preserve.inverse();
+                SpanScope single = new SpanScope(preserveInv, preserve.add(all).inverse());
+                Map<String, SpanScope> perRelation = new LinkedHashMap<>();
+                for (Map.Entry<String, List<Integer>> e : editsOf.entrySet()) {
+                    perRelation.put(e.getKey(), new SpanScope(preserveInv, preserve.add(outer(work, keys, e.getValue(), ff)).inverse()));
+                }
+                System.out.println("edits per relation: " + editsOf.entrySet().stream()
+                        .map(e -> e.getKey() + "=" + e.getValue().size()).toList());
+                for (double a : evalAlphas) {
+                    EditScores s = evaluator.evaluate(run.lm.model(), options(run, delta, a, single), sample);
+                    print("one span", a, s.reliability(), s.generality(), s.locality(), sample.size());
+                    double rel = 0;
+                    double gen = 0;
+                    double loc = 0;
+                    for (Map.Entry<String, SpanScope> e : perRelation.entrySet()) {
+                        List<EditRequest> part = sample.stream()
+                                .filter(r -> relationOf.get(r.caseId()).equals(e.getKey())).toList();
+                        if (part.isEmpty()) {
+                            continue;
+                        }
+                        EditScores p = evaluator.evaluate(run.lm.model(), options(run, delta, a, e.getValue()), part);
+                        rel += p.reliability() * part.size();
+                        gen += p.generality() * part.size();
+                        loc += p.locality() * part.size();
+                    }
+                    int n = sample.size();
+                    print("span per relation (oracle)", a, rel / n, gen / n, loc / n, n);
+                }
+            }
+        }
+    }
+
+    private static ForwardOptions options(DiagRun run, NDArray delta, double alpha, SpanScope scope) {
+        HookLayer hook = new HookLayer(run.layer, delta, alpha, scope, HookLayer.Mode.VALIDATED, null);
+        return ForwardOptions.builder().hooks(Map.of(run.layer, hook)).build();
+    }
+
+    private static void print(String what, double a, double rel, double gen, double loc, int n) {
+        System.out.printf(Locale.ROOT, "%-28s alpha=%.3f -> rel %.3f gen %.3f loc %.3f (%d edits)%n", what, a, rel, gen, loc, n);
+    }
+
+    /** sum over {@code rows} (all when null) of k k^T, float64 (d_ff, d_ff). */
+    private static NDArray outer(NDManager work, double[][] keys, List<Integer> rows, int ff) {
+        List<Integer> use = rows;
+        if (use == null) {
+            use = new ArrayList<>();
+            for (int i = 0; i < keys.length; i++) {
+                use.add(i);
+            }
+        }
+        double[] flat = new double[use.size() * ff];
+        for (int i = 0; i < use.size(); i++) {
+            System.arraycopy(keys[use.get(i)], 0, flat, i * ff, ff);
+        }
+        NDArray k = work.create(flat, new Shape(use.size(), ff));
+        return k.transpose().matMul(k);
+    }
+}
