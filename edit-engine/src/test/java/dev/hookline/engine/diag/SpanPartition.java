@@ -84,6 +84,7 @@ public final class SpanPartition {
                 }
                 System.out.println("edits per relation: " + editsOf.entrySet().stream()
                         .map(e -> e.getKey() + "=" + e.getValue().size()).toList());
+                routing(run, keys, editsOf, relationOf, sample);
                 for (double a : evalAlphas) {
                     EditScores s = evaluator.evaluate(run.lm.model(), options(run, delta, a, single), sample);
                     print("one span", a, s.reliability(), s.generality(), s.locality(), sample.size());
@@ -105,6 +106,92 @@ public final class SpanPartition {
                     print("span per relation (oracle)", a, rel / n, gen / n, loc / n, n);
                 }
             }
+        }
+    }
+
+    /**
+     * Could a serving node route a prompt to its relation's span without being told the relation?
+     * Nearest centroid (cosine, centred) of the relations' mean edit keys, at the prompt's last token; the
+     * share routed to the prompt's own relation, per prompt kind.
+     */
+    private static void routing(DiagRun run, double[][] keys, Map<String, List<Integer>> editsOf,
+            Map<String, String> relationOf, List<EditRequest> sample) {
+        List<String> names = new ArrayList<>(editsOf.keySet());
+        int ff = keys[0].length;
+        // Centred on the mean of all edit keys (the shared component would dominate every cosine).
+        double[] mean = new double[ff];
+        for (double[] k : keys) {
+            for (int a = 0; a < ff; a++) {
+                mean[a] += k[a] / keys.length;
+            }
+        }
+        double[][] centroid = new double[names.size()][ff];
+        for (int c = 0; c < names.size(); c++) {
+            for (int i : editsOf.get(names.get(c))) {
+                for (int a = 0; a < ff; a++) {
+                    centroid[c][a] += keys[i][a] - mean[a];
+                }
+            }
+            normalise(centroid[c]);
+        }
+        Map<String, List<String>> kinds = new LinkedHashMap<>();
+        Map<String, List<String>> truth = new LinkedHashMap<>();
+        for (EditRequest r : sample) {
+            String rel = relationOf.get(r.caseId());
+            add(kinds, truth, "edit", List.of(r.filledPrompt()), rel);
+            add(kinds, truth, "paraphrase", r.paraphrasePrompts(), rel);
+            add(kinds, truth, "neighbourhood", r.neighborhoodPrompts(), rel);
+            add(kinds, truth, "attribute", r.localityPrompts(), rel);
+        }
+        for (String kind : kinds.keySet()) {
+            List<String> prompts = kinds.get(kind);
+            int[] right = new int[1];
+            DiagRun.keyChunks(run.lm, run.layer, prompts, (start, tokens, k) -> {
+                int t = (int) k.getShape().get(1);
+                double[] flat = k.toType(ai.djl.ndarray.types.DataType.FLOAT64, false).toDoubleArray();
+                for (int b = 0; b < k.getShape().get(0); b++) {
+                    int len = run.lm.tokenizer().encode(prompts.get(start + b)).length;
+                    double[] key = Arrays.copyOfRange(flat, (b * t + len - 1) * ff, (b * t + len) * ff);
+                    for (int a = 0; a < ff; a++) {
+                        key[a] -= mean[a];
+                    }
+                    normalise(key);
+                    int best = 0;
+                    double bestCos = Double.NEGATIVE_INFINITY;
+                    for (int c = 0; c < names.size(); c++) {
+                        double cos = 0;
+                        for (int a = 0; a < ff; a++) {
+                            cos += key[a] * centroid[c][a];
+                        }
+                        if (cos > bestCos) {
+                            bestCos = cos;
+                            best = c;
+                        }
+                    }
+                    right[0] += names.get(best).equals(truth.get(kind).get(start + b)) ? 1 : 0;
+                }
+            });
+            System.out.printf(Locale.ROOT, "routing by nearest relation centroid: %-14s %d/%d = %.3f%n", kind, right[0],
+                    prompts.size(), right[0] / (double) prompts.size());
+        }
+    }
+
+    private static void add(Map<String, List<String>> kinds, Map<String, List<String>> truth, String kind,
+            List<String> prompts, String relation) {
+        kinds.computeIfAbsent(kind, k -> new ArrayList<>()).addAll(prompts);
+        for (int i = 0; i < prompts.size(); i++) {
+            truth.computeIfAbsent(kind, k -> new ArrayList<>()).add(relation);
+        }
+    }
+
+    private static void normalise(double[] v) {
+        double n = 0;
+        for (double x : v) {
+            n += x * x;
+        }
+        n = Math.sqrt(Math.max(n, 1e-300));
+        for (int i = 0; i < v.length; i++) {
+            v[i] /= n;
         }
     }
 
