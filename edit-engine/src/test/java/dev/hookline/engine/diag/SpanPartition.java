@@ -7,7 +7,10 @@
  * the relation is read from the data, which a serving node does not know). Reads the edited
  * state written by SpanBreakdown; recomputes the update's keys and checks them against C_accu.
  * Run: java -cp <test classpath> dev.hookline.engine.diag.SpanPartition MODEL DATA N BATCH LAMBDA LAYER
- *          EDIT_ALPHA SCOPE_LAMBDA EVAL_ALPHAS(comma) EVAL_SAMPLE STATE_FILE
+ *          EDIT_ALPHA SCOPE_LAMBDA EVAL_ALPHAS(comma) EVAL_SAMPLE STATE_FILE [MODES]
+ * MODES (comma, default "single"): "single" scores one span and the oracle per-relation spans;
+ * "routed" scores the per-relation spans with every prompt routed by its own last-token key to the
+ * nearest relation centroid (what a serving node could do), weighting per prompt.
  */
 package dev.hookline.engine.diag;
 
@@ -43,6 +46,7 @@ public final class SpanPartition {
         double[] evalAlphas = Arrays.stream(args[8].split(",")).mapToDouble(Double::parseDouble).toArray();
         int evalSample = Integer.parseInt(args[9]);
         Path stateFile = Path.of(args[10]);
+        List<String> modes = List.of((args.length > 11 ? args[11] : "single").split(","));
         try (DiagRun run = DiagRun.open(args, 1000)) {
             TensorFile.Contents state = TensorFile.read(stateFile);
             Map<String, String> m = state.metadata();
@@ -84,8 +88,14 @@ public final class SpanPartition {
                 }
                 System.out.println("edits per relation: " + editsOf.entrySet().stream()
                         .map(e -> e.getKey() + "=" + e.getValue().size()).toList());
-                routing(run, keys, editsOf, relationOf, sample);
+                Map<String, String> routedTo = routing(run, keys, editsOf, relationOf, sample);
                 for (double a : evalAlphas) {
+                    if (modes.contains("routed")) {
+                        routedScores(run, evaluator, delta, a, perRelation, routedTo, relationOf, sample);
+                    }
+                    if (!modes.contains("single")) {
+                        continue;
+                    }
                     EditScores s = evaluator.evaluate(run.lm.model(), options(run, delta, a, single), sample);
                     print("one span", a, s.reliability(), s.generality(), s.locality(), sample.size());
                     double rel = 0;
@@ -114,8 +124,9 @@ public final class SpanPartition {
      * Nearest centroid (cosine, centred) of the relations' mean edit keys, at the prompt's last token; the
      * share routed to the prompt's own relation, per prompt kind.
      */
-    private static void routing(DiagRun run, double[][] keys, Map<String, List<Integer>> editsOf,
+    private static Map<String, String> routing(DiagRun run, double[][] keys, Map<String, List<Integer>> editsOf,
             Map<String, String> relationOf, List<EditRequest> sample) {
+        Map<String, String> routedTo = new HashMap<>();
         List<String> names = new ArrayList<>(editsOf.keySet());
         int ff = keys[0].length;
         // Centred on the mean of all edit keys (the shared component would dominate every cosine).
@@ -169,11 +180,79 @@ public final class SpanPartition {
                         }
                     }
                     right[0] += names.get(best).equals(truth.get(kind).get(start + b)) ? 1 : 0;
+                    routedTo.put(prompts.get(start + b), names.get(best));
                 }
             });
             System.out.printf(Locale.ROOT, "routing by nearest relation centroid: %-14s %d/%d = %.3f%n", kind, right[0],
                     prompts.size(), right[0] / (double) prompts.size());
         }
+        return routedTo;
+    }
+
+    /**
+     * Per-relation spans with routing: each evaluation prompt is tested against the span of the
+     * relation its last-token key routes to. Every request is split into one part per routed
+     * relation (the evaluator's first 5 paraphrases / neighbours / attribute prompts), each part
+     * scored with its relation's scope, and generality / locality averaged per prompt.
+     */
+    private static void routedScores(DiagRun run, EditEvaluator evaluator, NDArray delta, double a,
+            Map<String, SpanScope> perRelation, Map<String, String> routedTo, Map<String, String> relationOf,
+            List<EditRequest> sample) {
+        int limit = EditEvaluator.Params.defaults().maxNeighbours();
+        int paraLimit = EditEvaluator.Params.defaults().maxParaphrases();
+        double rel = 0;
+        double gen = 0;
+        double loc = 0;
+        int genW = 0;
+        int locW = 0;
+        Map<String, ForwardOptions> optionsOf = new HashMap<>();
+        for (Map.Entry<String, SpanScope> e : perRelation.entrySet()) {
+            optionsOf.put(e.getKey(), options(run, delta, a, e.getValue()));
+        }
+        for (EditRequest r : sample) {
+            String own = relationOf.get(r.caseId());
+            List<String> para = r.paraphrasePrompts().subList(0, Math.min(paraLimit, r.paraphrasePrompts().size()));
+            List<String> hood = r.neighborhoodPrompts().subList(0, Math.min(limit, r.neighborhoodPrompts().size()));
+            List<String> attr = r.localityPrompts().subList(0, Math.min(limit, r.localityPrompts().size()));
+            java.util.Set<String> targets = new java.util.LinkedHashSet<>();
+            targets.add(own);
+            for (String p : para) {
+                targets.add(routedTo.get(p));
+            }
+            for (String p : hood) {
+                targets.add(routedTo.get(p));
+            }
+            for (String p : attr) {
+                targets.add(routedTo.get(p));
+            }
+            for (String to : targets) {
+                List<String> pp = para.stream().filter(p -> routedTo.get(p).equals(to)).toList();
+                List<String> hp = hood.stream().filter(p -> routedTo.get(p).equals(to)).toList();
+                List<String> ap = new ArrayList<>();
+                List<String> at = new ArrayList<>();
+                for (int i = 0; i < attr.size(); i++) {
+                    if (routedTo.get(attr.get(i)).equals(to)) {
+                        ap.add(attr.get(i));
+                        at.add(r.localityTargets().get(i));
+                    }
+                }
+                EditRequest part = new EditRequest(r.caseId(), r.subject(), r.prompt(), r.targetNew(), r.targetTrue(), pp,
+                        hp, hp.isEmpty() ? null : r.neighborhoodTarget(), ap, at);
+                EditScores s = evaluator.evaluate(run.lm.model(), optionsOf.get(to), List.of(part));
+                if (to.equals(own)) {
+                    rel += s.reliability();
+                }
+                if (!pp.isEmpty()) {
+                    gen += s.generality() * pp.size();
+                    genW += pp.size();
+                }
+                if (hp.size() + ap.size() > 0) {
+                    loc += s.locality() * (hp.size() + ap.size());
+                    locW += hp.size() + ap.size();
+                }
+            }
+        }
+        print("span per relation (routed)", a, rel / sample.size(), gen / genW, loc / locW, sample.size());
     }
 
     private static void add(Map<String, List<String>> kinds, Map<String, List<String>> truth, String kind,
