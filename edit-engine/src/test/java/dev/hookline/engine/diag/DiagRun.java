@@ -68,6 +68,28 @@ final class DiagRun implements AutoCloseable {
         }
     }
 
+    /** Every (n / k)-th of the run's edits, k of them (all when k >= n): the evaluation sample. */
+    List<EditRequest> sample(int k) {
+        int m = Math.min(k, n);
+        List<EditRequest> out = new ArrayList<>();
+        for (int i = 0; i < m; i++) {
+            out.add(requests.get((int) ((long) i * n / m)));
+        }
+        return out;
+    }
+
+    /**
+     * The arguments after MODEL DATA N BATCH LAMBDA LAYER of the diagnostics that read an edited
+     * span state: EDIT_ALPHA SCOPE_LAMBDA EVAL_ALPHAS(comma) EVAL_SAMPLE STATE_FILE.
+     */
+    record SpanStateArgs(double editAlpha, double scopeLambda, double[] evalAlphas, int evalSample, Path stateFile) {
+        static SpanStateArgs parse(String[] args) {
+            return new SpanStateArgs(Double.parseDouble(args[6]), Double.parseDouble(args[7]),
+                    java.util.Arrays.stream(args[8].split(",")).mapToDouble(Double::parseDouble).toArray(),
+                    Integer.parseInt(args[9]), Path.of(args[10]));
+        }
+    }
+
     /** Optional argument {@code i} as an int, else {@code fallback}. */
     static int intArg(String[] args, int i, int fallback) {
         return args.length > i ? Integer.parseInt(args[i]) : fallback;

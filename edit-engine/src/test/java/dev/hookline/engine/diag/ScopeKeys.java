@@ -43,10 +43,7 @@ public final class ScopeKeys {
         int evalSample = Integer.parseInt(args[9]);
         List<String> kinds = args.length > 10 ? List.of(args[10].split(",")) : List.of("mean", "plain", "mean+plain", "variants");
         try (DiagRun run = DiagRun.open(args, 1000)) {
-            List<EditRequest> sample = new ArrayList<>();
-            for (int i = 0; i < Math.min(evalSample, run.n); i++) {
-                sample.add(run.requests.get((int) ((long) i * run.n / Math.min(evalSample, run.n))));
-            }
+            List<EditRequest> sample = run.sample(evalSample);
             EditEvaluator evaluator = new EditEvaluator(run.lm.model(), run.lm.tokenizer(), run.requests,
                     EditEvaluator.Params.defaults());
             ValueStepParams vs = ValueStepParams.tuned();

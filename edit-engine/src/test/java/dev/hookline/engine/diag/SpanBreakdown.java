@@ -25,7 +25,6 @@ import dev.hookline.engine.hook.SpanScope;
 import dev.hookline.engine.model.ForwardOptions;
 import dev.hookline.world.RelationCatalogue;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -41,11 +40,7 @@ public final class SpanBreakdown {
     private SpanBreakdown() {}
 
     public static void main(String[] args) throws Exception {
-        double editAlpha = Double.parseDouble(args[6]);
-        double scopeLambda = Double.parseDouble(args[7]);
-        double[] evalAlphas = Arrays.stream(args[8].split(",")).mapToDouble(Double::parseDouble).toArray();
-        int evalSample = Integer.parseInt(args[9]);
-        Path stateFile = Path.of(args[10]);
+        DiagRun.SpanStateArgs in = DiagRun.SpanStateArgs.parse(args);
         try (DiagRun run = DiagRun.open(args, 1000)) {
             double editScopeLambda = args.length > 11 ? Double.parseDouble(args[11]) : run.lambda;
             int ff = run.lm.model().config().mlpSize();
@@ -55,20 +50,20 @@ public final class SpanBreakdown {
             meta.put("batch", Integer.toString(run.batch));
             meta.put("lambda", Double.toString(run.lambda));
             meta.put("layer", Integer.toString(run.layer));
-            meta.put("editAlpha", Double.toString(editAlpha));
+            meta.put("editAlpha", Double.toString(in.editAlpha()));
             meta.put("editScopeLambda", Double.toString(editScopeLambda));
             double[] delta;
             double[] cAccu;
-            if (Files.exists(stateFile)) {
-                TensorFile.Contents c = TensorFile.read(stateFile);
+            if (Files.exists(in.stateFile())) {
+                TensorFile.Contents c = TensorFile.read(in.stateFile());
                 if (!c.metadata().entrySet().containsAll(meta.entrySet())) {
-                    throw new IllegalArgumentException(stateFile + " holds another run: " + c.metadata() + ", asked " + meta);
+                    throw new IllegalArgumentException(in.stateFile() + " holds another run: " + c.metadata() + ", asked " + meta);
                 }
                 delta = c.tensor("delta").data();
                 cAccu = c.tensor("c_accu").data();
-                System.out.println("read edited state " + stateFile + " " + c.metadata());
+                System.out.println("read edited state " + in.stateFile() + " " + c.metadata());
             } else {
-                CoachHookParams params = new CoachHookParams(new int[] {run.layer}, run.lambda, editAlpha, "span",
+                CoachHookParams params = new CoachHookParams(new int[] {run.layer}, run.lambda, in.editAlpha(), "span",
                         ValueStepParams.tuned()).withScopeLambda(editScopeLambda);
                 long start = System.nanoTime();
                 try (ClosedFormEditor editor = ClosedFormEditor.span(run.lm.model(), run.lm.tokenizer(), run.stats, params,
@@ -83,19 +78,16 @@ public final class SpanBreakdown {
                     }
                     cAccu = editor.cAccu(run.layer);
                 }
-                TensorFile.write(stateFile, List.of(new TensorFile.Tensor("delta", "F32", new long[] {ff, d}, delta),
+                TensorFile.write(in.stateFile(), List.of(new TensorFile.Tensor("delta", "F32", new long[] {ff, d}, delta),
                         new TensorFile.Tensor("c_accu", "F64", new long[] {ff, ff}, cAccu)), meta);
                 System.out.printf(Locale.ROOT, "edited %s in %.0f s, state written to %s%n", meta,
-                        (System.nanoTime() - start) / 1e9, stateFile);
+                        (System.nanoTime() - start) / 1e9, in.stateFile());
             }
 
             Set<String> edited = run.requests.stream().map(EditRequest::subject).collect(Collectors.toSet());
             Predicate<String> hasEdited = p -> edited.stream().anyMatch(p::contains);
             Predicate<String> prefixed = p -> RelationCatalogue.CONTEXT_PREFIXES.stream().anyMatch(p::startsWith);
-            List<EditRequest> sample = new ArrayList<>();
-            for (int i = 0; i < Math.min(evalSample, run.n); i++) {
-                sample.add(run.requests.get((int) ((long) i * run.n / Math.min(evalSample, run.n))));
-            }
+            List<EditRequest> sample = run.sample(in.evalSample());
             Map<String, List<EditRequest>> groups = new LinkedHashMap<>();
             groups.put("all", sample);
             groups.put("neighbours, subject edited", locality(sample, hasEdited, true, false));
@@ -110,10 +102,10 @@ public final class SpanBreakdown {
 
             try (NDManager work = NDManager.newBaseManager(run.lm.model().device())) {
                 NDArray c0Nd = work.create(run.stats.c0(run.layer), new Shape(ff, ff));
-                NDArray preserve = c0Nd.mul(scopeLambda);
+                NDArray preserve = c0Nd.mul(in.scopeLambda());
                 NDArray sumKk = work.create(cAccu, new Shape(ff, ff)).sub(c0Nd.mul(run.lambda));
                 SpanScope scope = new SpanScope(preserve.inverse(), preserve.add(sumKk).inverse());
-                printRho(run, scope, "edit prompts", sample.stream().map(EditRequest::filledPrompt).toList(), evalAlphas);
+                printRho(run, scope, "edit prompts", sample.stream().map(EditRequest::filledPrompt).toList(), in.evalAlphas());
                 for (Map.Entry<String, List<EditRequest>> g : groups.entrySet()) {
                     if (g.getKey().equals("all")) {
                         continue;
@@ -124,10 +116,10 @@ public final class SpanBreakdown {
                         prompts.addAll(r.neighborhoodPrompts());
                         prompts.addAll(r.localityPrompts());
                     }
-                    printRho(run, scope, g.getKey(), prompts, evalAlphas);
+                    printRho(run, scope, g.getKey(), prompts, in.evalAlphas());
                 }
                 NDArray deltaNd = work.create(delta, new Shape(ff, d)).toType(run.lm.model().dataType(), false);
-                for (double a : evalAlphas) {
+                for (double a : in.evalAlphas()) {
                     HookLayer hook = new HookLayer(run.layer, deltaNd, a, scope, HookLayer.Mode.VALIDATED, null);
                     ForwardOptions options = ForwardOptions.builder().hooks(Map.of(run.layer, hook)).build();
                     for (Map.Entry<String, List<EditRequest>> g : groups.entrySet()) {
@@ -137,7 +129,7 @@ public final class SpanBreakdown {
                         EditScores s = evaluator.evaluate(run.lm.model(), options, g.getValue());
                         System.out.printf(Locale.ROOT,
                                 "scopeLambda=%.0f alpha=%.3f %-32s rel %.3f gen %.3f loc %.3f | eff %.3f para %.3f nbhd %.3f (%d)%n",
-                                scopeLambda, a, g.getKey(), s.reliability(), s.generality(), s.locality(), s.efficacy(),
+                                in.scopeLambda(), a, g.getKey(), s.reliability(), s.generality(), s.locality(), s.efficacy(),
                                 s.paraphrase(), s.neighborhood(), g.getValue().size());
                     }
                 }

@@ -41,19 +41,15 @@ public final class SpanPartition {
     private SpanPartition() {}
 
     public static void main(String[] args) throws Exception {
-        double editAlpha = Double.parseDouble(args[6]);
-        double scopeLambda = Double.parseDouble(args[7]);
-        double[] evalAlphas = Arrays.stream(args[8].split(",")).mapToDouble(Double::parseDouble).toArray();
-        int evalSample = Integer.parseInt(args[9]);
-        Path stateFile = Path.of(args[10]);
+        DiagRun.SpanStateArgs in = DiagRun.SpanStateArgs.parse(args);
         List<String> modes = List.of((args.length > 11 ? args[11] : "single").split(","));
         try (DiagRun run = DiagRun.open(args, 1000)) {
-            TensorFile.Contents state = TensorFile.read(stateFile);
+            TensorFile.Contents state = TensorFile.read(in.stateFile());
             Map<String, String> m = state.metadata();
             if (Integer.parseInt(m.get("n")) != run.n || Integer.parseInt(m.get("batch")) != run.batch
                     || Double.parseDouble(m.get("lambda")) != run.lambda || Integer.parseInt(m.get("layer")) != run.layer
-                    || Double.parseDouble(m.get("editAlpha")) != editAlpha) {
-                throw new IllegalArgumentException(stateFile + " holds another run: " + m);
+                    || Double.parseDouble(m.get("editAlpha")) != in.editAlpha()) {
+                throw new IllegalArgumentException(in.stateFile() + " holds another run: " + m);
             }
             int ff = run.lm.model().config().mlpSize();
             int d = run.lm.model().config().hiddenSize();
@@ -66,10 +62,7 @@ public final class SpanPartition {
             for (int i = 0; i < run.n; i++) {
                 editsOf.computeIfAbsent(relationOf.get(run.requests.get(i).caseId()), r -> new ArrayList<>()).add(i);
             }
-            List<EditRequest> sample = new ArrayList<>();
-            for (int i = 0; i < Math.min(evalSample, run.n); i++) {
-                sample.add(run.requests.get((int) ((long) i * run.n / Math.min(evalSample, run.n))));
-            }
+            List<EditRequest> sample = run.sample(in.evalSample());
             EditEvaluator evaluator = new EditEvaluator(run.lm.model(), run.lm.tokenizer(), sample,
                     EditEvaluator.Params.defaults());
             try (NDManager work = NDManager.newBaseManager(run.lm.model().device())) {
@@ -79,7 +72,7 @@ public final class SpanPartition {
                 System.out.printf(Locale.ROOT, "check: |sum k k^T - (C_accu - lambda C0)| / |.| = %.2e%n",
                         held.sub(all).norm().getDouble() / held.norm().getDouble());
                 NDArray delta = work.create(state.tensor("delta").data(), new Shape(ff, d)).toType(run.lm.model().dataType(), false);
-                NDArray preserve = c0.mul(scopeLambda);
+                NDArray preserve = c0.mul(in.scopeLambda());
                 NDArray preserveInv = preserve.inverse();
                 SpanScope single = new SpanScope(preserveInv, preserve.add(all).inverse());
                 Map<String, SpanScope> perRelation = new LinkedHashMap<>();
@@ -89,7 +82,7 @@ public final class SpanPartition {
                 System.out.println("edits per relation: " + editsOf.entrySet().stream()
                         .map(e -> e.getKey() + "=" + e.getValue().size()).toList());
                 Map<String, String> routedTo = routing(run, keys, editsOf, relationOf, sample);
-                for (double a : evalAlphas) {
+                for (double a : in.evalAlphas()) {
                     if (modes.contains("routed")) {
                         routedScores(run, evaluator, delta, a, perRelation, routedTo, relationOf, sample);
                     }

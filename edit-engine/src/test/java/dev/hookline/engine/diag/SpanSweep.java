@@ -28,7 +28,6 @@ import dev.hookline.engine.hook.HookLayer;
 import dev.hookline.engine.hook.SpanScope;
 import dev.hookline.engine.model.ForwardOptions;
 import dev.hookline.world.RelationCatalogue;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
@@ -44,10 +43,7 @@ public final class SpanSweep {
         double[] evalAlphas = Arrays.stream(args[8].split(",")).mapToDouble(Double::parseDouble).toArray();
         int evalSample = Integer.parseInt(args[9]);
         try (DiagRun run = DiagRun.open(args, DiagRun.intArg(args, 10, 1000))) {
-            List<EditRequest> sample = new ArrayList<>();
-            for (int i = 0; i < Math.min(evalSample, run.n); i++) {
-                sample.add(run.requests.get((int) ((long) i * run.n / Math.min(evalSample, run.n))));
-            }
+            List<EditRequest> sample = run.sample(evalSample);
             EditEvaluator evaluator = new EditEvaluator(run.lm.model(), run.lm.tokenizer(), run.requests,
                     EditEvaluator.Params.defaults());
             CoachHookParams params = new CoachHookParams(new int[] {run.layer}, run.lambda, editAlpha, "span",
