@@ -28,8 +28,9 @@ import java.util.Map;
 /**
  * Computes the value targets of a batch, in groups of at most {@link #GROUP} requests: within a
  * group every request has its own delta (rows of one (u, d) leaf array); their losses are
- * independent and summed, so one Adam over the stacked deltas equals u separate optimisations. Shapes: u requests, d hidden size, R rows
- * (u * (1 + variants) teacher-forced rows + u KL rows), T positions, V vocabulary.
+ * independent and summed, so one Adam over the stacked deltas equals u separate optimisations.
+ * Shapes: u requests, d hidden size, R rows (u * (1 + variants) teacher-forced rows + u KL rows),
+ * T positions, V vocabulary.
  */
 public final class ValueStep {
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ValueStep.class);
