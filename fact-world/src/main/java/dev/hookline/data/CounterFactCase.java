@@ -96,6 +96,7 @@ public record CounterFactCase(
         neighborhoodPrompts,
         neighborhoodPrompts.isEmpty() ? null : rw.targetTrue().str(),
         attributePrompts,
-        localityTargets);
+        localityTargets,
+        rw.relationId());
   }
 }

@@ -22,6 +22,8 @@ import java.util.Objects;
  * @param neighborhoodTarget the answer of every neighbourhood prompt; null iff there are none
  * @param localityPrompts further filled prompts whose answers must not change
  * @param localityTargets the answer of each locality prompt (same length as {@code localityPrompts})
+ * @param relation the relation the fact belongs to (CounterFact {@code relation_id}, e.g. "P103"), or null
+ *     when unknown; editors that keep one scope per relation group the unlabelled edits together
  */
 public record EditRequest(
     String caseId,
@@ -33,7 +35,8 @@ public record EditRequest(
     List<String> neighborhoodPrompts,
     String neighborhoodTarget,
     List<String> localityPrompts,
-    List<String> localityTargets) {
+    List<String> localityTargets,
+    String relation) {
 
   public EditRequest {
     Objects.requireNonNull(caseId, "caseId");
@@ -58,6 +61,17 @@ public record EditRequest(
       throw new IllegalArgumentException("edit request " + caseId + ": " + localityPrompts.size()
           + " locality prompts but " + localityTargets.size() + " locality targets");
     }
+    if (relation != null && relation.isBlank()) {
+      throw new IllegalArgumentException("edit request " + caseId + ": relation is blank (omit it when unknown)");
+    }
+  }
+
+  /** A request without a relation label. */
+  public EditRequest(String caseId, String subject, String prompt, String targetNew, String targetTrue,
+      List<String> paraphrasePrompts, List<String> neighborhoodPrompts, String neighborhoodTarget,
+      List<String> localityPrompts, List<String> localityTargets) {
+    this(caseId, subject, prompt, targetNew, targetTrue, paraphrasePrompts, neighborhoodPrompts, neighborhoodTarget,
+        localityPrompts, localityTargets, null);
   }
 
   /** The edit prompt with the subject filled in, e.g. "The mother tongue of Varo Telmidan is". */

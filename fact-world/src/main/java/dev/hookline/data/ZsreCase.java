@@ -60,6 +60,7 @@ public record ZsreCase(
         List.of(),
         null,
         List.of(loc),
-        List.of(locAns));
+        List.of(locAns),
+        null);
   }
 }

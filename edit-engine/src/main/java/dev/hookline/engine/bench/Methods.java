@@ -27,14 +27,16 @@ import java.util.TreeSet;
  * @param noHook the no-hook ablation (CoachHooK's algebra in place; scope and alpha0 unused)
  * @param coachHookSpan CoachHooK with the span scope test and a fixed threshold alpha0 on rho
  *     ({@link dev.hookline.engine.hook.SpanScope}; {@link CoachHookParams#spanTuned()})
+ * @param coachHookSpanRelation CoachHooK with one span per relation, routed by key, and a fixed
+ *     threshold ({@link dev.hookline.engine.hook.RelationSpanScope}; {@link CoachHookParams#spanRelationTuned()})
  */
 public record Methods(CoachHookParams coachHook, CoachHookParams coachHookCorpus, MemitParams memit, FtParams ft,
         List<String> contextPrefixes, CoachHookParams coachHookPlus, CoachHookParams noHook,
-        CoachHookParams coachHookSpan) {
+        CoachHookParams coachHookSpan, CoachHookParams coachHookSpanRelation) {
 
     /** Method names accepted by {@link #create}. */
     public static final List<String> NAMES = List.of("coachhook", "coachhook-corpus", "coachhook-plus",
-            "coachhook-span", "coachhook-nohook", "memit", "ft");
+            "coachhook-span", "coachhook-span-relation", "coachhook-nohook", "memit", "ft");
 
     public Methods {
         if (!coachHook.scope().equals("sequence") || !coachHookCorpus.scope().equals("corpus")) {
@@ -45,6 +47,9 @@ public record Methods(CoachHookParams coachHook, CoachHookParams coachHookCorpus
         }
         if (!coachHookSpan.scope().equals("span")) {
             throw new IllegalArgumentException("coachhook-span uses the span scope, got " + coachHookSpan.scope());
+        }
+        if (coachHookSpanRelation == null || !coachHookSpanRelation.scope().equals("span-relation")) {
+            throw new IllegalArgumentException("coachhook-span-relation uses the span-relation scope");
         }
         contextPrefixes = List.copyOf(contextPrefixes);
     }
@@ -59,6 +64,8 @@ public record Methods(CoachHookParams coachHook, CoachHookParams coachHookCorpus
                 CoachHookParams.plusTuned().withLayersAndLambda(coachHookCorpus.layers(), coachHookCorpus.lambda())
                         .withValueStep(coachHookCorpus.valueStep()),
                 coachHook, CoachHookParams.spanTuned().withLayersAndLambda(coachHook.layers(), coachHook.lambda())
+                        .withValueStep(coachHook.valueStep()),
+                CoachHookParams.spanRelationTuned().withLayersAndLambda(coachHook.layers(), coachHook.lambda())
                         .withValueStep(coachHook.valueStep()));
     }
 
@@ -69,7 +76,7 @@ public record Methods(CoachHookParams coachHook, CoachHookParams coachHookCorpus
     public static Methods defaults(List<String> contextPrefixes) {
         return new Methods(CoachHookParams.defaults(), CoachHookParams.corpusTuned(), MemitParams.defaults(),
                 FtParams.tuned(), contextPrefixes, CoachHookParams.plusTuned(), CoachHookParams.noHookTuned(),
-                CoachHookParams.spanTuned());
+                CoachHookParams.spanTuned(), CoachHookParams.spanRelationTuned());
     }
 
     /** The same records as {@link #defaults(List)}. */
@@ -99,6 +106,7 @@ public record Methods(CoachHookParams coachHook, CoachHookParams coachHookCorpus
                 case "coachhook-corpus" -> coachHookCorpus.layers();
                 case "coachhook-plus" -> coachHookPlus.layers();
                 case "coachhook-span" -> coachHookSpan.layers();
+                case "coachhook-span-relation" -> coachHookSpanRelation.layers();
                 case "memit" -> memit.layers();
                 default -> new int[0];
             };
@@ -117,6 +125,7 @@ public record Methods(CoachHookParams coachHook, CoachHookParams coachHookCorpus
             case "coachhook-corpus" -> coachHookCorpus;
             case "coachhook-plus" -> coachHookPlus;
             case "coachhook-span" -> coachHookSpan;
+            case "coachhook-span-relation" -> coachHookSpanRelation;
             case "memit" -> memit;
             case "ft" -> ft;
             default -> throw new IllegalArgumentException("unknown method " + name);
@@ -132,6 +141,8 @@ public record Methods(CoachHookParams coachHook, CoachHookParams coachHookCorpus
                     "coachhook-plus");
             case "coachhook-span" -> ClosedFormEditor.span(base, tokenizer, stats, coachHookSpan, contextPrefixes,
                     "coachhook-span", false);
+            case "coachhook-span-relation" -> ClosedFormEditor.span(base, tokenizer, stats, coachHookSpanRelation,
+                    contextPrefixes, "coachhook-span-relation", false);
             case "coachhook-nohook" -> ClosedFormEditor.noHook(base, tokenizer, stats, noHook, contextPrefixes);
             case "memit" -> ClosedFormEditor.memit(base, tokenizer, stats, memit, contextPrefixes);
             case "ft" -> new FtEditor(base, tokenizer, ft, contextPrefixes);

@@ -31,6 +31,11 @@ public final class MethodOptions {
             + CoachHookParams.SPAN_ALPHA0 + ")")
     Double spanAlpha;
 
+    @Option(names = "--span-relation-alpha", description = "coachhook-span-relation: fixed threshold on rho in [0, 1) "
+            + "(default " + CoachHookParams.SPAN_RELATION_ALPHA0 + "); --span-lambda, --span-scope-lambda and "
+            + "--span-value-hooks apply to it too")
+    Double spanRelationAlpha;
+
     @Option(names = "--span-lambda", description = "coachhook-span: lambda (default --lambda, else "
             + CoachHookParams.SPAN_LAMBDA + ")")
     Double spanLambda;
@@ -128,8 +133,12 @@ public final class MethodOptions {
             span = span.withScopeLambda(sd.scopeLambda());
         }
         span = span.withValueHooks(spanValueHooks != null ? spanValueHooks : sd.valueHooks());
+        // The per-relation span shares every span option but its threshold.
+        CoachHookParams relation = new CoachHookParams(span.layers(), span.lambda(),
+                spanRelationAlpha != null ? spanRelationAlpha : d.coachHookSpanRelation().alpha0(), "span-relation",
+                span.valueStep(), span.boostRounds(), span.scopeLambda(), span.valueHooks());
         return new Methods(override(d.coachHook(), defaultLayers), override(d.coachHookCorpus(), defaultLayers), memit,
-                ft, d.contextPrefixes(), plus, override(d.noHook(), defaultLayers), span);
+                ft, d.contextPrefixes(), plus, override(d.noHook(), defaultLayers), span, relation);
     }
 
     private int[] layers(int[] recordLayers, int[] defaultLayers) {

@@ -13,6 +13,9 @@ import dev.hookline.data.EditRequest;
 import dev.hookline.engine.bundle.HookBundle;
 import dev.hookline.engine.hook.CorpusZScore;
 import dev.hookline.engine.hook.HookLayer;
+import dev.hookline.engine.hook.KeyScope;
+import dev.hookline.engine.hook.RelationSpanScope;
+import dev.hookline.engine.hook.RoutingDirections;
 import dev.hookline.engine.hook.ScopeTest;
 import dev.hookline.engine.hook.SequenceZScore;
 import dev.hookline.engine.hook.SpanScope;
@@ -61,6 +64,7 @@ public final class ClosedFormEditor implements SequentialEditor {
     private final ValueStepParams valueStep;
     private final boolean corpusScope;
     private final boolean spanScope;
+    private final boolean relationScope; // span scope with one span per relation, routed by key (span-relation)
     private final boolean adaptAlpha;
     private final double alpha0;
     private final int boostRounds;
@@ -79,6 +83,11 @@ public final class ClosedFormEditor implements SequentialEditor {
     // span scope also reads.
     private final Map<Integer, NDArray> solveInverse = new LinkedHashMap<>(); // layer -> (d_ff, d_ff) float64
     private final List<NDArray> retiredInverses = new ArrayList<>();
+    // span-relation: per layer and relation (lambda_s C0 + K_r K_r^T)^-1 and the sum of the relation's
+    // edited keys (for the routing directions); edits per relation.
+    private final Map<Integer, Map<String, NDArray>> relationInverse = new LinkedHashMap<>();
+    private final Map<Integer, Map<String, double[]>> relationKeySum = new LinkedHashMap<>();
+    private final Map<String, Integer> relationEdits = new LinkedHashMap<>();
     private int edits;
     private int boostedColumns;
 
@@ -105,7 +114,8 @@ public final class ClosedFormEditor implements SequentialEditor {
         this.valueHookMode = CoachHookParams.VALUE_HOOKS_TEMPORARY.equals(valueHooks) ? HookLayer.Mode.TEMPORARY
                 : HookLayer.Mode.VALIDATED;
         this.corpusScope = scopeKind.equals("corpus");
-        this.spanScope = scopeKind.equals("span");
+        this.spanScope = scopeKind.equals("span") || scopeKind.equals("span-relation");
+        this.relationScope = scopeKind.equals("span-relation");
         this.adaptAlpha = adaptAlpha;
         this.alpha0 = alpha0;
         this.boostRounds = boostRounds;
@@ -128,24 +138,31 @@ public final class ClosedFormEditor implements SequentialEditor {
         }
         if (spanScope) {
             for (int l : layers) {
-                if (scopeDecoupled()) {
+                if (scopeLambda != lambda) {
                     try (NDManager work = state.newSubManager()) {
                         NDArray inv = work.create(statistics.c0(l), new Shape(ff, ff)).mul(scopeLambda).inverse();
                         inv.attach(state);
                         preserveInverse.put(l, inv); // (lambda_s C0)^-1
                     }
-                    scopeInverse.put(l, preserveInverse.get(l).duplicate()); // no edits yet
                 } else {
                     preserveInverse.put(l, solveInverse.get(l).duplicate()); // C_accu starts as lambda C0
                 }
+                if (scopeDecoupled()) {
+                    scopeInverse.put(l, preserveInverse.get(l).duplicate()); // no edits yet
+                }
+                relationInverse.put(l, new LinkedHashMap<>());
+                relationKeySum.put(l, new LinkedHashMap<>());
             }
             refreshSpanScopes();
         }
     }
 
-    /** True for a span scope whose lambda differs from the update's (it keeps an inverse of its own). */
+    /**
+     * True for a one-span scope whose lambda differs from the update's (it keeps an inverse of its
+     * own). The per-relation scope always keeps its own inverses.
+     */
     private boolean scopeDecoupled() {
-        return spanScope && scopeLambda != lambda;
+        return spanScope && !relationScope && scopeLambda != lambda;
     }
 
     /** CoachHooK with hook layers; {@code params.scope()} picks the faithful or the corpus scope test. */
@@ -174,11 +191,12 @@ public final class ClosedFormEditor implements SequentialEditor {
      */
     public static ClosedFormEditor span(Gpt2Model base, TextTokenizer tokenizer, LayerStatistics statistics,
             CoachHookParams params, List<String> contextPrefixes, String method, boolean adaptAlpha) {
-        if (!params.scope().equals("span")) {
-            throw new IllegalArgumentException("span editor needs scope 'span', got '" + params.scope() + "'");
+        if (!params.scope().equals("span") && !params.scope().equals("span-relation")) {
+            throw new IllegalArgumentException("span editor needs scope 'span' or 'span-relation', got '"
+                    + params.scope() + "'");
         }
         return new ClosedFormEditor(Variant.COACHHOOK, method, base, tokenizer, statistics, params.layers(),
-                params.lambda(), params.scopeLambda(), params.valueHooks(), params.alpha0(), "span", adaptAlpha,
+                params.lambda(), params.scopeLambda(), params.valueHooks(), params.alpha0(), params.scope(), adaptAlpha,
                 params.boostRounds(), params.valueStep(), contextPrefixes);
     }
 
@@ -210,6 +228,9 @@ public final class ClosedFormEditor implements SequentialEditor {
             Map<Integer, Double> savedAlpha, int savedEdits) {
         if (variant != Variant.COACHHOOK) {
             throw new IllegalStateException("only hook state can be restored");
+        }
+        if (relationScope) {
+            throw new IllegalStateException(method + ": the per-relation span scope has no bundle format yet");
         }
         int ff = model.config().mlpSize();
         int d = model.config().hiddenSize();
@@ -355,6 +376,14 @@ public final class ClosedFormEditor implements SequentialEditor {
                     next.attach(state);
                     retireAndPut(scopeInverse, layer, next);
                 }
+                if (relationScope) {
+                    addRelationKeys(scope, layer, keys, batch);
+                }
+            }
+        }
+        if (relationScope) {
+            for (EditRequest r : batch) {
+                relationEdits.merge(relationOf(r), 1, Integer::sum);
             }
         }
         if (spanScope) {
@@ -464,11 +493,76 @@ public final class ClosedFormEditor implements SequentialEditor {
         }
     }
 
+    /** Relation label of an edit for the per-relation scope: its relation, or {@link #UNLABELLED}. */
+    static String relationOf(EditRequest r) {
+        return r.relation() != null ? r.relation() : UNLABELLED;
+    }
+
+    /** The per-relation scope's group of edits without a relation label. */
+    public static final String UNLABELLED = "_";
+
+    /**
+     * span-relation: Woodbury-updates each batch relation's (lambda_s C0 + K_r K_r^T)^-1 at
+     * {@code layer} with the batch's keys of that relation and adds them to its key sum.
+     *
+     * @param keys the batch keys at the layer, (d_ff, u) row-major, u = batch size
+     */
+    private void addRelationKeys(NDManager scope, int layer, double[] keys, List<EditRequest> batch) {
+        int ff = model.config().mlpSize();
+        int u = batch.size();
+        Map<String, List<Integer>> columns = new LinkedHashMap<>();
+        for (int i = 0; i < u; i++) {
+            columns.computeIfAbsent(relationOf(batch.get(i)), r -> new ArrayList<>()).add(i);
+        }
+        for (Map.Entry<String, List<Integer>> e : columns.entrySet()) {
+            List<Integer> cols = e.getValue();
+            int ur = cols.size();
+            double[] kr = new double[ff * ur]; // (d_ff, u_r) row-major
+            double[] sum = relationKeySum.get(layer).computeIfAbsent(e.getKey(), r -> new double[ff]);
+            for (int a = 0; a < ff; a++) {
+                for (int j = 0; j < ur; j++) {
+                    double v = keys[a * u + cols.get(j)];
+                    kr[a * ur + j] = v;
+                    sum[a] += v;
+                }
+            }
+            NDArray k = scope.create(kr, new Shape(ff, ur));
+            NDArray current = relationInverse.get(layer).getOrDefault(e.getKey(), preserveInverse.get(layer));
+            NDArray as = NormalEquations.solveWithInverse(current, k); // (d_ff, u_r)
+            as.attach(scope);
+            NDArray next = NormalEquations.updatedInverse(current, k, as);
+            next.attach(state);
+            retireAndPut(relationInverse.get(layer), e.getKey(), next);
+        }
+    }
+
     /** Installs the span scope tests on the current (lambda_s C0 + sum K K^T)^-1 per layer. */
     private void refreshSpanScopes() {
         for (int l : layers) {
-            scopes.put(l, new SpanScope(preserveInverse.get(l), scopeAccumulatedInverse(l)));
+            scopes.put(l, relationScope ? relationScope(l)
+                    : new SpanScope(preserveInverse.get(l), scopeAccumulatedInverse(l)));
         }
+    }
+
+    /**
+     * The per-relation scope of layer l: routing directions from the relations' key sums. Before any
+     * edit the one-span scope on (lambda_s C0)^-1 alone (rho 0 everywhere).
+     */
+    private KeyScope relationScope(int l) {
+        Map<String, NDArray> inverses = relationInverse.get(l);
+        if (inverses.isEmpty()) {
+            return new SpanScope(preserveInverse.get(l), preserveInverse.get(l));
+        }
+        List<String> names = new ArrayList<>(inverses.keySet());
+        double[][] sums = new double[names.size()][];
+        int[] counts = new int[names.size()];
+        for (int r = 0; r < names.size(); r++) {
+            sums[r] = relationKeySum.get(l).get(names.get(r));
+            counts[r] = relationEdits.getOrDefault(names.get(r), 0);
+        }
+        RoutingDirections dirs = RoutingDirections.of(sums, counts);
+        return new RelationSpanScope(preserveInverse.get(l), names, names.stream().map(inverses::get).toList(),
+                dirs.mean(), dirs.directions());
     }
 
     /** The span scope's accumulated inverse of layer l: its own when decoupled, else C_accu^-1. */
@@ -486,8 +580,8 @@ public final class ClosedFormEditor implements SequentialEditor {
         retireAndPut(solveInverse, l, inverse);
     }
 
-    /** Puts {@code inverse} (attached to the state) as layer l's entry and retires the old one. */
-    private void retireAndPut(Map<Integer, NDArray> inverses, int l, NDArray inverse) {
+    /** Puts {@code inverse} (attached to the state) as key l's entry and retires the old one. */
+    private <K> void retireAndPut(Map<K, NDArray> inverses, K l, NDArray inverse) {
         NDArray old = inverses.put(l, inverse);
         if (old != null && old != inverse) {
             retiredInverses.add(old);
@@ -544,8 +638,12 @@ public final class ClosedFormEditor implements SequentialEditor {
     public long stateBytes() {
         long ff = model.config().mlpSize();
         long d = model.config().hiddenSize();
-        // Span scope: the serving part also carries (lambda_s C0)^-1 and the accumulated inverse per layer.
-        long serving = layers.length * (ff * d * 4L + (spanScope ? 2 * ff * ff * 8L : 0));
+        // Span scope: the serving part also carries (lambda_s C0)^-1 and the accumulated inverse per layer;
+        // span-relation one accumulated inverse and one key sum per relation (fixed in the number of edits,
+        // growing with the number of relations).
+        long spanInverses = relationScope ? 1 + Math.max(1, relationEdits.size()) : spanScope ? 2 : 0;
+        long routing = relationScope ? Math.max(1, relationEdits.size()) * (ff * 8L + 8L) : 0;
+        long serving = layers.length * (ff * d * 4L + spanInverses * ff * ff * 8L + routing);
         long editing = variant == Variant.MEMIT ? 0 : layers.length * ff * ff * 8L;
         return serving + editing + (variant == Variant.COACHHOOK ? layers.length * 8L : 0);
     }
@@ -594,6 +692,9 @@ public final class ClosedFormEditor implements SequentialEditor {
     public HookBundle snapshot(String baseModelDigest, String parentDigest, String hyperparametersJson) {
         if (variant != Variant.COACHHOOK) {
             throw new IllegalStateException(method + " changes the model in place and has no hook bundle");
+        }
+        if (relationScope) {
+            throw new IllegalStateException(method + ": the per-relation span scope has no bundle format yet");
         }
         Map<Integer, float[]> d = new LinkedHashMap<>();
         Map<Integer, double[]> c = new LinkedHashMap<>();

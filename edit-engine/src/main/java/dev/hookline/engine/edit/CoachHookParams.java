@@ -45,8 +45,10 @@ public record CoachHookParams(int[] layers, double lambda, double alpha0, String
         if (!Double.isFinite(alpha0)) {
             throw new IllegalArgumentException("alpha0 must be finite, got " + alpha0);
         }
-        if (!"sequence".equals(scope) && !"corpus".equals(scope) && !"span".equals(scope)) {
-            throw new IllegalArgumentException("scope must be 'sequence', 'corpus' or 'span', got '" + scope + "'");
+        if (!"sequence".equals(scope) && !"corpus".equals(scope) && !"span".equals(scope)
+                && !"span-relation".equals(scope)) {
+            throw new IllegalArgumentException("scope must be 'sequence', 'corpus', 'span' or 'span-relation', got '"
+                    + scope + "'");
         }
         if (valueStep == null) {
             throw new IllegalArgumentException("valueStep is required");
@@ -154,6 +156,24 @@ public record CoachHookParams(int[] layers, double lambda, double alpha0, String
                 SPAN_SCOPE_LAMBDA, VALUE_HOOKS_VALIDATED);
     }
 
+    /**
+     * coachhook-span-relation: {@link #spanTuned()} with one span per relation, each prompt position
+     * routed to the relation whose centred mean edit key is nearest in direction
+     * ({@link dev.hookline.engine.hook.RelationSpanScope}); threshold {@link #SPAN_RELATION_ALPHA0}.
+     */
+    public static CoachHookParams spanRelationTuned() {
+        return new CoachHookParams(PRESET_LAYERS, SPAN_LAMBDA, SPAN_RELATION_ALPHA0, "span-relation",
+                ValueStepParams.defaults(), 0, SPAN_SCOPE_LAMBDA, VALUE_HOOKS_VALIDATED);
+    }
+
+    /**
+     * Threshold on rho of {@link #spanRelationTuned()}: a relation's span holds far fewer keys than the
+     * span of all edits, so same-relation prompts about other subjects score much lower and the
+     * threshold can be too (0.5 measured best on demo-d256x at 1000 edits, docs/BENCHMARKS.md ninth
+     * session, SpanPartition).
+     */
+    public static final double SPAN_RELATION_ALPHA0 = 0.5;
+
     /** Update lambda of {@link #spanTuned()}. */
     public static final double SPAN_LAMBDA = 400;
 
@@ -200,7 +220,7 @@ public record CoachHookParams(int[] layers, double lambda, double alpha0, String
     @Override
     public String toString() {
         return "CoachHookParams[layers=" + Arrays.toString(layers) + ", lambda=" + lambda + ", alpha0=" + alpha0
-                + ", scope=" + scope + (scope.equals("span") ? ", scopeLambda=" + scopeLambda : "") + ", valueStep=" + valueStep
+                + ", scope=" + scope +  (scope.startsWith("span") ? ", scopeLambda=" + scopeLambda : "") + ", valueStep=" + valueStep
                 + ", boostRounds=" + boostRounds
                 + (valueHooks.equals(VALUE_HOOKS_VALIDATED) ? "" : ", valueHooks=" + valueHooks) + "]";
     }

@@ -22,7 +22,7 @@ import java.util.function.Consumer;
  *
  * <p>Validated mode, per row over its real positions: {@code m_t = ||k_t delta||}, scores from the
  * {@link ScopeTest}, output {@code O_t} where {@code z_t >= alpha} and {@code P_t} elsewhere.
- * Padding positions always keep {@code P_t}. A {@link SpanScope} scores the keys themselves
+ * Padding positions always keep {@code P_t}. A {@link KeyScope} (the span scopes) scores the keys themselves
  * instead of m_t. The swap decision is taken in Java (double
  * precision) by the same code the alpha rule uses, so a prompt that set alpha swaps at it.
  * Temporary mode: {@code O_t} everywhere.
@@ -148,7 +148,7 @@ public final class HookLayer implements MlpProjectionHook {
         long length = keys.getShape().get(1);
         float[] m = shift.norm(new int[] {2}).toType(DataType.FLOAT32, false).toFloatArray(); // (B, T)
         float[] real = mask.toType(DataType.FLOAT32, false).toFloatArray(); // (B, T)
-        double[] keyScores = scope instanceof SpanScope span ? span.keyScores(keys) : null; // (B, T)
+        double[] keyScores = scope instanceof KeyScope ks ? ks.keyScores(keys) : null; // (B, T)
         float[] select = new float[(int) (rows * length)];
         for (int b = 0; b < rows; b++) {
             int n = 0;

@@ -24,7 +24,7 @@ import ai.djl.ndarray.types.DataType;
  * swaps them. Shapes: B rows, T positions, d_ff key width. Both inverses are float64 and live as
  * long as the owner keeps them; this object does not close them.
  */
-public final class SpanScope implements ScopeTest {
+public final class SpanScope implements KeyScope {
     private final NDArray preserveInverse; // (d_ff, d_ff) float64, (lambda C0)^-1
     private final NDArray accumulatedInverse; // (d_ff, d_ff) float64, C_accu^-1
 
@@ -47,6 +47,7 @@ public final class SpanScope implements ScopeTest {
     }
 
     /** Scores of every position of a batch of keys (B, T, d_ff), row-major (B, T). */
+    @Override
     public double[] keyScores(NDArray keys) {
         try (NDManager work = keys.getManager().newSubManager()) {
             NDArray k = keys.toType(DataType.FLOAT64, true); // (B, T, d_ff)
@@ -59,12 +60,6 @@ public final class SpanScope implements ScopeTest {
             }
             return rho;
         }
-    }
-
-    /** This test scores keys, not output differences; see {@link #keyScores}. */
-    @Override
-    public double[] scores(double[] m) {
-        throw new UnsupportedOperationException("the span scope scores keys (keyScores), not output differences");
     }
 
     @Override
