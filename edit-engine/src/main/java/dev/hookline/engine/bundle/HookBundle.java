@@ -10,8 +10,13 @@
  *                        (lambda_s C0 + sum K K^T)^-1, both (d_ff, d_ff) F64 (2 d_ff^2 8 bytes per
  *                        layer); lambda_s is the manifest's scopeLambda (absent in bundles written
  *                        before it existed: then lambda_s = lambda and the second is C_accu^-1)
+ *                        span-relation scope (format /3): scope_preserve_inv.<l> as above and per
+ *                        relation j (the manifest's "relations" list, in order) scope_rel_inv.<l>.<j>
+ *                        = (lambda_s C0 + K_j K_j^T)^-1 (d_ff, d_ff) F64 and scope_rel_keysum.<l>.<j>
+ *                        = the sum of relation j's edited keys (d_ff) F64 (its routing direction)
  *   editing.safetensors  c_accu.<l> (d_ff, d_ff) F64 per layer
- * Sizes do not depend on the number of edits (W_h, C_accu and its inverse are fixed-size).
+ * Sizes do not depend on the number of edits (W_h, C_accu and its inverse are fixed-size); a
+ * span-relation bundle grows with the number of relations edited (one inverse each per layer).
  * Reference: CoachHooK hook state; DESIGN.md sections 3 and 5 (serving vs editing blobs).
  */
 package dev.hookline.engine.bundle;
@@ -54,12 +59,39 @@ import java.util.Map;
  * @param scopeAccuInverse span scope only (else null): (scopeLambda C0 + sum K K^T)^-1 per layer, (d_ff, d_ff)
  *     float64 (C_accu^-1 when scopeLambda = lambda)
  * @param scopeLambda the lambda inside the span scope's score (equal to {@code lambda} for the other scopes)
+ * @param relationScopes span-relation scope only (else null): per relation its inverse and key sum per layer
  */
 public record HookBundle(String method, String hyperparameters, String baseModelDigest, String parentDigest,
         String statisticsDigest, int edits, double lambda, int[] layers, int mlpSize, int hiddenSize,
         Map<Integer, Double> alpha, String scope, Map<Integer, Double> scopeMu, Map<Integer, Double> scopeSigma,
         Map<Integer, float[]> deltas, Map<Integer, double[]> cAccu,
-        Map<Integer, double[]> scopePreserveInverse, Map<Integer, double[]> scopeAccuInverse, double scopeLambda) {
+        Map<Integer, double[]> scopePreserveInverse, Map<Integer, double[]> scopeAccuInverse, double scopeLambda,
+        RelationScopes relationScopes) {
+
+    /**
+     * The per-relation span scope's state (span-relation bundles).
+     *
+     * @param names relation names, in order, distinct, at least one
+     * @param edits edits per relation, each >= 1 (the routing directions are key sums over these)
+     * @param inverses per layer, per relation (lambda_s C0 + K_j K_j^T)^-1, (d_ff, d_ff) row-major float64
+     * @param keySums per layer, per relation the sum of its edited keys, (d_ff)
+     */
+    public record RelationScopes(List<String> names, List<Integer> edits, Map<Integer, List<double[]>> inverses,
+            Map<Integer, List<double[]>> keySums) {
+        public RelationScopes {
+            names = List.copyOf(names);
+            edits = List.copyOf(edits);
+            if (names.isEmpty() || names.size() != edits.size() || names.stream().distinct().count() != names.size()) {
+                throw new IllegalArgumentException("relation scopes need distinct names with one edit count each, got "
+                        + names + " and " + edits);
+            }
+            for (int e : edits) {
+                if (e < 1) {
+                    throw new IllegalArgumentException("every relation of a bundle has at least one edit, got " + edits);
+                }
+            }
+        }
+    }
 
     /** Format of bundles with a z-score scope (sequence-z, corpus-z); unchanged since the first version. */
     public static final String FORMAT = "hookline-hook-bundle/1";
@@ -67,6 +99,10 @@ public record HookBundle(String method, String hyperparameters, String baseModel
     public static final String FORMAT_SPAN = "hookline-hook-bundle/2";
     /** The span scope's name in the manifest. */
     public static final String SPAN = "span";
+    /** Format of bundles with the per-relation span scope: format /2 with one inverse and key sum per relation. */
+    public static final String FORMAT_SPAN_RELATION = "hookline-hook-bundle/3";
+    /** The per-relation span scope's name in the manifest. */
+    public static final String SPAN_RELATION = "span-relation";
     public static final String MANIFEST = "manifest.json";
     public static final String SERVING = "serving.safetensors";
     public static final String EDITING = "editing.safetensors";
@@ -89,10 +125,34 @@ public record HookBundle(String method, String hyperparameters, String baseModel
                 throw new IllegalArgumentException("C_accu of layer " + l + " has the wrong size");
             }
         }
-        if (!scope.equals("sequence-z") && !scope.equals("corpus-z") && !scope.equals(SPAN)) {
+        if (!scope.equals("sequence-z") && !scope.equals("corpus-z") && !scope.equals(SPAN)
+                && !scope.equals(SPAN_RELATION)) {
             throw new IllegalArgumentException("unknown scope test " + scope);
         }
-        if (scope.equals(SPAN)) {
+        if (scope.equals(SPAN_RELATION) != (relationScopes != null)) {
+            throw new IllegalArgumentException("relation scopes belong to span-relation bundles, and they need them");
+        }
+        if (scope.equals(SPAN_RELATION)) {
+            long n = (long) mlpSize * mlpSize;
+            if (scopePreserveInverse == null || scopeAccuInverse != null) {
+                throw new IllegalArgumentException("a span-relation bundle has (lambda_s C0)^-1 per layer and no"
+                        + " one-span inverse");
+            }
+            int r = relationScopes.names().size();
+            for (int l : layers) {
+                List<double[]> inv = relationScopes.inverses().get(l);
+                List<double[]> sums = relationScopes.keySums().get(l);
+                if (!scopePreserveInverse.containsKey(l) || scopePreserveInverse.get(l).length != n || inv == null
+                        || sums == null || inv.size() != r || sums.size() != r
+                        || inv.stream().anyMatch(a -> a.length != n) || sums.stream().anyMatch(a -> a.length != mlpSize)) {
+                    throw new IllegalArgumentException("span-relation scope of layer " + l + " needs (d_ff, d_ff) inverses"
+                            + " and (d_ff) key sums for its " + r + " relations");
+                }
+            }
+            if (!(scopeLambda > 0) || !Double.isFinite(scopeLambda)) {
+                throw new IllegalArgumentException("span scope lambda must be finite and > 0, got " + scopeLambda);
+            }
+        } else if (scope.equals(SPAN)) {
             if (scopePreserveInverse == null || scopeAccuInverse == null) {
                 throw new IllegalArgumentException("a span-scope bundle needs (lambda C0)^-1 and C_accu^-1 per layer");
             }
@@ -122,12 +182,25 @@ public record HookBundle(String method, String hyperparameters, String baseModel
             Map<Integer, Double> alpha, String scope, Map<Integer, Double> scopeMu, Map<Integer, Double> scopeSigma,
             Map<Integer, float[]> deltas, Map<Integer, double[]> cAccu) {
         this(method, hyperparameters, baseModelDigest, parentDigest, statisticsDigest, edits, lambda, layers, mlpSize,
-                hiddenSize, alpha, scope, scopeMu, scopeSigma, deltas, cAccu, null, null, lambda);
+                hiddenSize, alpha, scope, scopeMu, scopeSigma, deltas, cAccu, null, null, lambda, null);
     }
 
     /** The format string this bundle is written with. */
     public String format() {
-        return scope.equals(SPAN) ? FORMAT_SPAN : FORMAT;
+        return formatOf(scope);
+    }
+
+    private static String formatOf(String scope) {
+        return switch (scope) {
+            case SPAN -> FORMAT_SPAN;
+            case SPAN_RELATION -> FORMAT_SPAN_RELATION;
+            default -> FORMAT;
+        };
+    }
+
+    /** True for the span scopes, which carry lambda_s and (lambda_s C0)^-1. */
+    private static boolean spanKind(String scope) {
+        return scope.equals(SPAN) || scope.equals(SPAN_RELATION);
     }
 
     /**
@@ -148,11 +221,21 @@ public record HookBundle(String method, String hyperparameters, String baseModel
             for (int l : layers) {
                 serving.add(TensorFile.Tensor.f32("delta." + l, new long[] {mlpSize, hiddenSize}, deltas.get(l)));
                 serving.add(new TensorFile.Tensor("alpha." + l, "F64", new long[] {1}, new double[] {alpha.get(l)}));
-                if (scope.equals(SPAN)) {
+                if (spanKind(scope)) {
                     serving.add(new TensorFile.Tensor("scope_preserve_inv." + l, "F64", new long[] {mlpSize, mlpSize},
                             scopePreserveInverse.get(l)));
+                }
+                if (scope.equals(SPAN)) {
                     serving.add(new TensorFile.Tensor("scope_accu_inv." + l, "F64", new long[] {mlpSize, mlpSize},
                             scopeAccuInverse.get(l)));
+                }
+                if (scope.equals(SPAN_RELATION)) {
+                    for (int j = 0; j < relationScopes.names().size(); j++) {
+                        serving.add(new TensorFile.Tensor("scope_rel_inv." + l + "." + j, "F64",
+                                new long[] {mlpSize, mlpSize}, relationScopes.inverses().get(l).get(j)));
+                        serving.add(new TensorFile.Tensor("scope_rel_keysum." + l + "." + j, "F64", new long[] {mlpSize},
+                                relationScopes.keySums().get(l).get(j)));
+                    }
                 }
                 if (cAccu != null) {
                     editing.add(new TensorFile.Tensor("c_accu." + l, "F64", new long[] {mlpSize, mlpSize}, cAccu.get(l)));
@@ -175,8 +258,14 @@ public record HookBundle(String method, String hyperparameters, String baseModel
             m.put("statisticsDigest", statisticsDigest);
             m.put("edits", edits);
             m.put("lambda", lambda);
-            if (scope.equals(SPAN)) {
+            if (spanKind(scope)) {
                 m.put("scopeLambda", scopeLambda);
+            }
+            if (scope.equals(SPAN_RELATION)) {
+                ArrayNode rs = m.putArray("relations");
+                for (int j = 0; j < relationScopes.names().size(); j++) {
+                    rs.addObject().put("name", relationScopes.names().get(j)).put("edits", relationScopes.edits().get(j));
+                }
             }
             m.put("mlpSize", mlpSize);
             m.put("hiddenSize", hiddenSize);
@@ -244,12 +333,12 @@ public record HookBundle(String method, String hyperparameters, String baseModel
         }
         JsonNode m = JSON.readTree(manifestFile.toFile());
         String format = m.path("format").asText();
-        if (!FORMAT.equals(format) && !FORMAT_SPAN.equals(format)) {
+        if (!FORMAT.equals(format) && !FORMAT_SPAN.equals(format) && !FORMAT_SPAN_RELATION.equals(format)) {
             throw new IllegalArgumentException(dir + ": unsupported bundle format '" + format
-                    + "', expected " + FORMAT + " or " + FORMAT_SPAN);
+                    + "', expected " + FORMAT + ", " + FORMAT_SPAN + " or " + FORMAT_SPAN_RELATION);
         }
         String scope = m.path("scope").asText();
-        if (scope.equals(SPAN) != FORMAT_SPAN.equals(format)) {
+        if (!formatOf(scope).equals(format)) {
             throw new IllegalArgumentException(dir + ": scope '" + scope + "' does not belong to bundle format " + format);
         }
         Map<String, JsonNode> files = new LinkedHashMap<>();
@@ -267,8 +356,17 @@ public record HookBundle(String method, String hyperparameters, String baseModel
         Map<Integer, float[]> deltas = new LinkedHashMap<>();
         Map<Integer, double[]> cAccu = withEditing ? new LinkedHashMap<>() : null;
         boolean span = scope.equals(SPAN);
-        Map<Integer, double[]> preserveInverse = span ? new LinkedHashMap<>() : null;
+        boolean relation = scope.equals(SPAN_RELATION);
+        Map<Integer, double[]> preserveInverse = spanKind(scope) ? new LinkedHashMap<>() : null;
         Map<Integer, double[]> accuInverse = span ? new LinkedHashMap<>() : null;
+        List<String> relationNames = new ArrayList<>();
+        List<Integer> relationEdits = new ArrayList<>();
+        for (JsonNode r : m.path("relations")) {
+            relationNames.add(r.path("name").asText());
+            relationEdits.add(r.path("edits").asInt());
+        }
+        Map<Integer, List<double[]>> relationInverses = new LinkedHashMap<>();
+        Map<Integer, List<double[]>> relationKeySums = new LinkedHashMap<>();
         for (JsonNode ln : m.path("layers")) {
             int l = ln.path("layer").asInt();
             layerList.add(l);
@@ -283,9 +381,21 @@ public record HookBundle(String method, String hyperparameters, String baseModel
                 fv[i] = (float) dv[i];
             }
             deltas.put(l, fv);
-            if (span) {
+            if (spanKind(scope)) {
                 preserveInverse.put(l, serving.tensor("scope_preserve_inv." + l).data());
+            }
+            if (span) {
                 accuInverse.put(l, serving.tensor("scope_accu_inv." + l).data());
+            }
+            if (relation) {
+                List<double[]> inv = new ArrayList<>();
+                List<double[]> sums = new ArrayList<>();
+                for (int j = 0; j < relationNames.size(); j++) {
+                    inv.add(serving.tensor("scope_rel_inv." + l + "." + j).data());
+                    sums.add(serving.tensor("scope_rel_keysum." + l + "." + j).data());
+                }
+                relationInverses.put(l, inv);
+                relationKeySums.put(l, sums);
             }
             if (withEditing) {
                 cAccu.put(l, editing.tensor("c_accu." + l).data());
@@ -296,8 +406,9 @@ public record HookBundle(String method, String hyperparameters, String baseModel
                 m.path("baseModelDigest").asText(), parent.isNull() || parent.isMissingNode() ? null : parent.asText(),
                 m.path("statisticsDigest").asText(), m.path("edits").asInt(), m.path("lambda").asDouble(),
                 layerList.stream().mapToInt(Integer::intValue).toArray(), ff, d, alpha, scope, mu, sigma, deltas, cAccu,
-                preserveInverse, accuInverse, span ? m.path("scopeLambda").asDouble(m.path("lambda").asDouble())
-                        : m.path("lambda").asDouble());
+                preserveInverse, accuInverse, spanKind(scope) ? m.path("scopeLambda").asDouble(m.path("lambda").asDouble())
+                        : m.path("lambda").asDouble(),
+                relation ? new RelationScopes(relationNames, relationEdits, relationInverses, relationKeySums) : null);
     }
 
     private static Path verified(Path dir, JsonNode entry, String role) throws IOException {

@@ -10,6 +10,8 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.hookline.engine.hook.CorpusZScore;
 import dev.hookline.engine.hook.HookLayer;
+import dev.hookline.engine.hook.RelationSpanScope;
+import dev.hookline.engine.hook.RoutingDirections;
 import dev.hookline.engine.hook.ScopeTest;
 import dev.hookline.engine.hook.SequenceZScore;
 import dev.hookline.engine.hook.SpanScope;
@@ -62,7 +64,9 @@ public final class HookedModel implements AutoCloseable {
 
     /**
      * Hooks of {@code bundle} for {@code model}, arrays owned by {@code manager}. A span-scope
-     * bundle gets a {@link SpanScope} on its two float64 (d_ff, d_ff) inverses per layer.
+     * bundle gets a {@link SpanScope} on its two float64 (d_ff, d_ff) inverses per layer, a
+     * span-relation bundle a {@link RelationSpanScope} on its inverse per relation, routed by the
+     * relations' key sums exactly as the editor routes.
      */
     public static Map<Integer, HookLayer> install(Gpt2Model model, HookBundle bundle, NDManager manager) {
         if (bundle.mlpSize() != model.config().mlpSize() || bundle.hiddenSize() != model.config().hiddenSize()) {
@@ -85,11 +89,25 @@ public final class HookedModel implements AutoCloseable {
                     NDArray accu = manager.create(bundle.scopeAccuInverse().get(l), square); // (d_ff, d_ff) f64
                     yield new SpanScope(preserve, accu);
                 }
+                case HookBundle.SPAN_RELATION -> relationScope(bundle, l, manager);
                 default -> SequenceZScore.INSTANCE;
             };
             out.put(l, new HookLayer(l, delta, bundle.alpha().get(l), scope, HookLayer.Mode.VALIDATED, null));
         }
         return out;
+    }
+
+    private static RelationSpanScope relationScope(HookBundle bundle, int l, NDManager manager) {
+        HookBundle.RelationScopes rs = bundle.relationScopes();
+        Shape square = new Shape(bundle.mlpSize(), bundle.mlpSize());
+        List<NDArray> inverses = new ArrayList<>();
+        for (double[] inv : rs.inverses().get(l)) {
+            inverses.add(manager.create(inv, square)); // (d_ff, d_ff) f64
+        }
+        RoutingDirections routing = RoutingDirections.of(rs.keySums().get(l).toArray(new double[0][]),
+                rs.edits().stream().mapToInt(Integer::intValue).toArray());
+        return new RelationSpanScope(manager.create(bundle.scopePreserveInverse().get(l), square), rs.names(), inverses,
+                routing.mean(), routing.directions());
     }
 
     /**
@@ -122,7 +140,7 @@ public final class HookedModel implements AutoCloseable {
         return bundle.alpha();
     }
 
-    /** The applied bundle's scope test: "sequence-z", "corpus-z" or "span" (scores are rho, not z). */
+    /** The applied bundle's scope test: "sequence-z", "corpus-z", "span" or "span-relation" (span scores are rho, not z). */
     public String scope() {
         return bundle.scope();
     }

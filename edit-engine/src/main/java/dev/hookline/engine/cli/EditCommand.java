@@ -30,7 +30,8 @@ import picocli.CommandLine.Option;
         description = "Apply edits consecutively with CoachHooK and write the resulting hook bundle.")
 public final class EditCommand implements Callable<Integer> {
     /** Methods that write a hook bundle. */
-    static final List<String> METHODS = List.of("coachhook", "coachhook-corpus", "coachhook-plus", "coachhook-span");
+    static final List<String> METHODS = List.of("coachhook", "coachhook-corpus", "coachhook-plus", "coachhook-span",
+            "coachhook-span-relation");
 
     @Option(names = "--model", required = true, description = "base checkpoint directory")
     Path model;
@@ -51,7 +52,8 @@ public final class EditCommand implements Callable<Integer> {
     int batch;
 
     @Option(names = "--method", defaultValue = "coachhook",
-            description = "coachhook, coachhook-corpus, coachhook-plus or coachhook-span (fixed threshold --span-alpha on rho)")
+            description = "coachhook, coachhook-corpus, coachhook-plus, coachhook-span (fixed threshold --span-alpha on rho)"
+                    + " or coachhook-span-relation (a span per relation, the edits' relation labels; --span-relation-alpha)")
     String method;
 
     @Option(names = "--out", required = true, description = "directory of the new bundle (must not exist)")
@@ -92,13 +94,16 @@ public final class EditCommand implements Callable<Integer> {
                 // Continuing a bundle: its C_accu (and a span scope's (lambda C0)^-1) were built with its lambda.
                 params = params.withLayersAndLambda(params.layers(), parentBundle.lambda());
             }
-            if (parentBundle != null && method.equals("coachhook-span") && options.spanScopeLambda == null) {
+            boolean span = method.equals("coachhook-span") || method.equals("coachhook-span-relation");
+            if (parentBundle != null && span && options.spanScopeLambda == null) {
                 // ... and its span scope's inverses with its scope lambda.
                 params = params.withScopeLambda(parentBundle.scopeLambda());
             }
-            if (parentBundle != null && method.equals("coachhook-span") && options.spanAlpha == null) {
-                // ... and its fixed threshold; --span-alpha sets a new one for the continued version.
+            Double alphaGiven = method.equals("coachhook-span") ? options.spanAlpha : options.spanRelationAlpha;
+            if (parentBundle != null && span && alphaGiven == null) {
+                // ... and its fixed threshold; --span-alpha sets a new one for the continued version
                 params = params.withAlpha0(parentBundle.alpha().get(params.layers()[0]));
+                // (--span-relation-alpha for coachhook-span-relation)
             }
             String baseDigest = Digests.model(lm.model());
             if (parentBundle != null && !parentBundle.baseModelDigest().equals(baseDigest)) {
@@ -107,8 +112,8 @@ public final class EditCommand implements Callable<Integer> {
             Path cache = model.resolve("hookline-stats");
             LayerStatistics stats = LayerStatistics.loadOrCompute(lm.model(), lm.tokenizer(), lines,
                     options.statisticsLines, params.layers(), cache);
-            // coachhook-span keeps its threshold fixed (no min rule), as in the bench (Methods.editor).
-            try (ClosedFormEditor editor = method.equals("coachhook-span")
+            // The span methods keep their threshold fixed (no min rule), as in the bench (Methods.create).
+            try (ClosedFormEditor editor = span
                     ? ClosedFormEditor.span(lm.model(), lm.tokenizer(), stats, params, methods.contextPrefixes(), method, false)
                     : ClosedFormEditor.coachHook(lm.model(), lm.tokenizer(), stats, params, methods.contextPrefixes(),
                             method)) {

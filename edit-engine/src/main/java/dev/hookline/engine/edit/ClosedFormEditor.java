@@ -226,11 +226,17 @@ public final class ClosedFormEditor implements SequentialEditor {
      */
     public void restore(Map<Integer, float[]> savedDeltas, Map<Integer, double[]> savedCAccu,
             Map<Integer, Double> savedAlpha, int savedEdits) {
+        if (relationScope) {
+            throw new IllegalStateException(method + ": the per-relation span scope is restored from its bundle"
+                    + " (restore(HookBundle)), which carries the relations' inverses and key sums");
+        }
+        restoreState(savedDeltas, savedCAccu, savedAlpha, savedEdits);
+    }
+
+    private void restoreState(Map<Integer, float[]> savedDeltas, Map<Integer, double[]> savedCAccu,
+            Map<Integer, Double> savedAlpha, int savedEdits) {
         if (variant != Variant.COACHHOOK) {
             throw new IllegalStateException("only hook state can be restored");
-        }
-        if (relationScope) {
-            throw new IllegalStateException(method + ": the per-relation span scope has no bundle format yet");
         }
         int ff = model.config().mlpSize();
         int d = model.config().hiddenSize();
@@ -693,9 +699,6 @@ public final class ClosedFormEditor implements SequentialEditor {
         if (variant != Variant.COACHHOOK) {
             throw new IllegalStateException(method + " changes the model in place and has no hook bundle");
         }
-        if (relationScope) {
-            throw new IllegalStateException(method + ": the per-relation span scope has no bundle format yet");
-        }
         Map<Integer, float[]> d = new LinkedHashMap<>();
         Map<Integer, double[]> c = new LinkedHashMap<>();
         Map<Integer, Double> mu = new LinkedHashMap<>();
@@ -712,17 +715,36 @@ public final class ClosedFormEditor implements SequentialEditor {
             }
             if (spanScope) {
                 preserveInv.put(l, preserveInverse.get(l).toDoubleArray()); // (d_ff, d_ff) float64
+            }
+            if (spanScope && !relationScope) {
                 accuInv.put(l, scopeAccumulatedInverse(l).toDoubleArray()); // (d_ff, d_ff) float64
             }
         }
+        if (relationScope && relationEdits.isEmpty()) {
+            throw new IllegalStateException(method + ": no edits yet, so no relation scope to save");
+        }
         return new HookBundle(method, hyperparametersJson, baseModelDigest, parentDigest, statistics.digest(), edits,
                 lambda, layers, model.config().mlpSize(), model.config().hiddenSize(), new LinkedHashMap<>(alpha),
-                bundleScope(), mu, sigma, d, c, preserveInv, accuInv, spanScope ? scopeLambda : lambda);
+                bundleScope(), mu, sigma, d, c, preserveInv, relationScope ? null : accuInv,
+                spanScope ? scopeLambda : lambda, relationScope ? relationScopes() : null);
+    }
+
+    /** The per-relation scope's state in bundle form (relations in the order of their first edit). */
+    private HookBundle.RelationScopes relationScopes() {
+        List<String> names = new ArrayList<>(relationEdits.keySet());
+        Map<Integer, List<double[]>> inverses = new LinkedHashMap<>();
+        Map<Integer, List<double[]>> sums = new LinkedHashMap<>();
+        for (int l : layers) {
+            inverses.put(l, names.stream().map(r -> relationInverse.get(l).get(r).toDoubleArray()).toList());
+            sums.put(l, names.stream().map(r -> relationKeySum.get(l).get(r).clone()).toList());
+        }
+        return new HookBundle.RelationScopes(names, names.stream().map(relationEdits::get).toList(), inverses, sums);
     }
 
     /** The bundle's name of this editor's scope test. */
     private String bundleScope() {
-        return spanScope ? HookBundle.SPAN : corpusScope ? "corpus-z" : "sequence-z";
+        return relationScope ? HookBundle.SPAN_RELATION : spanScope ? HookBundle.SPAN
+                : corpusScope ? "corpus-z" : "sequence-z";
     }
 
     /**
@@ -755,7 +777,31 @@ public final class ClosedFormEditor implements SequentialEditor {
             LOG.warn("span bundle statistics {} differ from the editor's {}: rho uses the editor's (lambda C0)^-1",
                     bundle.statisticsDigest(), statistics.digest());
         }
-        restore(bundle.deltas(), bundle.cAccu(), bundle.alpha(), bundle.edits());
+        if (relationScope) {
+            restoreRelations(bundle.relationScopes());
+        }
+        restoreState(bundle.deltas(), bundle.cAccu(), bundle.alpha(), bundle.edits());
+    }
+
+    /** span-relation: the relations' inverses, key sums and edit counts of a saved version. */
+    private void restoreRelations(HookBundle.RelationScopes saved) {
+        int ff = model.config().mlpSize();
+        relationEdits.clear();
+        for (int j = 0; j < saved.names().size(); j++) {
+            relationEdits.put(saved.names().get(j), saved.edits().get(j));
+        }
+        for (int l : layers) {
+            for (NDArray old : relationInverse.get(l).values()) {
+                retiredInverses.add(old);
+            }
+            relationInverse.get(l).clear();
+            relationKeySum.get(l).clear();
+            for (int j = 0; j < saved.names().size(); j++) {
+                relationInverse.get(l).put(saved.names().get(j),
+                        state.create(saved.inverses().get(l).get(j), new Shape(ff, ff))); // (d_ff, d_ff) float64
+                relationKeySum.get(l).put(saved.names().get(j), saved.keySums().get(l).get(j).clone());
+            }
+        }
     }
 
     @Override

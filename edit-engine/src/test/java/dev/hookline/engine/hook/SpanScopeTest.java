@@ -21,7 +21,7 @@ class SpanScopeTest {
     private static final int D = 3;
 
     /** lambda C0 for a random SPD C0 = G G^T / n + 0.1 I, row-major. */
-    private static double[] preserve(Random r, double lambda) {
+    static double[] preserve(Random r, double lambda) {
         int n = 20;
         double[] g = new double[FF * n];
         for (int i = 0; i < g.length; i++) {
@@ -41,7 +41,7 @@ class SpanScopeTest {
     }
 
     /** k^T M^-1 k by solving M x = k with Gaussian elimination (independent of DJL's inverse). */
-    private static double quadInverse(double[] m, double[] k) {
+    static double quadInverse(double[] m, double[] k) {
         int n = k.length;
         double[][] a = new double[n][n + 1];
         for (int i = 0; i < n; i++) {
@@ -82,7 +82,7 @@ class SpanScopeTest {
         return q;
     }
 
-    private static double[] plusOuter(double[] c, double[][] keys) {
+    static double[] plusOuter(double[] c, double[][] keys) {
         double[] out = c.clone();
         for (double[] k : keys) {
             for (int i = 0; i < FF; i++) {
@@ -94,7 +94,7 @@ class SpanScopeTest {
         return out;
     }
 
-    private static double[] gaussian(Random r, int n) {
+    static double[] gaussian(Random r, int n) {
         double[] out = new double[n];
         for (int i = 0; i < n; i++) {
             out[i] = r.nextGaussian();
