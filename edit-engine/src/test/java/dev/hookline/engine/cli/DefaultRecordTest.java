@@ -61,6 +61,21 @@ class DefaultRecordTest {
         assertEquals(0.99, span.alpha0(), 0);
         assertEquals(CoachHookParams.VALUE_HOOKS_VALIDATED, span.valueHooks(), "the paper's value step (temporary lost at batch 100)");
         assertEquals(CoachHookParams.VALUE_HOOKS_VALIDATED, d.valueHooks());
+
+        CoachHookParams relation = CoachHookParams.spanRelationTuned();
+        assertEquals("span-relation", relation.scope());
+        assertEquals(0.5, relation.alpha0(), 0);
+        assertEquals(span.lambda(), relation.lambda(), 0);
+        assertEquals(span.scopeLambda(), relation.scopeLambda(), 0);
+        // The span options apply to both span methods; each has its own threshold option.
+        Methods opts = edit("--span-lambda", "300", "--span-scope-lambda", "9", "--span-alpha", "0.8",
+                "--span-relation-alpha", "0.45").methods(3, null);
+        CoachHookParams r = (CoachHookParams) opts.params("coachhook-span-relation");
+        assertEquals(300, r.lambda(), 0);
+        assertEquals(9, r.scopeLambda(), 0);
+        assertEquals(0.45, r.alpha0(), 0);
+        assertEquals(0.8, ((CoachHookParams) opts.params("coachhook-span")).alpha0(), 0);
+        assertEquals(0.5, ((CoachHookParams) edit().methods(3, null).params("coachhook-span-relation")).alpha0(), 0);
     }
 
     private static MethodOptions edit(String... args) {

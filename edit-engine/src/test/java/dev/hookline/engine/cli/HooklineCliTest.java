@@ -12,6 +12,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -135,6 +136,38 @@ class HooklineCliTest {
         dev.hookline.engine.bundle.HookBundle bm = dev.hookline.engine.bundle.HookBundle.read(moved);
         assertTrue(bm.alpha().values().stream().allMatch(a -> a == 0.5), bm.alpha().toString());
         assertEquals(0.5, json.readTree(bm.hyperparameters()).get("alpha0").asDouble(), 0.0, bm.hyperparameters());
+    }
+
+    @Test
+    void relationSpanBundleFromTheCliContinuesAndExplains(@TempDir Path tmp) throws Exception {
+        Path model = dev.hookline.engine.edit.EditFixtures.pretrainedTiny();
+        Path dataFile = model.resolve("world").resolve("counterfact.json");
+        String data = dataFile.toString();
+        Path v1 = tmp.resolve("v1");
+        Run first = run("edit", "--model", model.toString(), "--data", data, "--edits", "6", "--batch", "3",
+                "--method", "coachhook-span-relation", "--span-relation-alpha", "0.4", "--out", v1.toString());
+        assertEquals(0, first.code(), first.err());
+        dev.hookline.engine.bundle.HookBundle b1 = dev.hookline.engine.bundle.HookBundle.read(v1);
+        assertEquals("span-relation", b1.scope());
+        List<dev.hookline.data.EditRequest> cases = dev.hookline.engine.bench.EditData.requests(dataFile, 6);
+        assertEquals(cases.stream().map(dev.hookline.data.EditRequest::relation).distinct().toList(),
+                b1.relationScopes().names(), "a span per relation of the edited cases");
+        assertTrue(b1.alpha().values().stream().allMatch(a -> a == 0.4), b1.alpha().toString());
+
+        // Continued without a threshold option: the parent's threshold, the relations carried on.
+        Path v2 = tmp.resolve("v2");
+        Run next = run("edit", "--model", model.toString(), "--bundle", v1.toString(), "--data", data, "--edits", "3",
+                "--batch", "3", "--method", "coachhook-span-relation", "--out", v2.toString());
+        assertEquals(0, next.code(), next.err());
+        dev.hookline.engine.bundle.HookBundle b2 = dev.hookline.engine.bundle.HookBundle.read(v2);
+        assertTrue(b2.alpha().values().stream().allMatch(a -> a == 0.4), b2.alpha().toString());
+        assertEquals(9, b2.edits());
+        assertEquals(9, b2.relationScopes().edits().stream().mapToInt(Integer::intValue).sum());
+
+        Run explain = run("explain", "--model", model.toString(), "--bundle", v2.toString(), "--prompt",
+                cases.get(0).filledPrompt());
+        assertEquals(0, explain.code(), explain.err());
+        assertTrue(explain.out().contains("rho"), explain.out());
     }
 
     @Test
