@@ -4,10 +4,10 @@
  * mode), bit for bit, but (1) when no position of the batch swaps it returns W_0's output as is,
  * skipping the selection tensor and the masked add, (2) it does not copy the mask of a one-row
  * batch (no padding there), and (3) it skips dtype conversions that are no-ops. On the demo model a hook call is ~10 native calls of 10-50 us each, which is
- * the whole hook cost (docs/BENCHMARKS.md); most calls in serving swap nothing. With the span scope
- * (coachhook-span bundles) the decision needs only the keys (rho from SpanScope.keyScores, two
- * (d_ff, d_ff) float64 quadratic forms per position), so the output change k (W_h - W_0) is
- * computed only when some position swaps.
+ * the whole hook cost (docs/BENCHMARKS.md); most calls in serving swap nothing. With the span scopes
+ * (coachhook-span and coachhook-span-relation bundles) the decision needs only the keys (rho from
+ * KeyScope.keyScores, two (d_ff, d_ff) float64 quadratic forms per position), so the output change
+ * k (W_h - W_0) is computed only when some position swaps.
  * Reference: CoachHooK validated hook layers; edit-engine HookLayer (the reference implementation;
  * ServingHookTest checks equality with it).
  */
@@ -18,7 +18,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.hookline.engine.hook.HookLayer;
 import dev.hookline.engine.hook.ScopeTest;
-import dev.hookline.engine.hook.SpanScope;
+import dev.hookline.engine.hook.KeyScope;
 import dev.hookline.engine.model.MlpProjectionHook;
 
 /**
@@ -44,7 +44,7 @@ public final class ServingHook implements MlpProjectionHook {
 
     @Override
     public NDArray replace(int blockLayer, NDArray keys, NDArray original, NDArray mask) {
-        if (layer.scope() instanceof SpanScope span) {
+        if (layer.scope() instanceof KeyScope span) {
             return replaceSpan(span, keys, original, mask);
         }
         NDArray delta = layer.delta();
@@ -89,8 +89,8 @@ public final class ServingHook implements MlpProjectionHook {
         return original.add(shift.mul(sel)); // O_t where swapped, P_t elsewhere
     }
 
-    /** Span scope: rho per position from the keys alone; the shift only where something swaps. */
-    private NDArray replaceSpan(SpanScope span, NDArray keys, NDArray original, NDArray mask) {
+    /** Span scopes: rho per position from the keys alone; the shift only where something swaps. */
+    private NDArray replaceSpan(KeyScope span, NDArray keys, NDArray original, NDArray mask) {
         int rows = (int) keys.getShape().get(0);
         int length = (int) keys.getShape().get(1);
         double[] rho = span.keyScores(keys); // (B, T)

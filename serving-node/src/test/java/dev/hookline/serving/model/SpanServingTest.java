@@ -3,7 +3,8 @@
  * by the engine's `hookline edit --method coachhook-span` on the tiny model, loaded from a local
  * directory the way the node loads a version. The node's fast path equals the engine's reference
  * HookLayer bit for bit, answers equal the engine's HookedModel, edited prompts answer the new
- * object and unedited subjects answer as the base model does.
+ * object and unedited subjects answer as the base model does. A coachhook-span-relation bundle
+ * (format /3) is served by the same fast path, equal to the engine's hook and answers.
  */
 package dev.hookline.serving.model;
 
@@ -17,6 +18,7 @@ import dev.hookline.engine.bundle.HookBundle;
 import dev.hookline.engine.bundle.HookedModel;
 import dev.hookline.engine.cli.HooklineCli;
 import dev.hookline.engine.hook.HookLayer;
+import dev.hookline.engine.hook.RelationSpanScope;
 import dev.hookline.engine.hook.ScopeTest;
 import dev.hookline.engine.hook.SpanScope;
 import dev.hookline.engine.infer.LanguageModel;
@@ -116,6 +118,41 @@ class SpanServingTest {
         assertTrue(newObject >= 9, "edited prompts answer the new object: " + newObject + "/10, served " + served);
         assertTrue(baseNewObject <= 1, "the base model does not know the new objects: " + baseNewObject);
         assertEquals(otherPrompts.size(), unchanged, "prompts about other subjects answer as the base model");
+    }
+
+    @Test
+    void relationSpanBundleServesAsTheEngine(@TempDir Path tmp) throws Exception {
+        TestBundles.Fixture fx = TestBundles.tiny();
+        Path casesA = fx.bundleA().getParent().resolve("cases-a.json");
+        Path bundle = tmp.resolve("span-relation");
+        List<String> args = List.of("edit", "--method", "coachhook-span-relation", "--model", fx.model().toString(),
+                "--data", casesA.toString(), "--corpus", fx.model().resolve("world/corpus.txt").toString(), "--batch", "5",
+                "--span-lambda", "300", "--span-relation-alpha", "0.5", "--out", bundle.toString());
+        assertEquals(0, HooklineCli.execute(args.toArray(String[]::new)), String.join(" ", args));
+        assertEquals("span-relation", HookBundle.read(bundle, false).scope());
+        List<String> prompts = new ArrayList<>();
+        for (EditRequest r : CounterFactDataset.toEditRequests(fx.casesA())) {
+            prompts.add(r.prompt().replace("{}", r.subject()));
+            prompts.addAll(r.neighborhoodPrompts().subList(0, Math.min(2, r.neighborhoodPrompts().size())));
+            prompts.addAll(r.paraphrasePrompts().subList(0, Math.min(1, r.paraphrasePrompts().size())));
+        }
+        Map<Integer, ScopeTest> scopes = ServingHookTest.assertFastPathEqualsReference(fx.model(), bundle, prompts);
+        assertTrue(scopes.values().iterator().next() instanceof RelationSpanScope);
+        List<String> reference;
+        try (HookedModel hm = HookedModel.open(fx.model(), bundle)) {
+            reference = prompts.stream().map(p -> hm.generate(p, TOKENS).completion()).toList();
+        }
+        LoadedVersion.Info info = new LoadedVersion.Info("tiny", 1, "prod", 7, 2, "sha256:" + "0".repeat(64), null, 0,
+                Map.of(), Instant.now());
+        try (BaseModels bases = new BaseModels()) {
+            LoadedVersion v = LoadedVersion.load(info, bases.acquire("tiny", fx.model()), bundle, List.of());
+            try {
+                assertEquals(reference, v.generate(prompts, TOKENS).stream().map(g -> g.completion()).toList(),
+                        "the node answers as the engine's HookedModel with the same bundle");
+            } finally {
+                v.release();
+            }
+        }
     }
 
     @Test
