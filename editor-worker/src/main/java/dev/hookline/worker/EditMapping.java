@@ -31,7 +31,12 @@ public final class EditMapping {
 
     /** Methods this worker computes (the engine's hook methods; in-place baselines have no hook bundle). */
     public static final List<String> SUPPORTED_METHODS = List.of("coachhook", "coachhook-corpus", "coachhook-plus",
-            "coachhook-span");
+            "coachhook-span", "coachhook-span-relation");
+
+    /** The span methods: fixed threshold on rho, a scope lambda of their own. */
+    static boolean isSpan(String method) {
+        return method.equals("coachhook-span") || method.equals("coachhook-span-relation");
+    }
 
     /** Hyperparameter keys a batch may set ({@code boostRounds}: coachhook-plus only). */
     public static final List<String> KEYS = List.of("layers", "lambda", "alpha0", "valueSteps", "learningRate",
@@ -66,7 +71,7 @@ public final class EditMapping {
          * @param parentAlpha the parent version's threshold (alpha of its first editing layer)
          */
         public Plan withParent(double parentLambda, double parentScopeLambda, double parentAlpha) {
-            if (!method.equals("coachhook-span")) {
+            if (!isSpan(method)) {
                 return this;
             }
             CoachHookParams p = params;
@@ -113,18 +118,19 @@ public final class EditMapping {
      * bench); the other methods run CoachHooK under their own method name (written into the bundle).
      */
     public static ClosedFormEditor editor(Plan plan, Gpt2Model model, TextTokenizer tokenizer, LayerStatistics stats) {
-        return plan.method().equals("coachhook-span")
+        return isSpan(plan.method())
                 ? ClosedFormEditor.span(model, tokenizer, stats, plan.params(), RelationCatalogue.CONTEXT_PREFIXES,
                         plan.method(), false)
                 : ClosedFormEditor.coachHook(model, tokenizer, stats, plan.params(), RelationCatalogue.CONTEXT_PREFIXES,
                         plan.method());
     }
 
-    /** The bundle scope a method's versions carry ("sequence-z", "corpus-z" or "span"). */
+    /** The bundle scope a method's versions carry ("sequence-z", "corpus-z", "span" or "span-relation"). */
     public static String bundleScope(String method) {
         return switch (method) {
             case "coachhook-corpus", "coachhook-plus" -> "corpus-z";
             case "coachhook-span" -> "span";
+            case "coachhook-span-relation" -> "span-relation";
             default -> "sequence-z";
         };
     }
@@ -160,8 +166,10 @@ public final class EditMapping {
                 locTargets.add(l.path("expected").asText());
             }
             String targetTrue = e.hasNonNull("targetTrue") ? e.get("targetTrue").asText() : null;
+            String relation = e.hasNonNull("relation") ? e.get("relation").asText() : null;
             out.add(new EditRequest(caseId, e.path("subject").asText(), e.path("prompt").asText(),
-                    e.path("targetNew").asText(), targetTrue, paraphrases, List.of(), null, locPrompts, locTargets));
+                    e.path("targetNew").asText(), targetTrue, paraphrases, List.of(), null, locPrompts, locTargets,
+                    relation));
             i++;
         }
         return out;
@@ -182,6 +190,7 @@ public final class EditMapping {
             case "coachhook-corpus" -> CoachHookParams.corpusTuned();
             case "coachhook-plus" -> CoachHookParams.plusTuned();
             case "coachhook-span" -> CoachHookParams.spanTuned();
+            case "coachhook-span-relation" -> CoachHookParams.spanRelationTuned();
             default -> CoachHookParams.defaults();
         };
         ValueStepParams v = d.valueStep();
@@ -233,9 +242,9 @@ public final class EditMapping {
                         boostRounds = integer(k, val);
                     }
                     case "scopeLambda" -> {
-                        if (!method.equals("coachhook-span")) {
-                            throw new IllegalArgumentException("hyperparameter 'scopeLambda' applies to coachhook-span only, "
-                                    + "not " + method);
+                        if (!isSpan(method)) {
+                            throw new IllegalArgumentException("hyperparameter 'scopeLambda' applies to coachhook-span and "
+                                    + "coachhook-span-relation only, not " + method);
                         }
                         scopeLambda = number(k, val);
                     }
@@ -252,8 +261,8 @@ public final class EditMapping {
             ValueStepParams value = new ValueStepParams(steps, lr, clamp, kl, wd, ctx, stop, editToken);
             CoachHookParams params = new CoachHookParams(layers, lambda, alpha0, d.scope(), value, boostRounds,
                     scopeLambda != null ? scopeLambda : lambda, valueHooks);
-            if (params.scope().equals("span") && !(alpha0 >= 0 && alpha0 < 1)) {
-                throw new IllegalArgumentException("coachhook-span thresholds rho in [0, 1): alpha0 must be in [0, 1), got "
+            if (params.scope().startsWith("span") && !(alpha0 >= 0 && alpha0 < 1)) {
+                throw new IllegalArgumentException(method + " thresholds rho in [0, 1): alpha0 must be in [0, 1), got "
                         + alpha0);
             }
             return new Plan(method, params, statsLines, layersGiven, hyperparameters != null && hyperparameters.has("lambda"),

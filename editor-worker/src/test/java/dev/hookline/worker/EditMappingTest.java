@@ -95,6 +95,30 @@ class EditMappingTest {
     }
 
     @Test
+    void spanRelationMapsItsRecordAndTheEditsRelations() throws Exception {
+        JsonNode batch = json("""
+                {"id": 3, "edits": [
+                  {"ordinal": 0, "subject": "A B", "prompt": "{} speaks", "targetNew": "French", "relation": "P103",
+                   "paraphrases": [], "locality": []},
+                  {"ordinal": 1, "subject": "C D", "prompt": "{} plays", "targetNew": "piano", "relation": null,
+                   "paraphrases": [], "locality": []}]}""");
+        List<EditRequest> rs = EditMapping.requests(batch);
+        assertEquals("P103", rs.get(0).relation());
+        assertNull(rs.get(1).relation(), "an unlabelled edit");
+        EditMapping.Plan plan = EditMapping.plan("coachhook-span-relation", json("{\"scopeLambda\": 12}"), 1000)
+                .forModel(3, null);
+        assertEquals("span-relation", plan.params().scope());
+        assertEquals(CoachHookParams.SPAN_RELATION_ALPHA0, plan.params().alpha0(), 0.0);
+        assertEquals(12, plan.params().scopeLambda(), 0.0);
+        assertEquals("span-relation", EditMapping.bundleScope("coachhook-span-relation"));
+        EditMapping.Plan cont = plan.withParent(400, 12, 0.45);
+        assertEquals(0.45, cont.params().alpha0(), 0.0, "the branch keeps the parent's threshold");
+        String m = assertThrows(IllegalArgumentException.class,
+                () -> EditMapping.plan("coachhook-span-relation", json("{\"alpha0\": 1.5}"), 1000)).getMessage();
+        assertTrue(m.contains("[0, 1)"), m);
+    }
+
+    @Test
     void spanAndPlusMapToTheirScopesAndRecords() throws Exception {
         EditMapping.Plan span = EditMapping.plan("coachhook-span", null, 1000).forModel(3, null);
         String m0;
@@ -138,7 +162,7 @@ class EditMappingTest {
         assertTrue(m0.contains("'validated' or 'temporary'"), m0);
         m0 = assertThrows(IllegalArgumentException.class,
                 () -> EditMapping.plan("coachhook", json("{\"scopeLambda\": 15}"), 1000)).getMessage();
-        assertTrue(m0.contains("coachhook-span only"), m0);
+        assertTrue(m0.contains("applies to coachhook-span and coachhook-span-relation only"), m0);
         m0 = assertThrows(IllegalArgumentException.class,
                 () -> EditMapping.plan("coachhook-span", json("{\"scopeLambda\": -1}"), 1000)).getMessage();
         assertTrue(m0.contains("scope lambda must be finite and > 0"), m0);

@@ -1,6 +1,7 @@
 /*
  * The batch API accepts every hook method the engine can snapshot, including coachhook-plus and
- * coachhook-span, keeps the wire name through storage and hands it to the worker's lease.
+ * coachhook-span, keeps the wire name through storage and hands it to the worker's lease; an
+ * edit's optional relation label (coachhook-span-relation) travels the same way.
  */
 package dev.hookline.registry;
 
@@ -39,5 +40,34 @@ class EditMethodTest {
             assertEquals(batch, lease.jsonPath().getLong("batch.id"));
             assertEquals(method, lease.jsonPath().getString("batch.method"));
         }
+    }
+
+    @SuppressWarnings("unchecked")
+    @Test
+    void relationLabelsAreStoredAndLeasedAndBlankOnesRefused() {
+        String submitter = Fixtures.token(Fixtures.unique("relation-sub"), "SUBMITTER");
+        String worker = Fixtures.token(Fixtures.unique("relation-worker"), "WORKER");
+        long model = Fixtures.model(Fixtures.unique("relation-model"));
+        Map<String, Object> body = Fixtures.batchBody(model, "main", 2);
+        body.put("method", "coachhook-span-relation");
+        body.put("hyperparameters", Map.of());
+        List<Map<String, Object>> edits = (List<Map<String, Object>>) body.get("edits");
+        edits.get(0).put("relation", "P103");
+
+        Map<String, Object> blank = Fixtures.batchBody(model, "main", 1);
+        ((List<Map<String, Object>>) blank.get("edits")).get(0).put("relation", " ");
+        as(submitter).contentType(ContentType.JSON).body(blank).post("/api/batches").then().statusCode(400)
+                .body("detail", org.hamcrest.Matchers.containsString("relation"));
+
+        long batch = as(submitter).contentType(ContentType.JSON).body(body).post("/api/batches")
+                .then().statusCode(201).body("method", equalTo("coachhook-span-relation"))
+                .extract().<Number>path("id").longValue();
+        as(submitter).get("/api/batches/" + batch).then().statusCode(200)
+                .body("edits[0].relation", equalTo("P103"))
+                .body("edits[1].relation", org.hamcrest.Matchers.nullValue());
+        Response lease = as(worker).contentType(ContentType.JSON)
+                .body(Map.of("modelId", model, "leaseSeconds", 60)).post("/api/jobs/lease");
+        assertEquals(200, lease.statusCode(), lease.asString());
+        assertEquals("P103", lease.jsonPath().getString("batch.edits[0].relation"));
     }
 }

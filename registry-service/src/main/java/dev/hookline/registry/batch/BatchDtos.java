@@ -28,9 +28,12 @@ public final class BatchDtos {
                                      List<FactEditRequest> edits) {
     }
 
-    /** One fact edit: the prompt has exactly one {@code {}} where the subject goes. */
+    /**
+     * One fact edit: the prompt has exactly one {@code {}} where the subject goes; {@code relation}
+     * (optional, e.g. "P103") groups edits for coachhook-span-relation.
+     */
     public record FactEditRequest(String subject, String prompt, String targetNew, String targetTrue,
-                                  List<String> paraphrases, List<LocalityPrompt> locality) {
+                                  List<String> paraphrases, List<LocalityPrompt> locality, String relation) {
     }
 
     /** An unrelated prompt and the answer the model must keep giving. */
@@ -47,7 +50,7 @@ public final class BatchDtos {
 
     /** A fact edit as stored. */
     public record FactEditView(int ordinal, String subject, String prompt, String targetNew, String targetTrue,
-                               List<String> paraphrases, List<LocalityPrompt> locality) {
+                               List<String> paraphrases, List<LocalityPrompt> locality, String relation) {
         static final TypeReference<List<String>> STRINGS = new TypeReference<>() {
         };
         static final TypeReference<List<LocalityPrompt>> PROBES = new TypeReference<>() {
@@ -55,7 +58,7 @@ public final class BatchDtos {
 
         static FactEditView of(FactEdit e) {
             return new FactEditView(e.ordinal, e.subject, e.prompt, e.targetNew, e.targetTrue,
-                    Json.read(e.paraphrasesJson, STRINGS), Json.read(e.localityJson, PROBES));
+                    Json.read(e.paraphrasesJson, STRINGS), Json.read(e.localityJson, PROBES), e.relation);
         }
     }
 

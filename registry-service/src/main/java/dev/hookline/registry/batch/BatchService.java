@@ -115,6 +115,7 @@ public class BatchService {
             e.targetTrue = r.targetTrue();
             e.paraphrasesJson = Json.canonical(r.paraphrases() == null ? List.of() : r.paraphrases());
             e.localityJson = Json.canonical(r.locality() == null ? List.of() : r.locality());
+            e.relation = r.relation();
             e.persist();
         }
         Map<String, Object> payload = new LinkedHashMap<>();
@@ -264,6 +265,9 @@ public class BatchService {
         }
         c.notBlank(e.targetNew(), f + ".targetNew");
         c.that(e.targetTrue() == null || !e.targetTrue().isBlank(), f + ".targetTrue", "must not be blank when given");
+        c.that(e.relation() == null || (!e.relation().isBlank() && e.relation().length() <= 100
+                && e.relation().equals(e.relation().strip())), f + ".relation",
+                "must be a non-blank label of at most 100 characters without surrounding spaces when given");
         if (e.paraphrases() != null) {
             for (int i = 0; i < e.paraphrases().size(); i++) {
                 c.notBlank(e.paraphrases().get(i), f + ".paraphrases[" + i + "]");

@@ -22,6 +22,8 @@ public enum EditMethod {
     COACHHOOK_PLUS("coachhook-plus"),
     /** CoachHooK with the span scope test: rho of the key in the edited span, fixed threshold. */
     COACHHOOK_SPAN("coachhook-span"),
+    /** CoachHooK with one span per relation (the edits' {@code relation}), routed by key, fixed threshold. */
+    COACHHOOK_SPAN_RELATION("coachhook-span-relation"),
     /** CoachHooK's accumulating C_accu without hooks, W changed in place (ablation). */
     COACHHOOK_NOHOOK("coachhook-nohook"),
     /** MEMIT: same value step, no accumulation, W changed in place. */

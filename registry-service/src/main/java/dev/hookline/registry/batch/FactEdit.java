@@ -41,4 +41,7 @@ public class FactEdit extends PanacheEntityBase {
     /** JSON array of {prompt, expected} locality probes. */
     @Column(name = "locality_json")
     public String localityJson;
+
+    /** The relation the fact belongs to (e.g. "P103"), or null; coachhook-span-relation keeps a span per relation. */
+    public String relation;
 }
