@@ -6,6 +6,8 @@
  */
 package dev.hookline.engine.bundle;
 
+import static dev.hookline.engine.bundle.SpanBundleTest.logits;
+import static dev.hookline.engine.bundle.SpanBundleTest.maxAbsDiff;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -26,7 +28,6 @@ import dev.hookline.engine.hook.RelationSpanScope;
 import dev.hookline.engine.infer.TextTokenizer;
 import dev.hookline.engine.model.ForwardOptions;
 import dev.hookline.engine.model.Gpt2Model;
-import dev.hookline.engine.model.TokenBatch;
 import dev.hookline.world.RelationCatalogue;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -41,16 +42,6 @@ class RelationSpanBundleTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int[] LAYERS = {0, 1};
 
-    private static float[] logits(Gpt2Model model, TextTokenizer tok, List<String> prompts, ForwardOptions options) {
-        List<int[]> rows = new ArrayList<>();
-        for (String p : prompts) {
-            rows.add(tok.encode(p));
-        }
-        try (NDManager scope = NDManager.newBaseManager(model.device())) {
-            return model.forward(scope, TokenBatch.of(rows, model.config().eosTokenId()), options).logits().toFloatArray();
-        }
-    }
-
     private static List<String> prompts(List<EditRequest> requests) {
         List<String> out = new ArrayList<>();
         for (EditRequest r : requests) {
@@ -59,15 +50,6 @@ class RelationSpanBundleTest {
             out.addAll(r.neighborhoodPrompts().subList(0, Math.min(2, r.neighborhoodPrompts().size())));
         }
         return out;
-    }
-
-    private static double maxAbsDiff(float[] a, float[] b) {
-        assertEquals(a.length, b.length);
-        double diff = 0;
-        for (int i = 0; i < a.length; i++) {
-            diff = Math.max(diff, Math.abs(a[i] - b[i]));
-        }
-        return diff;
     }
 
     private static CoachHookParams params(double alpha) {

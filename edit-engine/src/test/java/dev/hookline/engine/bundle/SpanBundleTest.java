@@ -39,7 +39,7 @@ class SpanBundleTest {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** Logits (rows, T, vocab) of the given prompts, flattened. */
-    private static float[] logits(Gpt2Model model, TextTokenizer tok, List<String> prompts, ForwardOptions options) {
+    static float[] logits(Gpt2Model model, TextTokenizer tok, List<String> prompts, ForwardOptions options) {
         List<int[]> rows = new ArrayList<>();
         for (String p : prompts) {
             rows.add(tok.encode(p));
@@ -58,7 +58,7 @@ class SpanBundleTest {
         return out;
     }
 
-    private static double maxAbsDiff(float[] a, float[] b) {
+    static double maxAbsDiff(float[] a, float[] b) {
         assertEquals(a.length, b.length);
         double diff = 0;
         for (int i = 0; i < a.length; i++) {
