@@ -99,6 +99,9 @@ public final class Fixtures {
             e.put("targetTrue", "English");
             e.put("paraphrases", List.of("Subject" + i + " speaks the language"));
             e.put("locality", List.of(Map.of("prompt", "The capital of France is", "expected", "Paris")));
+            if (i == 0) {
+                e.put("relation", "P103"); // an optional label; the others stay unlabelled
+            }
             edits.add(e);
         }
         Map<String, Object> body = new LinkedHashMap<>();

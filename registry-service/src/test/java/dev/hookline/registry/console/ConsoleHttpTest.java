@@ -212,6 +212,7 @@ class ConsoleHttpTest {
         assertTrue(d.contains("<td>—</td><td>1.2345</td><td>—</td>"), "deltaNorm only on the new side");
         assertTrue(d.contains("<td>1.9000</td><td>1.8500</td><td>-0.0500</td>"), "alpha change of layer 0");
         assertTrue(d.contains("Facts added (3)"), "the three facts of the second batch");
+        assertTrue(d.contains("<td class=\"relation\">P103</td>"), "a fact's relation label is shown");
         assertEquals(200, b.get("/models/" + model + "/charts").statusCode());
         assertEquals(200, b.get("/models/" + model).statusCode());
     }

@@ -156,9 +156,9 @@ public final class Views {
         }
     }
 
-    /** One fact edit: the prompt with the subject filled in, the new and the old target. */
+    /** One fact edit: the prompt with the subject filled in, the new and the old target, its relation label. */
     public record FactRow(String batch, String subject, String statement, String targetNew, String targetTrue,
-                          String paraphrases, String locality) {
+                          String paraphrases, String locality, String relation) {
         public static FactRow of(String batch, JsonNode e) {
             String prompt = Fmt.text(e, "prompt");
             String subject = Fmt.text(e, "subject");
@@ -168,7 +168,7 @@ public final class Views {
             e.path("locality").forEach(p -> loc.add(Fmt.text(p, "prompt") + " → " + Fmt.text(p, "expected")));
             return new FactRow(batch, subject, prompt.replace("{}", subject), Fmt.text(e, "targetNew"),
                     Fmt.text(e, "targetTrue"), para.isEmpty() ? MISSING : String.join(" · ", para),
-                    loc.isEmpty() ? MISSING : String.join(" · ", loc));
+                    loc.isEmpty() ? MISSING : String.join(" · ", loc), Fmt.text(e, "relation"));
         }
     }
 
