@@ -76,7 +76,14 @@ public final class TensorFile {
         }
     }
 
-    /** Writes atomically (temp file + move); metadata keys are written sorted for stable bytes. */
+    /** Largest tensor file this class writes or reads (one Java byte array). */
+    public static final long MAX_FILE_BYTES = Integer.MAX_VALUE - 8;
+
+    /**
+     * Writes atomically (temp file + move); metadata keys are written sorted for stable bytes. A file
+     * above {@link #MAX_FILE_BYTES} is refused before anything is written.
+     */
+
     public static void write(Path file, List<Tensor> tensors, Map<String, String> metadata) throws IOException {
         ObjectNode header = JSON.createObjectNode();
         if (!metadata.isEmpty()) {
@@ -97,6 +104,10 @@ public final class TensorFile {
         }
         byte[] json = JSON.writeValueAsBytes(header);
         int padded = (json.length + 7) / 8 * 8;
+        if (8L + padded + offset > MAX_FILE_BYTES) {
+            throw new IllegalArgumentException(file.getFileName() + " would hold " + (8L + padded + offset)
+                    + " bytes; tensor files are read whole and limited to " + MAX_FILE_BYTES + " bytes");
+        }
         byte[] headerBytes = Arrays.copyOf(json, padded);
         Arrays.fill(headerBytes, json.length, padded, (byte) ' ');
         Path parent = file.toAbsolutePath().getParent();
@@ -132,6 +143,10 @@ public final class TensorFile {
 
     /** Reads every tensor of a file (F32 and F64 only). */
     public static Contents read(Path file) throws IOException {
+        if (Files.size(file) > MAX_FILE_BYTES) {
+            throw new IllegalArgumentException(file + " has " + Files.size(file) + " bytes; tensor files are read whole"
+                    + " and limited to " + MAX_FILE_BYTES + " bytes");
+        }
         byte[] all = Files.readAllBytes(file);
         if (all.length < 8) {
             throw new IllegalArgumentException(file + ": too short for a safetensors file");

@@ -139,4 +139,14 @@ class HookBundleTest {
             assertThrows(IllegalArgumentException.class, () -> ok.write(tmp.resolve("b")), "bundles are immutable");
         }
     }
+
+    @Test
+    void aTensorFileAboveTheReadLimitIsRefusedClearly(@TempDir Path tmp) throws Exception {
+        Path big = tmp.resolve("big.safetensors");
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(big.toFile(), "rw")) {
+            f.setLength(TensorFile.MAX_FILE_BYTES + 1); // sparse: no disk space used
+        }
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> TensorFile.read(big));
+        assertTrue(e.getMessage().contains("limited to"), e.getMessage());
+    }
 }
