@@ -101,9 +101,9 @@ public final class EditCommand implements Callable<Integer> {
             }
             Double alphaGiven = method.equals("coachhook-span") ? options.spanAlpha : options.spanRelationAlpha;
             if (parentBundle != null && span && alphaGiven == null) {
-                // ... and its fixed threshold; --span-alpha sets a new one for the continued version
+                // ... and its fixed threshold; --span-alpha (--span-relation-alpha) sets a new one for the
+                // continued version.
                 params = params.withAlpha0(parentBundle.alpha().get(params.layers()[0]));
-                // (--span-relation-alpha for coachhook-span-relation)
             }
             String baseDigest = Digests.model(lm.model());
             if (parentBundle != null && !parentBundle.baseModelDigest().equals(baseDigest)) {
