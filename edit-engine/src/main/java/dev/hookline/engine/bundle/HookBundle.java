@@ -13,7 +13,10 @@
  *                        span-relation scope (format /3): scope_preserve_inv.<l> as above and per
  *                        relation j (the manifest's "relations" list, in order) scope_rel_inv.<l>.<j>
  *                        = (lambda_s C0 + K_j K_j^T)^-1 (d_ff, d_ff) F64 and scope_rel_keysum.<l>.<j>
- *                        = the sum of relation j's edited keys (d_ff) F64 (its routing direction)
+ *                        = the sum of relation j's edited keys (d_ff) F64 (its routing direction);
+ *                        the manifest's relationScopeKeys says which keys K_j holds per edit ("mean",
+ *                        the update's key, or "mean+plain", that key and the plain prompt's; absent
+ *                        in bundles written before it existed: "mean")
  *   editing.safetensors  c_accu.<l> (d_ff, d_ff) F64 per layer
  * Sizes do not depend on the number of edits (W_h, C_accu and its inverse are fixed-size); a
  * span-relation bundle grows with the number of relations edited (one inverse each per layer).
@@ -74,11 +77,15 @@ public record HookBundle(String method, String hyperparameters, String baseModel
      * @param names relation names, in order, distinct, at least one
      * @param edits edits per relation, each >= 1 (the routing directions are key sums over these)
      * @param inverses per layer, per relation (lambda_s C0 + K_j K_j^T)^-1, (d_ff, d_ff) row-major float64
-     * @param keySums per layer, per relation the sum of its edited keys, (d_ff)
+     * @param keySums per layer, per relation the sum of its edited (mean) keys, (d_ff)
+     * @param scopeKeys which keys of each edit K_j holds: "mean" or "mean+plain" (CoachHookParams.scopeKeys)
      */
     public record RelationScopes(List<String> names, List<Integer> edits, Map<Integer, List<double[]>> inverses,
-            Map<Integer, List<double[]>> keySums) {
+            Map<Integer, List<double[]>> keySums, String scopeKeys) {
         public RelationScopes {
+            if (!"mean".equals(scopeKeys) && !"mean+plain".equals(scopeKeys)) {
+                throw new IllegalArgumentException("relation spans hold 'mean' or 'mean+plain' keys, got '" + scopeKeys + "'");
+            }
             names = List.copyOf(names);
             edits = List.copyOf(edits);
             if (names.isEmpty() || names.size() != edits.size() || names.stream().distinct().count() != names.size()) {
@@ -266,6 +273,7 @@ public record HookBundle(String method, String hyperparameters, String baseModel
                 for (int j = 0; j < relationScopes.names().size(); j++) {
                     rs.addObject().put("name", relationScopes.names().get(j)).put("edits", relationScopes.edits().get(j));
                 }
+                m.put("relationScopeKeys", relationScopes.scopeKeys());
             }
             m.put("mlpSize", mlpSize);
             m.put("hiddenSize", hiddenSize);
@@ -408,7 +416,8 @@ public record HookBundle(String method, String hyperparameters, String baseModel
                 layerList.stream().mapToInt(Integer::intValue).toArray(), ff, d, alpha, scope, mu, sigma, deltas, cAccu,
                 preserveInverse, accuInverse, spanKind(scope) ? m.path("scopeLambda").asDouble(m.path("lambda").asDouble())
                         : m.path("lambda").asDouble(),
-                relation ? new RelationScopes(relationNames, relationEdits, relationInverses, relationKeySums) : null);
+                relation ? new RelationScopes(relationNames, relationEdits, relationInverses, relationKeySums,
+                        m.path("relationScopeKeys").asText("mean")) : null);
     }
 
     private static Path verified(Path dir, JsonNode entry, String role) throws IOException {

@@ -99,6 +99,11 @@ public final class EditCommand implements Callable<Integer> {
                 // ... and its span scope's inverses with its scope lambda.
                 params = params.withScopeLambda(parentBundle.scopeLambda());
             }
+            if (parentBundle != null && parentBundle.relationScopes() != null && method.equals("coachhook-span-relation")
+                    && options.spanRelationKeys == null) {
+                // ... and the keys its relation spans hold (bundles from before mean+plain hold the mean keys).
+                params = params.withScopeKeys(parentBundle.relationScopes().scopeKeys());
+            }
             Double alphaGiven = method.equals("coachhook-span") ? options.spanAlpha : options.spanRelationAlpha;
             if (parentBundle != null && span && alphaGiven == null) {
                 // ... and its fixed threshold; --span-alpha (--span-relation-alpha) sets a new one for the

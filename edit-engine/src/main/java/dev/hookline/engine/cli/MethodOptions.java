@@ -36,6 +36,10 @@ public final class MethodOptions {
             + "--span-value-hooks apply to it too")
     Double spanRelationAlpha;
 
+    @Option(names = "--span-relation-keys", description = "coachhook-span-relation: keys each relation's span holds per"
+            + " edit, mean+plain (default: the update's mean key and the plain prompt's key) or mean (the update's only)")
+    String spanRelationKeys;
+
     @Option(names = "--span-lambda", description = "coachhook-span: lambda (default --lambda, else "
             + CoachHookParams.SPAN_LAMBDA + ")")
     Double spanLambda;
@@ -136,7 +140,8 @@ public final class MethodOptions {
         // The per-relation span shares every span option but its threshold.
         CoachHookParams relation = new CoachHookParams(span.layers(), span.lambda(),
                 spanRelationAlpha != null ? spanRelationAlpha : d.coachHookSpanRelation().alpha0(), "span-relation",
-                span.valueStep(), span.boostRounds(), span.scopeLambda(), span.valueHooks());
+                span.valueStep(), span.boostRounds(), span.scopeLambda(), span.valueHooks(),
+                spanRelationKeys != null ? spanRelationKeys : d.coachHookSpanRelation().scopeKeys());
         return new Methods(override(d.coachHook(), defaultLayers), override(d.coachHookCorpus(), defaultLayers), memit,
                 ft, d.contextPrefixes(), plus, override(d.noHook(), defaultLayers), span, relation);
     }

@@ -65,6 +65,7 @@ public final class ClosedFormEditor implements SequentialEditor {
     private final boolean corpusScope;
     private final boolean spanScope;
     private final boolean relationScope; // span scope with one span per relation, routed by key (span-relation)
+    private final String scopeKeys; // span-relation: CoachHookParams.scopeKeys, which keys each relation's span holds
     private final boolean adaptAlpha;
     private final double alpha0;
     private final int boostRounds;
@@ -93,7 +94,7 @@ public final class ClosedFormEditor implements SequentialEditor {
 
     private ClosedFormEditor(Variant variant, String method, Gpt2Model base, TextTokenizer tokenizer,
             LayerStatistics statistics, int[] layers, double lambda, double scopeLambda, String valueHooks,
-            double alpha0, String scopeKind,
+            String scopeKeys, double alpha0, String scopeKind,
             boolean adaptAlpha, int boostRounds, ValueStepParams valueStep, List<String> contextPrefixes) {
         for (int l : layers) {
             if (l >= base.config().layerCount()) {
@@ -116,6 +117,7 @@ public final class ClosedFormEditor implements SequentialEditor {
         this.corpusScope = scopeKind.equals("corpus");
         this.spanScope = scopeKind.equals("span") || scopeKind.equals("span-relation");
         this.relationScope = scopeKind.equals("span-relation");
+        this.scopeKeys = scopeKeys;
         this.adaptAlpha = adaptAlpha;
         this.alpha0 = alpha0;
         this.boostRounds = boostRounds;
@@ -180,7 +182,7 @@ public final class ClosedFormEditor implements SequentialEditor {
     public static ClosedFormEditor coachHook(Gpt2Model base, TextTokenizer tokenizer, LayerStatistics statistics,
             CoachHookParams params, List<String> contextPrefixes, String method) {
         return new ClosedFormEditor(Variant.COACHHOOK, method, base, tokenizer, statistics, params.layers(),
-                params.lambda(), params.scopeLambda(), params.valueHooks(), params.alpha0(), params.scope(), true,
+                params.lambda(), params.scopeLambda(), params.valueHooks(), params.scopeKeys(), params.alpha0(), params.scope(), true,
                 params.boostRounds(),
                 params.valueStep(), contextPrefixes);
     }
@@ -196,7 +198,8 @@ public final class ClosedFormEditor implements SequentialEditor {
                     + params.scope() + "'");
         }
         return new ClosedFormEditor(Variant.COACHHOOK, method, base, tokenizer, statistics, params.layers(),
-                params.lambda(), params.scopeLambda(), params.valueHooks(), params.alpha0(), params.scope(), adaptAlpha,
+                params.lambda(), params.scopeLambda(), params.valueHooks(), params.scopeKeys(), params.alpha0(), params.scope(),
+                adaptAlpha,
                 params.boostRounds(), params.valueStep(), contextPrefixes);
     }
 
@@ -204,7 +207,8 @@ public final class ClosedFormEditor implements SequentialEditor {
     public static ClosedFormEditor noHook(Gpt2Model base, TextTokenizer tokenizer, LayerStatistics statistics,
             CoachHookParams params, List<String> contextPrefixes) {
         return new ClosedFormEditor(Variant.COACHHOOK_NOHOOK, "coachhook-nohook", base, tokenizer, statistics,
-                params.layers(), params.lambda(), params.lambda(), CoachHookParams.VALUE_HOOKS_VALIDATED, params.alpha0(),
+                params.layers(), params.lambda(), params.lambda(), CoachHookParams.VALUE_HOOKS_VALIDATED,
+                CoachHookParams.SCOPE_KEYS_MEAN, params.alpha0(),
                 "sequence", false, 0, params.valueStep(),
                 contextPrefixes);
     }
@@ -213,7 +217,8 @@ public final class ClosedFormEditor implements SequentialEditor {
     public static ClosedFormEditor memit(Gpt2Model base, TextTokenizer tokenizer, LayerStatistics statistics,
             MemitParams params, List<String> contextPrefixes) {
         return new ClosedFormEditor(Variant.MEMIT, "memit", base, tokenizer, statistics, params.layers(),
-                params.lambda(), params.lambda(), CoachHookParams.VALUE_HOOKS_VALIDATED, 0, "sequence", false, 0,
+                params.lambda(), params.lambda(), CoachHookParams.VALUE_HOOKS_VALIDATED, CoachHookParams.SCOPE_KEYS_MEAN, 0,
+                "sequence", false, 0,
                 params.valueStep(), contextPrefixes);
     }
 
@@ -340,11 +345,19 @@ public final class ClosedFormEditor implements SequentialEditor {
                         .hooks(hooks(HookLayer.Mode.TEMPORARY, layer))
                         .captureKeys(layer).captureResiduals(true).computeLogits(false).build());
                 double[] keys = new double[ff * u]; // (d_ff, u) row-major
+                // span-relation with scopeKeys mean+plain: the plain prompt's key (variant 0) too, (d_ff, u)
+                double[] plainKeys = relationScope && CoachHookParams.SCOPE_KEYS_MEAN_PLAIN.equals(scopeKeys)
+                        ? new double[ff * u] : null;
                 for (int i = 0; i < u; i++) {
                     double[][] k = Positions.gather(scope, result.keys(layer), rowsOf.get(i), posOf.get(i));
                     for (double[] kv : k) {
                         for (int a = 0; a < ff; a++) {
                             keys[a * u + i] += kv[a] / k.length;
+                        }
+                    }
+                    if (plainKeys != null) {
+                        for (int a = 0; a < ff; a++) {
+                            plainKeys[a * u + i] = k[0][a];
                         }
                     }
                 }
@@ -383,7 +396,7 @@ public final class ClosedFormEditor implements SequentialEditor {
                     retireAndPut(scopeInverse, layer, next);
                 }
                 if (relationScope) {
-                    addRelationKeys(scope, layer, keys, batch);
+                    addRelationKeys(scope, layer, keys, plainKeys, batch);
                 }
             }
         }
@@ -509,11 +522,13 @@ public final class ClosedFormEditor implements SequentialEditor {
 
     /**
      * span-relation: Woodbury-updates each batch relation's (lambda_s C0 + K_r K_r^T)^-1 at
-     * {@code layer} with the batch's keys of that relation and adds them to its key sum.
+     * {@code layer} with the batch's keys of that relation (and their plain-prompt keys, if given)
+     * and adds the (mean) keys to its key sum.
      *
      * @param keys the batch keys at the layer, (d_ff, u) row-major, u = batch size
+     * @param plainKeys null, or the plain prompts' keys at the layer, (d_ff, u) row-major
      */
-    private void addRelationKeys(NDManager scope, int layer, double[] keys, List<EditRequest> batch) {
+    private void addRelationKeys(NDManager scope, int layer, double[] keys, double[] plainKeys, List<EditRequest> batch) {
         int ff = model.config().mlpSize();
         int u = batch.size();
         Map<String, List<Integer>> columns = new LinkedHashMap<>();
@@ -523,16 +538,20 @@ public final class ClosedFormEditor implements SequentialEditor {
         for (Map.Entry<String, List<Integer>> e : columns.entrySet()) {
             List<Integer> cols = e.getValue();
             int ur = cols.size();
-            double[] kr = new double[ff * ur]; // (d_ff, u_r) row-major
+            int width = plainKeys == null ? ur : 2 * ur;
+            double[] kr = new double[ff * width]; // (d_ff, u_r) or (d_ff, 2 u_r): mean keys, then plain keys
             double[] sum = relationKeySum.get(layer).computeIfAbsent(e.getKey(), r -> new double[ff]);
             for (int a = 0; a < ff; a++) {
                 for (int j = 0; j < ur; j++) {
                     double v = keys[a * u + cols.get(j)];
-                    kr[a * ur + j] = v;
+                    kr[a * width + j] = v;
                     sum[a] += v;
+                    if (plainKeys != null) {
+                        kr[a * width + ur + j] = plainKeys[a * u + cols.get(j)];
+                    }
                 }
             }
-            NDArray k = scope.create(kr, new Shape(ff, ur));
+            NDArray k = scope.create(kr, new Shape(ff, width));
             NDArray current = relationInverse.get(layer).getOrDefault(e.getKey(), preserveInverse.get(layer));
             NDArray as = NormalEquations.solveWithInverse(current, k); // (d_ff, u_r)
             as.attach(scope);
@@ -738,7 +757,8 @@ public final class ClosedFormEditor implements SequentialEditor {
             inverses.put(l, names.stream().map(r -> relationInverse.get(l).get(r).toDoubleArray()).toList());
             sums.put(l, names.stream().map(r -> relationKeySum.get(l).get(r).clone()).toList());
         }
-        return new HookBundle.RelationScopes(names, names.stream().map(relationEdits::get).toList(), inverses, sums);
+        return new HookBundle.RelationScopes(names, names.stream().map(relationEdits::get).toList(), inverses, sums,
+                scopeKeys);
     }
 
     /** The bundle's name of this editor's scope test. */
@@ -776,6 +796,11 @@ public final class ClosedFormEditor implements SequentialEditor {
         if (spanScope && !bundle.statisticsDigest().equals(statistics.digest())) {
             LOG.warn("span bundle statistics {} differ from the editor's {}: rho uses the editor's (lambda C0)^-1",
                     bundle.statisticsDigest(), statistics.digest());
+        }
+        if (relationScope && !bundle.relationScopes().scopeKeys().equals(scopeKeys)) {
+            throw new IllegalArgumentException("span-relation bundle's relation spans hold the edits' "
+                    + bundle.relationScopes().scopeKeys() + " keys, the editor's " + scopeKeys
+                    + ": continue with the bundle's");
         }
         if (relationScope) {
             restoreRelations(bundle.relationScopes());

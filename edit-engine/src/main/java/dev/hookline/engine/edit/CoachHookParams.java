@@ -30,9 +30,14 @@ import java.util.Arrays;
  *     each hook swaps where its scope test says) or {@code "temporary"} (every hook swaps at every
  *     position: the value step starts from W_h's output, the output an edited prompt gets once its
  *     key is in scope; measured for coachhook-span in docs/BENCHMARKS.md, seventh session)
+ * @param scopeKeys span-relation only: which keys of an edit its relation's span holds,
+ *     {@value #SCOPE_KEYS_MEAN} (the update's key, averaged over the plain prompt and its
+ *     context-prefixed variants) or {@value #SCOPE_KEYS_MEAN_PLAIN} (that key and the plain prompt's
+ *     own key, two columns per edit; docs/BENCHMARKS.md, eleventh session). The update and the
+ *     routing use the mean key either way. The other scopes take {@value #SCOPE_KEYS_MEAN} only.
  */
 public record CoachHookParams(int[] layers, double lambda, double alpha0, String scope, ValueStepParams valueStep,
-        int boostRounds, double scopeLambda, String valueHooks) {
+        int boostRounds, double scopeLambda, String valueHooks, String scopeKeys) {
     /** Residual scale per boost round. */
     public static final double BOOST_FACTOR = 1.5;
 
@@ -62,7 +67,26 @@ public record CoachHookParams(int[] layers, double lambda, double alpha0, String
         if (!VALUE_HOOKS_VALIDATED.equals(valueHooks) && !VALUE_HOOKS_TEMPORARY.equals(valueHooks)) {
             throw new IllegalArgumentException("valueHooks must be 'validated' or 'temporary', got '" + valueHooks + "'");
         }
+        if (!SCOPE_KEYS_MEAN.equals(scopeKeys) && !SCOPE_KEYS_MEAN_PLAIN.equals(scopeKeys)) {
+            throw new IllegalArgumentException("scopeKeys must be '" + SCOPE_KEYS_MEAN + "' or '" + SCOPE_KEYS_MEAN_PLAIN
+                    + "', got '" + scopeKeys + "'");
+        }
+        if (SCOPE_KEYS_MEAN_PLAIN.equals(scopeKeys) && !"span-relation".equals(scope)) {
+            throw new IllegalArgumentException("scopeKeys '" + SCOPE_KEYS_MEAN_PLAIN
+                    + "' is a span-relation option; scope '" + scope + "' takes '" + SCOPE_KEYS_MEAN + "'");
+        }
     }
+
+    /** A record whose span scope (if any) holds the edits' mean keys. */
+    public CoachHookParams(int[] layers, double lambda, double alpha0, String scope, ValueStepParams valueStep,
+            int boostRounds, double scopeLambda, String valueHooks) {
+        this(layers, lambda, alpha0, scope, valueStep, boostRounds, scopeLambda, valueHooks, SCOPE_KEYS_MEAN);
+    }
+
+    /** {@link #scopeKeys()}: a relation's span holds each edit's mean key (the update's key). */
+    public static final String SCOPE_KEYS_MEAN = "mean";
+    /** {@link #scopeKeys()}: a relation's span holds each edit's mean key and its plain prompt's key. */
+    public static final String SCOPE_KEYS_MEAN_PLAIN = "mean+plain";
 
     /** A record whose span scope (if any) uses the update's lambda. */
     public CoachHookParams(int[] layers, double lambda, double alpha0, String scope, ValueStepParams valueStep,
@@ -159,11 +183,14 @@ public record CoachHookParams(int[] layers, double lambda, double alpha0, String
     /**
      * coachhook-span-relation: {@link #spanTuned()} with one span per relation, each prompt position
      * routed to the relation whose centred mean edit key is nearest in direction
-     * ({@link dev.hookline.engine.hook.RelationSpanScope}); threshold {@link #SPAN_RELATION_ALPHA0}.
+     * ({@link dev.hookline.engine.hook.RelationSpanScope}); threshold {@link #SPAN_RELATION_ALPHA0};
+     * each relation's span holds its edits' mean and plain-prompt keys ({@link #SCOPE_KEYS_MEAN_PLAIN}:
+     * on demo-d256x at 300 edits, threshold 0.5, reliability 0.900 -> 0.953 and generality 0.795 ->
+     * 0.827 at locality 0.999, docs/BENCHMARKS.md eleventh session).
      */
     public static CoachHookParams spanRelationTuned() {
         return new CoachHookParams(PRESET_LAYERS, SPAN_LAMBDA, SPAN_RELATION_ALPHA0, "span-relation",
-                ValueStepParams.defaults(), 0, SPAN_SCOPE_LAMBDA, VALUE_HOOKS_VALIDATED);
+                ValueStepParams.defaults(), 0, SPAN_SCOPE_LAMBDA, VALUE_HOOKS_VALIDATED, SCOPE_KEYS_MEAN_PLAIN);
     }
 
     /**
@@ -189,12 +216,12 @@ public record CoachHookParams(int[] layers, double lambda, double alpha0, String
      */
     public CoachHookParams withLayersAndLambda(int[] newLayers, double newLambda) {
         return new CoachHookParams(newLayers, newLambda, alpha0, scope, valueStep, boostRounds,
-                scopeDecoupled() ? scopeLambda : newLambda, valueHooks);
+                scopeDecoupled() ? scopeLambda : newLambda, valueHooks, scopeKeys);
     }
 
     /** This record with another scope lambda (span scope). */
     public CoachHookParams withScopeLambda(double newScopeLambda) {
-        return new CoachHookParams(layers, lambda, alpha0, scope, valueStep, boostRounds, newScopeLambda, valueHooks);
+        return new CoachHookParams(layers, lambda, alpha0, scope, valueStep, boostRounds, newScopeLambda, valueHooks, scopeKeys);
     }
 
     /** True if the span scope's lambda differs from the update's. */
@@ -204,17 +231,24 @@ public record CoachHookParams(int[] layers, double lambda, double alpha0, String
 
     /** This record with another value step. */
     public CoachHookParams withValueStep(ValueStepParams newValueStep) {
-        return new CoachHookParams(layers, lambda, alpha0, scope, newValueStep, boostRounds, scopeLambda, valueHooks);
+        return new CoachHookParams(layers, lambda, alpha0, scope, newValueStep, boostRounds, scopeLambda, valueHooks, scopeKeys);
     }
 
     /** This record with another alpha0. */
     public CoachHookParams withAlpha0(double newAlpha0) {
-        return new CoachHookParams(layers, lambda, newAlpha0, scope, valueStep, boostRounds, scopeLambda, valueHooks);
+        return new CoachHookParams(layers, lambda, newAlpha0, scope, valueStep, boostRounds, scopeLambda, valueHooks, scopeKeys);
     }
 
     /** This record with the value step seeing the hooks {@code newValueHooks} ("validated" or "temporary"). */
     public CoachHookParams withValueHooks(String newValueHooks) {
-        return new CoachHookParams(layers, lambda, alpha0, scope, valueStep, boostRounds, scopeLambda, newValueHooks);
+        return new CoachHookParams(layers, lambda, alpha0, scope, valueStep, boostRounds, scopeLambda, newValueHooks,
+                scopeKeys);
+    }
+
+    /** This record with a relation's span holding {@code newScopeKeys} ("mean" or "mean+plain"). */
+    public CoachHookParams withScopeKeys(String newScopeKeys) {
+        return new CoachHookParams(layers, lambda, alpha0, scope, valueStep, boostRounds, scopeLambda, valueHooks,
+                newScopeKeys);
     }
 
     @Override
@@ -222,6 +256,7 @@ public record CoachHookParams(int[] layers, double lambda, double alpha0, String
         return "CoachHookParams[layers=" + Arrays.toString(layers) + ", lambda=" + lambda + ", alpha0=" + alpha0
                 + ", scope=" + scope +  (scope.startsWith("span") ? ", scopeLambda=" + scopeLambda : "") + ", valueStep=" + valueStep
                 + ", boostRounds=" + boostRounds
-                + (valueHooks.equals(VALUE_HOOKS_VALIDATED) ? "" : ", valueHooks=" + valueHooks) + "]";
+                + (valueHooks.equals(VALUE_HOOKS_VALIDATED) ? "" : ", valueHooks=" + valueHooks)
+                + (scopeKeys.equals(SCOPE_KEYS_MEAN) ? "" : ", scopeKeys=" + scopeKeys) + "]";
     }
 }

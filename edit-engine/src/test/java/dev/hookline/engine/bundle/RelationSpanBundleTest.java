@@ -15,6 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -22,12 +23,14 @@ import dev.hookline.data.EditRequest;
 import dev.hookline.engine.edit.ClosedFormEditor;
 import dev.hookline.engine.edit.CoachHookParams;
 import dev.hookline.engine.edit.EditFixtures;
+import dev.hookline.engine.edit.EditPrompts;
 import dev.hookline.engine.edit.LayerStatistics;
 import dev.hookline.engine.hook.HookLayer;
 import dev.hookline.engine.hook.RelationSpanScope;
 import dev.hookline.engine.infer.TextTokenizer;
 import dev.hookline.engine.model.ForwardOptions;
 import dev.hookline.engine.model.Gpt2Model;
+import dev.hookline.engine.model.TokenBatch;
 import dev.hookline.world.RelationCatalogue;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -79,6 +82,7 @@ class RelationSpanBundleTest {
                 editor.apply(requests.subList(0, 10));
                 HookBundle ten = editor.snapshot(digest, null, "{}");
                 assertEquals(HookBundle.SPAN_RELATION, ten.scope());
+                assertEquals(CoachHookParams.SCOPE_KEYS_MEAN, ten.relationScopes().scopeKeys());
                 ten.write(tmp.resolve("v10"));
                 expected10 = logits(base, tok, probe, editor.inferenceOptions());
                 assertTrue(maxAbsDiff(logits(base, tok, probe, ForwardOptions.defaults()), expected10) > 1e-4,
@@ -206,6 +210,76 @@ class RelationSpanBundleTest {
                 assertEquals(List.of(ClosedFormEditor.UNLABELLED),
                         relation.snapshot("x", null, "{}").relationScopes().names());
             }
+        }
+    }
+
+    @Test
+    void meanPlainSpansHoldThePlainPromptKeysTooAndContinue(@TempDir Path tmp) throws Exception {
+        List<EditRequest> requests = EditFixtures.requests();
+        List<String> probe = prompts(requests.subList(0, 20));
+        try (Gpt2Model base = EditFixtures.untrained(5); TextTokenizer tok = EditFixtures.tokenizer()) {
+            String digest = Digests.model(base);
+            int ff = base.config().mlpSize();
+            LayerStatistics stats = LayerStatistics.loadOrCompute(base, tok, EditFixtures.corpus(), 100, LAYERS,
+                    tmp.resolve("stats"));
+            CoachHookParams params = params(0.5).withScopeKeys(CoachHookParams.SCOPE_KEYS_MEAN_PLAIN);
+            float[] expected20;
+            try (ClosedFormEditor editor = editor(base, tok, stats, params)) {
+                editor.apply(requests.subList(0, 10));
+                editor.snapshot(digest, null, "{}").write(tmp.resolve("v10"));
+                editor.apply(requests.subList(10, 20));
+                expected20 = logits(base, tok, probe, editor.inferenceOptions());
+            }
+            HookBundle v10 = HookBundle.read(tmp.resolve("v10"));
+            assertEquals(CoachHookParams.SCOPE_KEYS_MEAN_PLAIN, v10.relationScopes().scopeKeys());
+            assertEquals(CoachHookParams.SCOPE_KEYS_MEAN_PLAIN,
+                    JSON.readTree(tmp.resolve("v10").resolve(HookBundle.MANIFEST).toFile()).path("relationScopeKeys").asText());
+            // Independent check at layer 0 (its keys do not depend on any hook): the relations' spans hold
+            // sum (mean mean^T + plain plain^T) = (C_accu - lambda C0) + sum plain plain^T, the plain prompts'
+            // keys read here from the unedited model at each prompt's edit position.
+            int layer = LAYERS[0];
+            try (NDManager m = NDManager.newBaseManager()) {
+                List<int[]> rows = new ArrayList<>();
+                int[] at = new int[10];
+                for (int i = 0; i < 10; i++) {
+                    EditPrompts p = EditPrompts.of(requests.get(i), tok, RelationCatalogue.CONTEXT_PREFIXES.subList(0,
+                            HookBundleTest.FAST.contextVariants()), HookBundleTest.FAST.editToken().equals("last"));
+                    rows.add(p.variants().get(0));
+                    at[i] = p.subjectLast()[0];
+                }
+                NDArray keys = base.forward(m, TokenBatch.of(rows, base.config().eosTokenId()), ForwardOptions.builder()
+                        .captureKeys(layer).computeLogits(false).build()).keys(layer).toType(DataType.FLOAT64, false);
+                NDArray c0 = m.create(stats.c0(layer), new Shape(ff, ff));
+                NDArray expected = m.create(v10.cAccu().get(layer), new Shape(ff, ff)).sub(c0.mul(params.lambda()));
+                for (int i = 0; i < 10; i++) {
+                    NDArray k = keys.get(i).get(at[i]).reshape(ff, 1);
+                    expected = expected.add(k.matMul(k.transpose()));
+                }
+                NDArray fromRelations = m.zeros(new Shape(ff, ff), DataType.FLOAT64);
+                for (double[] inv : v10.relationScopes().inverses().get(layer)) {
+                    fromRelations = fromRelations.add(m.create(inv, new Shape(ff, ff)).inverse()
+                            .sub(c0.mul(params.scopeLambda())));
+                }
+                double rel = expected.sub(fromRelations).norm().getDouble() / expected.norm().getDouble();
+                assertTrue(rel < 1e-6, "relations' spans hold the mean and the plain keys: " + rel);
+            }
+            // Chained 10 + 10 equals 20 in one editor; an editor of the other key set refuses the bundle.
+            try (ClosedFormEditor resumed = editor(base, tok, stats, params)) {
+                resumed.restore(v10);
+                resumed.apply(requests.subList(10, 20));
+                double diff = maxAbsDiff(expected20, logits(base, tok, probe, resumed.inferenceOptions()));
+                assertTrue(diff <= 1e-4, "chained 10 + 10 equals 20 in one editor: max |diff| " + diff);
+            }
+            try (ClosedFormEditor meanOnly = editor(base, tok, stats, params(0.5))) {
+                IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> meanOnly.restore(v10));
+                assertTrue(e.getMessage().contains("mean+plain"), e.getMessage());
+            }
+            // A manifest written before the field existed reads as mean keys.
+            Path manifest = tmp.resolve("v10").resolve(HookBundle.MANIFEST);
+            ObjectNode old = (ObjectNode) JSON.readTree(manifest.toFile());
+            old.remove("relationScopeKeys");
+            Files.write(manifest, JSON.writeValueAsBytes(old));
+            assertEquals(CoachHookParams.SCOPE_KEYS_MEAN, HookBundle.read(tmp.resolve("v10"), false).relationScopes().scopeKeys());
         }
     }
 }
