@@ -41,7 +41,7 @@ public final class EditMapping {
     /** Hyperparameter keys a batch may set ({@code boostRounds}: coachhook-plus only). */
     public static final List<String> KEYS = List.of("layers", "lambda", "alpha0", "valueSteps", "learningRate",
             "clamp", "klFactor", "weightDecay", "contextVariants", "stopLoss", "editToken", "statsLines",
-            "boostRounds", "scopeLambda", "valueHooks");
+            "boostRounds", "scopeLambda", "valueHooks", "scopeKeys");
 
     private EditMapping() {
     }
@@ -57,9 +57,10 @@ public final class EditMapping {
      * @param lambdaGiven whether the batch named {@code lambda}
      * @param scopeLambdaGiven whether the batch named {@code scopeLambda}
      * @param alphaGiven whether the batch named {@code alpha0}
+     * @param scopeKeysGiven whether the batch named {@code scopeKeys} (coachhook-span-relation)
      */
     public record Plan(String method, CoachHookParams params, int statisticsLines, boolean layersGiven,
-            boolean lambdaGiven, boolean scopeLambdaGiven, boolean alphaGiven) {
+            boolean lambdaGiven, boolean scopeLambdaGiven, boolean alphaGiven, boolean scopeKeysGiven) {
 
         /**
          * A coachhook-span plan continuing a parent version takes the parent's {@code lambda},
@@ -71,6 +72,15 @@ public final class EditMapping {
          * @param parentAlpha the parent version's threshold (alpha of its first editing layer)
          */
         public Plan withParent(double parentLambda, double parentScopeLambda, double parentAlpha) {
+            return withParent(parentLambda, parentScopeLambda, parentAlpha, null);
+        }
+
+        /**
+         * {@link #withParent(double, double, double)}, and a coachhook-span-relation plan that did not
+         * name {@code scopeKeys} takes the parent's ({@code parentScopeKeys}: the keys its relation spans
+         * hold; null for a parent without relation spans), so a branch keeps one key set.
+         */
+        public Plan withParent(double parentLambda, double parentScopeLambda, double parentAlpha, String parentScopeKeys) {
             if (!isSpan(method)) {
                 return this;
             }
@@ -84,7 +94,11 @@ public final class EditMapping {
             if (!alphaGiven) {
                 p = p.withAlpha0(parentAlpha);
             }
-            return new Plan(method, p, statisticsLines, layersGiven, lambdaGiven, scopeLambdaGiven, alphaGiven);
+            if (!scopeKeysGiven && parentScopeKeys != null && p.scope().equals("span-relation")) {
+                p = p.withScopeKeys(parentScopeKeys);
+            }
+            return new Plan(method, p, statisticsLines, layersGiven, lambdaGiven, scopeLambdaGiven, alphaGiven,
+                    scopeKeysGiven);
         }
 
         /**
@@ -109,7 +123,7 @@ public final class EditMapping {
                 }
             }
             return new Plan(method, params.withLayersAndLambda(layers, params.lambda()), statisticsLines, true,
-                    lambdaGiven, scopeLambdaGiven, alphaGiven);
+                    lambdaGiven, scopeLambdaGiven, alphaGiven, scopeKeysGiven);
         }
     }
 
@@ -209,6 +223,7 @@ public final class EditMapping {
         int boostRounds = d.boostRounds();
         Double scopeLambda = d.scopeDecoupled() ? d.scopeLambda() : null; // null: the update's lambda
         String valueHooks = d.valueHooks();
+        String scopeKeys = d.scopeKeys();
         boolean layersGiven = false;
         if (hyperparameters != null && !hyperparameters.isNull()) {
             if (!hyperparameters.isObject()) {
@@ -249,6 +264,13 @@ public final class EditMapping {
                         scopeLambda = number(k, val);
                     }
                     case "valueHooks" -> valueHooks = text(k, val);
+                    case "scopeKeys" -> {
+                        if (!method.equals("coachhook-span-relation")) {
+                            throw new IllegalArgumentException("hyperparameter 'scopeKeys' applies to coachhook-span-relation "
+                                    + "only, not " + method);
+                        }
+                        scopeKeys = text(k, val);
+                    }
                     default -> throw new IllegalArgumentException("unknown hyperparameter '" + k + "' (known: "
                             + String.join(", ", KEYS) + ")");
                 }
@@ -260,14 +282,15 @@ public final class EditMapping {
         try {
             ValueStepParams value = new ValueStepParams(steps, lr, clamp, kl, wd, ctx, stop, editToken);
             CoachHookParams params = new CoachHookParams(layers, lambda, alpha0, d.scope(), value, boostRounds,
-                    scopeLambda != null ? scopeLambda : lambda, valueHooks);
+                    scopeLambda != null ? scopeLambda : lambda, valueHooks, scopeKeys);
             if (params.scope().startsWith("span") && !(alpha0 >= 0 && alpha0 < 1)) {
                 throw new IllegalArgumentException(method + " thresholds rho in [0, 1): alpha0 must be in [0, 1), got "
                         + alpha0);
             }
             return new Plan(method, params, statsLines, layersGiven, hyperparameters != null && hyperparameters.has("lambda"),
                     hyperparameters != null && hyperparameters.has("scopeLambda"),
-                    hyperparameters != null && hyperparameters.has("alpha0"));
+                    hyperparameters != null && hyperparameters.has("alpha0"),
+                    hyperparameters != null && hyperparameters.has("scopeKeys"));
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("invalid hyperparameters: " + e.getMessage(), e);
         }

@@ -197,7 +197,8 @@ final class JobExecution {
             EditMapping.Plan plan = requested.forModel(lm.model().config().layerCount(),
                     parent != null ? parent.layers() : null);
             if (parent != null) {
-                plan = plan.withParent(parent.lambda(), parent.scopeLambda(), parent.alpha().get(parent.layers()[0]));
+                plan = plan.withParent(parent.lambda(), parent.scopeLambda(), parent.alpha().get(parent.layers()[0]),
+                        parent.relationScopes() != null ? parent.relationScopes().scopeKeys() : null);
             }
             if (parent != null && !parent.scope().equals(EditMapping.bundleScope(plan.method()))) {
                 throw new IllegalArgumentException("parent version " + parentVersion.path("id").asLong() + " ("
