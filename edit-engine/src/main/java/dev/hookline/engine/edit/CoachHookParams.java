@@ -33,7 +33,8 @@ import java.util.Arrays;
  * @param scopeKeys span-relation only: which keys of an edit its relation's span holds,
  *     {@value #SCOPE_KEYS_MEAN} (the update's key, averaged over the plain prompt and its
  *     context-prefixed variants) or {@value #SCOPE_KEYS_MEAN_PLAIN} (that key and the plain prompt's
- *     own key, two columns per edit; docs/BENCHMARKS.md, eleventh session). The update and the
+ *     own key, two columns per edit; better at 300 edits, far worse at 1000: docs/BENCHMARKS.md,
+ *     eleventh session). The update and the
  *     routing use the mean key either way. The other scopes take {@value #SCOPE_KEYS_MEAN} only.
  */
 public record CoachHookParams(int[] layers, double lambda, double alpha0, String scope, ValueStepParams valueStep,
@@ -184,13 +185,15 @@ public record CoachHookParams(int[] layers, double lambda, double alpha0, String
      * coachhook-span-relation: {@link #spanTuned()} with one span per relation, each prompt position
      * routed to the relation whose centred mean edit key is nearest in direction
      * ({@link dev.hookline.engine.hook.RelationSpanScope}); threshold {@link #SPAN_RELATION_ALPHA0};
-     * each relation's span holds its edits' mean and plain-prompt keys ({@link #SCOPE_KEYS_MEAN_PLAIN}:
-     * on demo-d256x at 300 edits, threshold 0.5, reliability 0.900 -> 0.953 and generality 0.795 ->
-     * 0.827 at locality 0.999, docs/BENCHMARKS.md eleventh session).
+     * each relation's span holds its edits' mean keys ({@link #SCOPE_KEYS_MEAN}). The plain-prompt
+     * keys as well ({@link #SCOPE_KEYS_MEAN_PLAIN}) measured better at 300 edits on demo-d256x
+     * (threshold 0.5: reliability 0.900 -> 0.953, generality 0.795 -> 0.827, locality 0.999) and far
+     * worse at 1000 (locality 0.594 at 0.5, 0.909 at 0.6), so it is an option, not the default
+     * (docs/BENCHMARKS.md, eleventh session).
      */
     public static CoachHookParams spanRelationTuned() {
         return new CoachHookParams(PRESET_LAYERS, SPAN_LAMBDA, SPAN_RELATION_ALPHA0, "span-relation",
-                ValueStepParams.defaults(), 0, SPAN_SCOPE_LAMBDA, VALUE_HOOKS_VALIDATED, SCOPE_KEYS_MEAN_PLAIN);
+                ValueStepParams.defaults(), 0, SPAN_SCOPE_LAMBDA, VALUE_HOOKS_VALIDATED, SCOPE_KEYS_MEAN);
     }
 
     /**

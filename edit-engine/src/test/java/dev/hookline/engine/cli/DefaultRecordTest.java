@@ -76,13 +76,13 @@ class DefaultRecordTest {
         assertEquals(0.45, r.alpha0(), 0);
         assertEquals(0.8, ((CoachHookParams) opts.params("coachhook-span")).alpha0(), 0);
         assertEquals(0.5, ((CoachHookParams) edit().methods(3, null).params("coachhook-span-relation")).alpha0(), 0);
-        // Relation spans hold the mean and the plain prompt's key by default; --span-relation-keys picks.
-        assertEquals(CoachHookParams.SCOPE_KEYS_MEAN_PLAIN, relation.scopeKeys());
-        assertEquals(CoachHookParams.SCOPE_KEYS_MEAN_PLAIN,
-                ((CoachHookParams) edit().methods(3, null).params("coachhook-span-relation")).scopeKeys());
+        // Relation spans hold the mean keys by default; --span-relation-keys picks.
+        assertEquals(CoachHookParams.SCOPE_KEYS_MEAN, relation.scopeKeys());
         assertEquals(CoachHookParams.SCOPE_KEYS_MEAN,
-                ((CoachHookParams) edit("--span-relation-keys", "mean").methods(3, null).params("coachhook-span-relation"))
-                        .scopeKeys());
+                ((CoachHookParams) edit().methods(3, null).params("coachhook-span-relation")).scopeKeys());
+        assertEquals(CoachHookParams.SCOPE_KEYS_MEAN_PLAIN,
+                ((CoachHookParams) edit("--span-relation-keys", "mean+plain").methods(3, null)
+                        .params("coachhook-span-relation")).scopeKeys());
         assertEquals(CoachHookParams.SCOPE_KEYS_MEAN, span.scopeKeys(),
                 "the one-span scope holds the mean keys only");
         IllegalArgumentException onSpan = assertThrows(IllegalArgumentException.class,

@@ -100,9 +100,16 @@ public final class RelationScopeKeys {
                 NDArray c0 = work.create(run.stats.c0(run.layer), new Shape(ff, ff));
                 NDArray delta = work.create(bundle.deltas().get(run.layer), new Shape(ff, d)).toType(run.lm.model().dataType(), false);
                 for (String kind : kinds) {
+                    boolean centred = kind.equals("centred");
                     List<NDArray> held = new ArrayList<>();
-                    for (String name : names) {
-                        held.add(outer(work, byRelation.get(name), kind, ff));
+                    double[][] means = new double[names.size()][];
+                    for (int r = 0; r < names.size(); r++) {
+                        means[r] = new double[ff];
+                        for (int a = 0; a < ff; a++) {
+                            means[r][a] = sums[r][a] / counts[r];
+                        }
+                        held.add(centred ? centredOuter(work, byRelation.get(names.get(r)), means[r], ff)
+                                : outer(work, byRelation.get(names.get(r)), kind, ff));
                     }
                     for (double ls : scopeLambdas) {
                         try (NDManager inv = work.newSubManager()) {
@@ -116,8 +123,10 @@ public final class RelationScopeKeys {
                             }
                             NDArray preserveInv = preserve.inverse();
                             preserveInv.attach(inv);
-                            RelationSpanScope scope = new RelationSpanScope(preserveInv, names, inverses, routing.mean(),
-                                    routing.directions());
+                            RelationSpanScope relationScope = new RelationSpanScope(preserveInv, names, inverses,
+                                    routing.mean(), routing.directions());
+                            dev.hookline.engine.hook.KeyScope scope = centred
+                                    ? new CenteredRelationScope(preserveInv, inverses, means, relationScope) : relationScope;
                             for (double a : alphas) {
                                 long t0 = System.nanoTime();
                                 HookLayer hook = new HookLayer(run.layer, delta, a, scope, HookLayer.Mode.VALIDATED, null);
@@ -176,6 +185,23 @@ public final class RelationScopeKeys {
         }
         try (NDManager tmp = work.newSubManager()) {
             NDArray kt = tmp.create(flat, new Shape(rows.size(), ff));
+            NDArray out = kt.transpose().matMul(kt);
+            out.attach(work);
+            return out;
+        }
+    }
+
+    /** sum over the relation's edits of (mean key - mu)(mean key - mu)^T, (d_ff, d_ff) float64. */
+    private static NDArray centredOuter(NDManager work, List<double[][]> edits, double[] mu, int ff) {
+        double[] flat = new double[edits.size() * ff];
+        for (int i = 0; i < edits.size(); i++) {
+            double[] m = mean(edits.get(i));
+            for (int a = 0; a < ff; a++) {
+                flat[i * ff + a] = m[a] - mu[a];
+            }
+        }
+        try (NDManager tmp = work.newSubManager()) {
+            NDArray kt = tmp.create(flat, new Shape(edits.size(), ff));
             NDArray out = kt.transpose().matMul(kt);
             out.attach(work);
             return out;
