@@ -113,14 +113,14 @@ class EditMappingTest {
         assertEquals("span-relation", EditMapping.bundleScope("coachhook-span-relation"));
         EditMapping.Plan cont = plan.withParent(400, 12, 0.45);
         assertEquals(0.45, cont.params().alpha0(), 0.0, "the branch keeps the parent's threshold");
-        // Relation spans hold the mean keys by default; a branch keeps its parent's key set unless the
-        // batch names one; other methods refuse the key.
-        assertEquals(CoachHookParams.SCOPE_KEYS_MEAN, plan.params().scopeKeys());
-        assertEquals(CoachHookParams.SCOPE_KEYS_MEAN_PLAIN,
-                plan.withParent(400, 12, 0.45, CoachHookParams.SCOPE_KEYS_MEAN_PLAIN).params().scopeKeys());
-        EditMapping.Plan named = EditMapping.plan("coachhook-span-relation", json("{\"scopeKeys\": \"mean\"}"), 1000)
-                .forModel(3, null).withParent(400, 15, 0.5, CoachHookParams.SCOPE_KEYS_MEAN_PLAIN);
-        assertEquals(CoachHookParams.SCOPE_KEYS_MEAN, named.params().scopeKeys(), "named in the batch: kept");
+        // Relation spans hold the mean and plain keys by default; a branch keeps its parent's key set
+        // unless the batch names one; other methods refuse the key.
+        assertEquals(CoachHookParams.SCOPE_KEYS_MEAN_PLAIN, plan.params().scopeKeys());
+        assertEquals(CoachHookParams.SCOPE_KEYS_MEAN,
+                plan.withParent(400, 12, 0.45, CoachHookParams.SCOPE_KEYS_MEAN).params().scopeKeys());
+        EditMapping.Plan named = EditMapping.plan("coachhook-span-relation", json("{\"scopeKeys\": \"mean+plain\"}"), 1000)
+                .forModel(3, null).withParent(400, 15, 0.5, CoachHookParams.SCOPE_KEYS_MEAN);
+        assertEquals(CoachHookParams.SCOPE_KEYS_MEAN_PLAIN, named.params().scopeKeys(), "named in the batch: kept");
         String keys = assertThrows(IllegalArgumentException.class,
                 () -> EditMapping.plan("coachhook-span", json("{\"scopeKeys\": \"mean\"}"), 1000)).getMessage();
         assertTrue(keys.contains("coachhook-span-relation only"), keys);

@@ -37,7 +37,7 @@ public final class MethodOptions {
     Double spanRelationAlpha;
 
     @Option(names = "--span-relation-keys", description = "coachhook-span-relation: keys each relation's span holds per"
-            + " edit: mean (default, the update's key) or mean+plain (also the plain prompt's key)")
+            + " edit: mean+plain (default: the update's key and the plain prompt's key) or mean (the update's only)")
     String spanRelationKeys;
 
     @Option(names = "--span-lambda", description = "coachhook-span: lambda (default --lambda, else "

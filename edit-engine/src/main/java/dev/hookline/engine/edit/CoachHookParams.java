@@ -185,24 +185,23 @@ public record CoachHookParams(int[] layers, double lambda, double alpha0, String
      * coachhook-span-relation: {@link #spanTuned()} with one span per relation, each prompt position
      * routed to the relation whose centred mean edit key is nearest in direction
      * ({@link dev.hookline.engine.hook.RelationSpanScope}); threshold {@link #SPAN_RELATION_ALPHA0};
-     * each relation's span holds its edits' mean keys ({@link #SCOPE_KEYS_MEAN}). The plain-prompt
-     * keys as well ({@link #SCOPE_KEYS_MEAN_PLAIN}) measured better at 300 edits on demo-d256x
-     * (threshold 0.5: reliability 0.900 -> 0.953, generality 0.795 -> 0.827, locality 0.999) and far
-     * worse at 1000 (locality 0.594 at 0.5, 0.909 at 0.6), so it is an option, not the default
-     * (docs/BENCHMARKS.md, eleventh session).
+     * each relation's span holds its edits' mean keys and their plain prompts' keys
+     * ({@link #SCOPE_KEYS_MEAN_PLAIN}). With the plain keys in the span every edit prompt scores rho
+     * ~1, so the threshold can be high enough to keep same-relation neighbours out at 1000 edits
+     * (docs/BENCHMARKS.md, eleventh session: demo-d256x, 1000 edits, both batch sizes).
      */
     public static CoachHookParams spanRelationTuned() {
         return new CoachHookParams(PRESET_LAYERS, SPAN_LAMBDA, SPAN_RELATION_ALPHA0, "span-relation",
-                ValueStepParams.defaults(), 0, SPAN_SCOPE_LAMBDA, VALUE_HOOKS_VALIDATED, SCOPE_KEYS_MEAN);
+                ValueStepParams.defaults(), 0, SPAN_SCOPE_LAMBDA, VALUE_HOOKS_VALIDATED, SCOPE_KEYS_MEAN_PLAIN);
     }
 
     /**
-     * Threshold on rho of {@link #spanRelationTuned()}: a relation's span holds far fewer keys than the
-     * span of all edits, so same-relation prompts about other subjects score much lower and the
-     * threshold can be too (0.5 measured best on demo-d256x at 1000 edits, docs/BENCHMARKS.md ninth
-     * session, SpanPartition).
+     * Threshold on rho of {@link #spanRelationTuned()}, for its mean and plain keys: those put every
+     * edit prompt at rho ~1, and 0.65 keeps same-relation neighbours out at 1000 edits on demo-d256x
+     * (docs/BENCHMARKS.md, eleventh session; with the mean keys alone 0.5 measured best, ninth and
+     * tenth sessions).
      */
-    public static final double SPAN_RELATION_ALPHA0 = 0.5;
+    public static final double SPAN_RELATION_ALPHA0 = 0.65;
 
     /** Update lambda of {@link #spanTuned()}. */
     public static final double SPAN_LAMBDA = 400;

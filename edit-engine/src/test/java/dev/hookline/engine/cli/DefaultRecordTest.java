@@ -64,7 +64,7 @@ class DefaultRecordTest {
 
         CoachHookParams relation = CoachHookParams.spanRelationTuned();
         assertEquals("span-relation", relation.scope());
-        assertEquals(0.5, relation.alpha0(), 0);
+        assertEquals(0.65, relation.alpha0(), 0);
         assertEquals(span.lambda(), relation.lambda(), 0);
         assertEquals(span.scopeLambda(), relation.scopeLambda(), 0);
         // The span options apply to both span methods; each has its own threshold option.
@@ -75,13 +75,13 @@ class DefaultRecordTest {
         assertEquals(9, r.scopeLambda(), 0);
         assertEquals(0.45, r.alpha0(), 0);
         assertEquals(0.8, ((CoachHookParams) opts.params("coachhook-span")).alpha0(), 0);
-        assertEquals(0.5, ((CoachHookParams) edit().methods(3, null).params("coachhook-span-relation")).alpha0(), 0);
-        // Relation spans hold the mean keys by default; --span-relation-keys picks.
-        assertEquals(CoachHookParams.SCOPE_KEYS_MEAN, relation.scopeKeys());
-        assertEquals(CoachHookParams.SCOPE_KEYS_MEAN,
-                ((CoachHookParams) edit().methods(3, null).params("coachhook-span-relation")).scopeKeys());
+        assertEquals(0.65, ((CoachHookParams) edit().methods(3, null).params("coachhook-span-relation")).alpha0(), 0);
+        // Relation spans hold the mean and the plain prompts' keys by default; --span-relation-keys picks.
+        assertEquals(CoachHookParams.SCOPE_KEYS_MEAN_PLAIN, relation.scopeKeys());
         assertEquals(CoachHookParams.SCOPE_KEYS_MEAN_PLAIN,
-                ((CoachHookParams) edit("--span-relation-keys", "mean+plain").methods(3, null)
+                ((CoachHookParams) edit().methods(3, null).params("coachhook-span-relation")).scopeKeys());
+        assertEquals(CoachHookParams.SCOPE_KEYS_MEAN,
+                ((CoachHookParams) edit("--span-relation-keys", "mean").methods(3, null)
                         .params("coachhook-span-relation")).scopeKeys());
         assertEquals(CoachHookParams.SCOPE_KEYS_MEAN, span.scopeKeys(),
                 "the one-span scope holds the mean keys only");

@@ -146,7 +146,7 @@ class HooklineCliTest {
         Path v1 = tmp.resolve("v1");
         Run first = run("edit", "--model", model.toString(), "--data", data, "--edits", "6", "--batch", "3",
                 "--method", "coachhook-span-relation", "--span-relation-alpha", "0.4", "--span-relation-keys",
-                "mean+plain", "--out", v1.toString());
+                "mean", "--out", v1.toString());
         assertEquals(0, first.code(), first.err());
         dev.hookline.engine.bundle.HookBundle b1 = dev.hookline.engine.bundle.HookBundle.read(v1);
         assertEquals("span-relation", b1.scope());
@@ -164,7 +164,7 @@ class HooklineCliTest {
         assertTrue(b2.alpha().values().stream().allMatch(a -> a == 0.4), b2.alpha().toString());
         assertEquals(9, b2.edits());
         assertEquals(9, b2.relationScopes().edits().stream().mapToInt(Integer::intValue).sum());
-        assertEquals("mean+plain", b2.relationScopes().scopeKeys(), "the parent's key set, not the default mean");
+        assertEquals("mean", b2.relationScopes().scopeKeys(), "the parent's key set, not the default mean+plain");
         Run bogus = run("edit", "--model", model.toString(), "--data", data, "--edits", "3", "--batch", "3",
                 "--method", "coachhook-span-relation", "--span-relation-keys", "plain", "--out", tmp.resolve("v3").toString());
         assertTrue(bogus.code() != 0);
