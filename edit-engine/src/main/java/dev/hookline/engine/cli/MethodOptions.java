@@ -137,7 +137,7 @@ public final class MethodOptions {
             span = span.withScopeLambda(sd.scopeLambda());
         }
         span = span.withValueHooks(spanValueHooks != null ? spanValueHooks : sd.valueHooks());
-        // The per-relation span shares every span option but its threshold.
+        // The per-relation span shares every span option but its threshold and its key set.
         CoachHookParams relation = new CoachHookParams(span.layers(), span.lambda(),
                 spanRelationAlpha != null ? spanRelationAlpha : d.coachHookSpanRelation().alpha0(), "span-relation",
                 span.valueStep(), span.boostRounds(), span.scopeLambda(), span.valueHooks(),
