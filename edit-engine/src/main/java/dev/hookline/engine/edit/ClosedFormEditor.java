@@ -384,16 +384,15 @@ public final class ClosedFormEditor implements SequentialEditor {
                     model.mlpProjectionWeight(layer).addi(update);
                     deltas.get(layer).addi(update);
                 }
+                // In place: a later layer's key pass in this batch already sees this layer's scope
+                // with the batch's keys in its span (as it sees the new W_h); routing directions
+                // and the scope objects are refreshed after the last layer.
                 if (variant != Variant.MEMIT) {
-                    cAccu.get(layer).addi(k.matMul(k.transpose()));
-                    replaceInverse(layer, NormalEquations.updatedInverse(solveInverse.get(layer), k, a));
+                    NormalEquations.addGram(cAccu.get(layer), k, 1);
+                    NormalEquations.updateInverse(solveInverse.get(layer), k).attach(scope);
                 }
                 if (scopeDecoupled()) {
-                    NDArray as = NormalEquations.solveWithInverse(scopeInverse.get(layer), k); // (d_ff, u)
-                    as.attach(scope);
-                    NDArray next = NormalEquations.updatedInverse(scopeInverse.get(layer), k, as);
-                    next.attach(state);
-                    retireAndPut(scopeInverse, layer, next);
+                    NormalEquations.updateInverse(scopeInverse.get(layer), k).attach(scope);
                 }
                 if (relationScope) {
                     addRelationKeys(scope, layer, keys, plainKeys, batch);
@@ -552,12 +551,12 @@ public final class ClosedFormEditor implements SequentialEditor {
                 }
             }
             NDArray k = scope.create(kr, new Shape(ff, width));
-            NDArray current = relationInverse.get(layer).getOrDefault(e.getKey(), preserveInverse.get(layer));
-            NDArray as = NormalEquations.solveWithInverse(current, k); // (d_ff, u_r)
-            as.attach(scope);
-            NDArray next = NormalEquations.updatedInverse(current, k, as);
-            next.attach(state);
-            retireAndPut(relationInverse.get(layer), e.getKey(), next);
+            NDArray inverse = relationInverse.get(layer).computeIfAbsent(e.getKey(), r -> {
+                NDArray fresh = preserveInverse.get(layer).duplicate(); // (lambda_s C0)^-1: no edits yet
+                fresh.attach(state);
+                return fresh;
+            });
+            NormalEquations.updateInverse(inverse, k).attach(scope);
         }
     }
 
@@ -596,9 +595,9 @@ public final class ClosedFormEditor implements SequentialEditor {
     }
 
     /**
-     * Keeps {@code inverse} (attached to the editor's state) as layer l's C^-1. The old one is freed
-     * by {@link #releaseRetiredInverses} once the span scopes no longer read it (they are refreshed at
-     * the end of a batch, so every layer's scope sees the state from before the batch until then).
+     * Keeps {@code inverse} (attached to the editor's state) as layer l's C^-1 on a restore. The old
+     * one is freed by {@link #releaseRetiredInverses} once the span scopes, refreshed after it, no
+     * longer read it. (A batch updates the inverses in place.)
      */
     private void replaceInverse(int l, NDArray inverse) {
         inverse.attach(state);

@@ -7,6 +7,7 @@ package dev.hookline.engine.edit;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 
 /**
@@ -63,23 +64,117 @@ public final class NormalEquations {
     }
 
     /**
-     * {@code (C + K K^T)^-1 = P - A (P K)^T} with {@code A} from {@link #solveWithInverse}, made
-     * exactly symmetric. Drift over 100 batches of 10 at d_ff 4096 stays far below the float64
-     * noise that matters here (NormalEquationsTest checks 40 rounds against a fresh inverse).
-     *
-     * @return the new inverse, (d_ff, d_ff), float64, attached to {@code p}'s manager
+     * Rows and columns per block of the in-place updates below: a (512, 4096) float64 block is
+     * 16 MB, below glibc's mmap threshold, so its scratch memory is reused instead of being faulted
+     * in afresh as every new (d_ff, d_ff) array is (0.23 s per 134 MB array here, against 0.02 s for
+     * the whole blocked update; docs/BENCHMARKS.md, twelfth session).
      */
-    public static NDArray updatedInverse(NDArray p, NDArray keys, NDArray a) {
+    static final int BLOCK = 512;
+
+    /**
+     * Turns {@code p = C^-1} into {@code (C + K K^T)^-1} in place and returns
+     * {@code A = (C + K K^T)^-1 K}, by the Woodbury identity: with {@code W = P K} and
+     * {@code S = I_u + K^T W = L L^T} (Cholesky), {@code G = W L^-T}, the new inverse is
+     * {@code P - G G^T} and {@code A = G L^-1}. O(d_ff^2 u) and no new (d_ff, d_ff) array. The
+     * update is written to the upper block triangle and mirrored, so p stays exactly symmetric.
+     *
+     * @param p C^-1, (d_ff, d_ff), symmetric, float64; updated in place
+     * @param keys K, (d_ff, u)
+     * @return A, (d_ff, u), float64, attached to {@code p}'s manager
+     */
+    public static NDArray updateInverse(NDArray p, NDArray keys) {
+        return updateInverse(p, keys, BLOCK);
+    }
+
+    static NDArray updateInverse(NDArray p, NDArray keys, int block) {
         requireFloat64(p);
         NDManager owner = p.getManager();
         try (NDManager work = owner.newSubManager()) {
-            NDArray pk = in(work, p.matMul(in(work, keys.toType(DataType.FLOAT64, true)))); // (d_ff, u)
-            NDArray correction = in(work, a.toType(DataType.FLOAT64, false).matMul(pk.transpose())); // (d_ff, d_ff)
-            NDArray next = in(work, p.sub(correction));
-            NDArray symmetric = next.add(next.transpose()).div(2);
-            symmetric.attach(owner);
-            return symmetric;
+            NDArray k = in(work, keys.toType(DataType.FLOAT64, true)); // (d_ff, u)
+            int u = (int) k.getShape().get(1);
+            NDArray w = in(work, p.matMul(k)); // (d_ff, u)
+            double[] s = in(work, k.transpose().matMul(w)).toDoubleArray(); // (u, u)
+            for (int i = 0; i < u; i++) {
+                s[i * u + i] += 1;
+            }
+            double[] lowerInverse = choleskyLowerInverse(s, u); // L^-1, (u, u)
+            NDArray lInv = work.create(lowerInverse, new ai.djl.ndarray.types.Shape(u, u));
+            NDArray g = in(work, w.matMul(lInv.transpose())); // (d_ff, u)
+            NDArray a = g.matMul(lInv); // (d_ff, u)
+            a.attach(owner);
+            addGram(p, g, -1, block);
+            return a;
         }
+    }
+
+    /**
+     * {@code c += sign * G G^T} in place, block by block, computed on the upper block triangle and
+     * mirrored to the lower one (c stays exactly symmetric).
+     *
+     * @param c (n, n) float64, symmetric
+     * @param g (n, u)
+     */
+    public static void addGram(NDArray c, NDArray g, double sign) {
+        addGram(c, g, sign, BLOCK);
+    }
+
+    static void addGram(NDArray c, NDArray g, double sign, int block) {
+        requireFloat64(c);
+        int n = (int) c.getShape().get(0);
+        try (NDManager work = c.getManager().newSubManager()) {
+            NDArray g64 = in(work, g.toType(DataType.FLOAT64, true));
+            for (int i = 0; i < n; i += block) {
+                int i1 = Math.min(n, i + block);
+                NDArray gi = in(work, g64.get(new NDIndex(i + ":" + i1)));
+                for (int j = i; j < n; j += block) {
+                    int j1 = Math.min(n, j + block);
+                    NDArray gj = in(work, g64.get(new NDIndex(j + ":" + j1)));
+                    NDArray product = in(work, gi.matMul(gj.transpose())); // (i1 - i, j1 - j)
+                    NDIndex upper = new NDIndex(i + ":" + i1 + ", " + j + ":" + j1);
+                    NDArray view = in(work, c.get(upper)); // a view: writes reach c
+                    view.addi(sign == 1 ? product : product.muli(sign));
+                    if (i == j) {
+                        c.set(upper, in(work, view.add(view.transpose())).divi(2));
+                    } else {
+                        c.set(new NDIndex(j + ":" + j1 + ", " + i + ":" + i1), view.transpose());
+                    }
+                    product.close();
+                }
+            }
+        }
+    }
+
+    /** L^-1 for the Cholesky factor L of the symmetric positive definite (u, u) matrix s (row-major). */
+    static double[] choleskyLowerInverse(double[] s, int u) {
+        double[] l = new double[u * u];
+        for (int i = 0; i < u; i++) {
+            for (int j = 0; j <= i; j++) {
+                double sum = (s[i * u + j] + s[j * u + i]) / 2;
+                for (int q = 0; q < j; q++) {
+                    sum -= l[i * u + q] * l[j * u + q];
+                }
+                if (i == j) {
+                    if (!(sum > 0)) {
+                        throw new IllegalStateException("I + K^T P K is not positive definite (pivot " + sum
+                                + " at " + i + "): the inverse has lost precision");
+                    }
+                    l[i * u + i] = Math.sqrt(sum);
+                } else {
+                    l[i * u + j] = sum / l[j * u + j];
+                }
+            }
+        }
+        double[] inv = new double[u * u]; // forward substitution on the identity
+        for (int col = 0; col < u; col++) {
+            for (int i = col; i < u; i++) {
+                double sum = i == col ? 1 : 0;
+                for (int q = col; q < i; q++) {
+                    sum -= l[i * u + q] * inv[q * u + col];
+                }
+                inv[i * u + col] = sum / l[i * u + i];
+            }
+        }
+        return inv;
     }
 
     /** {@code x}, attached to {@code work} (freed with it). */

@@ -118,7 +118,9 @@ class NormalEquationsTest {
                 ai.djl.ndarray.NDArray kArr = nd.create(k, new ai.djl.ndarray.types.Shape(n, u));
                 ai.djl.ndarray.NDArray a = NormalEquations.solveWithInverse(p, kArr);
                 worstSolve = Math.max(worstSolve, maxRelativeDifference(a.toDoubleArray(), naiveSolve(c, k, n, u)));
-                p = NormalEquations.updatedInverse(p, kArr, a);
+                // In place, in blocks of 16 rows (40 = 16 + 16 + 8: uneven blocks and mirrored ones).
+                ai.djl.ndarray.NDArray fromUpdate = NormalEquations.updateInverse(p, kArr, 16);
+                worstSolve = Math.max(worstSolve, maxRelativeDifference(fromUpdate.toDoubleArray(), naiveSolve(c, k, n, u)));
                 for (int i = 0; i < n; i++) { // C += K K^T, as the editor accumulates
                     for (int j = 0; j < n; j++) {
                         for (int q = 0; q < u; q++) {
@@ -138,6 +140,30 @@ class NormalEquationsTest {
                 assertEquals(kept[i], kept[(i % n) * n + i / n], 0.0, "kept inverse is symmetric");
             }
             assertTrue(worst < 1e-10 * scale, "inverse after 40 updates vs fresh inverse: " + worst + " (scale " + scale + ")");
+        }
+    }
+
+    @Test
+    void blockedGramUpdateAddsKKTransposeInPlaceAndStaysSymmetric() {
+        Random r = new Random(5);
+        int n = 37; // blocks of 8: four full, one of 5
+        int u = 3;
+        double[] c = spd(r, n, 1.0);
+        double[] k = gaussian(r, n * u, 2);
+        try (NDManager nd = NDManager.newBaseManager()) {
+            ai.djl.ndarray.NDArray arr = nd.create(c, new ai.djl.ndarray.types.Shape(n, n));
+            NormalEquations.addGram(arr, nd.create(k, new ai.djl.ndarray.types.Shape(n, u)), 1, 8);
+            double[] got = arr.toDoubleArray();
+            for (int i = 0; i < n; i++) {
+                for (int j = 0; j < n; j++) {
+                    double want = c[i * n + j];
+                    for (int q = 0; q < u; q++) {
+                        want += k[i * u + q] * k[j * u + q];
+                    }
+                    assertEquals(want, got[i * n + j], 1e-12 * Math.max(1, Math.abs(want)), "entry " + i + "," + j);
+                    assertEquals(got[i * n + j], got[j * n + i], 0.0, "symmetric at " + i + "," + j);
+                }
+            }
         }
     }
 
