@@ -63,8 +63,16 @@ public final class BenchHarness {
 
     private BenchHarness() {}
 
+    /** Wall time of the bench so far, and of the unedited model's evaluation (with the evaluator's set-up). */
+    private record Timing(long startNanos, double uneditedSeconds) {
+        double wallSeconds() {
+            return (System.nanoTime() - startNanos) / 1e9;
+        }
+    }
+
     /** Runs the bench; progress goes to {@code progress} (stderr in the CLI). Returns report.json's path. */
     public static Path run(Config config, PrintStream progress) throws IOException {
+        long benchStart = System.nanoTime();
         Files.createDirectories(config.out());
         List<EditRequest> requests = EditData.requests(config.dataFile(), config.edits());
         List<String> corpus = EditData.corpus(config.corpusFile(), config.dataFile(), config.modelDir());
@@ -78,22 +86,30 @@ public final class BenchHarness {
                 stats = LayerStatistics.loadOrCompute(lm.model(), lm.tokenizer(), corpus, config.statisticsLines(),
                         statLayers, statisticsCache(config));
             }
+            long evalStart = System.nanoTime();
             EditEvaluator evaluator = new EditEvaluator(lm.model(), lm.tokenizer(), requests, EditEvaluator.Params.defaults());
             EditScores unedited = evaluator.evaluate(lm.model(), ForwardOptions.defaults(), requests);
+            double uneditedSeconds = (System.nanoTime() - evalStart) / 1e9;
+            progress.println(String.format(Locale.ROOT, "bench: unedited model evaluated on %d edits in %.1f s",
+                    requests.size(), uneditedSeconds));
+            Timing timing = new Timing(benchStart, uneditedSeconds);
             String modelDigest = Digests.model(lm.model());
             List<ConsecutiveProtocol.Result> results = new ArrayList<>();
             Path report = config.out().resolve("report.json");
             for (String name : config.methodNames()) {
                 try (SequentialEditor editor = config.methods().create(name, lm.model(), lm.tokenizer(), stats)) {
-                    results.add(ConsecutiveProtocol.run(editor, requests, config.protocol(), evaluator,
-                            p -> progressBar(progress, p)));
+                    ConsecutiveProtocol.Result result = ConsecutiveProtocol.run(editor, requests, config.protocol(),
+                            evaluator, p -> progressBar(progress, p));
+                    results.add(result);
                     progress.println();
+                    progress.println(String.format(Locale.ROOT, "bench: %s evaluated in %.1f s", name,
+                            result.evaluationSeconds()));
                 }
                 // The report so far, after every method: a long bench that is stopped keeps what it measured.
-                writeJson(report, config, modelDigest, stats, unedited, results);
-                Files.writeString(config.out().resolve("report.md"), markdown(config, unedited, results));
-                progress.println("bench: " + name + " done, " + report + " has " + results.size() + " of "
-                        + config.methodNames().size() + " methods");
+                writeJson(report, config, modelDigest, stats, unedited, results, timing);
+                Files.writeString(config.out().resolve("report.md"), markdown(config, unedited, results, timing));
+                progress.println(String.format(Locale.ROOT, "bench: %s done, %s has %d of %d methods (%.1f min so far)",
+                        name, report, results.size(), config.methodNames().size(), timing.wallSeconds() / 60));
             }
             writePlots(config.out(), results);
             return report;
@@ -135,7 +151,7 @@ public final class BenchHarness {
     }
 
     private static void writeJson(Path file, Config config, String modelDigest, LayerStatistics stats,
-            EditScores unedited, List<ConsecutiveProtocol.Result> results) throws IOException {
+            EditScores unedited, List<ConsecutiveProtocol.Result> results, Timing timing) throws IOException {
         ObjectNode root = JSON.createObjectNode();
         root.put("format", "hookline-bench/1");
         root.put("date", Instant.now().toString());
@@ -146,6 +162,8 @@ public final class BenchHarness {
         root.put("edits", config.edits());
         root.put("batch", config.protocol().batchSize());
         root.put("threads", Runtime.getRuntime().availableProcessors());
+        root.put("wallSeconds", timing.wallSeconds());
+        root.put("uneditedEvaluationSeconds", timing.uneditedSeconds());
         if (stats != null) {
             ObjectNode s = root.putObject("statistics");
             s.put("digest", stats.digest());
@@ -159,6 +177,7 @@ public final class BenchHarness {
             m.put("method", r.method());
             m.set("hyperparameters", JSON.valueToTree(config.methods().params(r.method())));
             m.put("secondsPerBatch", r.secondsPerBatch());
+            m.put("evaluationSeconds", r.evaluationSeconds());
             m.put("stateBytes", r.stateBytes());
             m.put("meanProbabilityNew", r.meanProbabilityNew());
             ArrayNode curve = m.putArray("curve");
@@ -179,28 +198,33 @@ public final class BenchHarness {
                 java.nio.file.StandardCopyOption.ATOMIC_MOVE);
     }
 
-    private static String markdown(Config config, EditScores unedited, List<ConsecutiveProtocol.Result> results) {
+    private static String markdown(Config config, EditScores unedited, List<ConsecutiveProtocol.Result> results,
+            Timing timing) {
         StringBuilder sb = new StringBuilder();
         sb.append("# Bench report\n\n");
         sb.append("- date: ").append(Instant.now()).append('\n');
         sb.append("- command: `").append(config.command()).append("`\n");
         sb.append("- model: `").append(config.modelDir()).append("`, data: `").append(config.dataFile()).append("`\n");
         sb.append("- ").append(config.edits()).append(" consecutive edits in batches of ")
-                .append(config.protocol().batchSize()).append("; all evaluated after the last batch\n\n");
-        sb.append("| method | reliability | generality | locality | efficacy | paraphrase | neighborhood | s/batch | state bytes | P(new\\|delta) |\n");
-        sb.append("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
-        sb.append(row("unedited", unedited, Double.NaN, 0, Double.NaN));
+                .append(config.protocol().batchSize()).append("; all evaluated after the last batch\n");
+        sb.append(String.format(Locale.ROOT, "- wall time %.1f min (unedited evaluation %.1f s)%n%n", timing.wallSeconds() / 60,
+                timing.uneditedSeconds()));
+        sb.append("| method | reliability | generality | locality | efficacy | paraphrase | neighborhood | s/batch | eval s | state bytes | P(new\\|delta) |\n");
+        sb.append("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
+        sb.append(row("unedited", unedited, Double.NaN, timing.uneditedSeconds(), 0, Double.NaN));
         for (ConsecutiveProtocol.Result r : results) {
-            sb.append(row(r.method(), r.scores(), r.secondsPerBatch(), r.stateBytes(), r.meanProbabilityNew()));
+            sb.append(row(r.method(), r.scores(), r.secondsPerBatch(), r.evaluationSeconds(), r.stateBytes(),
+                    r.meanProbabilityNew()));
         }
         sb.append("\nPlots: `metrics.png` (metrics against edits), `alpha.png` (alpha per layer over batches).\n");
         return sb.toString();
     }
 
-    private static String row(String name, EditScores s, double secs, long bytes, double pNew) {
-        return String.format(Locale.ROOT, "| %s | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f | %s | %s | %s |%n", name,
+    private static String row(String name, EditScores s, double secs, double evalSecs, long bytes, double pNew) {
+        return String.format(Locale.ROOT, "| %s | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f | %s | %.0f | %s | %s |%n", name,
                 s.reliability(), s.generality(), s.locality(), s.efficacy(), s.paraphrase(), s.neighborhood(),
-                Double.isNaN(secs) ? "-" : String.format(Locale.ROOT, "%.2f", secs), bytes == 0 ? "-" : String.valueOf(bytes),
+                Double.isNaN(secs) ? "-" : String.format(Locale.ROOT, "%.2f", secs), evalSecs,
+                bytes == 0 ? "-" : String.valueOf(bytes),
                 Double.isNaN(pNew) ? "-" : String.format(Locale.ROOT, "%.3f", pNew));
     }
 

@@ -45,9 +45,11 @@ public final class ConsecutiveProtocol {
      * @param stateBytes bytes of state to store the edited model relative to the base
      * @param alphaHistory alpha per layer after each batch (empty maps for methods without hooks)
      * @param meanProbabilityNew mean P(new | delta) of the value step over all edits
+     * @param evaluationSeconds wall time of every evaluation (curve points and the final one)
      */
     public record Result(String method, EditScores scores, List<CurvePoint> curve, double secondsPerBatch,
-            long stateBytes, List<Map<Integer, Double>> alphaHistory, double meanProbabilityNew) {}
+            long stateBytes, List<Map<Integer, Double>> alphaHistory, double meanProbabilityNew,
+            double evaluationSeconds) {}
 
     /** A progress event: batches done out of total. */
     public record Progress(String method, int batchesDone, int batches, double seconds) {}
@@ -64,6 +66,7 @@ public final class ConsecutiveProtocol {
         List<CurvePoint> curve = new ArrayList<>();
         List<Map<Integer, Double>> alphas = new ArrayList<>();
         double seconds = 0;
+        long evaluationNanos = 0;
         double pNew = 0;
         int pCount = 0;
         int nextCurve = params.curveEvery();
@@ -82,17 +85,21 @@ public final class ConsecutiveProtocol {
             int done = Math.min(stream.size(), (b + 1) * params.batchSize());
             if (done >= nextCurve && b < batches - 1) {
                 List<EditRequest> sofar = sample(stream.subList(0, done), params.curveSample());
+                long t0 = System.nanoTime();
                 curve.add(new CurvePoint(done, evaluator.evaluate(editor.model(), editor.inferenceOptions(), sofar)));
+                evaluationNanos += System.nanoTime() - t0;
                 while (nextCurve <= done) {
                     nextCurve += params.curveEvery();
                 }
             }
             progress.accept(new Progress(editor.method(), b + 1, batches, seconds));
         }
+        long t0 = System.nanoTime();
         EditScores last = evaluator.evaluate(editor.model(), editor.inferenceOptions(), stream);
+        evaluationNanos += System.nanoTime() - t0;
         curve.add(new CurvePoint(stream.size(), last));
         return new Result(editor.method(), last, curve, seconds / batches, editor.stateBytes(), alphas,
-                pCount == 0 ? Double.NaN : pNew / pCount);
+                pCount == 0 ? Double.NaN : pNew / pCount, evaluationNanos / 1e9);
     }
 
     /** At most {@code max} evenly spaced elements of {@code list}. */
