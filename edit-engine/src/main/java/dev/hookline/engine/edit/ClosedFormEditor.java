@@ -337,66 +337,75 @@ public final class ClosedFormEditor implements SequentialEditor {
             posOf.add(ps);
         }
         TokenBatch keyBatch = TokenBatch.of(rows, model.config().eosTokenId());
-        // 2-3. Layer by layer, ascending: temporary hooks at layers not yet updated.
-        for (int j = 0; j < m; j++) {
-            int layer = layers[j];
-            try (NDManager scope = state.newSubManager()) {
-                var result = model.forward(scope, keyBatch, ForwardOptions.builder()
-                        .hooks(hooks(HookLayer.Mode.TEMPORARY, layer))
-                        .captureKeys(layer).captureResiduals(true).computeLogits(false).build());
-                double[] keys = new double[ff * u]; // (d_ff, u) row-major
-                // span-relation with scopeKeys mean+plain: the plain prompt's key (variant 0) too, (d_ff, u)
-                double[] plainKeys = relationScope && CoachHookParams.SCOPE_KEYS_MEAN_PLAIN.equals(scopeKeys)
-                        ? new double[ff * u] : null;
-                for (int i = 0; i < u; i++) {
-                    double[][] k = Positions.gather(scope, result.keys(layer), rowsOf.get(i), posOf.get(i));
-                    for (double[] kv : k) {
-                        for (int a = 0; a < ff; a++) {
-                            keys[a * u + i] += kv[a] / k.length;
+        // 2-3. Layer by layer, ascending: temporary hooks at layers not yet updated. The covariance
+        // and inverse updates wait until every layer's key pass is done (inverseUpdates), so the
+        // validated hooks of earlier layers score with the state from before the batch.
+        List<Runnable> inverseUpdates = new ArrayList<>();
+        try (NDManager pending = state.newSubManager()) {
+            for (int j = 0; j < m; j++) {
+                int layer = layers[j];
+                try (NDManager scope = state.newSubManager()) {
+                    var result = model.forward(scope, keyBatch, ForwardOptions.builder()
+                            .hooks(hooks(HookLayer.Mode.TEMPORARY, layer))
+                            .captureKeys(layer).captureResiduals(true).computeLogits(false).build());
+                    double[] keys = new double[ff * u]; // (d_ff, u) row-major
+                    // span-relation with scopeKeys mean+plain: the plain prompt's key (variant 0) too, (d_ff, u)
+                    double[] plainKeys = relationScope && CoachHookParams.SCOPE_KEYS_MEAN_PLAIN.equals(scopeKeys)
+                            ? new double[ff * u] : null;
+                    for (int i = 0; i < u; i++) {
+                        double[][] k = Positions.gather(scope, result.keys(layer), rowsOf.get(i), posOf.get(i));
+                        for (double[] kv : k) {
+                            for (int a = 0; a < ff; a++) {
+                                keys[a * u + i] += kv[a] / k.length;
+                            }
+                        }
+                        if (plainKeys != null) {
+                            for (int a = 0; a < ff; a++) {
+                                plainKeys[a * u + i] = k[0][a];
+                            }
                         }
                     }
-                    if (plainKeys != null) {
-                        for (int a = 0; a < ff; a++) {
-                            plainKeys[a * u + i] = k[0][a];
+                    double[][] cur = Positions.gather(scope, result.residual(last), plainRow, plainPos);
+                    double[] residual = new double[d * u]; // (d, u): R = (Z - cur) / (m - j)
+                    for (int i = 0; i < u; i++) {
+                        for (int a = 0; a < d; a++) {
+                            residual[a * u + i] = (values.targets()[i][a] - cur[i][a]) / (m - j);
                         }
                     }
-                }
-                double[][] cur = Positions.gather(scope, result.residual(last), plainRow, plainPos);
-                double[] residual = new double[d * u]; // (d, u): R = (Z - cur) / (m - j)
-                for (int i = 0; i < u; i++) {
-                    for (int a = 0; a < d; a++) {
-                        residual[a * u + i] = (values.targets()[i][a] - cur[i][a]) / (m - j);
+                    NDArray k = scope.create(keys, new Shape(ff, u)); // (d_ff, u)
+                    NDArray r = scope.create(residual, new Shape(d, u)); // (d, u)
+                    // (C + K K^T)^-1 K with C = lambda C0 (MEMIT) or C_accu, from the kept C^-1.
+                    NDArray a = NormalEquations.solveWithInverse(solveInverse.get(layer), k); // (d_ff, u)
+                    a.attach(scope);
+                    // W (d, d_ff) += R A^T; Conv1D layout (d_ff, d) += A R^T.
+                    NDArray update = a.matMul(r.transpose()).toType(model.dataType(), false); // (d_ff, d)
+                    if (variant == Variant.COACHHOOK && boostRounds > 0) {
+                        update = boost(scope, layer, result.keys(layer), keyBatch, plainRow, a, residual, update, u, d);
+                    }
+                    if (variant == Variant.COACHHOOK) {
+                        deltas.get(layer).addi(update);
+                    } else {
+                        model.mlpProjectionWeight(layer).addi(update);
+                        deltas.get(layer).addi(update);
+                    }
+                    NDArray kept = pending.create(keys, new Shape(ff, u)); // (d_ff, u), for the updates below
+                    if (variant != Variant.MEMIT) {
+                        inverseUpdates.add(() -> {
+                            NormalEquations.addGram(cAccu.get(layer), kept, 1);
+                            NormalEquations.updateInverse(solveInverse.get(layer), kept).attach(pending);
+                        });
+                    }
+                    if (scopeDecoupled()) {
+                        inverseUpdates.add(() ->
+                                NormalEquations.updateInverse(scopeInverse.get(layer), kept).attach(pending));
+                    }
+                    if (relationScope) {
+                        addRelationKeys(pending, layer, keys, plainKeys, batch, inverseUpdates);
                     }
                 }
-                NDArray k = scope.create(keys, new Shape(ff, u)); // (d_ff, u)
-                NDArray r = scope.create(residual, new Shape(d, u)); // (d, u)
-                // (C + K K^T)^-1 K with C = lambda C0 (MEMIT) or C_accu, from the kept C^-1.
-                NDArray a = NormalEquations.solveWithInverse(solveInverse.get(layer), k); // (d_ff, u)
-                a.attach(scope);
-                // W (d, d_ff) += R A^T; Conv1D layout (d_ff, d) += A R^T.
-                NDArray update = a.matMul(r.transpose()).toType(model.dataType(), false); // (d_ff, d)
-                if (variant == Variant.COACHHOOK && boostRounds > 0) {
-                    update = boost(scope, layer, result.keys(layer), keyBatch, plainRow, a, residual, update, u, d);
-                }
-                if (variant == Variant.COACHHOOK) {
-                    deltas.get(layer).addi(update);
-                } else {
-                    model.mlpProjectionWeight(layer).addi(update);
-                    deltas.get(layer).addi(update);
-                }
-                // In place: a later layer's key pass in this batch already sees this layer's scope
-                // with the batch's keys in its span (as it sees the new W_h); routing directions
-                // and the scope objects are refreshed after the last layer.
-                if (variant != Variant.MEMIT) {
-                    NormalEquations.addGram(cAccu.get(layer), k, 1);
-                    NormalEquations.updateInverse(solveInverse.get(layer), k).attach(scope);
-                }
-                if (scopeDecoupled()) {
-                    NormalEquations.updateInverse(scopeInverse.get(layer), k).attach(scope);
-                }
-                if (relationScope) {
-                    addRelationKeys(scope, layer, keys, plainKeys, batch);
-                }
+            }
+            for (Runnable update : inverseUpdates) {
+                update.run(); // in place, block by block (NormalEquations)
             }
         }
         if (relationScope) {
@@ -520,14 +529,16 @@ public final class ClosedFormEditor implements SequentialEditor {
     public static final String UNLABELLED = "_";
 
     /**
-     * span-relation: Woodbury-updates each batch relation's (lambda_s C0 + K_r K_r^T)^-1 at
-     * {@code layer} with the batch's keys of that relation (and their plain-prompt keys, if given)
-     * and adds the (mean) keys to its key sum.
+     * span-relation: adds the (mean) keys of the batch to their relations' key sums at {@code layer},
+     * and to {@code updates} the Woodbury update of each batch relation's (lambda_s C0 + K_r K_r^T)^-1
+     * with the batch's keys of that relation (and their plain-prompt keys, if given).
      *
+     * @param pending owns the key arrays until the updates have run
      * @param keys the batch keys at the layer, (d_ff, u) row-major, u = batch size
      * @param plainKeys null, or the plain prompts' keys at the layer, (d_ff, u) row-major
      */
-    private void addRelationKeys(NDManager scope, int layer, double[] keys, double[] plainKeys, List<EditRequest> batch) {
+    private void addRelationKeys(NDManager pending, int layer, double[] keys, double[] plainKeys,
+            List<EditRequest> batch, List<Runnable> updates) {
         int ff = model.config().mlpSize();
         int u = batch.size();
         Map<String, List<Integer>> columns = new LinkedHashMap<>();
@@ -550,13 +561,15 @@ public final class ClosedFormEditor implements SequentialEditor {
                     }
                 }
             }
-            NDArray k = scope.create(kr, new Shape(ff, width));
-            NDArray inverse = relationInverse.get(layer).computeIfAbsent(e.getKey(), r -> {
-                NDArray fresh = preserveInverse.get(layer).duplicate(); // (lambda_s C0)^-1: no edits yet
-                fresh.attach(state);
-                return fresh;
+            NDArray k = pending.create(kr, new Shape(ff, width));
+            updates.add(() -> {
+                NDArray inverse = relationInverse.get(layer).computeIfAbsent(e.getKey(), r -> {
+                    NDArray fresh = preserveInverse.get(layer).duplicate(); // (lambda_s C0)^-1: no edits yet
+                    fresh.attach(state);
+                    return fresh;
+                });
+                NormalEquations.updateInverse(inverse, k).attach(pending);
             });
-            NormalEquations.updateInverse(inverse, k).attach(scope);
         }
     }
 
