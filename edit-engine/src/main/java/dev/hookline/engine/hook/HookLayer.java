@@ -148,7 +148,7 @@ public final class HookLayer implements MlpProjectionHook {
         long length = keys.getShape().get(1);
         float[] m = shift.norm(new int[] {2}).toType(DataType.FLOAT32, false).toFloatArray(); // (B, T)
         float[] real = mask.toType(DataType.FLOAT32, false).toFloatArray(); // (B, T)
-        double[] keyScores = scope instanceof KeyScope ks ? ks.keyScores(keys) : null; // (B, T)
+        double[] keyScores = scope instanceof KeyScope ks ? realKeyScores(ks, keys, real) : null; // (B, T)
         float[] select = new float[(int) (rows * length)];
         for (int b = 0; b < rows; b++) {
             int n = 0;
@@ -173,6 +173,43 @@ public final class HookLayer implements MlpProjectionHook {
             }
         }
         return select;
+    }
+
+    /**
+     * The key scope's scores at the real positions, NaN at padding: only the real positions' keys
+     * are scored (a span scope's score costs two d_ff^2 quadratic forms per position).
+     */
+    private static double[] realKeyScores(KeyScope scope, NDArray keys, float[] real) {
+        int n = 0;
+        for (float r : real) {
+            n += r > 0.5f ? 1 : 0;
+        }
+        if (n == real.length) {
+            return scope.keyScores(keys);
+        }
+        double[] out = new double[real.length];
+        Arrays.fill(out, Double.NaN);
+        if (n == 0) {
+            return out;
+        }
+        long[] at = new long[n];
+        int c = 0;
+        for (int i = 0; i < real.length; i++) {
+            if (real[i] > 0.5f) {
+                at[c++] = i;
+            }
+        }
+        long ff = keys.getShape().get(2);
+        try (NDManager work = keys.getManager().newSubManager()) {
+            NDArray index = work.create(at);
+            NDArray picked = keys.reshape(real.length, ff).get(index).reshape(1, n, ff); // (1, n, d_ff)
+            picked.attach(work);
+            double[] scores = scope.keyScores(picked);
+            for (int i = 0; i < n; i++) {
+                out[(int) at[i]] = scores[i];
+            }
+        }
+        return out;
     }
 
     private static NDArray applySelection(NDArray keys, NDArray original, NDArray shift, float[] select) {
