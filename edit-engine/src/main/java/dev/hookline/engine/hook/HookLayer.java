@@ -113,11 +113,21 @@ public final class HookLayer implements MlpProjectionHook {
 
     @Override
     public NDArray replace(int blockLayer, NDArray keys, NDArray original, NDArray mask) {
+        return replace(blockLayer, keys, original, mask, null);
+    }
+
+    /**
+     * With a key scope (position by position), positions before {@code readFrom[b]} are not scored
+     * and keep W_0's output (their score is NaN in the trace); the sequence scopes, whose score of a
+     * position depends on the whole row, ignore {@code readFrom}.
+     */
+    @Override
+    public NDArray replace(int blockLayer, NDArray keys, NDArray original, NDArray mask, int[] readFrom) {
         if (mode == Mode.TEMPORARY) {
             return original.add(keys.matMul(castDelta(keys)));
         }
         NDArray shift = keys.matMul(castDelta(keys)); // (B, T, d)
-        return applySelection(keys, original, shift, selection(keys, shift, mask));
+        return applySelection(keys, original, shift, selection(keys, shift, mask, readFrom));
     }
 
     /**
@@ -130,7 +140,7 @@ public final class HookLayer implements MlpProjectionHook {
         try (NDManager work = keys.getManager().newSubManager()) {
             NDArray shift = keys.matMul(castDelta(keys));
             shift.attach(work);
-            return selection(keys, shift, mask);
+            return selection(keys, shift, mask, null);
         }
     }
 
@@ -143,12 +153,12 @@ public final class HookLayer implements MlpProjectionHook {
         return delta.getDataType() == keys.getDataType() ? delta : delta.toType(keys.getDataType(), false);
     }
 
-    private float[] selection(NDArray keys, NDArray shift, NDArray mask) {
+    private float[] selection(NDArray keys, NDArray shift, NDArray mask, int[] readFrom) {
         long rows = keys.getShape().get(0);
         long length = keys.getShape().get(1);
         float[] m = shift.norm(new int[] {2}).toType(DataType.FLOAT32, false).toFloatArray(); // (B, T)
         float[] real = mask.toType(DataType.FLOAT32, false).toFloatArray(); // (B, T)
-        double[] keyScores = scope instanceof KeyScope ks ? realKeyScores(ks, keys, real) : null; // (B, T)
+        double[] keyScores = scope instanceof KeyScope ks ? realKeyScores(ks, keys, real, readFrom) : null; // (B, T)
         float[] select = new float[(int) (rows * length)];
         for (int b = 0; b < rows; b++) {
             int n = 0;
@@ -176,13 +186,17 @@ public final class HookLayer implements MlpProjectionHook {
     }
 
     /**
-     * The key scope's scores at the real positions, NaN at padding: only the real positions' keys
-     * are scored (a span scope's score costs two d_ff^2 quadratic forms per position).
+     * The key scope's scores at the real positions from {@code readFrom[b]} on (all real positions
+     * if null), NaN elsewhere: only those keys are scored (a span scope's score costs two d_ff^2
+     * quadratic forms per position).
      */
-    private static double[] realKeyScores(KeyScope scope, NDArray keys, float[] real) {
+    private static double[] realKeyScores(KeyScope scope, NDArray keys, float[] real, int[] readFrom) {
+        int length = (int) keys.getShape().get(1);
+        boolean[] scored = new boolean[real.length];
         int n = 0;
-        for (float r : real) {
-            n += r > 0.5f ? 1 : 0;
+        for (int i = 0; i < real.length; i++) {
+            scored[i] = real[i] > 0.5f && (readFrom == null || i % length >= readFrom[i / length]);
+            n += scored[i] ? 1 : 0;
         }
         if (n == real.length) {
             return scope.keyScores(keys);
@@ -195,7 +209,7 @@ public final class HookLayer implements MlpProjectionHook {
         long[] at = new long[n];
         int c = 0;
         for (int i = 0; i < real.length; i++) {
-            if (real[i] > 0.5f) {
+            if (scored[i]) {
                 at[c++] = i;
             }
         }

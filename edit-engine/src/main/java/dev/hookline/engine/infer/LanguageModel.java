@@ -216,8 +216,13 @@ public final class LanguageModel implements AutoCloseable {
         }
         float[] logProbs;
         long[] argmax;
+        // Only the logits from each prompt's last position on are read.
+        int[] readFrom = new int[chunk.size()];
+        for (int b = 0; b < chunk.size(); b++) {
+            readFrom[b] = chunk.get(b).promptIds().length - 1;
+        }
         try (NDManager scope = NDManager.newBaseManager(model.device())) {
-            NDArray logits = model.forward(scope, batch, options).logits(); // (B, T, V)
+            NDArray logits = model.forward(scope, batch, options.withReadFrom(readFrom)).logits(); // (B, T, V)
             NDArray logSoftmax = logits.logSoftmax(2); // (B, T, V)
             NDArray next = Tensors.owned(scope.create(nextIds, new Shape(rows.size(), t, 1))); // (B, T, 1)
             logProbs = logSoftmax.gather(next, 2).toType(DataType.FLOAT32, false).toFloatArray(); // (B, T, 1)

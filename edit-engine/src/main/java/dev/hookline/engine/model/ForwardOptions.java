@@ -21,6 +21,7 @@ public final class ForwardOptions {
     private final Set<Integer> mlpOutputLayers;
     private final boolean captureResiduals;
     private final boolean computeLogits;
+    private final int[] readFrom; // per row, the first position whose logits are read; null: all
 
     private ForwardOptions(Builder b) {
         this.hooks = Collections.unmodifiableMap(new HashMap<>(b.hooks));
@@ -29,6 +30,17 @@ public final class ForwardOptions {
         this.mlpOutputLayers = Set.copyOf(b.mlpOutputLayers);
         this.captureResiduals = b.captureResiduals;
         this.computeLogits = b.computeLogits;
+        this.readFrom = null;
+    }
+
+    private ForwardOptions(ForwardOptions o, int[] readFrom) {
+        this.hooks = o.hooks;
+        this.additions = o.additions;
+        this.keyLayers = o.keyLayers;
+        this.mlpOutputLayers = o.mlpOutputLayers;
+        this.captureResiduals = o.captureResiduals;
+        this.computeLogits = o.computeLogits;
+        this.readFrom = readFrom;
     }
 
     /** Plain forward: logits only, no hooks. */
@@ -68,6 +80,28 @@ public final class ForwardOptions {
     /** Whether ln_f and the LM head run (false when only hidden states are needed). */
     public boolean computeLogits() {
         return computeLogits;
+    }
+
+    /**
+     * Per row, the first position whose logits the caller reads, or null (every position is read).
+     * The last block's hook is told (see {@link MlpProjectionHook}) and may skip work before it (a
+     * validated hook with a key scope keeps W_0 there): no later block reads those positions, so
+     * the logits from this position on are exactly the hooked model's, and the logits before it
+     * may not be. Used by teacher-forced scoring, where a span scope would otherwise score every
+     * prompt position.
+     */
+    public int[] readFrom() {
+        return readFrom == null ? null : readFrom.clone();
+    }
+
+    /** These options with {@link #readFrom()} set (one entry per batch row, each >= 0). */
+    public ForwardOptions withReadFrom(int[] firstRead) {
+        for (int f : firstRead) {
+            if (f < 0) {
+                throw new IllegalArgumentException("first read position must be >= 0, got " + f);
+            }
+        }
+        return new ForwardOptions(this, firstRead.clone());
     }
 
     /** Builder of {@link ForwardOptions}. */

@@ -292,7 +292,8 @@ public final class Gpt2Model implements AutoCloseable {
                 NDArray value = key.matMul(blk.projWeight()).add(blk.projBias()); // (B, T, d)
                 MlpProjectionHook hook = options.hooks().get(layer);
                 if (hook != null) {
-                    NDArray replaced = hook.replace(layer, key, value, mask);
+                    NDArray replaced = hook.replace(layer, key, value, mask,
+                            layer == blocks.length - 1 ? options.readFrom() : null);
                     if (!replaced.getShape().equals(value.getShape())) {
                         throw new IllegalStateException("hook at layer " + layer + " returned shape "
                                 + replaced.getShape() + ", expected " + value.getShape());
@@ -398,6 +399,17 @@ public final class Gpt2Model implements AutoCloseable {
     }
 
     private void validate(TokenBatch batch, ForwardOptions options) {
+        int[] readFrom = options.readFrom();
+        if (readFrom != null) {
+            if (readFrom.length != batch.size()) {
+                throw new IllegalArgumentException("readFrom has " + readFrom.length + " rows, batch " + batch.size());
+            }
+            int last = blocks.length - 1;
+            if (options.captureResiduals() || options.mlpOutputLayers().contains(last)) {
+                throw new IllegalArgumentException("readFrom is for logits: the last block's outputs before it are not"
+                        + " the hooked model's, so they cannot be captured");
+            }
+        }
         if (batch.length() > config.maxPositions()) {
             throw new IllegalArgumentException("sequence of " + batch.length()
                     + " tokens exceeds n_positions " + config.maxPositions());

@@ -27,4 +27,14 @@ public interface MlpProjectionHook {
      * @return the output to use instead of {@code original}, (B, T, d)
      */
     NDArray replace(int layer, NDArray keys, NDArray original, NDArray mask);
+
+    /**
+     * As {@link #replace(int, NDArray, NDArray, NDArray)}, told that only the positions from
+     * {@code readFrom[b]} on are read in row b (the forward's {@link ForwardOptions#readFrom()} at the
+     * last block; null elsewhere). A hook may then skip work at earlier positions of that block. By
+     * default it ignores the hint.
+     */
+    default NDArray replace(int layer, NDArray keys, NDArray original, NDArray mask, int[] readFrom) {
+        return replace(layer, keys, original, mask);
+    }
 }
