@@ -162,6 +162,7 @@ public final class BenchHarness {
         root.put("edits", config.edits());
         root.put("batch", config.protocol().batchSize());
         root.put("threads", Runtime.getRuntime().availableProcessors());
+        root.put("pytorchThreads", System.getProperty("ai.djl.pytorch.num_threads", "default"));
         root.put("wallSeconds", timing.wallSeconds());
         root.put("uneditedEvaluationSeconds", timing.uneditedSeconds());
         if (stats != null) {

@@ -59,12 +59,19 @@ class BenchHarnessTest {
         JsonNode report = new ObjectMapper().readTree(tmp.resolve("out").resolve("report.json").toFile());
         assertEquals(6, report.path("methods").size());
         assertEquals(1.0, report.path("unedited").path("locality").asDouble(), 0.0);
+        double evaluation = report.path("uneditedEvaluationSeconds").asDouble();
+        for (JsonNode m : report.path("methods")) {
+            evaluation += m.path("evaluationSeconds").asDouble();
+        }
+        assertTrue(report.path("wallSeconds").asDouble() > evaluation, "wall time covers every evaluation");
+        assertEquals("1", report.path("pytorchThreads").asText(), "surefire runs one PyTorch thread");
         for (JsonNode m : report.path("methods")) {
             for (String f : List.of("reliability", "generality", "locality", "efficacy", "paraphrase", "neighborhood")) {
                 double v = m.path(f).asDouble(-1);
                 assertTrue(v >= 0 && v <= 1, m.path("method").asText() + " " + f + " = " + v);
             }
             assertTrue(m.path("secondsPerBatch").asDouble() > 0);
+            assertTrue(m.path("evaluationSeconds").asDouble() > 0, "evaluation time of " + m.path("method").asText());
             assertTrue(m.path("stateBytes").asLong() > 0);
             assertEquals(3, m.path("curve").size(), "curve points after 2, 4 and 6 edits");
             assertEquals(6, m.path("curve").get(2).path("edits").asInt());
