@@ -29,9 +29,26 @@ public final class FtEditor implements SequentialEditor {
     private final List<String> contextPrefixes;
     private final NDManager state;
     private final Map<Integer, NDArray> original = new LinkedHashMap<>(); // (d_ff, d)
+    private final int chunkRows;
     private int edits;
 
+    /**
+     * Rows per forward/backward of a step: a step's gradient is accumulated over chunks of this many
+     * rows (the same gradient; a batch of 10 edits with 2 variants each is one chunk). With 300
+     * rows in one pass the (rows, T, d_ff) activations exceed glibc's mmap threshold and fault in
+     * afresh every op (docs/BENCHMARKS.md, twelfth session).
+     */
+    public static final int CHUNK_ROWS = 32;
+
     public FtEditor(Gpt2Model base, TextTokenizer tokenizer, FtParams params, List<String> contextPrefixes) {
+        this(base, tokenizer, params, contextPrefixes, CHUNK_ROWS);
+    }
+
+    FtEditor(Gpt2Model base, TextTokenizer tokenizer, FtParams params, List<String> contextPrefixes, int chunkRows) {
+        if (chunkRows < 1) {
+            throw new IllegalArgumentException("chunk rows must be >= 1, got " + chunkRows);
+        }
+        this.chunkRows = chunkRows;
         for (int l : params.layers()) {
             if (l >= base.config().layerCount()) {
                 throw new IllegalArgumentException("FT layer " + l + " but the model has "
@@ -75,19 +92,9 @@ public final class FtEditor implements SequentialEditor {
                 targets.add(t);
             }
         }
-        TokenBatch tb = TokenBatch.of(rows, model.config().eosTokenId());
-        int len = tb.length();
-        int vocab = model.config().vocabSize();
-        float[] weight = new float[rows.size() * len];
-        long[] ids = new long[rows.size() * len];
         int count = 0;
-        for (int r = 0; r < rows.size(); r++) {
-            long[] t = targets.get(r);
-            for (int j = 0; j < t.length; j += 2) {
-                weight[r * len + (int) t[j]] = 1f;
-                ids[r * len + (int) t[j]] = t[j + 1];
-                count++;
-            }
+        for (long[] t : targets) {
+            count += t.length / 2;
         }
         Map<Integer, NDArray> m1 = new LinkedHashMap<>();
         Map<Integer, NDArray> m2 = new LinkedHashMap<>();
@@ -96,17 +103,44 @@ public final class FtEditor implements SequentialEditor {
                 m1.put(l, scope.zeros(original.get(l).getShape(), model.dataType()));
                 m2.put(l, scope.zeros(original.get(l).getShape(), model.dataType()));
             }
-            NDArray idArr = scope.create(ids, new Shape(rows.size(), len, 1));
-            NDArray wArr = scope.create(weight, new Shape(rows.size(), len, 1)).toType(model.dataType(), false);
+            // Per chunk of rows: its batch, target ids and weights (R_c, T_c, 1).
+            List<TokenBatch> batches = new ArrayList<>();
+            List<NDArray> idArrs = new ArrayList<>();
+            List<NDArray> wArrs = new ArrayList<>();
+            for (int from = 0; from < rows.size(); from += chunkRows) {
+                int to = Math.min(rows.size(), from + chunkRows);
+                TokenBatch tb = TokenBatch.of(rows.subList(from, to), model.config().eosTokenId());
+                int len = tb.length();
+                float[] weight = new float[(to - from) * len];
+                long[] ids = new long[(to - from) * len];
+                for (int r = from; r < to; r++) {
+                    long[] t = targets.get(r);
+                    for (int j = 0; j < t.length; j += 2) {
+                        weight[(r - from) * len + (int) t[j]] = 1f;
+                        ids[(r - from) * len + (int) t[j]] = t[j + 1];
+                    }
+                }
+                batches.add(tb);
+                idArrs.add(scope.create(ids, new Shape(to - from, len, 1)));
+                wArrs.add(scope.create(weight, new Shape(to - from, len, 1)).toType(model.dataType(), false));
+            }
             for (int step = 0; step < params.steps(); step++) {
                 for (int l : params.layers()) {
                     model.mlpProjectionWeight(l).setRequiresGradient(true);
                 }
                 try (NDManager work = scope.newSubManager()) {
+                    // Gradients accumulate over the chunks (PyTorch adds into .grad): the gradient of
+                    // the mean NLL over all rows.
                     try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
-                        NDArray logits = model.forward(work, tb, ForwardOptions.defaults()).logits(); // (R, T, V)
-                        NDArray nll = logits.logSoftmax(2).gather(idArr, 2).mul(wArr).sum().neg().div(count);
-                        collector.backward(nll);
+                        for (int c = 0; c < batches.size(); c++) {
+                            try (NDManager chunk = work.newSubManager()) {
+                                NDArray logits = model.forward(chunk, batches.get(c), ForwardOptions.defaults())
+                                        .logits(); // (R_c, T_c, V)
+                                NDArray nll = logits.logSoftmax(2).gather(idArrs.get(c), 2).mul(wArrs.get(c)).sum()
+                                        .neg().div(count);
+                                collector.backward(nll);
+                            }
+                        }
                     }
                     double c1 = 1 - Math.pow(0.9, step + 1);
                     double c2 = 1 - Math.pow(0.999, step + 1);

@@ -102,6 +102,28 @@ class CoachHookMechanicsTest {
                 }
                 assertTrue(maxMove > 0 && maxMove <= 1e-3 + 1e-7, "FT moves within its bound: " + maxMove);
             }
+            // A step's gradient accumulated over chunks of rows is the one-pass gradient: 3 edits x 2
+            // rows in chunks of 4 (4 + 2) and of 1 move the weights as one chunk of 32 does.
+            float[][] moved = new float[3][];
+            int[] chunks = {FtEditor.CHUNK_ROWS, 4, 1};
+            for (int i = 0; i < chunks.length; i++) {
+                try (FtEditor ft = new FtEditor(base, tok, new FtParams(layers, 3, 1e-3, 1e-3, 1),
+                        RelationCatalogue.CONTEXT_PREFIXES, chunks[i])) {
+                    ft.apply(requests.subList(0, 3));
+                    moved[i] = ft.model().mlpProjectionWeight(1).toFloatArray();
+                }
+            }
+            float[] w0 = base.mlpProjectionWeight(1).toFloatArray();
+            for (int i = 1; i < chunks.length; i++) {
+                double worst = 0;
+                double move = 0;
+                for (int j = 0; j < w0.length; j++) {
+                    worst = Math.max(worst, Math.abs(moved[i][j] - moved[0][j]));
+                    move = Math.max(move, Math.abs(moved[0][j] - w0[j]));
+                }
+                assertTrue(move > 1e-4, "FT moved layer 1: " + move);
+                assertTrue(worst < 1e-6, "chunks of " + chunks[i] + " rows vs one pass: " + worst);
+            }
             assertEquals(digest, Digests.model(base), "baselines never write the caller's model");
             assertThrows(IllegalArgumentException.class, () -> new CoachHookParams(new int[] {1, 0}, 10, 2.2, "sequence", FAST));
             assertThrows(IllegalArgumentException.class, () -> new CoachHookParams(new int[] {0}, 0, 2.2, "sequence", FAST));
