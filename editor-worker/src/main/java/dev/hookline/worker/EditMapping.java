@@ -41,7 +41,7 @@ public final class EditMapping {
     /** Hyperparameter keys a batch may set ({@code boostRounds}: coachhook-plus only). */
     public static final List<String> KEYS = List.of("layers", "lambda", "alpha0", "valueSteps", "learningRate",
             "clamp", "klFactor", "weightDecay", "contextVariants", "stopLoss", "editToken", "statsLines",
-            "boostRounds", "scopeLambda", "valueHooks", "scopeKeys");
+            "boostRounds", "scopeLambda", "valueHooks", "scopeKeys", "scopeRoutes");
 
     private EditMapping() {
     }
@@ -224,6 +224,7 @@ public final class EditMapping {
         Double scopeLambda = d.scopeDecoupled() ? d.scopeLambda() : null; // null: the update's lambda
         String valueHooks = d.valueHooks();
         String scopeKeys = d.scopeKeys();
+        int scopeRoutes = d.scopeRoutes();
         boolean layersGiven = false;
         if (hyperparameters != null && !hyperparameters.isNull()) {
             if (!hyperparameters.isObject()) {
@@ -271,6 +272,13 @@ public final class EditMapping {
                         }
                         scopeKeys = text(k, val);
                     }
+                    case "scopeRoutes" -> {
+                        if (!method.equals("coachhook-span-relation")) {
+                            throw new IllegalArgumentException("hyperparameter 'scopeRoutes' applies to "
+                                    + "coachhook-span-relation only, not " + method);
+                        }
+                        scopeRoutes = integer(k, val);
+                    }
                     default -> throw new IllegalArgumentException("unknown hyperparameter '" + k + "' (known: "
                             + String.join(", ", KEYS) + ")");
                 }
@@ -282,7 +290,7 @@ public final class EditMapping {
         try {
             ValueStepParams value = new ValueStepParams(steps, lr, clamp, kl, wd, ctx, stop, editToken);
             CoachHookParams params = new CoachHookParams(layers, lambda, alpha0, d.scope(), value, boostRounds,
-                    scopeLambda != null ? scopeLambda : lambda, valueHooks, scopeKeys);
+                    scopeLambda != null ? scopeLambda : lambda, valueHooks, scopeKeys, scopeRoutes);
             if (params.scope().startsWith("span") && !(alpha0 >= 0 && alpha0 < 1)) {
                 throw new IllegalArgumentException(method + " thresholds rho in [0, 1): alpha0 must be in [0, 1), got "
                         + alpha0);

@@ -16,7 +16,9 @@
  *                        = the sum of relation j's edited keys (d_ff) F64 (its routing direction);
  *                        the manifest's relationScopeKeys says which keys K_j holds per edit ("mean",
  *                        the update's key, or "mean+plain", that key and the plain prompt's; absent
- *                        in bundles written before it existed: "mean")
+ *                        in bundles written before it existed: "mean"), and relationRoutes under how
+ *                        many nearest relations a key is scored (1 or 2; absent in bundles written
+ *                        before it existed: 1)
  *   editing.safetensors  c_accu.<l> (d_ff, d_ff) F64 per layer
  * Sizes do not depend on the number of edits (W_h, C_accu and its inverse are fixed-size); a
  * span-relation bundle grows with the number of relations edited (one inverse each per layer).
@@ -79,10 +81,20 @@ public record HookBundle(String method, String hyperparameters, String baseModel
      * @param inverses per layer, per relation (lambda_s C0 + K_j K_j^T)^-1, (d_ff, d_ff) row-major float64
      * @param keySums per layer, per relation the sum of its edited (mean) keys, (d_ff)
      * @param scopeKeys which keys of each edit K_j holds: "mean" or "mean+plain" (CoachHookParams.scopeKeys)
+     * @param routes under how many nearest relations serving scores a key, 1 or 2 (CoachHookParams.scopeRoutes)
      */
     public record RelationScopes(List<String> names, List<Integer> edits, Map<Integer, List<double[]>> inverses,
-            Map<Integer, List<double[]>> keySums, String scopeKeys) {
+            Map<Integer, List<double[]>> keySums, String scopeKeys, int routes) {
+        /** Relation scopes that score a key under its nearest relation only. */
+        public RelationScopes(List<String> names, List<Integer> edits, Map<Integer, List<double[]>> inverses,
+                Map<Integer, List<double[]>> keySums, String scopeKeys) {
+            this(names, edits, inverses, keySums, scopeKeys, 1);
+        }
+
         public RelationScopes {
+            if (routes != 1 && routes != 2) {
+                throw new IllegalArgumentException("relation scopes score a key under 1 or 2 relations, got " + routes);
+            }
             if (!"mean".equals(scopeKeys) && !"mean+plain".equals(scopeKeys)) {
                 throw new IllegalArgumentException("relation spans hold 'mean' or 'mean+plain' keys, got '" + scopeKeys + "'");
             }
@@ -274,6 +286,7 @@ public record HookBundle(String method, String hyperparameters, String baseModel
                     rs.addObject().put("name", relationScopes.names().get(j)).put("edits", relationScopes.edits().get(j));
                 }
                 m.put("relationScopeKeys", relationScopes.scopeKeys());
+                m.put("relationRoutes", relationScopes.routes());
             }
             m.put("mlpSize", mlpSize);
             m.put("hiddenSize", hiddenSize);
@@ -417,7 +430,7 @@ public record HookBundle(String method, String hyperparameters, String baseModel
                 preserveInverse, accuInverse, spanKind(scope) ? m.path("scopeLambda").asDouble(m.path("lambda").asDouble())
                         : m.path("lambda").asDouble(),
                 relation ? new RelationScopes(relationNames, relationEdits, relationInverses, relationKeySums,
-                        m.path("relationScopeKeys").asText("mean")) : null);
+                        m.path("relationScopeKeys").asText("mean"), m.path("relationRoutes").asInt(1)) : null);
     }
 
     private static Path verified(Path dir, JsonNode entry, String role) throws IOException {

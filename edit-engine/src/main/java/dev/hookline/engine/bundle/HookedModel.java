@@ -107,7 +107,7 @@ public final class HookedModel implements AutoCloseable {
         RoutingDirections routing = RoutingDirections.of(rs.keySums().get(l).toArray(new double[0][]),
                 rs.edits().stream().mapToInt(Integer::intValue).toArray());
         return new RelationSpanScope(manager.create(bundle.scopePreserveInverse().get(l), square), rs.names(), inverses,
-                routing.mean(), routing.directions());
+                routing.mean(), routing.directions(), rs.routes());
     }
 
     /**

@@ -104,6 +104,11 @@ public final class EditCommand implements Callable<Integer> {
                 // ... and the keys its relation spans hold (bundles from before mean+plain hold the mean keys).
                 params = params.withScopeKeys(parentBundle.relationScopes().scopeKeys());
             }
+            if (parentBundle != null && parentBundle.relationScopes() != null && method.equals("coachhook-span-relation")
+                    && options.spanRelationRoutes == null) {
+                // ... and how many relations score a key (bundles from before relationRoutes: 1).
+                params = params.withScopeRoutes(parentBundle.relationScopes().routes());
+            }
             Double alphaGiven = method.equals("coachhook-span") ? options.spanAlpha : options.spanRelationAlpha;
             if (parentBundle != null && span && alphaGiven == null) {
                 // ... and its fixed threshold; --span-alpha (--span-relation-alpha) sets a new one for the

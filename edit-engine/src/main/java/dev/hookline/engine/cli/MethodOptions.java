@@ -40,6 +40,10 @@ public final class MethodOptions {
             + " edit: mean+plain (default: the update's key and the plain prompt's key) or mean (the update's only)")
     String spanRelationKeys;
 
+    @Option(names = "--span-relation-routes", description = "coachhook-span-relation: under how many nearest relations"
+            + " a key is scored, 1 or 2 (default " + CoachHookParams.SPAN_RELATION_ROUTES + "; the larger rho counts)")
+    Integer spanRelationRoutes;
+
     @Option(names = "--span-lambda", description = "coachhook-span: lambda (default --lambda, else "
             + CoachHookParams.SPAN_LAMBDA + ")")
     Double spanLambda;
@@ -141,7 +145,8 @@ public final class MethodOptions {
         CoachHookParams relation = new CoachHookParams(span.layers(), span.lambda(),
                 spanRelationAlpha != null ? spanRelationAlpha : d.coachHookSpanRelation().alpha0(), "span-relation",
                 span.valueStep(), span.boostRounds(), span.scopeLambda(), span.valueHooks(),
-                spanRelationKeys != null ? spanRelationKeys : d.coachHookSpanRelation().scopeKeys());
+                spanRelationKeys != null ? spanRelationKeys : d.coachHookSpanRelation().scopeKeys(),
+                spanRelationRoutes != null ? spanRelationRoutes : d.coachHookSpanRelation().scopeRoutes());
         return new Methods(override(d.coachHook(), defaultLayers), override(d.coachHookCorpus(), defaultLayers), memit,
                 ft, d.contextPrefixes(), plus, override(d.noHook(), defaultLayers), span, relation);
     }

@@ -66,6 +66,7 @@ public final class ClosedFormEditor implements SequentialEditor {
     private final boolean spanScope;
     private final boolean relationScope; // span scope with one span per relation, routed by key (span-relation)
     private final String scopeKeys; // span-relation: CoachHookParams.scopeKeys, which keys each relation's span holds
+    private final int scopeRoutes; // span-relation: CoachHookParams.scopeRoutes, nearest relations scoring a key
     private final boolean adaptAlpha;
     private final double alpha0;
     private final int boostRounds;
@@ -94,7 +95,7 @@ public final class ClosedFormEditor implements SequentialEditor {
 
     private ClosedFormEditor(Variant variant, String method, Gpt2Model base, TextTokenizer tokenizer,
             LayerStatistics statistics, int[] layers, double lambda, double scopeLambda, String valueHooks,
-            String scopeKeys, double alpha0, String scopeKind,
+            String scopeKeys, int scopeRoutes, double alpha0, String scopeKind,
             boolean adaptAlpha, int boostRounds, ValueStepParams valueStep, List<String> contextPrefixes) {
         for (int l : layers) {
             if (l >= base.config().layerCount()) {
@@ -118,6 +119,7 @@ public final class ClosedFormEditor implements SequentialEditor {
         this.spanScope = scopeKind.equals("span") || scopeKind.equals("span-relation");
         this.relationScope = scopeKind.equals("span-relation");
         this.scopeKeys = scopeKeys;
+        this.scopeRoutes = scopeRoutes;
         this.adaptAlpha = adaptAlpha;
         this.alpha0 = alpha0;
         this.boostRounds = boostRounds;
@@ -182,7 +184,8 @@ public final class ClosedFormEditor implements SequentialEditor {
     public static ClosedFormEditor coachHook(Gpt2Model base, TextTokenizer tokenizer, LayerStatistics statistics,
             CoachHookParams params, List<String> contextPrefixes, String method) {
         return new ClosedFormEditor(Variant.COACHHOOK, method, base, tokenizer, statistics, params.layers(),
-                params.lambda(), params.scopeLambda(), params.valueHooks(), params.scopeKeys(), params.alpha0(), params.scope(), true,
+                params.lambda(), params.scopeLambda(), params.valueHooks(), params.scopeKeys(), params.scopeRoutes(),
+                params.alpha0(), params.scope(), true,
                 params.boostRounds(),
                 params.valueStep(), contextPrefixes);
     }
@@ -198,8 +201,8 @@ public final class ClosedFormEditor implements SequentialEditor {
                     + params.scope() + "'");
         }
         return new ClosedFormEditor(Variant.COACHHOOK, method, base, tokenizer, statistics, params.layers(),
-                params.lambda(), params.scopeLambda(), params.valueHooks(), params.scopeKeys(), params.alpha0(), params.scope(),
-                adaptAlpha,
+                params.lambda(), params.scopeLambda(), params.valueHooks(), params.scopeKeys(), params.scopeRoutes(),
+                params.alpha0(), params.scope(), adaptAlpha,
                 params.boostRounds(), params.valueStep(), contextPrefixes);
     }
 
@@ -208,7 +211,7 @@ public final class ClosedFormEditor implements SequentialEditor {
             CoachHookParams params, List<String> contextPrefixes) {
         return new ClosedFormEditor(Variant.COACHHOOK_NOHOOK, "coachhook-nohook", base, tokenizer, statistics,
                 params.layers(), params.lambda(), params.lambda(), CoachHookParams.VALUE_HOOKS_VALIDATED,
-                CoachHookParams.SCOPE_KEYS_MEAN, params.alpha0(),
+                CoachHookParams.SCOPE_KEYS_MEAN, 1, params.alpha0(),
                 "sequence", false, 0, params.valueStep(),
                 contextPrefixes);
     }
@@ -217,7 +220,7 @@ public final class ClosedFormEditor implements SequentialEditor {
     public static ClosedFormEditor memit(Gpt2Model base, TextTokenizer tokenizer, LayerStatistics statistics,
             MemitParams params, List<String> contextPrefixes) {
         return new ClosedFormEditor(Variant.MEMIT, "memit", base, tokenizer, statistics, params.layers(),
-                params.lambda(), params.lambda(), CoachHookParams.VALUE_HOOKS_VALIDATED, CoachHookParams.SCOPE_KEYS_MEAN, 0,
+                params.lambda(), params.lambda(), CoachHookParams.VALUE_HOOKS_VALIDATED, CoachHookParams.SCOPE_KEYS_MEAN, 1, 0,
                 "sequence", false, 0,
                 params.valueStep(), contextPrefixes);
     }
@@ -599,7 +602,7 @@ public final class ClosedFormEditor implements SequentialEditor {
         }
         RoutingDirections dirs = RoutingDirections.of(sums, counts);
         return new RelationSpanScope(preserveInverse.get(l), names, names.stream().map(inverses::get).toList(),
-                dirs.mean(), dirs.directions());
+                dirs.mean(), dirs.directions(), scopeRoutes);
     }
 
     /** The span scope's accumulated inverse of layer l: its own when decoupled, else C_accu^-1. */
@@ -770,7 +773,7 @@ public final class ClosedFormEditor implements SequentialEditor {
             sums.put(l, names.stream().map(r -> relationKeySum.get(l).get(r).clone()).toList());
         }
         return new HookBundle.RelationScopes(names, names.stream().map(relationEdits::get).toList(), inverses, sums,
-                scopeKeys);
+                scopeKeys, scopeRoutes);
     }
 
     /** The bundle's name of this editor's scope test. */

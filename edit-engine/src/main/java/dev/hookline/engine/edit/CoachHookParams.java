@@ -36,9 +36,11 @@ import java.util.Arrays;
  *     own key, two columns per edit; better at 300 edits, far worse at 1000: docs/BENCHMARKS.md,
  *     eleventh session). The update and the
  *     routing use the mean key either way. The other scopes take {@value #SCOPE_KEYS_MEAN} only.
+ * @param scopeRoutes span-relation only: under how many nearest relations a key is scored, 1 or 2
+ *     (the larger rho counts; docs/BENCHMARKS.md, thirteenth session). The other scopes take 1.
  */
 public record CoachHookParams(int[] layers, double lambda, double alpha0, String scope, ValueStepParams valueStep,
-        int boostRounds, double scopeLambda, String valueHooks, String scopeKeys) {
+        int boostRounds, double scopeLambda, String valueHooks, String scopeKeys, int scopeRoutes) {
     /** Residual scale per boost round. */
     public static final double BOOST_FACTOR = 1.5;
 
@@ -76,6 +78,19 @@ public record CoachHookParams(int[] layers, double lambda, double alpha0, String
             throw new IllegalArgumentException("scopeKeys '" + SCOPE_KEYS_MEAN_PLAIN
                     + "' is a span-relation option; scope '" + scope + "' takes '" + SCOPE_KEYS_MEAN + "'");
         }
+        if (scopeRoutes != 1 && scopeRoutes != 2) {
+            throw new IllegalArgumentException("scopeRoutes must be 1 or 2, got " + scopeRoutes);
+        }
+        if (scopeRoutes != 1 && !"span-relation".equals(scope)) {
+            throw new IllegalArgumentException("scopeRoutes " + scopeRoutes + " is a span-relation option; scope '" + scope
+                    + "' takes 1");
+        }
+    }
+
+    /** A record whose relation spans (if any) score each key under its nearest relation only. */
+    public CoachHookParams(int[] layers, double lambda, double alpha0, String scope, ValueStepParams valueStep,
+            int boostRounds, double scopeLambda, String valueHooks, String scopeKeys) {
+        this(layers, lambda, alpha0, scope, valueStep, boostRounds, scopeLambda, valueHooks, scopeKeys, 1);
     }
 
     /** A record whose span scope (if any) holds the edits' mean keys. */
@@ -188,12 +203,19 @@ public record CoachHookParams(int[] layers, double lambda, double alpha0, String
      * each relation's span holds its edits' mean keys and their plain prompts' keys
      * ({@link #SCOPE_KEYS_MEAN_PLAIN}). With the plain keys in the span every edit prompt scores rho
      * ~1, so the threshold can be high enough to keep same-relation neighbours out at 1000 edits
-     * (docs/BENCHMARKS.md, eleventh session: demo-d256x, 1000 edits, both batch sizes).
+     * (docs/BENCHMARKS.md, eleventh session: demo-d256x, 1000 edits, both batch sizes). Each key is
+     * scored under its two nearest relations ({@link #SPAN_RELATION_ROUTES}): a paraphrase routed to
+     * the wrong relation still opens (thirteenth session: at 1000 edits, batch 10, +0.020 reliability
+     * and +0.017 generality for -0.004 locality on the same edited state).
      */
     public static CoachHookParams spanRelationTuned() {
         return new CoachHookParams(PRESET_LAYERS, SPAN_LAMBDA, SPAN_RELATION_ALPHA0, "span-relation",
-                ValueStepParams.defaults(), 0, SPAN_SCOPE_LAMBDA, VALUE_HOOKS_VALIDATED, SCOPE_KEYS_MEAN_PLAIN);
+                ValueStepParams.defaults(), 0, SPAN_SCOPE_LAMBDA, VALUE_HOOKS_VALIDATED, SCOPE_KEYS_MEAN_PLAIN,
+                SPAN_RELATION_ROUTES);
     }
+
+    /** Nearest relations that score a key in {@link #spanRelationTuned()}. */
+    public static final int SPAN_RELATION_ROUTES = 2;
 
     /**
      * Threshold on rho of {@link #spanRelationTuned()}, for its mean and plain keys: those put every
@@ -218,12 +240,13 @@ public record CoachHookParams(int[] layers, double lambda, double alpha0, String
      */
     public CoachHookParams withLayersAndLambda(int[] newLayers, double newLambda) {
         return new CoachHookParams(newLayers, newLambda, alpha0, scope, valueStep, boostRounds,
-                scopeDecoupled() ? scopeLambda : newLambda, valueHooks, scopeKeys);
+                scopeDecoupled() ? scopeLambda : newLambda, valueHooks, scopeKeys, scopeRoutes);
     }
 
     /** This record with another scope lambda (span scope). */
     public CoachHookParams withScopeLambda(double newScopeLambda) {
-        return new CoachHookParams(layers, lambda, alpha0, scope, valueStep, boostRounds, newScopeLambda, valueHooks, scopeKeys);
+        return new CoachHookParams(layers, lambda, alpha0, scope, valueStep, boostRounds, newScopeLambda, valueHooks, scopeKeys,
+                scopeRoutes);
     }
 
     /** True if the span scope's lambda differs from the update's. */
@@ -233,24 +256,32 @@ public record CoachHookParams(int[] layers, double lambda, double alpha0, String
 
     /** This record with another value step. */
     public CoachHookParams withValueStep(ValueStepParams newValueStep) {
-        return new CoachHookParams(layers, lambda, alpha0, scope, newValueStep, boostRounds, scopeLambda, valueHooks, scopeKeys);
+        return new CoachHookParams(layers, lambda, alpha0, scope, newValueStep, boostRounds, scopeLambda, valueHooks, scopeKeys,
+                scopeRoutes);
     }
 
     /** This record with another alpha0. */
     public CoachHookParams withAlpha0(double newAlpha0) {
-        return new CoachHookParams(layers, lambda, newAlpha0, scope, valueStep, boostRounds, scopeLambda, valueHooks, scopeKeys);
+        return new CoachHookParams(layers, lambda, newAlpha0, scope, valueStep, boostRounds, scopeLambda, valueHooks, scopeKeys,
+                scopeRoutes);
     }
 
     /** This record with the value step seeing the hooks {@code newValueHooks} ("validated" or "temporary"). */
     public CoachHookParams withValueHooks(String newValueHooks) {
         return new CoachHookParams(layers, lambda, alpha0, scope, valueStep, boostRounds, scopeLambda, newValueHooks,
-                scopeKeys);
+                scopeKeys, scopeRoutes);
     }
 
     /** This record with a relation's span holding {@code newScopeKeys} ("mean" or "mean+plain"). */
     public CoachHookParams withScopeKeys(String newScopeKeys) {
         return new CoachHookParams(layers, lambda, alpha0, scope, valueStep, boostRounds, scopeLambda, valueHooks,
-                newScopeKeys);
+                newScopeKeys, scopeRoutes);
+    }
+
+    /** This record scoring each key under its {@code newScopeRoutes} nearest relations (span-relation: 1 or 2). */
+    public CoachHookParams withScopeRoutes(int newScopeRoutes) {
+        return new CoachHookParams(layers, lambda, alpha0, scope, valueStep, boostRounds, scopeLambda, valueHooks,
+                scopeKeys, newScopeRoutes);
     }
 
     @Override
@@ -259,6 +290,7 @@ public record CoachHookParams(int[] layers, double lambda, double alpha0, String
                 + ", scope=" + scope +  (scope.startsWith("span") ? ", scopeLambda=" + scopeLambda : "") + ", valueStep=" + valueStep
                 + ", boostRounds=" + boostRounds
                 + (valueHooks.equals(VALUE_HOOKS_VALIDATED) ? "" : ", valueHooks=" + valueHooks)
-                + (scopeKeys.equals(SCOPE_KEYS_MEAN) ? "" : ", scopeKeys=" + scopeKeys) + "]";
+                + (scopeKeys.equals(SCOPE_KEYS_MEAN) ? "" : ", scopeKeys=" + scopeKeys)
+                + (scopeRoutes == 1 ? "" : ", scopeRoutes=" + scopeRoutes) + "]";
     }
 }

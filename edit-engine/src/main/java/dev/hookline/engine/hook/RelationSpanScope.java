@@ -14,6 +14,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -21,8 +22,11 @@ import java.util.List;
  * edits, where mu is the mean of every edited key and c_r the unit direction of (mean edited key
  * of r) - mu (the first relation on ties; with one relation every key routes to it). Score
  * {@code rho_r(k) = 1 - (k^T (lambda_s C0 + K_r K_r^T)^-1 k) / (k^T (lambda_s C0)^-1 k)} as
- * {@link SpanScope} with relation r's edited keys K_r only. Causal: a position's score depends on its
- * own key alone, so appending tokens never changes the decision at earlier positions.
+ * {@link SpanScope} with relation r's edited keys K_r only. With {@code routes} = 2 the score is the
+ * larger rho of the two nearest relations (a paraphrase routed to the wrong relation still opens if
+ * its own relation's span holds it: docs/BENCHMARKS.md, thirteenth session). Causal: a position's
+ * score depends on its own key alone, so appending tokens never changes the decision at earlier
+ * positions.
  *
  * <p>NaN where the key is zero (never swaps). Shapes: B rows, T positions, d_ff key width, R
  * relations. The inverses are float64 and owned by the caller; this object does not close them.
@@ -33,6 +37,7 @@ public final class RelationSpanScope implements KeyScope {
     private final List<NDArray> accumulatedInverses; // R x (d_ff, d_ff) float64
     private final double[] mean; // (d_ff)
     private final double[][] directions; // (R, d_ff), unit or zero
+    private final int routes; // 1 or 2: how many nearest relations score a key
 
     /**
      * @param preserveInverse {@code (lambda_s C0)^-1}, (d_ff, d_ff) float64
@@ -44,6 +49,19 @@ public final class RelationSpanScope implements KeyScope {
      */
     public RelationSpanScope(NDArray preserveInverse, List<String> relations, List<NDArray> accumulatedInverses,
             double[] mean, double[][] directions) {
+        this(preserveInverse, relations, accumulatedInverses, mean, directions, 1);
+    }
+
+    /**
+     * As {@link #RelationSpanScope(NDArray, List, List, double[], double[][])}, scoring each key
+     * under its {@code routes} nearest relations (1 or 2; fewer when there are fewer relations) and
+     * keeping the largest rho.
+     */
+    public RelationSpanScope(NDArray preserveInverse, List<String> relations, List<NDArray> accumulatedInverses,
+            double[] mean, double[][] directions, int routes) {
+        if (routes != 1 && routes != 2) {
+            throw new IllegalArgumentException("a key is scored under 1 or 2 nearest relations, got " + routes);
+        }
         if (relations.isEmpty() || relations.size() != accumulatedInverses.size() || relations.size() != directions.length) {
             throw new IllegalArgumentException("relation span scope needs R >= 1 relations with one inverse and one direction"
                     + " each, got " + relations.size() + ", " + accumulatedInverses.size() + ", " + directions.length);
@@ -72,6 +90,7 @@ public final class RelationSpanScope implements KeyScope {
             }
         }
         this.preserveInverse = preserveInverse;
+        this.routes = routes;
         this.relations = List.copyOf(relations);
         this.accumulatedInverses = List.copyOf(accumulatedInverses);
         this.mean = mean.clone();
@@ -86,23 +105,43 @@ public final class RelationSpanScope implements KeyScope {
         return relations;
     }
 
-    /** Index into {@link #relations()} of the relation {@code key} (d_ff) routes to. */
+    /** How many nearest relations score a key (1 or 2). */
+    public int routeCount() {
+        return routes;
+    }
+
+    /** Index into {@link #relations()} of the relation {@code key} (d_ff) routes to (the nearest). */
     public int route(double[] key) {
         return route(key, 0);
     }
 
     private int route(double[] flat, int offset) {
-        int best = 0;
-        double bestDot = Double.NEGATIVE_INFINITY;
+        return nearest(flat, offset, 1)[0];
+    }
+
+    /**
+     * The {@code k} relations nearest in direction to the key at {@code flat[offset..]}, nearest
+     * first (the lower index on ties); {@code min(k, R)} of them.
+     */
+    private int[] nearest(double[] flat, int offset, int k) {
+        int[] best = new int[Math.min(k, directions.length)];
+        double[] bestDot = new double[best.length];
+        Arrays.fill(bestDot, Double.NEGATIVE_INFINITY);
+        Arrays.fill(best, -1);
         for (int r = 0; r < directions.length; r++) {
             double[] c = directions[r];
             double dot = 0;
             for (int a = 0; a < c.length; a++) {
                 dot += (flat[offset + a] - mean[a]) * c[a];
             }
-            if (dot > bestDot) {
-                bestDot = dot;
-                best = r;
+            for (int j = 0; j < best.length; j++) {
+                if (best[j] < 0 || dot > bestDot[j]) {
+                    System.arraycopy(best, j, best, j + 1, best.length - j - 1);
+                    System.arraycopy(bestDot, j, bestDot, j + 1, best.length - j - 1);
+                    best[j] = r;
+                    bestDot[j] = dot;
+                    break;
+                }
             }
         }
         return best;
@@ -131,13 +170,16 @@ public final class RelationSpanScope implements KeyScope {
             k.attach(work);
             double[] preserved = k.matMul(preserveInverse).mul(k).sum(new int[] {1}).toDoubleArray(); // (N)
             double[] flat = k.toDoubleArray();
-            int[] route = new int[n];
+            int[][] route = new int[n][];
             int[] count = new int[relations.size()];
             for (int i = 0; i < n; i++) {
-                route[i] = relations.size() == 1 ? 0 : route(flat, i * ff);
-                count[route[i]]++;
+                route[i] = relations.size() == 1 ? new int[] {0} : nearest(flat, i * ff, routes);
+                for (int r : route[i]) {
+                    count[r]++;
+                }
             }
-            double[] remaining = new double[n];
+            double[] rho = new double[n];
+            Arrays.fill(rho, Double.NEGATIVE_INFINITY);
             for (int r = 0; r < relations.size(); r++) {
                 if (count[r] == 0) {
                     continue;
@@ -146,20 +188,24 @@ public final class RelationSpanScope implements KeyScope {
                 double[] rows = new double[count[r] * ff];
                 int c = 0;
                 for (int i = 0; i < n; i++) {
-                    if (route[i] == r) {
-                        System.arraycopy(flat, i * ff, rows, c * ff, ff);
-                        at[c++] = i;
+                    for (int x : route[i]) {
+                        if (x == r) {
+                            System.arraycopy(flat, i * ff, rows, c * ff, ff);
+                            at[c++] = i;
+                        }
                     }
                 }
                 NDArray kr = work.create(rows, new Shape(c, ff));
                 double[] q = kr.matMul(accumulatedInverses.get(r)).mul(kr).sum(new int[] {1}).toDoubleArray(); // (c)
                 for (int j = 0; j < c; j++) {
-                    remaining[at[j]] = q[j];
+                    int i = at[j];
+                    if (preserved[i] > 1e-30) {
+                        rho[i] = Math.max(rho[i], 1 - q[j] / preserved[i]);
+                    }
                 }
             }
-            double[] rho = new double[n];
             for (int i = 0; i < n; i++) {
-                rho[i] = preserved[i] > 1e-30 ? 1 - remaining[i] / preserved[i] : Double.NaN;
+                rho[i] = preserved[i] > 1e-30 ? rho[i] : Double.NaN;
             }
             return rho;
         }
