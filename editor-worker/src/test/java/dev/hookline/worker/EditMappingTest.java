@@ -127,6 +127,16 @@ class EditMappingTest {
         keys = assertThrows(IllegalArgumentException.class,
                 () -> EditMapping.plan("coachhook-span-relation", json("{\"scopeKeys\": \"every\"}"), 1000)).getMessage();
         assertTrue(keys.contains("scopeKeys must be"), keys);
+        // Two routes per key by default; the batch may name one; other methods and other counts are refused.
+        assertEquals(CoachHookParams.SPAN_RELATION_ROUTES, plan.params().scopeRoutes());
+        assertEquals(1, EditMapping.plan("coachhook-span-relation", json("{\"scopeRoutes\": 1}"), 1000).params()
+                .scopeRoutes());
+        String routes = assertThrows(IllegalArgumentException.class,
+                () -> EditMapping.plan("coachhook-span", json("{\"scopeRoutes\": 2}"), 1000)).getMessage();
+        assertTrue(routes.contains("coachhook-span-relation only"), routes);
+        routes = assertThrows(IllegalArgumentException.class,
+                () -> EditMapping.plan("coachhook-span-relation", json("{\"scopeRoutes\": 3}"), 1000)).getMessage();
+        assertTrue(routes.contains("scopeRoutes must be 1 or 2"), routes);
         String m = assertThrows(IllegalArgumentException.class,
                 () -> EditMapping.plan("coachhook-span-relation", json("{\"alpha0\": 1.5}"), 1000)).getMessage();
         assertTrue(m.contains("[0, 1)"), m);

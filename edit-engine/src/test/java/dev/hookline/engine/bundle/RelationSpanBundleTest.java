@@ -65,6 +65,10 @@ class RelationSpanBundleTest {
                 false);
     }
 
+    private static int routeCount(ClosedFormEditor editor) {
+        return ((RelationSpanScope) ((HookLayer) editor.inferenceOptions().hooks().get(1)).scope()).routeCount();
+    }
+
     @Test
     void relationBundleServesExactlyAddsUpAndContinues(@TempDir Path tmp) throws Exception {
         List<EditRequest> requests = EditFixtures.requests();
@@ -222,16 +226,34 @@ class RelationSpanBundleTest {
             int ff = base.config().mlpSize();
             LayerStatistics stats = LayerStatistics.loadOrCompute(base, tok, EditFixtures.corpus(), 100, LAYERS,
                     tmp.resolve("stats"));
-            CoachHookParams params = params(0.5).withScopeKeys(CoachHookParams.SCOPE_KEYS_MEAN_PLAIN);
+            // The default record's key set and two routes per key.
+            CoachHookParams params = params(0.5).withScopeKeys(CoachHookParams.SCOPE_KEYS_MEAN_PLAIN).withScopeRoutes(2);
+            float[] expected10;
             float[] expected20;
             try (ClosedFormEditor editor = editor(base, tok, stats, params)) {
                 editor.apply(requests.subList(0, 10));
                 editor.snapshot(digest, null, "{}").write(tmp.resolve("v10"));
+                expected10 = logits(base, tok, probe, editor.inferenceOptions());
+                assertEquals(2, routeCount(editor));
+                try (ClosedFormEditor oneRoute = editor(base, tok, stats, params.withScopeRoutes(1))) {
+                    oneRoute.restore(HookBundle.read(tmp.resolve("v10")));
+                    assertEquals(1, routeCount(oneRoute), "the editor's record decides, not the restored bundle");
+                }
                 editor.apply(requests.subList(10, 20));
                 expected20 = logits(base, tok, probe, editor.inferenceOptions());
             }
             HookBundle v10 = HookBundle.read(tmp.resolve("v10"));
             assertEquals(CoachHookParams.SCOPE_KEYS_MEAN_PLAIN, v10.relationScopes().scopeKeys());
+            assertEquals(2, v10.relationScopes().routes());
+            assertEquals(2, JSON.readTree(tmp.resolve("v10").resolve(HookBundle.MANIFEST).toFile()).path("relationRoutes")
+                    .asInt());
+            try (NDManager hooks = NDManager.newBaseManager(base.device())) {
+                Map<Integer, HookLayer> installed = HookedModel.install(base, HookBundle.read(tmp.resolve("v10"), false),
+                        hooks);
+                assertEquals(2, ((RelationSpanScope) installed.get(1).scope()).routeCount());
+                assertArrayEquals(expected10, logits(base, tok, probe, ForwardOptions.builder().hooks(installed).build()),
+                        0f, "the serving part reproduces the two-route editor exactly");
+            }
             assertEquals(CoachHookParams.SCOPE_KEYS_MEAN_PLAIN,
                     JSON.readTree(tmp.resolve("v10").resolve(HookBundle.MANIFEST).toFile()).path("relationScopeKeys").asText());
             // Independent check at layer 0 (its keys do not depend on any hook): the relations' spans hold
@@ -278,8 +300,16 @@ class RelationSpanBundleTest {
             Path manifest = tmp.resolve("v10").resolve(HookBundle.MANIFEST);
             ObjectNode old = (ObjectNode) JSON.readTree(manifest.toFile());
             old.remove("relationScopeKeys");
+            old.remove("relationRoutes");
             Files.write(manifest, JSON.writeValueAsBytes(old));
-            assertEquals(CoachHookParams.SCOPE_KEYS_MEAN, HookBundle.read(tmp.resolve("v10"), false).relationScopes().scopeKeys());
+            HookBundle before = HookBundle.read(tmp.resolve("v10"), false);
+            assertEquals(CoachHookParams.SCOPE_KEYS_MEAN, before.relationScopes().scopeKeys());
+            assertEquals(1, before.relationScopes().routes(), "bundles from before the field score under one route");
+            old.put("relationRoutes", 3);
+            Files.write(manifest, JSON.writeValueAsBytes(old));
+            IllegalArgumentException bad = assertThrows(IllegalArgumentException.class,
+                    () -> HookBundle.read(tmp.resolve("v10"), false));
+            assertTrue(bad.getMessage().contains("1 or 2"), bad.getMessage());
         }
     }
 }

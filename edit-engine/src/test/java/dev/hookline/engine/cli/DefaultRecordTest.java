@@ -89,6 +89,14 @@ class DefaultRecordTest {
                 () -> span.withScopeKeys(CoachHookParams.SCOPE_KEYS_MEAN_PLAIN));
         assertTrue(onSpan.getMessage().contains("span-relation option"), onSpan.getMessage());
         assertThrows(IllegalArgumentException.class, () -> relation.withScopeKeys("variants"));
+        // A key is scored under its two nearest relations by default; --span-relation-routes picks.
+        assertEquals(2, relation.scopeRoutes());
+        assertEquals(1, ((CoachHookParams) edit("--span-relation-routes", "1").methods(3, null)
+                .params("coachhook-span-relation")).scopeRoutes());
+        assertEquals(1, span.scopeRoutes(), "the one-span scope has no routes to choose");
+        IllegalArgumentException routesOnSpan = assertThrows(IllegalArgumentException.class, () -> span.withScopeRoutes(2));
+        assertTrue(routesOnSpan.getMessage().contains("span-relation option"), routesOnSpan.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> relation.withScopeRoutes(3));
     }
 
     private static MethodOptions edit(String... args) {

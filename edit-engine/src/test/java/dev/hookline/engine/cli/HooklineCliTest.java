@@ -146,10 +146,11 @@ class HooklineCliTest {
         Path v1 = tmp.resolve("v1");
         Run first = run("edit", "--model", model.toString(), "--data", data, "--edits", "6", "--batch", "3",
                 "--method", "coachhook-span-relation", "--span-relation-alpha", "0.4", "--span-relation-keys",
-                "mean", "--out", v1.toString());
+                "mean", "--span-relation-routes", "1", "--out", v1.toString());
         assertEquals(0, first.code(), first.err());
         dev.hookline.engine.bundle.HookBundle b1 = dev.hookline.engine.bundle.HookBundle.read(v1);
         assertEquals("span-relation", b1.scope());
+        assertEquals(1, b1.relationScopes().routes());
         List<dev.hookline.data.EditRequest> cases = dev.hookline.engine.bench.EditData.requests(dataFile, 6);
         assertEquals(cases.stream().map(dev.hookline.data.EditRequest::relation).distinct().toList(),
                 b1.relationScopes().names(), "a span per relation of the edited cases");
@@ -165,6 +166,12 @@ class HooklineCliTest {
         assertEquals(9, b2.edits());
         assertEquals(9, b2.relationScopes().edits().stream().mapToInt(Integer::intValue).sum());
         assertEquals("mean", b2.relationScopes().scopeKeys(), "the parent's key set, not the default mean+plain");
+        assertEquals(1, b2.relationScopes().routes(), "the parent's routes, not the default 2");
+        Run badRoutes = run("edit", "--model", model.toString(), "--data", data, "--edits", "3", "--batch", "3",
+                "--method", "coachhook-span-relation", "--span-relation-routes", "3", "--out", tmp.resolve("v4").toString());
+        assertTrue(badRoutes.code() != 0);
+        assertTrue(badRoutes.err().contains("scopeRoutes must be 1 or 2"), badRoutes.err());
+        assertTrue(Files.notExists(tmp.resolve("v4")), "nothing written");
         Run bogus = run("edit", "--model", model.toString(), "--data", data, "--edits", "3", "--batch", "3",
                 "--method", "coachhook-span-relation", "--span-relation-keys", "plain", "--out", tmp.resolve("v3").toString());
         assertTrue(bogus.code() != 0);

@@ -133,6 +133,90 @@ class RelationSpanScopeTest {
     }
 
     @Test
+    void twoRoutesKeepTheLargerRhoOfTheTwoNearestRelations() {
+        Random r = new Random(31);
+        double[] c = preserve(r, 3);
+        int relations = 3;
+        double[][] accu = new double[relations][];
+        double[][] sums = new double[relations][];
+        int[] counts = new int[relations];
+        double[][] centres = new double[relations][];
+        for (int j = 0; j < relations; j++) {
+            centres[j] = scaled(gaussian(r, FF), 3);
+            double[][] edited = {near(r, centres[j]), near(r, centres[j])};
+            accu[j] = plusOuter(c, edited);
+            sums[j] = sum(edited);
+            counts[j] = 2;
+        }
+        RoutingDirections centred = RoutingDirections.of(sums, counts);
+        // Directions shifted by one relation, so a key near relation j's edits routes first to another
+        // relation and its own span is reached only as a second route.
+        double[][] shifted = new double[relations][];
+        for (int j = 0; j < relations; j++) {
+            shifted[j] = centred.directions()[(j + 1) % relations];
+        }
+        RoutingDirections routing = new RoutingDirections(centred.mean(), shifted);
+        int n = 12;
+        float[] keys = new float[n * FF];
+        double[][] probes = new double[n][FF];
+        for (int t = 0; t < n; t++) {
+            double[] k = near(r, scaled(sums[t % relations], 0.5)); // near relation (t mod 3)'s edited keys
+            for (int a = 0; a < FF; a++) {
+                keys[t * FF + a] = (float) k[a];
+                probes[t][a] = keys[t * FF + a];
+            }
+        }
+        try (NDManager nd = NDManager.newBaseManager()) {
+            List<NDArray> inverses = new java.util.ArrayList<>();
+            for (double[] m : accu) {
+                inverses.add(nd.create(m, new Shape(FF, FF)).inverse());
+            }
+            NDArray p = nd.create(c, new Shape(FF, FF)).inverse();
+            List<String> names = List.of("A", "B", "C");
+            RelationSpanScope one = new RelationSpanScope(p, names, inverses, routing.mean(), routing.directions());
+            RelationSpanScope two = new RelationSpanScope(p, names, inverses, routing.mean(), routing.directions(), 2);
+            assertEquals(1, one.routeCount());
+            assertEquals(2, two.routeCount());
+            NDArray k = nd.create(keys, new Shape(3, 4, FF));
+            double[] rho1 = one.keyScores(k);
+            double[] rho2 = two.keyScores(k);
+            int secondWins = 0;
+            for (int t = 0; t < n; t++) {
+                // Oracle: the two largest <k - mu, direction> in plain Java, rho under each, the larger.
+                double[] dot = new double[relations];
+                for (int j = 0; j < relations; j++) {
+                    for (int a = 0; a < FF; a++) {
+                        dot[j] += (probes[t][a] - routing.mean()[a]) * routing.directions()[j][a];
+                    }
+                }
+                int first = 0;
+                for (int j = 1; j < relations; j++) {
+                    first = dot[j] > dot[first] ? j : first;
+                }
+                int second = first == 0 ? 1 : 0;
+                for (int j = 0; j < relations; j++) {
+                    second = j != first && dot[j] > dot[second] ? j : second;
+                }
+                double q = quadInverse(c, probes[t]);
+                double underFirst = 1 - quadInverse(accu[first], probes[t]) / q;
+                double underSecond = 1 - quadInverse(accu[second], probes[t]) / q;
+                assertEquals(first, two.route(probes[t]), "route() stays the nearest relation");
+                assertEquals(underFirst, rho1[t], 1e-9, "one route, position " + t);
+                assertEquals(Math.max(underFirst, underSecond), rho2[t], 1e-9, "two routes, position " + t);
+                secondWins += underSecond > underFirst ? 1 : 0;
+            }
+            assertTrue(secondWins > 0, "the probes must exercise a second route that scores higher");
+            assertThrows(IllegalArgumentException.class, () -> new RelationSpanScope(p, names, inverses, routing.mean(),
+                    routing.directions(), 3));
+            // With one relation there is no second route: two routes score as one.
+            RoutingDirections single = RoutingDirections.of(new double[][] {sums[0]}, new int[] {2});
+            assertArrayEquals(new RelationSpanScope(p, List.of("A"), List.of(inverses.get(0)), single.mean(),
+                    single.directions()).keyScores(k), new RelationSpanScope(p, List.of("A"), List.of(inverses.get(0)),
+                    single.mean(), single.directions(), 2).keyScores(k), 0.0);
+        }
+    }
+
+    @Test
     void oneRelationScoresLikeTheOneSpanScope() {
         Random r = new Random(23);
         double[] c = preserve(r, 2);
