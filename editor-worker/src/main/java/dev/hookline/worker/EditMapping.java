@@ -58,9 +58,11 @@ public final class EditMapping {
      * @param scopeLambdaGiven whether the batch named {@code scopeLambda}
      * @param alphaGiven whether the batch named {@code alpha0}
      * @param scopeKeysGiven whether the batch named {@code scopeKeys} (coachhook-span-relation)
+     * @param scopeRoutesGiven whether the batch named {@code scopeRoutes} (coachhook-span-relation)
      */
     public record Plan(String method, CoachHookParams params, int statisticsLines, boolean layersGiven,
-            boolean lambdaGiven, boolean scopeLambdaGiven, boolean alphaGiven, boolean scopeKeysGiven) {
+            boolean lambdaGiven, boolean scopeLambdaGiven, boolean alphaGiven, boolean scopeKeysGiven,
+            boolean scopeRoutesGiven) {
 
         /**
          * A coachhook-span plan continuing a parent version takes the parent's {@code lambda},
@@ -81,6 +83,16 @@ public final class EditMapping {
          * hold; null for a parent without relation spans), so a branch keeps one key set.
          */
         public Plan withParent(double parentLambda, double parentScopeLambda, double parentAlpha, String parentScopeKeys) {
+            return withParent(parentLambda, parentScopeLambda, parentAlpha, parentScopeKeys, null);
+        }
+
+        /**
+         * {@link #withParent(double, double, double, String)}, and a coachhook-span-relation plan that
+         * did not name {@code scopeRoutes} takes the parent's ({@code parentRoutes}, null for a parent
+         * without relation spans), so a branch keeps one scope test.
+         */
+        public Plan withParent(double parentLambda, double parentScopeLambda, double parentAlpha, String parentScopeKeys,
+                Integer parentRoutes) {
             if (!isSpan(method)) {
                 return this;
             }
@@ -97,8 +109,11 @@ public final class EditMapping {
             if (!scopeKeysGiven && parentScopeKeys != null && p.scope().equals("span-relation")) {
                 p = p.withScopeKeys(parentScopeKeys);
             }
+            if (!scopeRoutesGiven && parentRoutes != null && p.scope().equals("span-relation")) {
+                p = p.withScopeRoutes(parentRoutes);
+            }
             return new Plan(method, p, statisticsLines, layersGiven, lambdaGiven, scopeLambdaGiven, alphaGiven,
-                    scopeKeysGiven);
+                    scopeKeysGiven, scopeRoutesGiven);
         }
 
         /**
@@ -123,7 +138,7 @@ public final class EditMapping {
                 }
             }
             return new Plan(method, params.withLayersAndLambda(layers, params.lambda()), statisticsLines, true,
-                    lambdaGiven, scopeLambdaGiven, alphaGiven, scopeKeysGiven);
+                    lambdaGiven, scopeLambdaGiven, alphaGiven, scopeKeysGiven, scopeRoutesGiven);
         }
     }
 
@@ -298,7 +313,8 @@ public final class EditMapping {
             return new Plan(method, params, statsLines, layersGiven, hyperparameters != null && hyperparameters.has("lambda"),
                     hyperparameters != null && hyperparameters.has("scopeLambda"),
                     hyperparameters != null && hyperparameters.has("alpha0"),
-                    hyperparameters != null && hyperparameters.has("scopeKeys"));
+                    hyperparameters != null && hyperparameters.has("scopeKeys"),
+                    hyperparameters != null && hyperparameters.has("scopeRoutes"));
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("invalid hyperparameters: " + e.getMessage(), e);
         }

@@ -198,7 +198,8 @@ final class JobExecution {
                     parent != null ? parent.layers() : null);
             if (parent != null) {
                 plan = plan.withParent(parent.lambda(), parent.scopeLambda(), parent.alpha().get(parent.layers()[0]),
-                        parent.relationScopes() != null ? parent.relationScopes().scopeKeys() : null);
+                        parent.relationScopes() != null ? parent.relationScopes().scopeKeys() : null,
+                        parent.relationScopes() != null ? parent.relationScopes().routes() : null);
             }
             if (parent != null && !parent.scope().equals(EditMapping.bundleScope(plan.method()))) {
                 throw new IllegalArgumentException("parent version " + parentVersion.path("id").asLong() + " ("

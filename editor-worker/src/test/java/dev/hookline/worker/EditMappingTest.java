@@ -137,6 +137,11 @@ class EditMappingTest {
         routes = assertThrows(IllegalArgumentException.class,
                 () -> EditMapping.plan("coachhook-span-relation", json("{\"scopeRoutes\": 3}"), 1000)).getMessage();
         assertTrue(routes.contains("scopeRoutes must be 1 or 2"), routes);
+        assertEquals(1, plan.withParent(400, 12, 0.45, CoachHookParams.SCOPE_KEYS_MEAN, 1).params().scopeRoutes(),
+                "a branch keeps its parent's routes");
+        assertEquals(2, EditMapping.plan("coachhook-span-relation", json("{\"scopeRoutes\": 2}"), 1000).forModel(3, null)
+                .withParent(400, 12, 0.45, CoachHookParams.SCOPE_KEYS_MEAN, 1).params().scopeRoutes(),
+                "named in the batch: kept");
         String m = assertThrows(IllegalArgumentException.class,
                 () -> EditMapping.plan("coachhook-span-relation", json("{\"alpha0\": 1.5}"), 1000)).getMessage();
         assertTrue(m.contains("[0, 1)"), m);
