@@ -146,7 +146,8 @@ public final class RelationScopeKeys {
         }
     }
 
-    private static double[] mean(double[][] k) {
+    /** The mean of an edit's keys (rows). */
+    static double[] mean(double[][] k) {
         double[] m = new double[k[0].length];
         for (double[] row : k) {
             for (int a = 0; a < m.length; a++) {
@@ -157,7 +158,7 @@ public final class RelationScopeKeys {
     }
 
     /** sum over the relation's edits of the chosen keys' outer products, (d_ff, d_ff) float64. */
-    private static NDArray outer(NDManager work, List<double[][]> edits, String kind, int ff) {
+    static NDArray outer(NDManager work, List<double[][]> edits, String kind, int ff) {
         List<double[]> rows = new ArrayList<>();
         List<Double> weights = new ArrayList<>();
         for (double[][] k : edits) {

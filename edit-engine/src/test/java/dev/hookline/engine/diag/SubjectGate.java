@@ -14,7 +14,7 @@
  * the two nearest routes reaches alpha_r (no subject gate).
  * Run: java -cp <test classpath> dev.hookline.engine.diag.SubjectGate MODEL DATA N BATCH LAMBDA LAYER
  *          BUNDLE SCOPE_LAMBDA SUBJECT_LAMBDAS(comma) EVAL_SAMPLE ALPHA_R(comma) ALPHA_S(comma) [SUBJECT_KEYS]
- * SUBJECT_KEYS: mean+plain (default), mean, variants. SUBJECT_LAYER: the block whose keys (at the subject's
+ * SUBJECT_KEYS: mean+plain (default), mean, variants (as RelationScopeKeys builds them). SUBJECT_LAYER: the block whose keys (at the subject's
  * last token) make the subject spans, with that block's C0 (default: the editing layer).
  */
 package dev.hookline.engine.diag;
@@ -130,7 +130,7 @@ public final class SubjectGate {
             int[] counts = new int[rCount];
             for (int r = 0; r < rCount; r++) {
                 for (double[][] k : editKeys.get(names.get(r))) {
-                    double[] m = mean(k);
+                    double[] m = RelationScopeKeys.mean(k);
                     for (int a = 0; a < ff; a++) {
                         sums[r][a] += m[a];
                     }
@@ -166,7 +166,7 @@ public final class SubjectGate {
                 NDArray preserveInv = inverse(work, c0, scopeLambda, null);
                 List<NDArray> relInverses = new ArrayList<>();
                 for (String name : names) {
-                    relInverses.add(inverse(work, c0, scopeLambda, outer(work, editKeys.get(name), "mean+plain", ff)));
+                    relInverses.add(inverse(work, c0, scopeLambda, RelationScopeKeys.outer(work, editKeys.get(name), "mean+plain", ff)));
                 }
                 RelationSpanScope scope = new RelationSpanScope(preserveInv, names, relInverses, routing.mean(),
                         routing.directions());
@@ -177,7 +177,7 @@ public final class SubjectGate {
                     subjectPreserve.add(inverse(work, sc0, ls, null));
                     List<NDArray> per = new ArrayList<>();
                     for (String name : names) {
-                        per.add(inverse(work, sc0, ls, outer(work, subjectKeyRows.get(name), subjectKeys, ff)));
+                        per.add(inverse(work, sc0, ls, RelationScopeKeys.outer(work, subjectKeyRows.get(name), subjectKeys, ff)));
                     }
                     subjectInverses.add(per);
                 }
@@ -471,41 +471,5 @@ public final class SubjectGate {
 
     private static double[] doubles(String s) {
         return Arrays.stream(s.split(",")).mapToDouble(Double::parseDouble).toArray();
-    }
-
-    private static double[] mean(double[][] k) {
-        double[] m = new double[k[0].length];
-        for (double[] row : k) {
-            for (int a = 0; a < m.length; a++) {
-                m[a] += row[a] / k.length;
-            }
-        }
-        return m;
-    }
-
-    /** Sum over a relation's edits of the chosen keys' outer products, (d_ff, d_ff) float64. */
-    private static NDArray outer(NDManager work, List<double[][]> edits, String kind, int ff) {
-        List<double[]> rows = new ArrayList<>();
-        for (double[][] k : edits) {
-            switch (kind) {
-                case "mean" -> rows.add(mean(k));
-                case "mean+plain" -> {
-                    rows.add(mean(k));
-                    rows.add(k[0]);
-                }
-                case "variants" -> rows.addAll(Arrays.asList(k));
-                default -> throw new IllegalArgumentException("unknown key set " + kind);
-            }
-        }
-        double[] flat = new double[rows.size() * ff];
-        for (int i = 0; i < rows.size(); i++) {
-            System.arraycopy(rows.get(i), 0, flat, i * ff, ff);
-        }
-        try (NDManager tmp = work.newSubManager()) {
-            NDArray kt = tmp.create(flat, new Shape(rows.size(), ff));
-            NDArray out = kt.transpose().matMul(kt);
-            out.attach(work);
-            return out;
-        }
     }
 }
