@@ -158,7 +158,7 @@ public final class HookLayer implements MlpProjectionHook {
         long length = keys.getShape().get(1);
         float[] m = shift.norm(new int[] {2}).toType(DataType.FLOAT32, false).toFloatArray(); // (B, T)
         float[] real = mask.toType(DataType.FLOAT32, false).toFloatArray(); // (B, T)
-        double[] keyScores = scope instanceof KeyScope ks ? realKeyScores(ks, keys, real, readFrom) : null; // (B, T)
+        double[] keyScores = scope instanceof KeyScope ks ? keyScoresFrom(ks, keys, real, readFrom) : null; // (B, T)
         float[] select = new float[(int) (rows * length)];
         for (int b = 0; b < rows; b++) {
             int n = 0;
@@ -188,27 +188,32 @@ public final class HookLayer implements MlpProjectionHook {
     /**
      * The key scope's scores at the real positions from {@code readFrom[b]} on (all real positions
      * if null), NaN elsewhere: only those keys are scored (a span scope's score costs two d_ff^2
-     * quadratic forms per position).
+     * quadratic forms per position). The serving node's fast path uses it too.
+     *
+     * @param keys (B, T, d_ff)
+     * @param real row-major (B, T), 1 at real positions; null: every position is real
+     * @param readFrom per row the first position read, or null
      */
-    private static double[] realKeyScores(KeyScope scope, NDArray keys, float[] real, int[] readFrom) {
+    public static double[] keyScoresFrom(KeyScope scope, NDArray keys, float[] real, int[] readFrom) {
         int length = (int) keys.getShape().get(1);
-        boolean[] scored = new boolean[real.length];
+        int total = (int) (keys.getShape().get(0) * length);
+        boolean[] scored = new boolean[total];
         int n = 0;
-        for (int i = 0; i < real.length; i++) {
-            scored[i] = real[i] > 0.5f && (readFrom == null || i % length >= readFrom[i / length]);
+        for (int i = 0; i < total; i++) {
+            scored[i] = (real == null || real[i] > 0.5f) && (readFrom == null || i % length >= readFrom[i / length]);
             n += scored[i] ? 1 : 0;
         }
-        if (n == real.length) {
+        if (n == total) {
             return scope.keyScores(keys);
         }
-        double[] out = new double[real.length];
+        double[] out = new double[total];
         Arrays.fill(out, Double.NaN);
         if (n == 0) {
             return out;
         }
         long[] at = new long[n];
         int c = 0;
-        for (int i = 0; i < real.length; i++) {
+        for (int i = 0; i < total; i++) {
             if (scored[i]) {
                 at[c++] = i;
             }
@@ -216,7 +221,7 @@ public final class HookLayer implements MlpProjectionHook {
         long ff = keys.getShape().get(2);
         try (NDManager work = keys.getManager().newSubManager()) {
             NDArray index = work.create(at);
-            NDArray picked = keys.reshape(real.length, ff).get(index).reshape(1, n, ff); // (1, n, d_ff)
+            NDArray picked = keys.reshape(total, ff).get(index).reshape(1, n, ff); // (1, n, d_ff)
             picked.attach(work);
             double[] scores = scope.keyScores(picked);
             for (int i = 0; i < n; i++) {

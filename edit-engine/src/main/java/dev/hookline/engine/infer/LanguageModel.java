@@ -121,6 +121,10 @@ public final class LanguageModel implements AutoCloseable {
         }
         boolean[] done = new boolean[n];
         int maxPositions = model.config().maxPositions();
+        // Only each row's last position is read, so the last block's key-scope hooks need not score
+        // the others (ForwardOptions.readFrom); options that capture the last block's outputs keep all.
+        boolean readLast = options.readFrom() == null && !options.captureResiduals()
+                && !options.mlpOutputLayers().contains(model.config().layerCount() - 1);
         try (NDManager scope = NDManager.newBaseManager(model.device())) {
             for (int step = 0; step < maxNewTokens; step++) {
                 List<Integer> active = new ArrayList<>();
@@ -139,11 +143,14 @@ public final class LanguageModel implements AutoCloseable {
                 int[] next;
                 try (NDManager stepScope = scope.newSubManager()) {
                     TokenBatch batch = TokenBatch.of(rows, eos);
-                    NDArray logits = model.forward(stepScope, batch, options).logits(); // (B, T, V)
                     long[] gatherIdx = new long[rows.size()];
+                    int[] lastIdx = new int[rows.size()];
                     for (int b = 0; b < rows.size(); b++) {
                         gatherIdx[b] = rows.get(b).length - 1;
+                        lastIdx[b] = rows.get(b).length - 1;
                     }
+                    NDArray logits = model.forward(stepScope, batch, readLast ? options.withReadFrom(lastIdx) : options)
+                            .logits(); // (B, T, V)
                     NDArray index = Tensors.owned(stepScope.create(gatherIdx, new Shape(rows.size(), 1, 1)))
                             .repeat(2, model.config().vocabSize()); // (B, 1, V)
                     NDArray last = logits.gather(index, 1); // (B, 1, V)

@@ -100,4 +100,49 @@ class ReadFromTest {
             assertThrows(IllegalArgumentException.class, () -> model.forward(nd, batch, capture));
         }
     }
+
+    @Test
+    void generationReadsTheLastPositionOnlyAndGeneratesAsFullForwards() throws Exception {
+        try (Gpt2Model model = dev.hookline.engine.edit.EditFixtures.untrained(7);
+                dev.hookline.engine.infer.TextTokenizer tok = dev.hookline.engine.edit.EditFixtures.tokenizer();
+                NDManager nd = NDManager.newBaseManager()) {
+            int last = model.config().layerCount() - 1;
+            List<HookLayer.RowTrace> traces = new ArrayList<>();
+            HookLayer h = hook(nd, last, model.config().mlpSize(), model.config().hiddenSize(), traces);
+            ForwardOptions options = ForwardOptions.builder().hook(last, h).build();
+            List<String> prompts = List.of("The occupation of Krafes Livagron is", "Lofik was born in");
+            int steps = 4;
+            List<dev.hookline.engine.infer.Generation> generated = dev.hookline.engine.infer.LanguageModel.wrap(model, tok)
+                    .generate(prompts, steps, options);
+            // Every step scored only each row's last position (NaN before it in the hook's trace).
+            assertTrue(!traces.isEmpty());
+            for (HookLayer.RowTrace tr : traces) {
+                int n = tr.z().length;
+                for (int p = 0; p < n - 1; p++) {
+                    assertTrue(Double.isNaN(tr.z()[p]), "trace of row " + tr.row() + ": position " + p + " not scored");
+                }
+                assertTrue(!Double.isNaN(tr.z()[n - 1]) && tr.swapped()[n - 1], "the last position is scored and swaps");
+            }
+            // The same tokens as a greedy loop of full forwards (every position scored), one prompt at a time.
+            for (int i = 0; i < prompts.size(); i++) {
+                int[] seq = tok.encode(prompts.get(i));
+                int promptLength = seq.length;
+                for (int step = 0; step < steps; step++) {
+                    float[] logits = model.forward(nd, TokenBatch.of(List.of(seq), model.config().eosTokenId()), options)
+                            .logits().get(0).get(seq.length - 1).toFloatArray();
+                    int best = 0;
+                    for (int v = 1; v < logits.length; v++) {
+                        best = logits[v] > logits[best] ? v : best;
+                    }
+                    seq = java.util.Arrays.copyOf(seq, seq.length + 1);
+                    seq[seq.length - 1] = best;
+                    if (best == model.config().eosTokenId()) {
+                        break;
+                    }
+                }
+                assertArrayEquals(java.util.Arrays.copyOfRange(seq, promptLength, seq.length),
+                        generated.get(i).generatedIds(), "prompt " + i);
+            }
+        }
+    }
 }

@@ -7,7 +7,8 @@
  * the whole hook cost (docs/BENCHMARKS.md); most calls in serving swap nothing. With the span scopes
  * (coachhook-span and coachhook-span-relation bundles) the decision needs only the keys (rho from
  * KeyScope.keyScores, two (d_ff, d_ff) float64 quadratic forms per position), so the output change
- * k (W_h - W_0) is computed only when some position swaps.
+ * k (W_h - W_0) is computed only when some position swaps; with ForwardOptions.readFrom (generation
+ * reads each row's last position) only the read positions are scored, as in HookLayer.
  * Reference: CoachHooK validated hook layers; edit-engine HookLayer (the reference implementation;
  * ServingHookTest checks equality with it).
  */
@@ -44,8 +45,17 @@ public final class ServingHook implements MlpProjectionHook {
 
     @Override
     public NDArray replace(int blockLayer, NDArray keys, NDArray original, NDArray mask) {
+        return replace(blockLayer, keys, original, mask, null);
+    }
+
+    /**
+     * As HookLayer: with a key scope, positions before {@code readFrom[b]} are not scored and keep
+     * W_0's output (the forward reads no logits there); the m-based scopes ignore {@code readFrom}.
+     */
+    @Override
+    public NDArray replace(int blockLayer, NDArray keys, NDArray original, NDArray mask, int[] readFrom) {
         if (layer.scope() instanceof KeyScope span) {
-            return replaceSpan(span, keys, original, mask);
+            return replaceSpan(span, keys, original, mask, readFrom);
         }
         NDArray delta = layer.delta();
         NDArray d = delta.getDataType() == keys.getDataType() ? delta : delta.toType(keys.getDataType(), false);
@@ -90,12 +100,14 @@ public final class ServingHook implements MlpProjectionHook {
     }
 
     /** Span scopes: rho per position from the keys alone; the shift only where something swaps. */
-    private NDArray replaceSpan(KeyScope span, NDArray keys, NDArray original, NDArray mask) {
+    private NDArray replaceSpan(KeyScope span, NDArray keys, NDArray original, NDArray mask, int[] readFrom) {
         int rows = (int) keys.getShape().get(0);
         int length = (int) keys.getShape().get(1);
-        double[] rho = span.keyScores(keys); // (B, T)
         float[] real = rows == 1 ? null
                 : (mask.getDataType() == DataType.FLOAT32 ? mask : mask.toType(DataType.FLOAT32, false)).toFloatArray();
+        // (B, T); NaN (never swaps) before readFrom. Without readFrom every position is scored in one
+        // call, padding too (it never swaps below), as before.
+        double[] rho = readFrom == null ? span.keyScores(keys) : HookLayer.keyScoresFrom(span, keys, real, readFrom);
         float[] select = null;
         for (int i = 0; i < rows * length; i++) {
             // Padding positions never swap (HookLayer scores only the real positions 0..n-1 of a row).

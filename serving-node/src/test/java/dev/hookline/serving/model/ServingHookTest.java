@@ -67,6 +67,9 @@ class ServingHookTest {
             }));
             ForwardOptions ref = ForwardOptions.builder().hooks(reference).build();
             ForwardOptions opt = ForwardOptions.builder().hooks(fast).build();
+            Map<Integer, MlpProjectionHook> direct = new LinkedHashMap<>();
+            reference.forEach((l, h) -> direct.put(l, new ServingHook(h)));
+            ForwardOptions optDirect = ForwardOptions.builder().hooks(direct).build();
             int eos = lm.model().config().eosTokenId();
             List<List<int[]>> batches = new ArrayList<>();
             for (String p : prompts) {
@@ -84,6 +87,13 @@ class ServingHookTest {
                     float[] b = lm.model().forward(scope, TokenBatch.of(rows, eos), opt).logits()
                             .toType(DataType.FLOAT32, false).toFloatArray();
                     assertArrayEquals(a, b, "logits differ for a batch of " + rows.size());
+                    // Reading each row's last position only (generation): the same as the reference hook.
+                    int[] readFrom = rows.stream().mapToInt(r -> r.length - 1).toArray();
+                    float[] c = lm.model().forward(scope, TokenBatch.of(rows, eos), ref.withReadFrom(readFrom)).logits()
+                            .toType(DataType.FLOAT32, false).toFloatArray();
+                    float[] e = lm.model().forward(scope, TokenBatch.of(rows, eos), optDirect.withReadFrom(readFrom))
+                            .logits().toType(DataType.FLOAT32, false).toFloatArray();
+                    assertArrayEquals(c, e, "logits differ with readFrom for a batch of " + rows.size());
                 }
             }
         }
