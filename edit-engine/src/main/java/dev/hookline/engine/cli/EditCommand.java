@@ -104,8 +104,8 @@ public final class EditCommand implements Callable<Integer> {
                 // ... and the keys its relation spans hold (bundles from before mean+plain hold the mean keys).
                 params = params.withScopeKeys(parentBundle.relationScopes().scopeKeys());
             }
-            if (parentBundle != null && parentBundle.relationScopes() != null && method.equals("coachhook-span-relation")
-                    && options.spanRelationRoutes == null) {
+            if (parentBundle != null && parentBundle.relationScopes() != null
+                    && method.equals("coachhook-span-relation") && options.spanRelationRoutes == null) {
                 // ... and how many relations score a key (bundles from before relationRoutes: 1).
                 params = params.withScopeRoutes(parentBundle.relationScopes().routes());
             }

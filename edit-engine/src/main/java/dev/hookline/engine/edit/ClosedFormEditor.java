@@ -220,7 +220,8 @@ public final class ClosedFormEditor implements SequentialEditor {
     public static ClosedFormEditor memit(Gpt2Model base, TextTokenizer tokenizer, LayerStatistics statistics,
             MemitParams params, List<String> contextPrefixes) {
         return new ClosedFormEditor(Variant.MEMIT, "memit", base, tokenizer, statistics, params.layers(),
-                params.lambda(), params.lambda(), CoachHookParams.VALUE_HOOKS_VALIDATED, CoachHookParams.SCOPE_KEYS_MEAN, 1, 0,
+                params.lambda(), params.lambda(), CoachHookParams.VALUE_HOOKS_VALIDATED, CoachHookParams.SCOPE_KEYS_MEAN,
+                1, 0,
                 "sequence", false, 0,
                 params.valueStep(), contextPrefixes);
     }

@@ -82,8 +82,8 @@ public record CoachHookParams(int[] layers, double lambda, double alpha0, String
             throw new IllegalArgumentException("scopeRoutes must be 1 or 2, got " + scopeRoutes);
         }
         if (scopeRoutes != 1 && !"span-relation".equals(scope)) {
-            throw new IllegalArgumentException("scopeRoutes " + scopeRoutes + " is a span-relation option; scope '" + scope
-                    + "' takes 1");
+            throw new IllegalArgumentException("scopeRoutes " + scopeRoutes + " is a span-relation option; scope '"
+                    + scope + "' takes 1");
         }
     }
 
@@ -245,8 +245,8 @@ public record CoachHookParams(int[] layers, double lambda, double alpha0, String
 
     /** This record with another scope lambda (span scope). */
     public CoachHookParams withScopeLambda(double newScopeLambda) {
-        return new CoachHookParams(layers, lambda, alpha0, scope, valueStep, boostRounds, newScopeLambda, valueHooks, scopeKeys,
-                scopeRoutes);
+        return new CoachHookParams(layers, lambda, alpha0, scope, valueStep, boostRounds, newScopeLambda, valueHooks,
+                scopeKeys, scopeRoutes);
     }
 
     /** True if the span scope's lambda differs from the update's. */
@@ -256,14 +256,14 @@ public record CoachHookParams(int[] layers, double lambda, double alpha0, String
 
     /** This record with another value step. */
     public CoachHookParams withValueStep(ValueStepParams newValueStep) {
-        return new CoachHookParams(layers, lambda, alpha0, scope, newValueStep, boostRounds, scopeLambda, valueHooks, scopeKeys,
-                scopeRoutes);
+        return new CoachHookParams(layers, lambda, alpha0, scope, newValueStep, boostRounds, scopeLambda, valueHooks,
+                scopeKeys, scopeRoutes);
     }
 
     /** This record with another alpha0. */
     public CoachHookParams withAlpha0(double newAlpha0) {
-        return new CoachHookParams(layers, lambda, newAlpha0, scope, valueStep, boostRounds, scopeLambda, valueHooks, scopeKeys,
-                scopeRoutes);
+        return new CoachHookParams(layers, lambda, newAlpha0, scope, valueStep, boostRounds, scopeLambda, valueHooks,
+                scopeKeys, scopeRoutes);
     }
 
     /** This record with the value step seeing the hooks {@code newValueHooks} ("validated" or "temporary"). */
