@@ -16,6 +16,7 @@ import dev.hookline.console.view.Charts;
 import dev.hookline.console.view.Charts.ChartView;
 import dev.hookline.console.view.Fmt;
 import dev.hookline.console.view.Views.BatchRow;
+import dev.hookline.console.view.Views.BuildRow;
 import dev.hookline.console.view.Views.ChannelRow;
 import dev.hookline.console.view.Views.FactRow;
 import dev.hookline.console.view.Views.LayerDiffRow;
@@ -62,7 +63,14 @@ public class ModelPages {
         ConsoleSession s = console.require(cookie, "/models");
         List<ModelRow> models = new ArrayList<>();
         s.registry().get("/api/models").forEach(m -> models.add(ModelRow.of(m)));
-        return Templates.models(console.page(s, "Models", "models"), models);
+        // Builds not yet READY: `./hookline up` pretrains its first model before it is registered.
+        List<BuildRow> builds = new ArrayList<>();
+        s.registry().get("/api/models/builds").forEach(b -> {
+            if (!"READY".equals(b.path("status").asText())) {
+                builds.add(BuildRow.of(b));
+            }
+        });
+        return Templates.models(console.page(s, "Models", "models"), models, builds);
     }
 
     @GET

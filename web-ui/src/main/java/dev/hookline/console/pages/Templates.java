@@ -7,6 +7,7 @@ package dev.hookline.console.pages;
 import dev.hookline.console.view.Charts.ChartView;
 import dev.hookline.console.view.Views.AuditRow;
 import dev.hookline.console.view.Views.BatchRow;
+import dev.hookline.console.view.Views.BuildRow;
 import dev.hookline.console.view.Views.ChainStatus;
 import dev.hookline.console.view.Views.ChannelRow;
 import dev.hookline.console.view.Views.FactRow;
@@ -37,7 +38,7 @@ public final class Templates {
 
     public static native TemplateInstance signin(Page page, String next, String error);
 
-    public static native TemplateInstance models(Page page, List<ModelRow> models);
+    public static native TemplateInstance models(Page page, List<ModelRow> models, List<BuildRow> builds);
 
     public static native TemplateInstance model(Page page, ModelRow model, List<ChannelRow> channels,
                                                 List<NodeRow> nodes, List<LineageRow> lineage,

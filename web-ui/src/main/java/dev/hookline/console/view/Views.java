@@ -37,6 +37,15 @@ public final class Views {
         }
     }
 
+    /** A model being built (pretrained, then registered) before it appears as a model: GET /api/models/builds. */
+    public record BuildRow(String name, String preset, String status, String phase, int percent, String message,
+                           String updatedAt) {
+        public static BuildRow of(JsonNode b) {
+            return new BuildRow(Fmt.text(b, "name"), Fmt.text(b, "preset"), Fmt.text(b, "status"), Fmt.text(b, "phase"),
+                    b.path("percent").asInt(), Fmt.text(b, "message"), Fmt.time(b, "updatedAt"));
+        }
+    }
+
     /** Alpha of one layer before and after a batch step. */
     public record AlphaRow(String layer, String before, String after, String change) {
     }
