@@ -39,7 +39,7 @@ mkdir -p "$HOOKLINE_DATA" && ./hookline up --port "$PORT" > "$HOOKLINE_DATA/up.l
 PIDS+=("$!")
 
 # 3. Wait for the model (the first run builds the platform first).
-./hookline model wait tiny-world --timeout "$TIMEOUT" > /dev/null || { tail -n 30 "$HOOKLINE_DATA/up.log" >&2; fail "no model"; }
+./hookline model wait tiny-world --token-file "$HOOKLINE_DATA/admin-token" --timeout "$TIMEOUT" > /dev/null || { tail -n 30 "$HOOKLINE_DATA/up.log" >&2; fail "no model"; }
 step "model tiny-world registered"
 
 # 4. The admin token, then one token per role.

@@ -56,7 +56,8 @@ final class ModelCommands {
     }
 
     @Command(name = "wait", description = {"Wait until model NAME is registered with its statistics, showing the",
-            "build's progress (./hookline up builds its default model on first start)."})
+            "build's progress (./hookline up builds its default model on first start). Patient with a",
+            "registry that is still starting: waits for --token-file to appear and for the registry to answer."})
     static final class Wait implements Callable<Integer> {
         @Mixin
         RegistryOptions conn;
@@ -75,10 +76,19 @@ final class ModelCommands {
             if (timeoutSeconds < 0 || interval <= 0) {
                 throw CliException.usage("--timeout must be >= 0 and --interval > 0");
             }
-            RegistryClient c = conn.client();
             Out out = GovernanceCli.out();
             Progress bar = Progress.onStderr(out.err());
             long deadline = System.nanoTime() + timeoutSeconds * 1_000_000_000L;
+            // `./hookline up` writes its admin token once the registry is built and starting.
+            while (conn.tokenFile != null && !java.nio.file.Files.isRegularFile(conn.tokenFile)) {
+                bar.show(0, "waiting for the registry to start (" + conn.tokenFile + ")");
+                if (System.nanoTime() > deadline) {
+                    bar.done();
+                    throw CliException.failed("no " + conn.tokenFile + " after " + timeoutSeconds + " s");
+                }
+                Thread.sleep((long) (interval * 1000));
+            }
+            RegistryClient c = conn.client();
             while (true) {
                 JsonNode build = null;
                 try {
@@ -118,7 +128,7 @@ final class ModelCommands {
                     if (!e.isTransient()) {
                         throw e;
                     }
-                    bar.show(0, "registry not answering yet: " + e.getMessage());
+                    bar.show(0, "waiting for the registry at " + c.baseUrl() + " to answer");
                 }
                 if (System.nanoTime() > deadline) {
                     bar.done();
