@@ -15,7 +15,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** The top-level command; {@link #run} is the testable entry point, {@link #main} the launcher's. */
-@Command(name = "hookline", mixinStandardHelpOptions = true, version = "hookline governance CLI 0.1.0",
+@Command(name = "hookline", mixinStandardHelpOptions = true, scope = CommandLine.ScopeType.INHERIT, version = "hookline governance CLI 0.1.0",
         description = {"Hookline's governance flow: tokens, edit batches, review, releases, nodes, audit.",
                 "Registry URL and token: --registry/--token, else HOOKLINE_REGISTRY/HOOKLINE_TOKEN, else `hookline login`."},
         subcommands = {AccessCommands.Login.class, AccessCommands.WhoAmI.class, AccessCommands.Tokens.class,

@@ -34,7 +34,8 @@ final class Progress {
             err.flush();
             drawn = true;
         } else {
-            String key = label + "/" + (p / 10);
+            // counters in the label ("pretrain 9/832") do not make a new line; the state and decile do
+            String key = label.replaceAll("\\d+", "#") + "/" + (p / 10);
             if (!key.equals(lastKey)) {
                 err.println(line);
                 lastKey = key;
