@@ -6,13 +6,13 @@
 #   scripts/quickstart.sh
 # Environment (defaults in brackets): HOOKLINE_DATA [a new directory under /tmp], QUICKSTART_PORT
 # [8080] (registry; the worker's metrics use the next port), QUICKSTART_SERVE_PORT [8090],
-# QUICKSTART_TIMEOUT [1200] seconds for the whole run. Exits 0 only when every step worked; stops
+# QUICKSTART_TIMEOUT [1800] seconds for the whole run. Exits 0 only when every step worked; stops
 # everything it started (registry, worker, serving node) on exit. Logs: $HOOKLINE_DATA/*.log.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 PORT="${QUICKSTART_PORT:-8080}"
 SERVE_PORT="${QUICKSTART_SERVE_PORT:-8090}"
-TIMEOUT="${QUICKSTART_TIMEOUT:-1200}"
+TIMEOUT="${QUICKSTART_TIMEOUT:-1800}"
 START=$SECONDS
 step() { printf '[%4ds] %s\n' "$((SECONDS - START))" "$*" >&2; }
 fail() { step "FAILED: $*"; exit 1; }
@@ -35,7 +35,7 @@ export HOOKLINE_DATA="${HOOKLINE_DATA:-$(mktemp -d /tmp/hookline-quickstart.XXXX
 step "data in $HOOKLINE_DATA, registry $HOOKLINE_REGISTRY"
 
 # 2. Registry + editor worker; a new data directory gets the tiny-world model built and registered.
-mkdir -p "$HOOKLINE_DATA" && ./hookline up --port "$PORT" > "$HOOKLINE_DATA/up.log" 2>&1 &
+mkdir -p "$HOOKLINE_DATA"; ./hookline up --port "$PORT" > "$HOOKLINE_DATA/up.log" 2>&1 &
 PIDS+=("$!")
 
 # 3. Wait for the model (the first run builds the platform first).
