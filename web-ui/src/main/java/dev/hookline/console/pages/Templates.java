@@ -45,7 +45,8 @@ public final class Templates {
                                                 List<Option> versionOptions, List<BatchRow> batches);
 
     public static native TemplateInstance batches(Page page, List<BatchRow> batches, List<Option> statuses,
-                                                  String query, boolean polling);
+                                                  String query, boolean polling, List<Option> models,
+                                                  List<Option> methods);
 
     public static native TemplateInstance batches$rows(List<BatchRow> batches, String query, boolean polling);
 
