@@ -9,6 +9,7 @@ import dev.hookline.registry.auth.Role;
 import dev.hookline.registry.batch.BatchDtos.BatchView;
 import dev.hookline.registry.batch.BatchDtos.FactEditRequest;
 import dev.hookline.registry.batch.BatchDtos.SubmitBatchRequest;
+import dev.hookline.registry.governance.SubmissionChecks;
 import dev.hookline.registry.job.EditJob;
 import dev.hookline.registry.model.BaseModel;
 import dev.hookline.registry.version.HookVersion;
@@ -34,6 +35,9 @@ public class BatchService {
 
     @Inject
     AuditLog audit;
+
+    @Inject
+    SubmissionChecks checks;
 
     @Transactional
     public BatchView submit(SubmitBatchRequest req, String actor) {
@@ -87,6 +91,7 @@ public class BatchService {
                         + ", not " + req.parentVersionId(), "parentVersionId");
             }
         }
+        List<Long> supersedes = checks.check(req, model, branch, req.parentVersionId());
         Integer last = EditBatch.getEntityManager()
                 .createQuery("select max(b.position) from EditBatch b where b.branchId = :branch", Integer.class)
                 .setParameter("branch", branch.id).getSingleResult();
@@ -116,6 +121,7 @@ public class BatchService {
             e.paraphrasesJson = Json.canonical(r.paraphrases() == null ? List.of() : r.paraphrases());
             e.localityJson = Json.canonical(r.locality() == null ? List.of() : r.locality());
             e.relation = r.relation();
+            e.supersedesEditId = supersedes.get(i);
             e.persist();
         }
         Map<String, Object> payload = new LinkedHashMap<>();
@@ -126,6 +132,10 @@ public class BatchService {
         payload.put("edits", req.edits().size());
         payload.put("reason", b.reason == null ? "" : b.reason);
         payload.put("ticket", b.ticket == null ? "" : b.ticket);
+        long superseding = supersedes.stream().filter(x -> x != null).count();
+        if (superseding > 0) {
+            payload.put("supersedingEdits", superseding);
+        }
         if (!Boolean.FALSE.equals(req.queue())) {
             enqueue(b, now);
         }
@@ -216,7 +226,11 @@ public class BatchService {
         for (int i = before.size() - 1; i >= 0; i--) {
             EditBatch p = before.get(i);
             if (p.resultVersionId != null && p.status != BatchStatus.REJECTED) {
-                return p.resultVersionId;
+                HookVersion r = HookVersion.findById(p.resultVersionId);
+                // a BLOCKED result carries a rejected ancestor's facts: never extend it
+                if (r == null || (r.state != HookVersion.State.BLOCKED && r.state != HookVersion.State.REJECTED)) {
+                    return p.resultVersionId;
+                }
             }
         }
         return branch.forkVersionId;
