@@ -60,3 +60,8 @@ CREATE TABLE worker_registration (
 -- A fact edit that knowingly replaces an earlier edit of the same subject+relation (or prompt).
 ALTER TABLE fact_edit ADD COLUMN supersedes_edit_id BIGINT REFERENCES fact_edit(id);
 CREATE INDEX fact_edit_subject_idx ON fact_edit(subject);
+
+-- Revert one batch, keep the later ones: a batch on a new branch forked from the reverted
+-- batch's parent that replays the later batches' edits (ids in replays_json, in order).
+ALTER TABLE edit_batch ADD COLUMN reverts_batch_id BIGINT REFERENCES edit_batch(id);
+ALTER TABLE edit_batch ADD COLUMN replays_json TEXT;

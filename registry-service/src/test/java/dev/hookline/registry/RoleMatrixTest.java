@@ -9,7 +9,10 @@ import dev.hookline.registry.blob.BlobResource;
 import dev.hookline.registry.channel.ChannelResource;
 import dev.hookline.registry.governance.ApprovalResource;
 import dev.hookline.registry.governance.ChannelPolicyResource;
+import dev.hookline.registry.governance.Evidence;
 import dev.hookline.registry.governance.GateResource;
+import dev.hookline.registry.governance.RevertResource;
+import dev.hookline.registry.governance.RollbackTargetResource;
 import dev.hookline.registry.governance.WorkerResource;
 import dev.hookline.registry.job.JobResource;
 import dev.hookline.registry.model.ModelResource;
@@ -113,7 +116,10 @@ class RoleMatrixTest {
             row("PUT", "/api/models/{modelId}/channels/{name}/policy", Role.ADMIN),
             row("POST", "/api/models/{modelId}/channels/{name}/approvals", Role.RELEASER),
             row("POST", "/api/workers", Role.WORKER),
-            row("GET", "/api/workers", ANY));
+            row("GET", "/api/workers", ANY),
+            row("GET", "/api/models/{modelId}/channels/{name}/rollback-target", ANY),
+            row("POST", "/api/versions/{id}/revert", Role.SUBMITTER),
+            row("GET", "/api/versions/{id}/evidence", ANY));
 
     private static final Map<Role, String> TOKENS = new EnumMap<>(Role.class);
 
@@ -133,7 +139,8 @@ class RoleMatrixTest {
         for (Class<?> c : List.of(TokenResource.class, ModelResource.class, BatchResource.class, JobResource.class,
                 VersionResource.class, ChannelResource.class, NodeResource.class, BlobResource.class,
                 AuditResource.class, GateResource.class, ChannelPolicyResource.class, ApprovalResource.class,
-                WorkerResource.class)) {
+                WorkerResource.class, RollbackTargetResource.class, RevertResource.class,
+                Evidence.class)) {
             String base = c.getAnnotation(Path.class).value();
             for (Method m : c.getDeclaredMethods()) {
                 String verb = verb(m);

@@ -83,12 +83,15 @@ public final class BatchDtos {
         }
     }
 
-    /** A batch; {@code edits} is filled on single-batch reads and leases, empty in lists. */
+    /**
+     * A batch; {@code edits} is filled on single-batch reads and leases, empty in lists;
+     * {@code revertsBatchId} / {@code replaysBatchIds} are set on a revert batch (else null).
+     */
     public record BatchView(long id, long modelId, String branch, int position, Long parentVersionId,
                             String submitter, String reason, String ticket, EditMethod method,
                             JsonNode hyperparameters, BatchStatus status, Progress progress, String error,
                             Long resultVersionId, long editCount, JobInfo job, Instant createdAt, Instant updatedAt,
-                            List<FactEditView> edits) {
+                            List<FactEditView> edits, Long revertsBatchId, JsonNode replaysBatchIds) {
     }
 
     /** Cancel request. */

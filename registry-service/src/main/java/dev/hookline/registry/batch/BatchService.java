@@ -250,7 +250,8 @@ public class BatchService {
         return new BatchView(b.id, b.modelId, branch.name, b.position, b.parentVersionId, b.submitter, b.reason,
                 b.ticket, b.method, Json.tree(b.hyperparametersJson), b.status,
                 new BatchDtos.Progress(b.phase, b.percent), b.error, b.resultVersionId, count, jobInfo,
-                b.createdAt, b.updatedAt, edits);
+                b.createdAt, b.updatedAt, edits, b.revertsBatchId,
+                b.replaysJson == null ? null : Json.tree(b.replaysJson));
     }
 
     private static EditBatch lock(long id) {

@@ -161,6 +161,7 @@ public class JobService {
                     "must list the blobs a serving node needs");
         }
         c.that(req.metrics() == null || req.metrics().isObject(), "metrics", "must be a JSON object");
+        dev.hookline.registry.governance.Evidence.check(c, req.evidence());
         if (req.alpha() != null) {
             for (int i = 0; i < req.alpha().size(); i++) {
                 VersionDtos.LayerAlpha a = req.alpha().get(i);
@@ -206,6 +207,7 @@ public class JobService {
         v.manifestJson = manifestJson;
         v.bundleDigest = "sha256:" + Digests.sha256Hex(manifestJson);
         v.metricsJson = Json.canonical(req.metrics() == null ? Map.of() : req.metrics());
+        v.evidenceJson = req.evidence() == null || req.evidence().isNull() ? null : Json.canonical(req.evidence());
         v.editsCumulative = parentEdits + (int) FactEdit.count("batchId", batch.id);
         v.state = HookVersion.State.TEMPORARY;
         v.createdAt = now;

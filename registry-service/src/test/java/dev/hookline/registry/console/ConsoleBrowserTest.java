@@ -158,6 +158,14 @@ class ConsoleBrowserTest {
         channel.sendKeys("prod");
         driver.findElement(By.id("pin-reason")).sendKeys("release the reviewed facts");
         click(By.id("pin"));
+        // nothing moves before the release manager confirms current -> target
+        waitText(By.id("confirm-target"), "v2");
+        assertTrue(driver.findElement(By.id("confirm-current")).getText().startsWith("v1"));
+        assertEquals("3", driver.findElement(By.id("confirm-added")).getText());
+        assertEquals("0", driver.findElement(By.id("confirm-removed")).getText());
+        as(rel).get("/api/models/" + model + "/channels/prod").then().body("versionId", equalTo((int) v1));
+        screenshots("confirm-pin");
+        click(By.id("confirm"));
         waitText(By.cssSelector(".flash"), "Channel prod now points at v2.");
         as(rel).get("/api/models/" + model + "/channels/prod").then().body("versionId", equalTo((int) v2));
 
@@ -166,6 +174,9 @@ class ConsoleBrowserTest {
         assertEquals(2, driver.findElements(By.cssSelector("table.history tbody tr")).size());
         driver.findElement(By.id("rollback-reason")).sendKeys("locality regression reported");
         click(By.id("rollback"));
+        waitText(By.id("confirm-target"), "v1");
+        assertEquals("3", driver.findElement(By.id("confirm-removed")).getText());
+        click(By.id("confirm"));
         waitText(By.cssSelector(".flash"), "Channel prod rolled back to v1.");
         waitText(By.id("channel-version"), "v1");
         List<WebElement> history = driver.findElements(By.cssSelector("table.history tbody tr"));

@@ -35,6 +35,21 @@ public final class Templates {
     public record ReviewItem(VersionRow version, BatchRow batch, String modelName, boolean ownBatch) {
     }
 
+    /** A hidden form field carried through a confirmation. */
+    public record Hidden(String name, String value) {
+    }
+
+    /**
+     * A channel move awaiting confirmation: current -> target, what changes between them (facts
+     * gained and lost since their common ancestor) and the form that repeats the move with confirm=yes.
+     */
+    public record Confirm(String heading, String channel, String current, String target, String ancestor,
+                          int added, int removed, String reason, String diffUrl, String action, List<Hidden> fields,
+                          String cancel) {
+    }
+
+    public static native TemplateInstance confirm(Page page, Confirm confirm);
+
     public static native TemplateInstance signin(Page page, String next, String error);
 
     public static native TemplateInstance models(Page page, List<ModelRow> models);

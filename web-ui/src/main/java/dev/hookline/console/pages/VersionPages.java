@@ -66,8 +66,10 @@ public class VersionPages {
     @Path("{id}/validate")
     @Consumes(MediaType.APPLICATION_FORM_URLENCODED)
     public Response validate(@CookieParam(ConsoleSessions.COOKIE) String cookie, @PathParam("id") long id,
-                             @FormParam("csrf") String csrf, @FormParam("comment") String comment) {
-        return review(cookie, id, csrf, comment, "validate", "approved");
+                             @FormParam("csrf") String csrf, @FormParam("comment") String comment,
+                             @FormParam("override") String override, @FormParam("overrideReason") String overrideReason) {
+        return review(cookie, id, csrf, comment, "validate", "approved", "true".equals(override),
+                Console.field(overrideReason));
     }
 
     @POST
@@ -75,10 +77,11 @@ public class VersionPages {
     @Consumes(MediaType.APPLICATION_FORM_URLENCODED)
     public Response reject(@CookieParam(ConsoleSessions.COOKIE) String cookie, @PathParam("id") long id,
                            @FormParam("csrf") String csrf, @FormParam("comment") String comment) {
-        return review(cookie, id, csrf, comment, "reject", "rejected");
+        return review(cookie, id, csrf, comment, "reject", "rejected", false, null);
     }
 
-    private Response review(String cookie, long id, String csrf, String comment, String action, String done) {
+    private Response review(String cookie, long id, String csrf, String comment, String action, String done,
+                            boolean override, String overrideReason) {
         ConsoleSession s = console.requireForm(cookie, csrf, "/versions/" + id);
         String text = Console.field(comment);
         if (text == null) {
@@ -87,7 +90,13 @@ public class VersionPages {
                     "/versions/" + id).render();
             return Response.status(400).type(MediaType.TEXT_HTML_TYPE.withCharset("UTF-8")).entity(html).build();
         }
-        JsonNode v = s.registry().post("/api/versions/" + id + "/" + action, Map.of("comment", text));
+        Map<String, Object> body = new HashMap<>();
+        body.put("comment", text);
+        if (override) {
+            body.put("override", true);
+            body.put("overrideReason", overrideReason == null ? "" : overrideReason);
+        }
+        JsonNode v = s.registry().post("/api/versions/" + id + "/" + action, body);
         s.flash("Version v" + v.path("number").asInt() + " " + done + ".");
         return Console.seeOther("/versions/" + id);
     }

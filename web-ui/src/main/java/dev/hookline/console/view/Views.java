@@ -81,7 +81,8 @@ public final class Views {
                              Long batchId, String method, String state, String submitter, String reviewer,
                              String reviewComment, String reviewedAt, String createdAt, String bundleDigest,
                              String shortDigest, String editsCumulative, String branch, List<String> channels,
-                             MetricsView metrics, List<AlphaRow> alpha) {
+                             MetricsView metrics, List<AlphaRow> alpha, Long blockedBy, boolean gatePassed,
+                             String gateText, String gateOverride) {
         public static VersionRow of(JsonNode v, Map<Long, List<String>> channelsByVersion, Map<Long, String> branchByBatch) {
             long id = v.path("id").asLong();
             Long batchId = Fmt.id(v, "batchId");
@@ -97,7 +98,32 @@ public final class Views {
                     Fmt.time(v, "reviewedAt"), Fmt.time(v, "createdAt"), Fmt.text(v, "bundleDigest"),
                     Fmt.shortDigest(Fmt.text(v, "bundleDigest")), Fmt.text(v, "editsCumulative"), branch,
                     channelsByVersion == null ? List.of() : channelsByVersion.getOrDefault(id, List.of()),
-                    MetricsView.of(v.path("metrics")), alpha);
+                    MetricsView.of(v.path("metrics")), alpha, Fmt.id(v, "blockedBy"),
+                    !v.path("gate").path("passed").isBoolean() || v.path("gate").path("passed").asBoolean(),
+                    gateText(v.path("gate")), Fmt.text(v.path("gate"), "override"));
+        }
+
+        /** The quality gate's misses in words ("reliability 0.000 < 0.8; ..."), or "—" when it passed. */
+        static String gateText(JsonNode gate) {
+            List<String> parts = new ArrayList<>();
+            for (JsonNode f : gate.path("failures")) {
+                String value = f.path("value").isNumber() ? String.format(java.util.Locale.ROOT, "%.3f",
+                        f.path("value").asDouble()) : "not reported";
+                String bound = f.path("bound").asText();
+                parts.add(f.path("metric").asText() + " " + value + " (gate: " + bound + " "
+                        + f.path("threshold").asText() + ")");
+            }
+            return parts.isEmpty() ? MISSING : String.join("; ", parts);
+        }
+
+        /** True when an ancestor's rejection blocked this version. */
+        public boolean blocked() {
+            return "BLOCKED".equals(state);
+        }
+
+        /** Rejected or blocked: greyed out in lists and charts. */
+        public boolean dead() {
+            return "REJECTED".equals(state) || "BLOCKED".equals(state);
         }
 
         /** Lower-case state for CSS classes. */
@@ -158,7 +184,7 @@ public final class Views {
 
     /** One fact edit: the prompt with the subject filled in, the new and the old target, its relation label. */
     public record FactRow(String batch, String subject, String statement, String targetNew, String targetTrue,
-                          String paraphrases, String locality, String relation) {
+                          String paraphrases, String locality, String relation, String supersedes) {
         public static FactRow of(String batch, JsonNode e) {
             String prompt = Fmt.text(e, "prompt");
             String subject = Fmt.text(e, "subject");
@@ -168,17 +194,23 @@ public final class Views {
             e.path("locality").forEach(p -> loc.add(Fmt.text(p, "prompt") + " → " + Fmt.text(p, "expected")));
             return new FactRow(batch, subject, prompt.replace("{}", subject), Fmt.text(e, "targetNew"),
                     Fmt.text(e, "targetTrue"), para.isEmpty() ? MISSING : String.join(" · ", para),
-                    loc.isEmpty() ? MISSING : String.join(" · ", loc), Fmt.text(e, "relation"));
+                    loc.isEmpty() ? MISSING : String.join(" · ", loc), Fmt.text(e, "relation"),
+                    e.path("supersedes").isObject() ? "replaces '" + Fmt.text(e.path("supersedes"), "targetNew")
+                            + "' (edit " + Fmt.text(e.path("supersedes"), "editId") + ", batch "
+                            + Fmt.text(e.path("supersedes"), "batchId") + ")" : MISSING);
         }
     }
 
     /** A channel of a model. */
     public record ChannelRow(long modelId, String name, long versionId, String versionNumber, String bundleDigest,
-                             String shortDigest, String updatedAt, String updatedBy) {
+                             String shortDigest, String updatedAt, String updatedBy, boolean blocked,
+                             String healthMessage, Long suggestedVersionId, String requiredApprovals) {
         public static ChannelRow of(JsonNode c) {
+            JsonNode h = c.path("health");
             return new ChannelRow(c.path("modelId").asLong(), Fmt.text(c, "name"), c.path("versionId").asLong(),
                     Fmt.text(c, "versionNumber"), Fmt.text(c, "bundleDigest"), Fmt.shortDigest(Fmt.text(c, "bundleDigest")),
-                    Fmt.time(c, "updatedAt"), Fmt.text(c, "updatedBy"));
+                    Fmt.time(c, "updatedAt"), Fmt.text(c, "updatedBy"), h.path("blocked").asBoolean(false),
+                    Fmt.text(h, "message"), Fmt.id(h, "suggestedVersionId"), Fmt.text(c, "requiredApprovals"));
         }
     }
 
