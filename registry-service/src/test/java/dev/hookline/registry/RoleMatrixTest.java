@@ -11,6 +11,7 @@ import dev.hookline.registry.governance.ApprovalResource;
 import dev.hookline.registry.governance.ChannelPolicyResource;
 import dev.hookline.registry.governance.Evidence;
 import dev.hookline.registry.governance.GateResource;
+import dev.hookline.registry.governance.OwnAuditResource;
 import dev.hookline.registry.governance.RevertResource;
 import dev.hookline.registry.governance.RollbackTargetResource;
 import dev.hookline.registry.governance.WorkerResource;
@@ -119,7 +120,8 @@ class RoleMatrixTest {
             row("GET", "/api/workers", ANY),
             row("GET", "/api/models/{modelId}/channels/{name}/rollback-target", ANY),
             row("POST", "/api/versions/{id}/revert", Role.SUBMITTER),
-            row("GET", "/api/versions/{id}/evidence", ANY));
+            row("GET", "/api/versions/{id}/evidence", ANY),
+            row("GET", "/api/audit/mine", ANY));
 
     private static final Map<Role, String> TOKENS = new EnumMap<>(Role.class);
 
@@ -140,7 +142,7 @@ class RoleMatrixTest {
                 VersionResource.class, ChannelResource.class, NodeResource.class, BlobResource.class,
                 AuditResource.class, GateResource.class, ChannelPolicyResource.class, ApprovalResource.class,
                 WorkerResource.class, RollbackTargetResource.class, RevertResource.class,
-                Evidence.class)) {
+                Evidence.class, OwnAuditResource.class)) {
             String base = c.getAnnotation(Path.class).value();
             for (Method m : c.getDeclaredMethods()) {
                 String verb = verb(m);

@@ -435,8 +435,8 @@ public class ModelPages {
 
     private static final String[][] METRICS = {
             {"reliability", "reliability (batch)"}, {"generality", "generality (batch)"}, {"locality", "locality"},
-            {"regression.reliability", "reliability (all edits so far)"},
-            {"regression.generality", "generality (all edits so far)"}};
+            {"regression.reliability", "reliability (earlier edits re-checked)"},
+            {"regression.generality", "generality (earlier edits re-checked)"}};
 
     static List<MetricDiffRow> metricDiff(JsonNode from, JsonNode to) {
         List<MetricDiffRow> rows = new ArrayList<>();

@@ -50,6 +50,9 @@ public final class Templates {
 
     public static native TemplateInstance confirm(Page page, Confirm confirm);
 
+    public static native TemplateInstance node(Page page, NodeRow node, String modelName, Long modelId,
+                                               List<dev.hookline.console.view.Views.NodeReportRow> reports);
+
     public static native TemplateInstance signin(Page page, String next, String error);
 
     public static native TemplateInstance models(Page page, List<ModelRow> models);
@@ -72,7 +75,10 @@ public final class Templates {
 
     public static native TemplateInstance version(Page page, VersionRow version, BatchRow batch, String modelName,
                                                   List<FactRow> facts, boolean canReview, boolean ownBatch,
-                                                  List<ChannelRow> channels, List<ChartView> zCharts);
+                                                  List<ChannelRow> channels, List<ChartView> zCharts,
+                                                  List<dev.hookline.console.view.Views.EvidenceRow> evidence,
+                                                  List<dev.hookline.console.view.Views.GenerationRow> generations,
+                                                  boolean evidenceRecorded, int evidenceFailures);
 
     public static native TemplateInstance diff(Page page, ModelRow model, VersionRow from, VersionRow to,
                                                String relation, List<FactRow> added, List<FactRow> otherSide,

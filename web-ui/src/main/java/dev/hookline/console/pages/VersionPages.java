@@ -57,9 +57,15 @@ public class VersionPages {
         List<JsonNode> channels = RegistryReads.channels(api, modelId);
         VersionRow row = VersionRow.of(v, RegistryReads.channelsByVersion(channels), Map.of(batch.id(), batch.branch()));
         boolean own = row.submitter().equals(s.principal());
+        JsonNode ev = api.get("/api/versions/" + id + "/evidence");
+        List<dev.hookline.console.view.Views.EvidenceRow> evidence = new ArrayList<>();
+        ev.path("facts").forEach(f -> evidence.add(dev.hookline.console.view.Views.EvidenceRow.of(f)));
+        List<dev.hookline.console.view.Views.GenerationRow> generations = new ArrayList<>();
+        ev.path("generations").forEach(g -> generations.add(dev.hookline.console.view.Views.GenerationRow.of(g)));
         return Templates.version(console.page(s, "Version v" + row.number(), "review"), row, batch,
                 RegistryReads.modelName(api, modelId), facts, row.temporary() && s.has("REVIEWER") && !own, own,
-                channels.stream().map(ChannelRow::of).toList(), Charts.zScores("z", v));
+                channels.stream().map(ChannelRow::of).toList(), Charts.zScores("z", v), evidence, generations,
+                ev.path("recorded").asBoolean(false), ev.path("failures").asInt(0));
     }
 
     @POST
