@@ -134,7 +134,9 @@ public class ModelPages {
                     + ": the facts below were added on the way."
                     : fromIds.contains(to) ? toLabel + " is an ancestor of " + fromLabel
                     + ": the facts below were added on " + fromLabel + "'s side."
-                    : fromLabel + " and " + toLabel + " are on different branches: facts added since their common ancestor.";
+                    : fromLabel + " and " + toLabel + " are on different branches; their common ancestor is "
+                    + commonAncestor(fromPath, toIds) + ". Below: the facts " + toLabel + " has and " + fromLabel
+                    + " lacks, then the facts " + fromLabel + " has and " + toLabel + " lacks.";
         }
         VersionRow fromRow = fromV == null ? null : VersionRow.of(fromV, marks, null);
         VersionRow toRow = toV == null ? null : VersionRow.of(toV, marks, null);
@@ -329,6 +331,17 @@ public class ModelPages {
                 "/models/" + id + "/channels/" + RegistryClient.q(channel));
         String html = Templates.confirm(console.page(s, heading, "models"), c).render();
         return Response.ok(html).type(MediaType.TEXT_HTML_TYPE.withCharset("UTF-8")).build();
+    }
+
+    /** The deepest version of {@code fromPath} that is also on the other path, as "vN" ("v0 (base model)" when none). */
+    private static String commonAncestor(List<JsonNode> fromPath, Set<Long> toIds) {
+        String out = "v0 (base model)";
+        for (JsonNode v : fromPath) {
+            if (toIds.contains(v.path("id").asLong())) {
+                out = "v" + v.path("number").asInt();
+            }
+        }
+        return out;
     }
 
     private static String label(Map<Long, JsonNode> versions, long id) {
