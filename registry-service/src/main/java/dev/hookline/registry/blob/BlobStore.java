@@ -106,10 +106,16 @@ public class BlobStore {
 
     /** Size of a stored blob, or empty. */
     public Optional<Long> stat(String key) {
+        return statBlob(key).map(StoredBlob::size);
+    }
+
+    /** Size and last-modified time of a stored blob, or empty. */
+    public Optional<StoredBlob> statBlob(String key) {
         try {
             ensureBucket();
             StatObjectResponse r = client.statObject(StatObjectArgs.builder().bucket(config.bucket()).object(key).build());
-            return Optional.of(r.size());
+            Instant modified = r.lastModified() == null ? Instant.EPOCH : r.lastModified().toInstant();
+            return Optional.of(new StoredBlob(key, r.size(), modified));
         } catch (ErrorResponseException e) {
             String code = e.errorResponse().code();
             if ("NoSuchKey".equals(code) || "NoSuchObject".equals(code) || "NotFound".equals(code)) {
