@@ -169,6 +169,29 @@ public class BlobStore {
         }
     }
 
+    /** Writes a small registry object (not a blob) under {@code key}, e.g. the audit checkpoint. */
+    public void putObject(String key, byte[] bytes, String contentType) {
+        try {
+            ensureBucket();
+            client.putObject(PutObjectArgs.builder().bucket(config.bucket()).object(key)
+                    .stream(new java.io.ByteArrayInputStream(bytes), bytes.length, -1).contentType(contentType).build());
+        } catch (Exception e) {
+            throw new IllegalStateException("object store write failed for " + key, e);
+        }
+    }
+
+    /** Reads a small registry object, or empty when it does not exist. */
+    public Optional<byte[]> getObject(String key) {
+        if (stat(key).isEmpty()) {
+            return Optional.empty();
+        }
+        try (InputStream in = open(key)) {
+            return Optional.of(in.readAllBytes());
+        } catch (IOException e) {
+            throw new IllegalStateException("object store read failed for " + key, e);
+        }
+    }
+
     /** Opens a stored blob; the caller closes the stream. */
     public InputStream open(String key) {
         try {

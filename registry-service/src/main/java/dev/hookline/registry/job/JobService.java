@@ -142,8 +142,8 @@ public class JobService {
         c.done();
         EditJob job = lockJob(id);
         Instant now = Instant.now();
-        requireHolder(job, principal);
         requireLiveLease(job, req.leaseToken(), now);
+        requireHolder(job, principal);
         job.heartbeatAt = now;
         job.leaseExpiresAt = now.plusSeconds(leaseSeconds(req.leaseSeconds()));
         EditBatch batch = EditBatch.findById(job.batchId);
@@ -192,8 +192,8 @@ public class JobService {
         c.done();
         EditJob job = lockJob(id);
         UUID token = parseToken(req.leaseToken());
-        requireHolder(job, principal);
         if (job.status == EditJob.Status.DONE && token.equals(job.leaseToken)) {
+            requireHolder(job, principal);
             EditBatch batch = EditBatch.findById(job.batchId);
             HookVersion recorded = VersionService.require(batch.resultVersionId);
             if (!sameCompletion(recorded, req)) {
@@ -205,6 +205,7 @@ public class JobService {
         }
         Instant now = Instant.now();
         requireLiveLease(job, req.leaseToken(), now);
+        requireHolder(job, principal);
         // Lock every blob key until commit: a concurrent DELETE of one of them waits for this
         // transaction and then sees the version's reference (BlobGcService.delete).
         List<String> keys = new java.util.ArrayList<>();
@@ -270,8 +271,8 @@ public class JobService {
         c.done();
         EditJob job = lockJob(id);
         Instant now = Instant.now();
-        requireHolder(job, principal);
         requireLiveLease(job, req.leaseToken(), now);
+        requireHolder(job, principal);
         EditBatch batch = EditBatch.findById(job.batchId, LockModeType.PESSIMISTIC_WRITE);
         job.status = EditJob.Status.FAILED;
         batch.status = BatchStatus.FAILED;
@@ -294,8 +295,8 @@ public class JobService {
         c.done();
         EditJob job = lockJob(id);
         Instant now = Instant.now();
-        requireHolder(job, principal);
         requireLiveLease(job, req.leaseToken(), now);
+        requireHolder(job, principal);
         EditBatch batch = EditBatch.findById(job.batchId, LockModeType.PESSIMISTIC_WRITE);
         String holder = job.leasedBy;
         job.status = EditJob.Status.QUEUED;
