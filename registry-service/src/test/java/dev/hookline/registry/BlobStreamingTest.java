@@ -21,9 +21,9 @@ class BlobStreamingTest {
     @Test
     void largeUploadsAreCheckedBeforeTheyBecomeVisible() {
         String worker = Fixtures.token(Fixtures.unique("bs-w"), "WORKER");
-        byte[] bytes = Fixtures.randomBytes(40 << 20); // 3 parts: 16 + 16 + 8 MiB
+        byte[] bytes = Fixtures.randomBytes(20 << 20); // 2 parts: 16 + 4 MiB
         String hex = Fixtures.sha256(bytes);
-        byte[] other = Fixtures.randomBytes(40 << 20);
+        byte[] other = Fixtures.randomBytes(20 << 20);
         String otherHex = Fixtures.sha256(other);
         // Wrong bytes for a key: 422, and the key stays absent.
         as(worker).contentType("application/octet-stream").body(other).put("/api/blobs/sha256/" + hex)

@@ -68,18 +68,22 @@ class BlobTransferBenchmark {
                 BlobRef ref = client.putBlob(b);
                 row[1] = rate(bytes, t0);
                 t0 = System.nanoTime();
+                // Every download is verified as a client must (sha256 while writing), the direct one too.
                 try (InputStream in = s3.getObject(GetObjectArgs.builder().bucket("hookline").object("bench/direct-" + r)
-                        .build()); OutputStream out = Files.newOutputStream(dir.resolve("direct.out"))) {
-                    in.transferTo(out);
+                        .build())) {
+                    hashInto(in, dir.resolve("direct.out"));
                 }
                 row[2] = rate(bytes, t0);
                 t0 = System.nanoTime();
                 client.downloadBlob(ref, dir.resolve("redirect.out"));
                 row[3] = rate(bytes, t0);
                 t0 = System.nanoTime();
-                HttpResponse<Path> streamed = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                HttpResponse<InputStream> streamed = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
                                 + RestAssured.port + "/api/blobs/" + ref.key())).header("Authorization", "Bearer " + worker)
-                        .GET().build(), HttpResponse.BodyHandlers.ofFile(dir.resolve("stream.out")));
+                        .GET().build(), HttpResponse.BodyHandlers.ofInputStream());
+                try (InputStream in = streamed.body()) {
+                    hashInto(in, dir.resolve("stream.out"));
+                }
                 row[4] = rate(bytes, t0);
                 assertEquals(200, streamed.statusCode());
                 assertEquals(ref.key().substring(7), sha256(dir.resolve("stream.out")));
@@ -117,6 +121,19 @@ class BlobTransferBenchmark {
             }
         }
         return file;
+    }
+
+    /** Writes the stream to {@code file} while hashing it (what a verifying client does). */
+    private static String hashInto(InputStream in, Path file) throws Exception {
+        MessageDigest md = MessageDigest.getInstance("SHA-256");
+        try (OutputStream out = Files.newOutputStream(file)) {
+            byte[] buf = new byte[1 << 20];
+            for (int k; (k = in.read(buf)) > 0; ) {
+                md.update(buf, 0, k);
+                out.write(buf, 0, k);
+            }
+        }
+        return HexFormat.of().formatHex(md.digest());
     }
 
     private static double rate(long bytes, long t0) {
