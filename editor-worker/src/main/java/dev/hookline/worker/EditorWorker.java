@@ -183,7 +183,7 @@ public final class EditorWorker implements AutoCloseable {
         if (config.metricsPort() >= 0) {
             try {
                 metricsPort = metrics.serve(config.metricsPort());
-                LOG.info("worker={} metrics on http://0.0.0.0:{}/metrics", config.name(), metricsPort);
+                LOG.info("worker={} metrics on http://{}:{}/metrics", config.name(), WorkerMetrics.host(), metricsPort);
             } catch (java.io.UncheckedIOException e) {
                 // Metrics are an aid, not a reason to leave jobs unprocessed.
                 LOG.warn("worker={} metrics not served: {}", config.name(), e.getMessage());

@@ -2,6 +2,7 @@ package dev.hookline.registry.channel;
 
 import dev.hookline.registry.api.ApiProblem;
 import dev.hookline.registry.api.Check;
+import dev.hookline.registry.api.RequestValidator;
 import dev.hookline.registry.audit.AuditLog;
 import dev.hookline.registry.channel.ChannelDtos.ChannelView;
 import dev.hookline.registry.governance.Ancestry;
@@ -48,6 +49,7 @@ public class ChannelService {
         Check c = new Check();
         c.present(req.versionId(), "versionId");
         c.notBlank(req.reason(), "reason");
+        RequestValidator.text(c, req.reason(), "reason", RequestValidator.MAX_REASON);
         c.done();
         ModelService.require(modelId);
         HookVersion target = servable(modelId, req.versionId(), "versionId");
@@ -82,6 +84,7 @@ public class ChannelService {
         checkName(name);
         Check c = new Check();
         c.notBlank(req.reason(), "reason");
+        RequestValidator.text(c, req.reason(), "reason", RequestValidator.MAX_REASON);
         c.done();
         Channel ch = require(modelId, name);
         if (req.expectedVersionId() != null) {

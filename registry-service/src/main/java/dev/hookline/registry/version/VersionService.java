@@ -3,6 +3,8 @@ package dev.hookline.registry.version;
 import com.fasterxml.jackson.core.type.TypeReference;
 import dev.hookline.registry.api.ApiProblem;
 import dev.hookline.registry.api.Json;
+import dev.hookline.registry.api.RequestValidator;
+import dev.hookline.registry.auth.Principals;
 import dev.hookline.registry.audit.AuditLog;
 import dev.hookline.registry.batch.BatchStatus;
 import dev.hookline.registry.batch.EditBatch;
@@ -58,12 +60,18 @@ public class VersionService {
      */
     @Transactional
     public VersionView review(long id, boolean validate, VersionDtos.ReviewRequest req, String reviewer) {
+        if (req != null) {
+            dev.hookline.registry.api.Check c = new dev.hookline.registry.api.Check();
+            RequestValidator.text(c, req.comment(), "comment", RequestValidator.MAX_COMMENT);
+            c.done();
+        }
         HookVersion v = HookVersion.findById(id, LockModeType.PESSIMISTIC_WRITE);
         if (v == null) {
             throw ApiProblem.notFound("version", id);
         }
         EditBatch batch = EditBatch.findById(v.batchId, LockModeType.PESSIMISTIC_WRITE);
-        if (batch.submitter.equals(reviewer)) {
+        // Normalised comparison: "Alice", "ALICE" and "alice" are one person.
+        if (Principals.same(batch.submitter, reviewer)) {
             throw ApiProblem.forbidden("four-eyes", "four-eyes rule: '" + reviewer + "' submitted batch " + batch.id
                     + " and may not review version " + v.id + " computed from it; another reviewer must");
         }
