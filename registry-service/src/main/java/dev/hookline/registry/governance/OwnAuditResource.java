@@ -40,6 +40,7 @@ public class OwnAuditResource {
         }
         return AuditEvent.<AuditEvent>find("actor = ?1 order by seq desc", caller.principal()).page(0, max).list()
                 .stream().map(e -> new AuditResource.EventView(e.id, e.seq, e.at, e.actor, e.action, e.entityType,
-                        e.entityId, Json.tree(e.payload), e.prevHash.trim(), e.hash.trim())).toList();
+                        e.entityId, Json.tree(e.payload), e.prevHash.trim(), e.hash.trim(),
+                        e.hmac == null ? null : e.hmac.trim())).toList();
     }
 }
