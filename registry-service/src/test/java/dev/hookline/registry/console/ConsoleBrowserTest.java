@@ -283,6 +283,7 @@ class ConsoleBrowserTest {
         assertEquals("80", driver.findElement(By.cssSelector("#progress progress")).getAttribute("value"));
         ConsoleFixtures.complete(worker, lease, ConsoleFixtures.alpha(2.2, 2.0, 2.2, 2.1), ConsoleFixtures.fullMetrics(2, 2));
         waitText(By.cssSelector("#progress .progress-text"), "computed");
+        waitText(By.id("batch-state"), "COMPUTED"); // the status is part of the live fragment (it stayed RUNNING before)
         assertEquals("yes", ((JavascriptExecutor) driver).executeScript("return window.__samePage;"),
                 "updated in place by htmx, not by a reload");
         assertFalse(driver.findElement(By.id("progress")).getAttribute("outerHTML").contains("hx-trigger"),
