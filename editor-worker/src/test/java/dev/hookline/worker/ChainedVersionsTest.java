@@ -102,6 +102,22 @@ class ChainedVersionsTest extends RegistryBackedTest {
             for (JsonNode l : m.path("layers")) {
                 assertTrue(l.path("deltaNorm").asDouble() > 0 && l.path("stepNorm").asDouble() > 0, l.toString());
             }
+            // per-fact evidence (issue 25): this batch's 3 edits and the 3 * i earlier ones re-checked
+            JsonNode ev = fx.admin.get("/api/versions/" + v.path("id").asLong() + "/evidence");
+            assertTrue(ev.path("recorded").asBoolean(), ev.toString());
+            assertEquals(3 * (i + 1), ev.path("facts").size(), ev.toString());
+            int passed = 0;
+            for (JsonNode f : ev.path("facts")) {
+                double pNew = f.path("edited").path("pNew").asDouble(-1);
+                assertTrue(pNew >= 0 && pNew <= 1, f.toString());
+                assertTrue(f.path("base").path("top1").isTextual(), f.toString());
+                passed += f.path("success").asBoolean() ? 1 : 0;
+                if (f.path("origin").asText().equals("batch")) {
+                    assertEquals(batch.path("id").asLong(), f.path("batchId").asLong(), f.toString());
+                }
+            }
+            assertTrue(passed >= 2 * (i + 1), "most edits took: " + passed + " of " + 3 * (i + 1) + " " + ev);
+            assertEquals(3, ev.path("generations").size(), ev.toString());
             assertEquals(19, m.path("zScores").path("edges").size());
             long editedCounts = 0;
             for (JsonNode l : m.path("zScores").path("layers")) {

@@ -263,7 +263,7 @@ class ConsoleHttpTest {
         r.get("/versions/" + side);
         // a TEMPORARY version cannot be pinned: the API's 422 is shown with its detail
         Response early = r.postForm("/models/" + model + "/channels",
-                Map.of("channel", "canary", "versionId", String.valueOf(side), "reason", "too early"));
+                Map.of("channel", "canary", "versionId", String.valueOf(side), "reason", "too early", "confirm", "yes"));
         assertEquals(422, early.statusCode());
         assertTrue(early.asString().contains("HTTP 422"), early.asString());
 
@@ -282,10 +282,11 @@ class ConsoleHttpTest {
         long validated = ConsoleFixtures.validatedVersion(alice, bob, worker, model);
         r.get("/versions/" + validated);
         Response pinned = r.postForm("/models/" + model + "/channels",
-                Map.of("channel", "canary", "versionId", String.valueOf(validated), "reason", "first"));
+                Map.of("channel", "canary", "versionId", String.valueOf(validated), "reason", "first", "confirm", "yes"));
         assertEquals(303, pinned.statusCode());
         Response stale = r.postForm("/models/" + model + "/channels", Map.of("channel", "canary",
-                "versionId", String.valueOf(validated), "expectedVersionId", String.valueOf(versionOld), "reason", "stale page"));
+                "versionId", String.valueOf(validated), "expectedVersionId", String.valueOf(versionOld), "reason", "stale page",
+                "confirm", "yes"));
         assertEquals(409, stale.statusCode());
         assertTrue(stale.asString().contains("expectedVersionId"), "the problem's field is listed");
         as(rel).get("/api/models/" + model + "/channels/canary").then()

@@ -36,6 +36,24 @@ public final class Templates {
     public record ReviewItem(VersionRow version, BatchRow batch, String modelName, boolean ownBatch) {
     }
 
+    /** A hidden form field carried through a confirmation. */
+    public record Hidden(String name, String value) {
+    }
+
+    /**
+     * A channel move awaiting confirmation: current -> target, what changes between them (facts
+     * gained and lost since their common ancestor) and the form that repeats the move with confirm=yes.
+     */
+    public record Confirm(String heading, String channel, String current, String target, String ancestor,
+                          int added, int removed, String reason, String diffUrl, String action, List<Hidden> fields,
+                          String cancel) {
+    }
+
+    public static native TemplateInstance confirm(Page page, Confirm confirm);
+
+    public static native TemplateInstance node(Page page, NodeRow node, String modelName, Long modelId,
+                                               List<dev.hookline.console.view.Views.NodeReportRow> reports);
+
     public static native TemplateInstance signin(Page page, String next, String error);
 
     public static native TemplateInstance models(Page page, List<ModelRow> models, List<BuildRow> builds);
@@ -59,7 +77,10 @@ public final class Templates {
 
     public static native TemplateInstance version(Page page, VersionRow version, BatchRow batch, String modelName,
                                                   List<FactRow> facts, boolean canReview, boolean ownBatch,
-                                                  List<ChannelRow> channels, List<ChartView> zCharts);
+                                                  List<ChannelRow> channels, List<ChartView> zCharts,
+                                                  List<dev.hookline.console.view.Views.EvidenceRow> evidence,
+                                                  List<dev.hookline.console.view.Views.GenerationRow> generations,
+                                                  boolean evidenceRecorded, int evidenceFailures);
 
     public static native TemplateInstance diff(Page page, ModelRow model, VersionRow from, VersionRow to,
                                                String relation, List<FactRow> added, List<FactRow> otherSide,
