@@ -47,7 +47,7 @@ class TinyWorldEditTest {
                 EditScores after = evaluator.evaluate(lm.model(), editor.inferenceOptions(), requests);
                 System.out.println("tiny, 10 edits: before " + before + " after " + after + " alpha " + outcome.alphaAfter()
                         + " in " + outcome.seconds() + " s");
-                // Measured on the converged fixture: reliability 1.0 / locality >= 0.95 (docs/BENCHMARKS.md);
+                // Measured on the converged fixture: reliability 1.0, generality 0.93, locality 1.0;
                 // the bounds leave room for three failed edits on any kernel path.
                 assertTrue(after.reliability() >= 0.7, "reliability " + after.reliability());
                 assertTrue(after.reliability() > before.reliability() + 0.5, "edits took effect: " + before.reliability()
