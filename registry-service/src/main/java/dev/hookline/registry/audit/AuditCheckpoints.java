@@ -36,6 +36,14 @@ public class AuditCheckpoints {
     AuditSigner signer;
 
     private long written = -1;
+    /** The newest committed head not yet written (coalesces bursts of events into one write). */
+    private final java.util.concurrent.atomic.AtomicReference<Head> pending = new java.util.concurrent.atomic.AtomicReference<>();
+    private final java.util.concurrent.atomic.AtomicBoolean scheduled = new java.util.concurrent.atomic.AtomicBoolean();
+    private final java.util.concurrent.ExecutorService writer = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "hookline-audit-checkpoint");
+        t.setDaemon(true);
+        return t;
+    });
 
     /** The chain head after an append (fired by {@link AuditLog#append}). */
     public record Head(long seq, String hash) {
@@ -45,8 +53,27 @@ public class AuditCheckpoints {
     public record Checkpoint(String key, long seq, String hash, String at, boolean valid) {
     }
 
-    /** After the appending transaction committed: the head moves forward in object storage. */
+    /**
+     * After the appending transaction committed: the head is handed to one background writer, so
+     * requests never queue behind an object-store write; a burst of commits becomes one write of
+     * the newest head. {@link #flush()} (called by verify) writes what is pending at once.
+     */
     void onCommit(@Observes(during = TransactionPhase.AFTER_SUCCESS) Head head) {
+        pending.accumulateAndGet(head, (a, b) -> a == null || b.seq() > a.seq() ? b : a);
+        if (scheduled.compareAndSet(false, true)) {
+            writer.execute(() -> {
+                scheduled.set(false);
+                flush();
+            });
+        }
+    }
+
+    /** Writes the newest committed head if it is not written yet. */
+    public void flush() {
+        Head head = pending.get();
+        if (head == null) {
+            return;
+        }
         try {
             write(head);
         } catch (RuntimeException e) {

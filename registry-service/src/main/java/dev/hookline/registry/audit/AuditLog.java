@@ -103,6 +103,7 @@ public class AuditLog {
     public Verification verify() {
         // The checkpoint first: it is written after its events commit, so the chain read next is
         // at least as long as the checkpoint unless events were removed.
+        checkpoints.flush(); // heads of this process's committed appends, not read from the database
         var cp = checkpoints.latest().orElse(null);
         CheckpointView cpv = cp == null ? null : new CheckpointView(cp.key(), cp.seq(), cp.hash(), cp.at(), cp.valid());
         if (cp != null && !cp.valid()) {
