@@ -34,6 +34,9 @@ public final class HooklineCli implements Callable<Integer> {
     @Spec
     CommandLine.Model.CommandSpec spec;
 
+    @CommandLine.Mixin
+    DeviceOption device;
+
     public static void main(String[] args) {
         System.setProperty("ai.djl.offline", System.getProperty("ai.djl.offline", "true"));
         configureThreads();

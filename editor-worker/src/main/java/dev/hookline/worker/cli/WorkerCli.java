@@ -40,6 +40,9 @@ public final class WorkerCli implements Callable<Integer> {
     @Mixin
     RunOptions run;
 
+    @Mixin
+    dev.hookline.engine.cli.DeviceOption device;
+
     /** Without a subcommand the worker runs. */
     @Override
     public Integer call() throws Exception {
