@@ -54,7 +54,7 @@ fi
 cp "$JNI" "$KIT/jni/$(basename "$JNI")"
 
 if [[ ! -x "$KIT/jre/bin/java" && ! -f "$KIT/jre.tar.xz" ]]; then
-  jlink --add-modules java.base,java.logging,java.management,jdk.unsupported,java.naming,java.xml,java.net.http,java.desktop,java.sql \
+  jlink --add-modules java.base,java.logging,java.management,jdk.management,jdk.unsupported,java.naming,java.xml,java.net.http,java.desktop \
       --strip-debug --no-man-pages --no-header-files --compress=2 --output "$KIT/jre"
   # Nothing may need AWT's font manager (it needs libharfbuzz, missing on GPU hosts): without the
   # library a font use fails at once instead of on the first GPU host.
