@@ -105,7 +105,10 @@ public final class Plots {
             int ly = legendY + (si / 2) * BitmapFont.HEIGHT;
             g.fillRect(lx, ly - 8, 10, 8);
             g.setColor(Color.BLACK);
-            BitmapFont.draw(g, s.name(), lx + 14, ly);
+            // Two legend columns of 150 px: a longer name is cut so that it never runs into the next.
+            int room = (150 - 18) / BitmapFont.WIDTH;
+            String name = s.name().length() > room ? s.name().substring(0, room - 1) + "." : s.name();
+            BitmapFont.draw(g, name, lx + 14, ly);
         }
     }
 
