@@ -66,6 +66,6 @@ if [[ -n "$PACK" && -d "$KIT/jre" ]]; then
   (cd "$KIT" && tar cf - jre | xz -T0 -6 > jre.tar.xz && rm -rf jre)
 fi
 rm -rf "$KIT/test/classes/hf-gpt2-micro" # fixtures of other tests (7 MB)
-cp "$ROOT/gpu/run" "$KIT/run"
+cp "$ROOT/gpu/run" "$ROOT/gpu/figures.sh" "$KIT/"
 chmod +x "$KIT/run"
 du -sh "$KIT"/* >&2

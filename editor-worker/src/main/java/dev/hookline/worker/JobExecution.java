@@ -106,6 +106,7 @@ final class JobExecution {
         EditMapping.Plan requested = EditMapping.plan(batch.path("method").asText("coachhook"),
                 batch.path("hyperparameters"), config.statisticsLines());
         List<EditRequest> requests = EditMapping.requests(batch);
+        Files.createDirectories(out.toAbsolutePath().getParent());
         Path work = Files.createTempDirectory(out.toAbsolutePath().getParent(), ".run-local-");
         try {
             Set<String> statsBefore = new HashSet<>();
