@@ -110,7 +110,7 @@ public final class EditorWorker implements AutoCloseable {
         } catch (RegistryException e) {
             LOG.debug("capabilities: model list unavailable: {}", e.getMessage());
         }
-        String device = ai.djl.engine.Engine.getInstance().defaultDevice().toString();
+        String device = dev.hookline.engine.device.ComputeDevice.configured().toString();
         String list = models.isEmpty() ? "none" : String.join(",", models.stream().map(String::valueOf).toList());
         String caps = config.name() + " [device=" + device + "; cached-models=" + list + "]";
         capabilities = caps.length() > 200 ? caps.substring(0, 200) : caps;

@@ -85,6 +85,58 @@ final class JobExecution {
         return jobId;
     }
 
+    /**
+     * The leased job's compute on local files, without a registry (`worker run-local`): the batch
+     * is a registry batch view (method, hyperparameters, edits), the parent a bundle directory.
+     * Writes the bundle the registry would get to {@code out} (which must not exist) and returns
+     * the completion the worker would send, with the phase times, minus the manifest's blob keys.
+     *
+     * @param earlier the branch's earlier edits (the regression sample), oldest first
+     */
+    static ObjectNode runLocal(WorkerConfig config, Path modelDir, Path parentDir, JsonNode batch,
+            List<EditRequest> earlier, Path corpusFile, Path out) throws IOException {
+        if (Files.exists(out)) {
+            throw new IllegalArgumentException("--out " + out + " exists; give a new directory");
+        }
+        ObjectNode lease = JSON.createObjectNode();
+        lease.putObject("job").put("id", batch.path("id").asLong(0)).put("attempt", 1);
+        lease.put("leaseToken", "local");
+        lease.set("batch", batch);
+        JobExecution job = new JobExecution(config, null, null, new WorkerMetrics(), lease, () -> false);
+        EditMapping.Plan requested = EditMapping.plan(batch.path("method").asText("coachhook"),
+                batch.path("hyperparameters"), config.statisticsLines());
+        List<EditRequest> requests = EditMapping.requests(batch);
+        Files.createDirectories(out.toAbsolutePath().getParent());
+        Path work = Files.createTempDirectory(out.toAbsolutePath().getParent(), ".run-local-");
+        try {
+            Set<String> statsBefore = new HashSet<>();
+            Path statsDir = modelDir.resolve("hookline-stats");
+            if (Files.isDirectory(statsDir)) {
+                try (Stream<Path> files = Files.list(statsDir)) {
+                    files.forEach(f -> statsBefore.add(f.getFileName().toString()));
+                }
+            }
+            long t = System.nanoTime();
+            Computed computed = job.computeFromFiles(work, modelDir, statsBefore,
+                    () -> corpusFile != null && Files.isRegularFile(corpusFile) ? Files.readAllLines(corpusFile) : null,
+                    "model " + modelDir, parentDir, "parent bundle " + parentDir, requests, earlier, requested,
+                    statsName -> job.log("statistics", "computed {} (kept in {})", statsName, statsDir));
+            Files.move(computed.bundleDir(), out);
+            ObjectNode completion = JSON.createObjectNode();
+            completion.put("bundle", out.toString());
+            completion.set("alpha", computed.alpha());
+            computed.metrics().set("phaseSeconds", JSON.valueToTree(job.phaseSeconds));
+            computed.metrics().put("totalSeconds", (System.nanoTime() - t) / 1e9);
+            completion.set("metrics", computed.metrics());
+            if (computed.evidence() != null) {
+                completion.set("evidence", computed.evidence());
+            }
+            return completion;
+        } finally {
+            deleteTree(work);
+        }
+    }
+
     String leaseToken() {
         return leaseToken;
     }
@@ -184,13 +236,78 @@ final class JobExecution {
         List<EditRequest> earlier = lineageEdits(parentVersion);
         phaseDone("pull", t);
 
+        JsonNode corpusRef = corpusEntry;
+        JsonNode parentRef = parentVersion;
+        Computed computed = computeFromFiles(work, modelDir, statsBefore, () -> corpusRef == null ? null
+                : Files.readAllLines(cache.materialise(ref(corpusRef), work.resolve(ROLE_CORPUS))),
+                "model " + modelId, parentDir, parentRef == null ? "" : "parent version " + parentRef.path("id").asLong(),
+                requests, earlier, requested, statsName -> publishStatistics(modelId, statsDir, statsName));
+
+        // ---- upload the bundle; nothing is recorded before every blob is stored
+        t = System.nanoTime();
+        progress("upload", 90);
+        Path bundleDir = computed.bundleDir();
+        ObjectNode manifest = JSON.createObjectNode();
+        ArrayNode serving = manifest.putArray("serving");
+        ArrayNode editing = manifest.putArray("editing");
+        serving.add(upload(bundleDir.resolve(HookBundle.MANIFEST), ROLE_MANIFEST));
+        serving.add(upload(bundleDir.resolve(HookBundle.SERVING), ROLE_SERVING));
+        editing.add(upload(bundleDir.resolve(HookBundle.EDITING), ROLE_EDITING));
+        phaseDone("upload", t);
+        checkLease();
+        stopIfReleased();
+
+        ObjectNode metricsJson = computed.metrics();
+        metricsJson.set("phaseSeconds", JSON.valueToTree(phaseSeconds));
+        ObjectNode completion = JSON.createObjectNode();
+        completion.put("leaseToken", leaseToken);
+        completion.set("manifest", manifest);
+        completion.set("alpha", computed.alpha());
+        completion.set("metrics", metricsJson);
+        if (computed.evidence() != null) {
+            completion.set("evidence", computed.evidence());
+        }
+        return completion;
+    }
+
+    /**
+     * What {@link #computeFromFiles} made: the bundle directory, the metrics, the alpha moves and
+     * the per-fact evidence (null when it could not be measured).
+     */
+    record Computed(Path bundleDir, ObjectNode metrics, ArrayNode alpha, ObjectNode evidence) {}
+
+    /** Receives the name of statistics computed (not loaded) by a job, to publish them. */
+    interface StatisticsSink {
+        void computed(String statsName) throws IOException;
+    }
+
+    /** Reads the model's corpus, or returns null if it has none. */
+    interface CorpusSource {
+        List<String> lines() throws IOException;
+    }
+
+    /**
+     * The job's compute from local files, the same for a leased job and `worker run-local`: load
+     * the model on the configured device, load or compute the key statistics (cached under
+     * modelDir/hookline-stats), restore the parent bundle, apply the batch, evaluate, and write
+     * the new bundle to {@code work/bundle}.
+     *
+     * @param statsBefore statistics file names present before the job (others are announced to {@code sink})
+     * @param parentDir the parent bundle's directory, or null for a branch's first version
+     */
+    Computed computeFromFiles(Path work, Path modelDir, Set<String> statsBefore, CorpusSource corpusSource,
+            String modelLabel, Path parentDir, String parentLabel, List<EditRequest> requests,
+            List<EditRequest> earlier, EditMapping.Plan requested, StatisticsSink sink) throws IOException {
+        Path statsDir = modelDir.resolve("hookline-stats");
+        Files.createDirectories(statsDir);
+        long t;
         try (LanguageModel lm = LanguageModel.load(modelDir)) {
             String baseDigest = Digests.model(lm.model());
             HookBundle parent = null;
             if (parentDir != null) {
                 parent = HookBundle.read(parentDir);
                 if (!parent.baseModelDigest().equals(baseDigest)) {
-                    throw new IllegalStateException("parent version " + parentVersion.path("id").asLong()
+                    throw new IllegalStateException(parentLabel
                             + " was made for base model " + parent.baseModelDigest() + ", not " + baseDigest);
                 }
             }
@@ -202,7 +319,7 @@ final class JobExecution {
                         parent.relationScopes() != null ? parent.relationScopes().routes() : null);
             }
             if (parent != null && !parent.scope().equals(EditMapping.bundleScope(plan.method()))) {
-                throw new IllegalArgumentException("parent version " + parentVersion.path("id").asLong() + " ("
+                throw new IllegalArgumentException(parentLabel + " ("
                         + parent.method() + ") has scope test " + parent.scope() + " but " + plan.method() + " needs "
                         + EditMapping.bundleScope(plan.method()) + ": continue a branch with a method of its scope");
             }
@@ -214,13 +331,13 @@ final class JobExecution {
             LayerStatistics stats;
             String statsName = statisticsFileName(baseDigest, plan.params().layers(), plan.statisticsLines());
             if (!statsBefore.contains(statsName)) {
-                if (corpusEntry == null) {
-                    throw new IllegalStateException("model " + modelId + " has no key statistics for layers "
+                List<String> lines = corpusSource.lines();
+                if (lines == null) {
+                    throw new IllegalStateException(modelLabel + " has no key statistics for layers "
                             + java.util.Arrays.toString(plan.params().layers()) + " (" + statsName
                             + ") and no corpus.txt to compute them from; onboard it with `hookline worker register-model`");
                 }
-                Path corpusFile = cache.materialise(ref(corpusEntry), work.resolve(ROLE_CORPUS));
-                corpus = Files.readAllLines(corpusFile);
+                corpus = lines;
                 log("statistics", "computing C0 for layers {} over {} lines", java.util.Arrays.toString(plan.params().layers()),
                         plan.statisticsLines());
             }
@@ -228,10 +345,10 @@ final class JobExecution {
                     plan.params().layers(), statsDir);
             String statisticsKey = "sha256/" + Sha256.hex(statsDir.resolve(statsName));
             if (!statsBefore.contains(statsName)) {
-                publishStatistics(modelId, statsDir, statsName);
+                sink.computed(statsName);
             }
             phaseDone("statistics", t);
-            heartbeat.check();
+            checkLease();
 
             // ---- compute: one CoachHooK batch step on top of the parent's hook state
             t = System.nanoTime();
@@ -247,7 +364,7 @@ final class JobExecution {
                 }
                 SequentialEditor.BatchOutcome outcome = editor.apply(requests);
                 phaseDone("compute", t);
-                heartbeat.check();
+                checkLease();
                 stopIfReleased();
 
                 // ---- evaluate: this batch, the branch's earlier edits, unrelated facts, z-scores
@@ -258,41 +375,21 @@ final class JobExecution {
                         .orElse(0);
                 metricsJson.put("valueStepProbabilityNew", pNew);
                 phaseDone("evaluate", t);
-                heartbeat.check();
+                checkLease();
 
-                // ---- write and upload the bundle; nothing is recorded before every blob is stored
-                t = System.nanoTime();
-                progress("upload", 90);
+                // ---- write the bundle (the caller uploads it)
                 String hyper = JSON.writeValueAsString(plan.params());
                 HookBundle bundle = editor.snapshot(baseDigest, parent == null ? null : HookBundle.digest(parentDir), hyper);
                 Path bundleDir = work.resolve("bundle");
                 bundle.write(bundleDir);
-                ObjectNode manifest = JSON.createObjectNode();
-                ArrayNode serving = manifest.putArray("serving");
-                ArrayNode editing = manifest.putArray("editing");
-                serving.add(upload(bundleDir.resolve(HookBundle.MANIFEST), ROLE_MANIFEST));
-                serving.add(upload(bundleDir.resolve(HookBundle.SERVING), ROLE_SERVING));
-                editing.add(upload(bundleDir.resolve(HookBundle.EDITING), ROLE_EDITING));
-                phaseDone("upload", t);
-                heartbeat.check();
-                stopIfReleased();
-
-                metricsJson.set("phaseSeconds", JSON.valueToTree(phaseSeconds));
                 metricsJson.put("statisticsKey", statisticsKey);
                 metricsJson.put("bundleManifestSha256", HookBundle.digest(bundleDir));
-                ObjectNode completion = JSON.createObjectNode();
-                completion.put("leaseToken", leaseToken);
-                completion.set("manifest", manifest);
-                ArrayNode alpha = completion.putArray("alpha");
+                ArrayNode alpha = JSON.createArrayNode();
                 for (int l : editor.layers()) {
                     alpha.addObject().put("layer", l).put("before", alphaBefore.get(l))
                             .put("after", outcome.alphaAfter().getOrDefault(l, editor.alphas().get(l)));
                 }
-                completion.set("metrics", metricsJson);
-                if (evidence != null) {
-                    completion.set("evidence", evidence);
-                }
-                return completion;
+                return new Computed(bundleDir, metricsJson, alpha, evidence);
             }
         }
     }
@@ -436,7 +533,7 @@ final class JobExecution {
     private ObjectNode upload(Path file, String role) {
         RuntimeException last = null;
         for (int i = 0; i < 3; i++) {
-            heartbeat.check();
+            checkLease();
             try {
                 BlobRef ref = client.putBlob(file);
                 cache.adopt(file, ref);
@@ -462,7 +559,7 @@ final class JobExecution {
                 return client.complete(jobId, completion);
             } catch (RegistryException e) {
                 if (e.isConflict()) {
-                    heartbeat.check();
+                    checkLease();
                     throw new JobStopped(JobStopped.Kind.LOST, e.detail() == null ? e.getMessage() : e.detail());
                 }
                 // Completion is idempotent per lease token: a retry after a lost answer yields the same version.
@@ -483,7 +580,15 @@ final class JobExecution {
 
     private void progress(String p, int percent) {
         phase = p;
-        heartbeat.progress(p, percent);
+        if (heartbeat != null) { // null: a local run (no lease)
+            heartbeat.progress(p, percent);
+        }
+    }
+
+    private void checkLease() {
+        if (heartbeat != null) {
+            heartbeat.check();
+        }
     }
 
     private void phaseDone(String p, long startNanos) {

@@ -1,11 +1,12 @@
 /*
- * Line plots for bench reports, drawn headless with java.awt into PNG files.
+ * Line plots for bench reports, drawn headless with java.awt into PNG files. Text goes through
+ * BitmapFont, never through AWT fonts: the font manager needs system libraries (libharfbuzz,
+ * fontconfig) that the GPU machine and slim containers lack, and a report must not fail there.
  */
 package dev.hookline.engine.bench;
 
 import java.awt.BasicStroke;
 import java.awt.Color;
-import java.awt.Font;
 import java.awt.Graphics2D;
 import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
@@ -40,7 +41,6 @@ public final class Plots {
             g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
             g.setColor(Color.WHITE);
             g.fillRect(0, 0, width, PANEL_H);
-            g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 11));
             for (int p = 0; p < panels.size(); p++) {
                 draw(g, panels.get(p), p * PANEL_W);
             }
@@ -64,7 +64,7 @@ public final class Plots {
         double yMin = panel.yMin();
         double yMax = panel.yMax() > yMin ? panel.yMax() : yMin + 1;
         g.setColor(Color.BLACK);
-        g.drawString(panel.title(), left, 15);
+        BitmapFont.draw(g, panel.title(), left, 15);
         g.drawRect(left, top, right - left, bottom - top);
         for (int i = 0; i <= 4; i++) {
             double v = yMin + (yMax - yMin) * i / 4;
@@ -72,11 +72,12 @@ public final class Plots {
             g.setColor(new Color(0xdddddd));
             g.drawLine(left + 1, y, right - 1, y);
             g.setColor(Color.BLACK);
-            g.drawString(String.format(Locale.ROOT, "%.2f", v), x0 + 5, y + 4);
+            String label = String.format(Locale.ROOT, "%.2f", v);
+            BitmapFont.draw(g, label, Math.max(x0 + 1, left - 3 - BitmapFont.width(label)), y + 4);
         }
-        g.drawString("0", left, bottom + 14);
+        BitmapFont.draw(g, "0", left, bottom + 14);
         String xm = String.format(Locale.ROOT, "%.0f %s", xMax, panel.xLabel());
-        g.drawString(xm, right - g.getFontMetrics().stringWidth(xm), bottom + 14);
+        BitmapFont.draw(g, xm, right - BitmapFont.width(xm), bottom + 14);
         int legendY = bottom + 30;
         for (int si = 0; si < panel.series().size(); si++) {
             Series s = panel.series().get(si);
@@ -101,10 +102,13 @@ public final class Plots {
             }
             g.setStroke(new BasicStroke(1f));
             int lx = left + (si % 2) * 150;
-            int ly = legendY + (si / 2) * 13;
+            int ly = legendY + (si / 2) * BitmapFont.HEIGHT;
             g.fillRect(lx, ly - 8, 10, 8);
             g.setColor(Color.BLACK);
-            g.drawString(s.name(), lx + 14, ly);
+            // Two legend columns of 150 px: a longer name is cut so that it never runs into the next.
+            int room = (150 - 18) / BitmapFont.WIDTH;
+            String name = s.name().length() > room ? s.name().substring(0, room - 1) + "." : s.name();
+            BitmapFont.draw(g, name, lx + 14, ly);
         }
     }
 

@@ -28,11 +28,14 @@ import picocli.CommandLine.Spec;
 @Command(name = "hookline", mixinStandardHelpOptions = true,
         description = "Hookline edit engine: fact worlds, GPT-2 pretraining and inference.",
         subcommands = {HooklineCli.World.class, HooklineCli.Pretrain.class, HooklineCli.Generate.class,
-            EditCommand.class, BenchCommand.class, ExplainCommand.class})
+            EditCommand.class, BenchCommand.class, ExplainCommand.class, ScaleCommand.class})
 public final class HooklineCli implements Callable<Integer> {
 
     @Spec
     CommandLine.Model.CommandSpec spec;
+
+    @CommandLine.Mixin
+    DeviceOption device;
 
     public static void main(String[] args) {
         System.setProperty("ai.djl.offline", System.getProperty("ai.djl.offline", "true"));

@@ -165,7 +165,9 @@ public final class FtEditor implements SequentialEditor {
                         NDArray stepArr = firstHat.div(secondHat.sqrt().add(1e-8)).mul(params.learningRate()); // (d_ff, d)
                         NDArray moved = stepArr.neg().add(w).sub(original.get(l))
                                 .clip(-params.normBound(), params.normBound()).add(original.get(l)); // w - step, bounded
-                        w.set(moved.toByteBuffer());
+                        // In place on the device (w.set(toByteBuffer()) copied it through the host
+                        // every step); 0 * w + moved is exactly moved for finite weights.
+                        w.muli(0).addi(moved);
                     }
                 }
             }

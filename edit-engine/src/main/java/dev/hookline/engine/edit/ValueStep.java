@@ -171,113 +171,122 @@ public final class ValueStep {
         }
 
         double[][] hidden;
-        float[] klReference;
         float[] deltas = new float[u * d]; // (u, d)
         double[] hNormSq = new double[u];
-        try (NDManager scope = NDManager.newBaseManager(model.device())) {
-            // Unedited pass: h at the subject's last token of the plain prompt, KL reference.
-            ForwardOptions plain = ForwardOptions.builder().hooks(deciding).captureResiduals(true).build();
-            var result = model.forward(scope, batch, plain);
-            int[] plainPos = new int[u];
-            for (int i = 0; i < u; i++) {
-                plainPos[i] = prompts.get(i).subjectLast()[0];
-            }
-            hidden = Positions.gather(scope, result.residual(layer), plainRow, plainPos);
-            for (int i = 0; i < u; i++) {
-                for (double v : hidden[i]) {
-                    hNormSq[i] += v * v;
-                }
-            }
-            NDArray klLogits = Positions.select(scope, result.logits(), klRow, klPos); // (u, V)
-            klReference = klLogits.logSoftmax(1).toType(DataType.FLOAT32, false).toFloatArray();
-        }
-
-        int vocab = model.config().vocabSize();
         float[] adamM = new float[u * d];
         float[] adamV = new float[u * d];
         double[] probabilityNew = new double[u];
         int steps = 0;
-        for (int step = 0; step < params.steps(); step++) {
-            steps = step + 1;
-            float[] grad;
-            double[] requestNll = new double[u];
+        // Arrays every step reads stay on the model's device for the whole optimisation: the KL
+        // reference is (u, V) (20 MB at u = 100 and GPT-2's vocabulary) and was uploaded per step.
+        try (NDManager session = NDManager.newBaseManager(model.device())) {
+            NDArray klReference; // (u, V), model dtype
             try (NDManager scope = NDManager.newBaseManager(model.device())) {
-                NDArray delta = scope.create(deltas, new Shape(u, d)).toType(model.dataType(), false); // (u, d)
-                delta.setRequiresGradient(true);
-                try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
-                    ForwardOptions.Builder options = ForwardOptions.builder().hooks(stepHooks);
-                    for (int i = 0; i < u; i++) {
-                        options.add(new ResidualAddition(layer, delta.get(i),
-                                rowsOf.get(i).stream().mapToInt(Integer::intValue).toArray(),
-                                posOf.get(i).stream().mapToInt(Integer::intValue).toArray()));
+                // Unedited pass: h at the subject's last token of the plain prompt, KL reference.
+                ForwardOptions plain = ForwardOptions.builder().hooks(deciding).captureResiduals(true).build();
+                var result = model.forward(scope, batch, plain);
+                int[] plainPos = new int[u];
+                for (int i = 0; i < u; i++) {
+                    plainPos[i] = prompts.get(i).subjectLast()[0];
+                }
+                hidden = Positions.gather(scope, result.residual(layer), plainRow, plainPos);
+                for (int i = 0; i < u; i++) {
+                    for (double v : hidden[i]) {
+                        hNormSq[i] += v * v;
                     }
-                    NDArray logits = model.forward(scope, batch, options.build()).logits(); // (R, T, V)
-                    // NLL of the target tokens (teacher forced), weighted per request.
-                    NDArray picked = Positions.select(scope, logits, nllRowArr, nllPosArr).logSoftmax(1); // (N, V)
-                    NDArray targetLp = picked.gather(scope.create(targetArr, new Shape(n, 1)), 1); // (N, 1)
-                    NDArray weights = scope.create(weightArr, new Shape(n, 1)).toType(model.dataType(), false);
-                    NDArray nll = targetLp.mul(weights).sum().neg(); // ()
-                    // KL(unedited || edited) at the last position of "{subject} is a".
-                    NDArray klNow = Positions.select(scope, logits, klRow, klPos).logSoftmax(1); // (u, V)
-                    NDArray ref = scope.create(klReference, new Shape(u, vocab)).toType(model.dataType(), false);
-                    NDArray kl = ref.exp().mul(ref.sub(klNow)).sum(); // ()
-                    // Weight decay ||delta_i||^2 / ||h_i||^2.
-                    float[] invH = new float[u];
-                    for (int i = 0; i < u; i++) {
-                        invH[i] = (float) (1.0 / Math.max(hNormSq[i], 1e-12));
-                    }
-                    NDArray decay = delta.mul(delta).sum(new int[] {1})
-                            .mul(scope.create(invH).toType(model.dataType(), false)).sum(); // ()
-                    NDArray loss = nll.add(kl.mul(params.klFactor())).add(decay.mul(params.weightDecay()));
-                    collector.backward(loss);
-                    float[] lp = targetLp.toType(DataType.FLOAT32, false).toFloatArray();
-                    double[] plainSum = new double[u];
-                    for (int j = 0; j < n; j++) {
-                        int req = nllRequest.get(j);
-                        int i = req >= 0 ? req : -1 - req;
-                        requestNll[i] -= lp[j] * weightArr[j];
-                        if (req >= 0) {
-                            plainSum[i] += lp[j];
+                }
+                NDArray klLogits = Positions.select(scope, result.logits(), klRow, klPos); // (u, V)
+                // Rounded through float32 as before, so CPU and GPU runs take the same reference.
+                klReference = klLogits.logSoftmax(1).toType(DataType.FLOAT32, false).toType(model.dataType(), false);
+                klReference.attach(session);
+            }
+            NDArray klProbability = klReference.exp(); // (u, V)
+            NDArray targetIndex = session.create(targetArr, new Shape(n, 1)); // (N, 1)
+            NDArray weights = session.create(weightArr, new Shape(n, 1)).toType(model.dataType(), false); // (N, 1)
+            float[] invH = new float[u];
+            for (int i = 0; i < u; i++) {
+                invH[i] = (float) (1.0 / Math.max(hNormSq[i], 1e-12));
+            }
+            NDArray invHArr = session.create(invH).toType(model.dataType(), false); // (u)
+
+            for (int step = 0; step < params.steps(); step++) {
+                steps = step + 1;
+                float[] grad;
+                double[] requestNll = new double[u];
+                try (NDManager scope = NDManager.newBaseManager(model.device())) {
+                    NDArray delta = scope.create(deltas, new Shape(u, d)).toType(model.dataType(), false); // (u, d)
+                    delta.setRequiresGradient(true);
+                    try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+                        ForwardOptions.Builder options = ForwardOptions.builder().hooks(stepHooks);
+                        for (int i = 0; i < u; i++) {
+                            options.add(new ResidualAddition(layer, delta.get(i),
+                                    rowsOf.get(i).stream().mapToInt(Integer::intValue).toArray(),
+                                    posOf.get(i).stream().mapToInt(Integer::intValue).toArray()));
+                        }
+                        NDArray logits = model.forward(scope, batch, options.build()).logits(); // (R, T, V)
+                        // NLL of the target tokens (teacher forced), weighted per request.
+                        NDArray picked = Positions.select(scope, logits, nllRowArr, nllPosArr).logSoftmax(1); // (N, V)
+                        NDArray targetLp = picked.gather(targetIndex, 1); // (N, 1)
+                        NDArray nll = targetLp.mul(weights).sum().neg(); // ()
+                        // KL(unedited || edited) at the last position of "{subject} is a".
+                        NDArray klNow = Positions.select(scope, logits, klRow, klPos).logSoftmax(1); // (u, V)
+                        // A step's arrays must have a step-scoped first operand (DJL attaches a
+                        // result to its first operand's manager): (-now + ref) * p_ref, exactly
+                        // p_ref * (ref - now).
+                        NDArray kl = klNow.neg().add(klReference).mul(klProbability).sum(); // ()
+                        // Weight decay ||delta_i||^2 / ||h_i||^2.
+                        NDArray decay = delta.mul(delta).sum(new int[] {1}).mul(invHArr).sum(); // ()
+                        NDArray loss = nll.add(kl.mul(params.klFactor())).add(decay.mul(params.weightDecay()));
+                        collector.backward(loss);
+                        float[] lp = targetLp.toType(DataType.FLOAT32, false).toFloatArray();
+                        double[] plainSum = new double[u];
+                        for (int j = 0; j < n; j++) {
+                            int req = nllRequest.get(j);
+                            int i = req >= 0 ? req : -1 - req;
+                            requestNll[i] -= lp[j] * weightArr[j];
+                            if (req >= 0) {
+                                plainSum[i] += lp[j];
+                            }
+                        }
+                        for (int i = 0; i < u; i++) {
+                            probabilityNew[i] = Math.exp(plainSum[i] / prompts.get(i).targetIds().length);
                         }
                     }
-                    for (int i = 0; i < u; i++) {
-                        probabilityNew[i] = Math.exp(plainSum[i] / prompts.get(i).targetIds().length);
-                    }
+                    grad = delta.getGradient().toType(DataType.FLOAT32, false).toFloatArray();
                 }
-                grad = delta.getGradient().toType(DataType.FLOAT32, false).toFloatArray();
-            }
-            if (LOG.isDebugEnabled()) {
-                LOG.debug("value step {}: NLL {} P(new) {}", step, java.util.Arrays.toString(requestNll),
-                        java.util.Arrays.toString(probabilityNew));
-            }
-            boolean done = true;
-            for (int i = 0; i < u; i++) {
-                done &= requestNll[i] < params.stopLoss();
-            }
-            if (done) {
-                break;
-            }
-            // Adam on the stacked deltas, then the norm clamp per request.
-            double c1 = 1 - Math.pow(BETA1, step + 1);
-            double c2 = 1 - Math.pow(BETA2, step + 1);
-            for (int j = 0; j < grad.length; j++) {
-                // Step size relative to the hidden state's scale ||h_i|| / sqrt(d): residual norms
-                // of small self-trained models reach hundreds, where a fixed 0.5 barely moves h.
-                double scale = Math.sqrt(hNormSq[j / d] / d);
-                adamM[j] = (float) (BETA1 * adamM[j] + (1 - BETA1) * grad[j]);
-                adamV[j] = (float) (BETA2 * adamV[j] + (1 - BETA2) * grad[j] * grad[j]);
-                deltas[j] -= (float) (params.learningRate() * scale * (adamM[j] / c1) / (Math.sqrt(adamV[j] / c2) + EPS));
-            }
-            for (int i = 0; i < u; i++) {
-                double norm = 0;
-                for (int k = 0; k < d; k++) {
-                    norm += deltas[i * d + k] * (double) deltas[i * d + k];
+                if (LOG.isDebugEnabled()) {
+                    LOG.debug("value step {}: NLL {} P(new) {}", step, java.util.Arrays.toString(requestNll),
+                            java.util.Arrays.toString(probabilityNew));
                 }
-                norm = Math.sqrt(norm);
-                double max = params.clampFactor() * Math.sqrt(hNormSq[i]);
-                if (norm > max) {
+                boolean done = true;
+                for (int i = 0; i < u; i++) {
+                    done &= requestNll[i] < params.stopLoss();
+                }
+                if (done) {
+                    break;
+                }
+                // Adam on the stacked deltas, then the norm clamp per request.
+                double c1 = 1 - Math.pow(BETA1, step + 1);
+                double c2 = 1 - Math.pow(BETA2, step + 1);
+                for (int j = 0; j < grad.length; j++) {
+                    // Step size relative to the hidden state's scale ||h_i|| / sqrt(d): residual norms
+                    // of small self-trained models reach hundreds, where a fixed 0.5 barely moves h.
+                    double scale = Math.sqrt(hNormSq[j / d] / d);
+                    adamM[j] = (float) (BETA1 * adamM[j] + (1 - BETA1) * grad[j]);
+                    adamV[j] = (float) (BETA2 * adamV[j] + (1 - BETA2) * grad[j] * grad[j]);
+                    deltas[j] -= (float) (params.learningRate() * scale * (adamM[j] / c1) / (Math.sqrt(adamV[j] / c2) + EPS));
+                }
+                for (int i = 0; i < u; i++) {
+                    double norm = 0;
                     for (int k = 0; k < d; k++) {
-                        deltas[i * d + k] *= (float) (max / norm);
+                        norm += deltas[i * d + k] * (double) deltas[i * d + k];
+                    }
+                    norm = Math.sqrt(norm);
+                    double max = params.clampFactor() * Math.sqrt(hNormSq[i]);
+                    if (norm > max) {
+                        for (int k = 0; k < d; k++) {
+                            deltas[i * d + k] *= (float) (max / norm);
+                        }
                     }
                 }
             }

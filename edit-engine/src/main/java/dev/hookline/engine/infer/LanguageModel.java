@@ -5,11 +5,11 @@
 package dev.hookline.engine.infer;
 
 import ai.djl.Device;
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import dev.hookline.engine.device.ComputeDevice;
 import dev.hookline.engine.io.Checkpoint;
 import dev.hookline.engine.model.ForwardOptions;
 import dev.hookline.engine.model.Gpt2Model;
@@ -40,9 +40,12 @@ public final class LanguageModel implements AutoCloseable {
         this.batchSize = batchSize;
     }
 
-    /** Loads {@code dir} (config.json, model.safetensors, tokenizer.json) on the engine's default device. */
+    /**
+     * Loads {@code dir} (config.json, model.safetensors, tokenizer.json) on the configured device
+     * ({@link ComputeDevice#configured()}: --device, HOOKLINE_DEVICE, else a GPU when DJL sees one).
+     */
     public static LanguageModel load(Path dir) throws IOException {
-        return load(dir, Engine.getInstance().defaultDevice());
+        return load(dir, ComputeDevice.configured());
     }
 
     /** Loads {@code dir} on {@code device}. */

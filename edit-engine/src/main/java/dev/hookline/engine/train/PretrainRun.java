@@ -71,7 +71,7 @@ public final class PretrainRun {
         Files.createDirectories(worldDir);
         world.writeTo(worldDir);
         Path tokenizerJson = worldDir.resolve(Checkpoint.TOKENIZER_FILE);
-        Device device = Engine.getInstance().defaultDevice();
+        Device device = dev.hookline.engine.device.ComputeDevice.configured();
         Engine.getInstance().setRandomSeed(Math.toIntExact(seed % Integer.MAX_VALUE));
         try (TextTokenizer tokenizer = TextTokenizer.load(tokenizerJson)) {
             int eos = world.tokenizer().eosId();

@@ -67,6 +67,11 @@ public final class EditFixtures {
      * weights (GPT-2's 0.02 init gives near-uniform logits, useless for checking edits).
      */
     public static Gpt2Model untrained(long seed) throws IOException {
+        return untrained(seed, Engine.getInstance().defaultDevice());
+    }
+
+    /** {@link #untrained(long)} on {@code device} (same values on every device). */
+    public static Gpt2Model untrained(long seed, ai.djl.Device device) throws IOException {
         Gpt2Config config = new Gpt2Config(vocabSize(), 64, 32, 3, 2, 64, "gelu_new", 1e-5, true, 0, 0);
         Random random = new Random(seed);
         return Gpt2Model.create(config, (name, shape) -> {
@@ -83,7 +88,7 @@ public final class EditFixtures {
             }
             out.flip();
             return out;
-        }, Engine.getInstance().defaultDevice(), DataType.FLOAT32);
+        }, device, DataType.FLOAT32);
     }
 
     private static int vocabSize() {

@@ -4,6 +4,7 @@
  *   worker register-model --dir D --name N     upload + register a checkpoint, attach statistics
  *   worker build-model --preset demo --name N --dir D   pretrain (progress in the registry) + register
  *   worker gc [--delete] [--min-age-seconds S] list / remove unreferenced blobs
+ *   worker run-local --model D [--parent B] --cases F --edits N --out O   a job's compute from local files
  */
 package dev.hookline.worker.cli;
 
@@ -31,7 +32,8 @@ import picocli.CommandLine.Option;
 /** Entry point of the worker process. */
 @Command(name = "worker", mixinStandardHelpOptions = true,
         description = "Hookline editor worker: leases edit jobs from the registry and computes hook versions.",
-        subcommands = {WorkerCli.Run.class, WorkerCli.RegisterModel.class, WorkerCli.BuildModel.class, WorkerCli.Gc.class})
+        subcommands = {WorkerCli.Run.class, WorkerCli.RegisterModel.class, WorkerCli.BuildModel.class, WorkerCli.Gc.class,
+            RunLocal.class})
 public final class WorkerCli implements Callable<Integer> {
 
     @Mixin
@@ -39,6 +41,9 @@ public final class WorkerCli implements Callable<Integer> {
 
     @Mixin
     RunOptions run;
+
+    @Mixin
+    dev.hookline.engine.cli.DeviceOption device;
 
     /** Without a subcommand the worker runs. */
     @Override

@@ -6,4 +6,10 @@ public final class WorkerCliAccess {
     public int gc(String url, String token) {
         return WorkerCli.execute("gc", "--registry", url, "--token", token, "--min-age-seconds", "0");
     }
+
+    /** The registry batch view run-local builds from counterfact cases. */
+    public static com.fasterxml.jackson.databind.node.ObjectNode batchView(String method,
+            java.util.List<dev.hookline.data.EditRequest> requests) {
+        return RunLocal.batchView(method, requests);
+    }
 }
