@@ -35,7 +35,7 @@ public record Gpt2Config(
         double layerNormEpsilon,
         boolean tieWordEmbeddings,
         int bosTokenId,
-        int eosTokenId) {
+        int eosTokenId) implements ModelConfig {
 
     /** Activations that are GPT-2's tanh approximation of GELU under their HF names. */
     public static final Set<String> TANH_GELU_NAMES = Set.of("gelu_new", "gelu_pytorch_tanh");
@@ -68,6 +68,11 @@ public record Gpt2Config(
             int headCount, int bosTokenId, int eosTokenId) {
         return new Gpt2Config(vocabSize, maxPositions, hiddenSize, layerCount, headCount,
                 4 * hiddenSize, "gelu_new", 1e-5, true, bosTokenId, eosTokenId);
+    }
+
+    @Override
+    public Architecture architecture() {
+        return Architecture.GPT2;
     }
 
     /** Width of one attention head, d / n_head. */
