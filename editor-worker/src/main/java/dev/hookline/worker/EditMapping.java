@@ -18,7 +18,7 @@ import dev.hookline.engine.edit.CoachHookParams;
 import dev.hookline.engine.edit.LayerStatistics;
 import dev.hookline.engine.edit.ValueStepParams;
 import dev.hookline.engine.infer.TextTokenizer;
-import dev.hookline.engine.model.Gpt2Model;
+import dev.hookline.engine.model.CausalLm;
 import dev.hookline.world.RelationCatalogue;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -146,7 +146,7 @@ public final class EditMapping {
      * The editor of a plan: coachhook-span keeps its threshold fixed (no min rule, as in the
      * bench); the other methods run CoachHooK under their own method name (written into the bundle).
      */
-    public static ClosedFormEditor editor(Plan plan, Gpt2Model model, TextTokenizer tokenizer, LayerStatistics stats) {
+    public static ClosedFormEditor editor(Plan plan, CausalLm model, TextTokenizer tokenizer, LayerStatistics stats) {
         return isSpan(plan.method())
                 ? ClosedFormEditor.span(model, tokenizer, stats, plan.params(), RelationCatalogue.CONTEXT_PREFIXES,
                         plan.method(), false)

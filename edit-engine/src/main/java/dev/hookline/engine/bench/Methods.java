@@ -11,7 +11,7 @@ import dev.hookline.engine.edit.LayerStatistics;
 import dev.hookline.engine.edit.MemitParams;
 import dev.hookline.engine.edit.SequentialEditor;
 import dev.hookline.engine.infer.TextTokenizer;
-import dev.hookline.engine.model.Gpt2Model;
+import dev.hookline.engine.model.CausalLm;
 import java.util.List;
 import java.util.TreeSet;
 
@@ -133,7 +133,7 @@ public record Methods(CoachHookParams coachHook, CoachHookParams coachHookCorpus
     }
 
     /** A fresh editor of method {@code name} on {@code base} (in-place methods copy it). */
-    public SequentialEditor create(String name, Gpt2Model base, TextTokenizer tokenizer, LayerStatistics stats) {
+    public SequentialEditor create(String name, CausalLm base, TextTokenizer tokenizer, LayerStatistics stats) {
         return switch (name) {
             case "coachhook" -> ClosedFormEditor.coachHook(base, tokenizer, stats, coachHook, contextPrefixes);
             case "coachhook-corpus" -> ClosedFormEditor.coachHook(base, tokenizer, stats, coachHookCorpus, contextPrefixes);

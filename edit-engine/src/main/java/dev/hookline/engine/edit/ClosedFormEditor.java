@@ -21,7 +21,7 @@ import dev.hookline.engine.hook.ScopeTest;
 import dev.hookline.engine.hook.SpanScope;
 import dev.hookline.engine.infer.TextTokenizer;
 import dev.hookline.engine.model.ForwardOptions;
-import dev.hookline.engine.model.Gpt2Model;
+import dev.hookline.engine.model.CausalLm;
 import dev.hookline.engine.model.TokenBatch;
 import dev.hookline.engine.scope.RelationSpanScopeStrategy;
 import dev.hookline.engine.scope.ScopeContext;
@@ -48,7 +48,7 @@ public final class ClosedFormEditor implements SequentialEditor {
     private final String method;
     private final UpdateRule rule;
     private final ScopeStrategy scope;
-    private final Gpt2Model model;
+    private final CausalLm model;
     private final boolean ownsModel;
     private final TextTokenizer tokenizer;
     private final List<String> contextPrefixes;
@@ -76,7 +76,7 @@ public final class ClosedFormEditor implements SequentialEditor {
      * @param adaptAlpha true: the min rule lowers alpha after each batch (hooked rules only)
      * @param boostRounds coachhook-plus boost rounds (0: none)
      */
-    public ClosedFormEditor(String method, UpdateRule rule, ScopeStrategy scope, Gpt2Model base,
+    public ClosedFormEditor(String method, UpdateRule rule, ScopeStrategy scope, CausalLm base,
             TextTokenizer tokenizer, LayerStatistics statistics, int[] layers, double lambda, String valueHooks,
             double alpha0, boolean adaptAlpha, int boostRounds, ValueStepParams valueStep,
             List<String> contextPrefixes) {
@@ -163,7 +163,7 @@ public final class ClosedFormEditor implements SequentialEditor {
     }
 
     /** CoachHooK with hook layers; {@code params.scope()} picks the faithful or the corpus scope test. */
-    public static ClosedFormEditor coachHook(Gpt2Model base, TextTokenizer tokenizer, LayerStatistics statistics,
+    public static ClosedFormEditor coachHook(CausalLm base, TextTokenizer tokenizer, LayerStatistics statistics,
             CoachHookParams params, List<String> contextPrefixes) {
         String name = switch (params.scope()) {
             case "corpus" -> "coachhook-corpus";
@@ -174,7 +174,7 @@ public final class ClosedFormEditor implements SequentialEditor {
     }
 
     /** CoachHooK with hook layers under the method name {@code method} (e.g. "coachhook-plus"). */
-    public static ClosedFormEditor coachHook(Gpt2Model base, TextTokenizer tokenizer, LayerStatistics statistics,
+    public static ClosedFormEditor coachHook(CausalLm base, TextTokenizer tokenizer, LayerStatistics statistics,
             CoachHookParams params, List<String> contextPrefixes, String method) {
         return hooked(base, tokenizer, statistics, params, contextPrefixes, method, true);
     }
@@ -183,7 +183,7 @@ public final class ClosedFormEditor implements SequentialEditor {
      * CoachHooK with the span scope test ({@link SpanScope}) under {@code method}; {@code adaptAlpha}
      * false keeps alpha at {@code params.alpha0()} (no min rule).
      */
-    public static ClosedFormEditor span(Gpt2Model base, TextTokenizer tokenizer, LayerStatistics statistics,
+    public static ClosedFormEditor span(CausalLm base, TextTokenizer tokenizer, LayerStatistics statistics,
             CoachHookParams params, List<String> contextPrefixes, String method, boolean adaptAlpha) {
         if (!params.scope().equals("span") && !params.scope().equals("span-relation")) {
             throw new IllegalArgumentException("span editor needs scope 'span' or 'span-relation', got '"
@@ -192,7 +192,7 @@ public final class ClosedFormEditor implements SequentialEditor {
         return hooked(base, tokenizer, statistics, params, contextPrefixes, method, adaptAlpha);
     }
 
-    private static ClosedFormEditor hooked(Gpt2Model base, TextTokenizer tokenizer, LayerStatistics statistics,
+    private static ClosedFormEditor hooked(CausalLm base, TextTokenizer tokenizer, LayerStatistics statistics,
             CoachHookParams params, List<String> contextPrefixes, String method, boolean adaptAlpha) {
         return new ClosedFormEditor(method, new CoachHookUpdate(params.lambda()), ScopeStrategy.of(params), base,
                 tokenizer, statistics, params.layers(), params.lambda(), params.valueHooks(), params.alpha0(),
@@ -200,7 +200,7 @@ public final class ClosedFormEditor implements SequentialEditor {
     }
 
     /** CoachHooK's algebra without hooks, on a private copy of {@code base}. */
-    public static ClosedFormEditor noHook(Gpt2Model base, TextTokenizer tokenizer, LayerStatistics statistics,
+    public static ClosedFormEditor noHook(CausalLm base, TextTokenizer tokenizer, LayerStatistics statistics,
             CoachHookParams params, List<String> contextPrefixes) {
         return new ClosedFormEditor("coachhook-nohook", new NoHookUpdate(params.lambda()),
                 new SequenceZScopeStrategy(), base, tokenizer, statistics, params.layers(), params.lambda(),
@@ -209,7 +209,7 @@ public final class ClosedFormEditor implements SequentialEditor {
     }
 
     /** MEMIT applied batch after batch, on a private copy of {@code base}. */
-    public static ClosedFormEditor memit(Gpt2Model base, TextTokenizer tokenizer, LayerStatistics statistics,
+    public static ClosedFormEditor memit(CausalLm base, TextTokenizer tokenizer, LayerStatistics statistics,
             MemitParams params, List<String> contextPrefixes) {
         return new ClosedFormEditor("memit", new MemitUpdate(params.lambda()), new SequenceZScopeStrategy(), base,
                 tokenizer, statistics, params.layers(), params.lambda(), CoachHookParams.VALUE_HOOKS_VALIDATED, 0,
@@ -489,7 +489,7 @@ public final class ClosedFormEditor implements SequentialEditor {
     }
 
     @Override
-    public Gpt2Model model() {
+    public CausalLm model() {
         return model;
     }
 

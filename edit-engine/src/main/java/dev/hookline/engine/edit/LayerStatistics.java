@@ -12,7 +12,7 @@ import dev.hookline.engine.bundle.Digests;
 import dev.hookline.engine.bundle.TensorFile;
 import dev.hookline.engine.infer.TextTokenizer;
 import dev.hookline.engine.model.ForwardOptions;
-import dev.hookline.engine.model.Gpt2Model;
+import dev.hookline.engine.model.CausalLm;
 import dev.hookline.engine.model.TokenBatch;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -63,7 +63,7 @@ public record LayerStatistics(int[] layers, Map<Integer, double[]> c0, Map<Integ
      *
      * @param corpus corpus lines; the first {@code sampleLines} non-blank ones are used
      */
-    public static LayerStatistics loadOrCompute(Gpt2Model model, TextTokenizer tokenizer, List<String> corpus,
+    public static LayerStatistics loadOrCompute(CausalLm model, TextTokenizer tokenizer, List<String> corpus,
             int sampleLines, int[] layers, Path cacheDir) throws IOException {
         if (sampleLines < 1) {
             throw new IllegalArgumentException("statistics sample size must be >= 1 line, got " + sampleLines);
@@ -91,7 +91,7 @@ public record LayerStatistics(int[] layers, Map<Integer, double[]> c0, Map<Integ
     }
 
     /** Computes statistics without caching. */
-    public static LayerStatistics compute(Gpt2Model model, TextTokenizer tokenizer, List<String> corpus,
+    public static LayerStatistics compute(CausalLm model, TextTokenizer tokenizer, List<String> corpus,
             int sampleLines, int[] layers, String modelDigest) {
         int ff = model.config().mlpSize();
         int maxLen = model.config().maxPositions();

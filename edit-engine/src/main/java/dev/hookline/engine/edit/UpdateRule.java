@@ -9,7 +9,7 @@ package dev.hookline.engine.edit;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import dev.hookline.engine.model.Gpt2Model;
+import dev.hookline.engine.model.CausalLm;
 import java.util.List;
 import java.util.function.Consumer;
 
@@ -36,7 +36,7 @@ public interface UpdateRule {
     NDArray solve(int layer, NDArray keys);
 
     /** Applies {@code update} (d_ff, d) to the model's weight when the rule edits in place. */
-    default void commit(Gpt2Model model, int layer, NDArray update) {
+    default void commit(CausalLm model, int layer, NDArray update) {
         if (!hooked()) {
             model.mlpProjectionWeight(layer).addi(update);
         }

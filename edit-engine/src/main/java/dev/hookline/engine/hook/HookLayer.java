@@ -240,4 +240,15 @@ public final class HookLayer implements MlpProjectionHook {
         NDArray sel = keys.getManager().create(select, new Shape(rows, length, 1)).toType(keys.getDataType(), false); // (B, T, 1)
         return original.add(shift.mul(sel));
     }
+
+    /**
+     * True in temporary mode and for positionwise scopes: then the output at a position depends on
+     * that position alone and KV-cached generation may run the hook on new positions only. A
+     * sequence z-score standardises against the whole sequence, so generation with it reruns the
+     * sequence each step (infer.Decoder).
+     */
+    @Override
+    public boolean positionwise() {
+        return mode == Mode.TEMPORARY || scope.positionwise();
+    }
 }

@@ -248,9 +248,17 @@ public abstract class TransformerLm implements CausalLm {
         NDManager copyManager = NDManager.newBaseManager(manager.getDevice());
         LinkedHashMap<String, NDArray> copies = new LinkedHashMap<>();
         for (Map.Entry<String, NDArray> e : parameters.entrySet()) {
-            // toType(sameType, copy=true) returns a view in DJL's PyTorch engine, so duplicate then.
-            NDArray c = type == dataType ? e.getValue().duplicate() : e.getValue().toType(type, true);
-            c.attach(copyManager);
+            // Through Java values into fresh PyTorch-owned storage: DJL's toType(sameType, copy=true)
+            // returns a view, and a copy that shared storage would let FT write through to the base.
+            NDArray p = e.getValue();
+            NDArray c = p.getDataType() == DataType.FLOAT64
+                    ? Tensors.owned(copyManager.create(p.toDoubleArray(), p.getShape()))
+                    : Tensors.owned(copyManager.create(p.toType(DataType.FLOAT32, false).toFloatArray(), p.getShape()));
+            if (c.getDataType() != type) {
+                NDArray converted = c.toType(type, true);
+                c.close();
+                c = converted;
+            }
             c.setName(e.getKey());
             copies.put(e.getKey(), c);
         }

@@ -4,8 +4,10 @@
  * n_inner, activation_function, layer_norm_epsilon, tie_word_embeddings, bos/eos_token_id).
  * The key mapping lives in one place: dev.hookline.engine.io.ConfigJson.
  */
-package dev.hookline.engine.model;
+package dev.hookline.engine.model.gpt2;
 
+import dev.hookline.engine.model.Architecture;
+import dev.hookline.engine.model.ModelConfig;
 import java.util.Set;
 
 /**

@@ -4,8 +4,10 @@
  * layouts follow the HF checkpoint (Conv1D weights stored (in, out), so y = x W + b).
  * Forward and autograd backward run through the engine's ops; the model holds no graph state.
  */
-package dev.hookline.engine.model;
+package dev.hookline.engine.model.gpt2;
 
+import dev.hookline.engine.model.TensorSource;
+import dev.hookline.engine.model.TransformerLm;
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
