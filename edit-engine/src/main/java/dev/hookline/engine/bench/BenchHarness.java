@@ -84,7 +84,7 @@ public final class BenchHarness {
                 progress.println("bench: key statistics at layers " + java.util.Arrays.toString(statLayers)
                         + " over " + config.statisticsLines() + " corpus lines");
                 stats = LayerStatistics.loadOrCompute(lm.model(), lm.tokenizer(), corpus, config.statisticsLines(),
-                        statLayers, statisticsCache(config));
+                        statLayers, statisticsCache(config), config.corpusFile() != null, null);
             }
             long evalStart = System.nanoTime();
             EditEvaluator evaluator = new EditEvaluator(lm.model(), lm.tokenizer(), requests, EditEvaluator.Params.defaults());

@@ -27,7 +27,7 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--data", required = true, description = "counterfact.json or zsre.json")
     Path data;
 
-    @Option(names = "--corpus", description = "corpus for key statistics (default: corpus.txt next to --data)")
+    @Option(names = "--corpus", description = "corpus for key statistics: plain text or JSON lines with \"text\" (default: corpus.txt next to --data)")
     Path corpus;
 
     @Option(names = "--methods", defaultValue = "coachhook,memit,coachhook-nohook,ft",

@@ -42,7 +42,8 @@ public final class EditCommand implements Callable<Integer> {
     @Option(names = "--data", required = true, description = "counterfact.json or zsre.json")
     Path data;
 
-    @Option(names = "--corpus", description = "corpus for key statistics (default: corpus.txt next to --data)")
+    @Option(names = "--corpus", description = "corpus for key statistics C0: plain text or JSON lines with \"text\""
+            + " (default: corpus.txt next to --data); sample size --stats-lines")
     Path corpus;
 
     @Option(names = "--edits", description = "use the first N cases (default: all)")
@@ -120,8 +121,9 @@ public final class EditCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("parent bundle was made for another base model");
             }
             Path cache = model.resolve("hookline-stats");
+            // A user's --corpus (plain text or JSON lines) keys the cache by its digest too.
             LayerStatistics stats = LayerStatistics.loadOrCompute(lm.model(), lm.tokenizer(), lines,
-                    options.statisticsLines, params.layers(), cache);
+                    options.statisticsLines, params.layers(), cache, corpus != null, System.err);
             // The span methods keep their threshold fixed (no min rule), as in the bench (Methods.create).
             try (ClosedFormEditor editor = span
                     ? ClosedFormEditor.span(lm.model(), lm.tokenizer(), stats, params, methods.contextPrefixes(), method, false)

@@ -26,9 +26,11 @@ import picocli.CommandLine.Spec;
 
 /** {@code hookline <command>}: engine commands. */
 @Command(name = "hookline", mixinStandardHelpOptions = true,
-        description = "Hookline edit engine: fact worlds, GPT-2 pretraining and inference.",
+        description = "Hookline edit engine: fact worlds, pretraining, inference and editing of GPT-2, GPT-J,"
+                + " Llama/Mistral and Qwen2 checkpoints.",
         subcommands = {HooklineCli.World.class, HooklineCli.Pretrain.class, HooklineCli.Generate.class,
-            EditCommand.class, BenchCommand.class, ExplainCommand.class})
+            EditCommand.class, BenchCommand.class, ExplainCommand.class, LogitsCommand.class,
+            GenerationBenchCommand.class})
 public final class HooklineCli implements Callable<Integer> {
 
     @Spec
@@ -72,6 +74,20 @@ public final class HooklineCli implements Callable<Integer> {
     @Override
     public Integer call() {
         throw new ParameterException(spec.commandLine(), "missing command (world, pretrain, generate)");
+    }
+
+    /** A usage error unless {@code dir} holds config.json, tokenizer.json and single or sharded weights. */
+    static void requireCheckpoint(CommandLine line, Path dir) {
+        for (String file : List.of(Checkpoint.CONFIG_FILE, Checkpoint.TOKENIZER_FILE)) {
+            if (!Files.isRegularFile(dir.resolve(file))) {
+                throw new ParameterException(line, "--model " + dir + " is not a checkpoint directory (no " + file + ")");
+            }
+        }
+        if (!Files.isRegularFile(dir.resolve(Checkpoint.WEIGHTS_FILE))
+                && !Files.isRegularFile(dir.resolve(Checkpoint.INDEX_FILE))) {
+            throw new ParameterException(line, "--model " + dir + " is not a checkpoint directory (no "
+                    + Checkpoint.WEIGHTS_FILE + " or " + Checkpoint.INDEX_FILE + ")");
+        }
     }
 
     static void requirePreset(CommandLine line, String name, List<String> valid, String option) {
@@ -217,12 +233,7 @@ public final class HooklineCli implements Callable<Integer> {
             if (prompt.isBlank()) {
                 throw new ParameterException(spec.commandLine(), "--prompt must not be blank");
             }
-            for (String file : List.of(Checkpoint.CONFIG_FILE, Checkpoint.WEIGHTS_FILE, Checkpoint.TOKENIZER_FILE)) {
-                if (!Files.isRegularFile(model.resolve(file))) {
-                    throw new ParameterException(spec.commandLine(),
-                            "--model " + model + " is not a checkpoint directory (no " + file + ")");
-                }
-            }
+            requireCheckpoint(spec.commandLine(), model);
             try (LanguageModel lm = LanguageModel.load(model)) {
                 Generation g = lm.generate(prompt, maxTokens);
                 PrintWriter stdout = spec.commandLine().getOut();

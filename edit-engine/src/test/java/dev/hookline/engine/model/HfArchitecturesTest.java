@@ -26,9 +26,10 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-class HfArchitecturesTest {
+public class HfArchitecturesTest {
 
-    static Path fixture(String name) throws Exception {
+    /** The directory of test resource fixture {@code name}. */
+    public static Path fixture(String name) throws Exception {
         return Path.of(HfArchitecturesTest.class.getResource("/" + name + "/config.json").toURI()).getParent();
     }
 
