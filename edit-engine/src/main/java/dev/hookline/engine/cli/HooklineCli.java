@@ -106,9 +106,9 @@ public final class HooklineCli implements Callable<Integer> {
             Files.createDirectories(out);
             world.writeTo(out);
             PrintWriter stdout = spec.commandLine().getOut();
-            stdout.printf(Locale.ROOT, "world %s (seed %d): %d subjects, %d facts, %d corpus lines, edit streams dev %d"
-                    + " / test %d -> %s%n", preset, world.preset().seed(), world.subjects().size(), world.facts().size(),
-                    world.corpus().size(), world.counterFactCases(FactWorld.DEV).size(),
+            stdout.printf(Locale.ROOT, "world %s: %d subjects, %d facts, %d corpus lines, seed %d, edit streams dev %d"
+                    + " / test %d -> %s%n", preset, world.subjects().size(), world.facts().size(), world.corpus().size(),
+                    world.preset().seed(), world.counterFactCases(FactWorld.DEV).size(),
                     world.counterFactCases(FactWorld.TEST).size(), out);
             stdout.flush();
             return 0;
