@@ -48,9 +48,11 @@ public final class BenchHarness {
      * @param methods hyperparameters
      * @param out report directory
      * @param command the command line, recorded in the report
+     * @param labels the relation labels the editors are given ({@link Labels#AS_GIVEN}: the data's)
      */
     public record Config(Path modelDir, Path dataFile, Path corpusFile, List<String> methodNames, int edits,
-            ConsecutiveProtocol.Params protocol, int statisticsLines, Methods methods, Path out, String command) {
+            ConsecutiveProtocol.Params protocol, int statisticsLines, Methods methods, Path out, String command,
+            Labels labels) {
         public Config {
             Methods.requireKnown(methodNames);
             if (edits < 1) {
@@ -60,6 +62,16 @@ public final class BenchHarness {
                 throw new IllegalArgumentException("statistics sample must be >= 1 line");
             }
             methodNames = List.copyOf(methodNames);
+            if (labels == null) {
+                throw new IllegalArgumentException("labels are required (Labels.AS_GIVEN for the data's)");
+            }
+        }
+
+        /** A bench whose editors get the data's relation labels. */
+        public Config(Path modelDir, Path dataFile, Path corpusFile, List<String> methodNames, int edits,
+                ConsecutiveProtocol.Params protocol, int statisticsLines, Methods methods, Path out, String command) {
+            this(modelDir, dataFile, corpusFile, methodNames, edits, protocol, statisticsLines, methods, out, command,
+                    Labels.AS_GIVEN);
         }
     }
 
@@ -98,6 +110,7 @@ public final class BenchHarness {
             PerEditEvaluator perEdit = new PerEditEvaluator(lm.model(), lm.tokenizer(), requests,
                     EditEvaluator.Params.defaults(), WorldProbes.near(config.dataFile(), LOCALITY_PROBES_PER_KIND));
             Map<String, PerEditEvaluator.LocalityColumns> columns = new LinkedHashMap<>();
+            List<EditRequest> labelled = config.labels().apply(requests);
             double uneditedSeconds = (System.nanoTime() - evalStart) / 1e9;
             progress.println(String.format(Locale.ROOT, "bench: unedited model evaluated on %d edits in %.1f s",
                     requests.size(), uneditedSeconds));
@@ -107,7 +120,8 @@ public final class BenchHarness {
             Path report = config.out().resolve("report.json");
             for (String name : config.methodNames()) {
                 try (SequentialEditor editor = config.methods().create(name, lm.model(), lm.tokenizer(), stats)) {
-                    ConsecutiveProtocol.Result result = ConsecutiveProtocol.run(editor, requests, config.protocol(),
+                    // The editor sees the labels of config.labels(); the prompts, and so the evaluation, are the data's.
+                    ConsecutiveProtocol.Result result = ConsecutiveProtocol.run(editor, labelled, config.protocol(),
                             evaluator, p -> progressBar(progress, p));
                     results.add(result);
                     // Per edit: every probe passed or not, with P(target) before and after (JSON lines).
@@ -178,6 +192,7 @@ public final class BenchHarness {
         ObjectNode prov = root.putObject("provenance");
         prov.put("split", provenance.split());
         prov.put("world", provenance.world());
+        prov.put("labels", config.labels().toString());
         if (provenance.worldSeed() != null) {
             prov.put("worldSeed", provenance.worldSeed());
         }
@@ -239,7 +254,8 @@ public final class BenchHarness {
         sb.append("- date: ").append(Instant.now()).append('\n');
         sb.append("- command: `").append(config.command()).append("`\n");
         sb.append("- model: `").append(config.modelDir()).append("`, data: `").append(config.dataFile()).append("`\n");
-        sb.append("- split: ").append(provenance.split()).append(", world: ").append(provenance.world())
+        sb.append("- split: ").append(provenance.split()).append(", labels: ").append(config.labels())
+                .append(", world: ").append(provenance.world())
                 .append(" (seed ").append(provenance.worldSeed()).append("), model seed: ")
                 .append(provenance.modelSeed()).append('\n');
         sb.append("- ").append(config.edits()).append(" consecutive edits in batches of ")
