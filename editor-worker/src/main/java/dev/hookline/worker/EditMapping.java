@@ -212,8 +212,9 @@ public final class EditMapping {
     public static Plan plan(String method, JsonNode hyperparameters, int defaultStatisticsLines) {
         if (!SUPPORTED_METHODS.contains(method)) {
             throw new IllegalArgumentException("method '" + method + "' is not supported by the editor worker "
-                    + "(supported: " + String.join(", ", SUPPORTED_METHODS) + "; memit, ft and coachhook-nohook "
-                    + "change weights in place and produce no hook bundle)");
+                    + "(supported: " + String.join(", ", SUPPORTED_METHODS) + "; memit, ft, coachhook-nohook, alphaedit "
+                    + "and ultraedit change weights in place and produce no hook bundle: use hookline edit, which "
+                    + "writes the edited checkpoint)");
         }
         CoachHookParams d = switch (method) {
             case "coachhook-corpus" -> CoachHookParams.corpusTuned();

@@ -69,6 +69,10 @@ public final class HookedModel implements AutoCloseable {
      * relations' key sums exactly as the editor routes.
      */
     public static Map<Integer, HookLayer> install(CausalLm model, HookBundle bundle, NDManager manager) {
+        if (!bundle.architecture().equals(model.architecture().modelType())) {
+            throw new IllegalArgumentException("bundle was made for a " + bundle.architecture()
+                    + " base model; this base model is " + model.architecture().modelType());
+        }
         if (bundle.mlpSize() != model.config().mlpSize() || bundle.hiddenSize() != model.config().hiddenSize()) {
             throw new IllegalArgumentException("bundle shapes (d_ff " + bundle.mlpSize() + ", d " + bundle.hiddenSize()
                     + ") do not fit the model (d_ff " + model.config().mlpSize() + ", d " + model.config().hiddenSize() + ")");

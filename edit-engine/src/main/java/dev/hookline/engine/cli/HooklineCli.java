@@ -104,8 +104,12 @@ public final class HooklineCli implements Callable<Integer> {
         @Spec
         CommandLine.Model.CommandSpec spec;
 
-        @Option(names = "--preset", required = true, description = "tiny or demo")
+        @Option(names = "--preset", required = true, description = "tiny, demo or large")
         String preset;
+
+        @Option(names = "--seed", description = "root seed of the world (default: the preset's); another seed draws"
+                + " another world of the same size")
+        Long seed;
 
         @Option(names = "--out", required = true, description = "output directory")
         Path out;
@@ -113,12 +117,15 @@ public final class HooklineCli implements Callable<Integer> {
         @Override
         public Integer call() throws Exception {
             requirePreset(spec.commandLine(), preset, WorldPreset.NAMES, "--preset");
-            FactWorld world = FactWorld.generate(WorldPreset.named(preset));
+            WorldPreset chosen = WorldPreset.named(preset);
+            FactWorld world = FactWorld.generate(seed == null ? chosen : chosen.withSeed(seed));
             Files.createDirectories(out);
             world.writeTo(out);
             PrintWriter stdout = spec.commandLine().getOut();
-            stdout.printf(Locale.ROOT, "world %s: %d subjects, %d facts, %d corpus lines -> %s%n", preset,
-                    world.subjects().size(), world.facts().size(), world.corpus().size(), out);
+            stdout.printf(Locale.ROOT, "world %s: %d subjects, %d facts, %d corpus lines, seed %d, edit streams dev %d"
+                    + " / test %d -> %s%n", preset, world.subjects().size(), world.facts().size(), world.corpus().size(),
+                    world.preset().seed(), world.counterFactCases(FactWorld.DEV).size(),
+                    world.counterFactCases(FactWorld.TEST).size(), out);
             stdout.flush();
             return 0;
         }
@@ -139,6 +146,10 @@ public final class HooklineCli implements Callable<Integer> {
 
         @Option(names = "--seed", defaultValue = "1", description = "seed of initialisation and data order (default 1)")
         long seed;
+
+        @Option(names = "--world-seed", description = "root seed of the world (default: the world preset's); "
+                + "--seed stays the model's seed")
+        Long worldSeed;
 
         @Option(names = "--epochs", description = "override the preset's epoch count")
         Integer epochs;
@@ -185,7 +196,7 @@ public final class HooklineCli implements Callable<Integer> {
             Files.createDirectories(out);
             PretrainReport r;
             try {
-                r = PretrainRun.run(world, chosen, seed, out, System.err, initFrom);
+                r = PretrainRun.run(world, worldSeed, chosen, seed, out, System.err, initFrom);
             } catch (IllegalArgumentException e) {
                 if (fresh) { // leave nothing half-written behind a refused run
                     try (java.util.stream.Stream<Path> walk = Files.walk(out)) {

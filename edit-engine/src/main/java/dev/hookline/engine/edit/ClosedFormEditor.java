@@ -217,6 +217,17 @@ public final class ClosedFormEditor implements SequentialEditor {
     }
 
     /**
+     * AlphaEdit (ICLR 2025) applied batch after batch, on a private copy of {@code base}: MEMIT's value
+     * step and residual spreading with the null-space projected update of {@link AlphaEditUpdate}.
+     */
+    public static ClosedFormEditor alphaEdit(CausalLm base, TextTokenizer tokenizer, LayerStatistics statistics,
+            AlphaEditParams params, List<String> contextPrefixes) {
+        return new ClosedFormEditor("alphaedit", new AlphaEditUpdate(params), new SequenceZScopeStrategy(), base,
+                tokenizer, statistics, params.layers(), 0, CoachHookParams.VALUE_HOOKS_VALIDATED, 0, false, 0,
+                params.valueStep(), contextPrefixes);
+    }
+
+    /**
      * Restores hook state saved earlier (continued editing): deltas (d_ff, d) and C_accu
      * (d_ff, d_ff) row-major per layer, alpha per layer, the number of edits so far. An editor with a
      * fixed threshold (no min rule, e.g. coachhook-span) keeps its own {@code alpha0} instead of the
@@ -561,7 +572,7 @@ public final class ClosedFormEditor implements SequentialEditor {
         return new HookBundle(method, hyperparametersJson, baseModelDigest, parentDigest, statistics.digest(), edits,
                 lambda, layers, model.config().mlpSize(), model.config().hiddenSize(), new LinkedHashMap<>(alpha),
                 scope.bundleName(), mu, sigma, d, c, scope.preserveInverses(), scope.accumulatedInverses(),
-                scope.bundleScopeLambda(), relations);
+                scope.bundleScopeLambda(), relations, model.architecture().modelType());
     }
 
     /**
@@ -571,6 +582,10 @@ public final class ClosedFormEditor implements SequentialEditor {
      * for serving), so a bundle made with another lambda is refused.
      */
     public void restore(HookBundle bundle) {
+        if (!bundle.architecture().equals(model.architecture().modelType())) {
+            throw new IllegalArgumentException("bundle was made for a " + bundle.architecture()
+                    + " base model; this base model is " + model.architecture().modelType());
+        }
         if (!Arrays.equals(bundle.layers(), layers)) {
             throw new IllegalArgumentException("bundle layers " + Arrays.toString(bundle.layers())
                     + " differ from the editor's " + Arrays.toString(layers));

@@ -65,13 +65,25 @@ public final class PretrainRun {
      */
     public static PretrainReport run(String worldName, PretrainPreset preset, long seed, Path out,
             PrintStream progress, Path initFrom) throws IOException {
+        return run(worldName, null, preset, seed, out, progress, initFrom);
+    }
+
+    /**
+     * As {@link #run(String, PretrainPreset, long, Path, PrintStream, Path)} on the world preset
+     * drawn with {@code worldSeed} ({@link WorldPreset#withSeed}; null: the preset's own seed); the
+     * world written under {@code out/world/} records it. {@code seed} is the model seed
+     * (initialisation and data order), independent of the world's.
+     */
+    public static PretrainReport run(String worldName, Long worldSeed, PretrainPreset preset, long seed, Path out,
+            PrintStream progress, Path initFrom) throws IOException {
         if (initFrom != null && initFrom.toAbsolutePath().normalize().equals(out.toAbsolutePath().normalize())) {
             throw new IllegalArgumentException("--init-from and --out are the same directory " + out
                     + "; write the continued model to a new directory");
         }
         long startNanos = System.nanoTime();
         double rssStart = ProcessMemory.residentMb();
-        FactWorld world = FactWorld.generate(WorldPreset.named(worldName));
+        WorldPreset worldPreset = WorldPreset.named(worldName);
+        FactWorld world = FactWorld.generate(worldSeed == null ? worldPreset : worldPreset.withSeed(worldSeed));
         Path worldDir = out.resolve(WORLD_DIR);
         Files.createDirectories(worldDir);
         world.writeTo(worldDir);
