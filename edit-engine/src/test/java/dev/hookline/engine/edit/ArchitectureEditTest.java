@@ -30,12 +30,12 @@ import java.util.List;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-class ArchitectureEditTest {
+public class ArchitectureEditTest {
 
     static final List<String> METHODS = List.of("coachhook", "coachhook-span-relation", "memit", "coachhook-nohook", "ft");
     static final List<String> HOOKED = List.of("coachhook", "coachhook-span-relation");
 
-    static final List<EditRequest> EDITS = List.of(
+    public static final List<EditRequest> EDITS = List.of(
             new EditRequest("1", "Danielle Darrieux", "The mother tongue of {} was", "English", null,
                     List.of(), List.of(), null, List.of(), List.of(), "P103"),
             new EditRequest("2", "Toko Yasuda", "{} plays the instrument", "violin", null,
@@ -50,7 +50,7 @@ class ArchitectureEditTest {
             "My favourite colour is green and", "The river flows into the sea near", "She opened the door and");
 
     /** A small corpus for C0: sentences built from a few words, in any tokenizer. */
-    static List<String> corpus() {
+    public static List<String> corpus() {
         String[] subjects = {"The teacher", "A farmer", "My neighbour", "The old man", "Her sister", "The pilot"};
         String[] verbs = {"speaks", "plays", "visits", "writes about", "lives near", "works for"};
         String[] objects = {"the city", "a small village", "the orchestra", "the river", "French", "the company"};
