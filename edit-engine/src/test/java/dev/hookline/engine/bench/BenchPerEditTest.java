@@ -58,6 +58,7 @@ class BenchPerEditTest {
 
         JsonNode report = new ObjectMapper().readTree(out.resolve("report.json").toFile());
         assertEquals("test", report.path("provenance").path("split").asText());
+        assertEquals("given", report.path("provenance").path("labels").asText());
         assertEquals("tiny", report.path("provenance").path("world").asText());
         assertEquals(world.preset().seed(), report.path("provenance").path("worldSeed").asLong());
         assertEquals(42, report.path("provenance").path("modelSeed").asLong());
@@ -90,7 +91,7 @@ class BenchPerEditTest {
             }
         }
         String md = Files.readString(out.resolve("report.md"));
-        assertTrue(md.contains("split: test, world: tiny (seed " + world.preset().seed() + "), model seed: 42"), md);
+        assertTrue(md.contains("split: test, labels: given, world: tiny (seed " + world.preset().seed() + "), model seed: 42"), md);
         assertTrue(md.contains("| alphaedit |") && md.contains("| ultraedit |"));
     }
 }
