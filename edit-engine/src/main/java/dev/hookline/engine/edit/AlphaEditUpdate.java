@@ -1,7 +1,7 @@
 /*
  * AlphaEdit's update rule: the MEMIT-style least-squares update projected onto the null space of
  * the preserved keys, so the outputs on preserved knowledge do not move:
- * Delta = R K^T P (K_p K_p^T P + K K^T P + L2 I)^-1, in the Conv1D layout (d_ff, d)
+ * Delta = R K^T P (K_p K_p^T P + K K^T P + L2 I)^-1, in the key-to-value layout (d_ff, d) of CausalLm.mlpProjectionWeight
  * A R^T with A = (P (K K^T + K_p K_p^T) + L2 I)^-1 P K; K_p K_p^T accumulates the keys of every
  * earlier batch (the paper's protection of earlier edits). Written into the weight in place.
  * Reference: Fang et al., "AlphaEdit: Null-Space Constrained Knowledge Editing for Language

@@ -369,7 +369,7 @@ public final class ClosedFormEditor implements SequentialEditor {
                     // A from the update rule, e.g. (C + K K^T)^-1 K with C = lambda C0 (MEMIT) or C_accu.
                     NDArray a = rule.solve(layer, k); // (d_ff, u)
                     a.attach(pass);
-                    // W (d, d_ff) += R A^T; Conv1D layout (d_ff, d) += A R^T.
+                    // W (d, d_ff) += R A^T; key-to-value layout (d_ff, d) += A R^T.
                     NDArray update = a.matMul(r.transpose()).toType(model.dataType(), false); // (d_ff, d)
                     if (boostRounds > 0) {
                         update = boost(pass, layer, result.keys(layer), keyBatch, plainRow, a, residual, update, u, d);

@@ -1,6 +1,6 @@
 /*
  * The update rule of a closed-form editor: given a batch's keys K at an editing layer, the matrix
- * A with W += R A^T (Conv1D layout: += A R^T), which covariance term it solves against, what it
+ * A with W += R A^T (key-to-value layout (d_ff, d) of CausalLm.mlpProjectionWeight: += A R^T), which covariance term it solves against, what it
  * keeps between batches, and whether the update goes to a hook delta or into the weight.
  * Reference: MEMIT (Meng et al. 2023) eq. 14; CoachHooK (Li et al.) accumulated C_accu;
  * DESIGN.md sections 3 and 8 (one class per update rule).
@@ -28,7 +28,7 @@ public interface UpdateRule {
     void start(NDManager state, LayerStatistics statistics, int[] layers, int mlpSize);
 
     /**
-     * A for the batch's keys at {@code layer}: the update is A R^T (Conv1D layout), R the residuals.
+     * A for the batch's keys at {@code layer}: the update is A R^T (key-to-value layout (d_ff, d)), R the residuals.
      *
      * @param keys K, (d_ff, u) float64
      * @return A, (d_ff, u) float64, attached to the rule's state (the caller re-attaches it)

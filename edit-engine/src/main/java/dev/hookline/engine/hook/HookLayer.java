@@ -14,7 +14,7 @@ import java.util.Arrays;
 import java.util.function.Consumer;
 
 /**
- * The hook at one editing layer. Holds {@code delta = W_h - W_0} in the checkpoint's Conv1D
+ * The hook at one editing layer. Holds {@code delta = W_h - W_0} in the model's key-to-value
  * layout (d_ff, d), so {@code O_t - P_t = k_t delta} and {@code O_t = P_t + k_t delta}; W_0 stays
  * in the base model untouched.
  *
@@ -58,7 +58,7 @@ public final class HookLayer implements MlpProjectionHook {
 
     /**
      * @param layer block index
-     * @param delta W_h - W_0 in Conv1D layout (d_ff, d); kept by reference, not copied
+     * @param delta W_h - W_0 in key-to-value layout (d_ff, d); kept by reference, not copied
      * @param alpha scope threshold
      * @param scope the scope test
      * @param mode validated or temporary
