@@ -47,6 +47,36 @@ public final class EditMapping {
     }
 
     /**
+     * What this worker advertises to the registry when it starts ({@code POST /api/workers}):
+     * per supported method, the hyperparameters {@link #plan} accepts for it and their JSON types,
+     * so the registry refuses a batch this worker would fail (issue 25).
+     */
+    public static com.fasterxml.jackson.databind.node.ObjectNode advertisement() {
+        var json = new com.fasterxml.jackson.databind.ObjectMapper();
+        var methods = json.createObjectNode();
+        for (String m : SUPPORTED_METHODS) {
+            var hp = methods.putObject(m).putObject("hyperparameters");
+            for (String k : KEYS) {
+                boolean applies = switch (k) {
+                    case "boostRounds" -> m.equals("coachhook-plus");
+                    case "scopeLambda" -> isSpan(m);
+                    case "scopeKeys", "scopeRoutes" -> m.equals("coachhook-span-relation");
+                    default -> true;
+                };
+                if (applies) {
+                    hp.putObject(k).put("type", switch (k) {
+                        case "layers" -> "integer-array";
+                        case "valueSteps", "contextVariants", "statsLines", "boostRounds", "scopeRoutes" -> "integer";
+                        case "editToken", "valueHooks", "scopeKeys" -> "string";
+                        default -> "number";
+                    });
+                }
+            }
+        }
+        return methods;
+    }
+
+    /**
      * What the worker runs for a batch.
      *
      * @param method engine method name

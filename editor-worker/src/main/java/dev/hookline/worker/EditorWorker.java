@@ -51,6 +51,7 @@ public final class EditorWorker implements AutoCloseable {
     /** Capabilities are recomputed at most every 30 s (idle workers poll every few seconds). */
     private static final long CAPABILITIES_TTL_NANOS = 30_000_000_000L;
     private String capabilities;
+    private volatile boolean advertised;
     private long capabilitiesAt;
 
     private EditorWorker(WorkerConfig config) {
@@ -126,6 +127,7 @@ public final class EditorWorker implements AutoCloseable {
         if (stopping.get()) {
             return Result.IDLE;
         }
+        advertise();
         Optional<JsonNode> lease = client.lease(capabilities(), config.modelId(), config.leaseSeconds());
         if (lease.isEmpty()) {
             return Result.IDLE;
@@ -144,6 +146,35 @@ public final class EditorWorker implements AutoCloseable {
         }
     }
 
+    /**
+     * Registers this worker's methods and hyperparameter schema with the registry once (issue 25:
+     * the registry then refuses batches no worker can run). A registry that refuses the
+     * registration (older API, 4xx) is logged and the worker goes on; an unreachable one is retried
+     * with the next lease attempt.
+     */
+    private void advertise() {
+        if (advertised) {
+            return;
+        }
+        var body = RegistryClient.json().createObjectNode();
+        body.put("name", config.name());
+        if (config.modelId() != null) {
+            body.put("modelId", config.modelId());
+        }
+        body.set("methods", EditMapping.advertisement());
+        try {
+            client.post("/api/workers", body);
+            LOG.info("worker={} registered methods {}", config.name(), EditMapping.SUPPORTED_METHODS);
+            advertised = true;
+        } catch (RegistryException e) {
+            if (e.isTransient()) {
+                throw e;
+            }
+            LOG.warn("worker={} registration refused: {}", config.name(), e.getMessage());
+            advertised = true;
+        }
+    }
+
     /** Starts the lease loop on a background thread (and the metrics endpoint when configured). */
     public synchronized EditorWorker start() {
         if (loop != null) {
@@ -152,7 +183,7 @@ public final class EditorWorker implements AutoCloseable {
         if (config.metricsPort() >= 0) {
             try {
                 metricsPort = metrics.serve(config.metricsPort());
-                LOG.info("worker={} metrics on http://0.0.0.0:{}/metrics", config.name(), metricsPort);
+                LOG.info("worker={} metrics on http://{}:{}/metrics", config.name(), WorkerMetrics.host(), metricsPort);
             } catch (java.io.UncheckedIOException e) {
                 // Metrics are an aid, not a reason to leave jobs unprocessed.
                 LOG.warn("worker={} metrics not served: {}", config.name(), e.getMessage());

@@ -289,10 +289,16 @@ final class JobExecution {
                             .put("after", outcome.alphaAfter().getOrDefault(l, editor.alphas().get(l)));
                 }
                 completion.set("metrics", metricsJson);
+                if (evidence != null) {
+                    completion.set("evidence", evidence);
+                }
                 return completion;
             }
         }
     }
+
+    /** Per-fact evidence of the last evaluation (null when it could not be measured). */
+    private ObjectNode evidence;
 
     private ObjectNode evaluate(LanguageModel lm, ClosedFormEditor editor, List<EditRequest> requests,
             List<EditRequest> earlier, Map<Integer, float[]> deltaBefore, EditMapping.Plan plan) {
@@ -309,6 +315,14 @@ final class JobExecution {
         EditScores allScores = evaluator.evaluate(editor.model(), editor.inferenceOptions(), all);
         EditScores regressionScores = regression.isEmpty() ? null
                 : evaluator.evaluate(editor.model(), editor.inferenceOptions(), regression);
+        try {
+            evidence = FactEvidence.build(lm, LanguageModel.wrap(editor.model(), lm.tokenizer()),
+                    editor.inferenceOptions(), requests, regression);
+        } catch (RuntimeException e) {
+            // evidence is for reviewers; a version without it still carries its metrics
+            LOG.warn("job={} event=evidence-failed: {}", jobId, e.toString());
+            evidence = null;
+        }
         int localitySample = 0;
         List<String> localityPrompts = new ArrayList<>();
         for (EditRequest r : all) {

@@ -93,10 +93,22 @@ public final class WorkerMetrics implements AutoCloseable {
         return b.toString();
     }
 
-    /** Serves {@code /metrics} on {@code port} (0 = a free port); answers the bound port. */
+    /**
+     * The interface the endpoint listens on: loopback unless {@code -Dhookline.metrics.host} or
+     * {@code HOOKLINE_METRICS_HOST} names another (e.g. {@code 0.0.0.0} for a remote Prometheus).
+     */
+    public static String host() {
+        String h = System.getProperty("hookline.metrics.host");
+        if (h == null || h.isBlank()) {
+            h = System.getenv("HOOKLINE_METRICS_HOST");
+        }
+        return h == null || h.isBlank() ? "127.0.0.1" : h.trim();
+    }
+
+    /** Serves {@code /metrics} on {@code port} (0 = a free port) of {@link #host()}; answers the bound port. */
     public int serve(int port) {
         try {
-            server = HttpServer.create(new InetSocketAddress(port), 0);
+            server = HttpServer.create(new InetSocketAddress(host(), port), 0);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot listen on metrics port " + port, e);
         }

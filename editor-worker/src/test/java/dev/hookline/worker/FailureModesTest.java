@@ -4,16 +4,18 @@
  * - a corrupted blob in the bucket -> the worker refuses it with an error naming the digest;
  * - a running batch is cancelled -> the worker stops at the next phase boundary, nothing recorded;
  * - graceful shutdown mid-job releases the lease -> another worker completes it (attempt 2);
- * - unsupported method and unknown hyperparameter -> failed job naming them.
+ * - unsupported method and unknown hyperparameter -> refused at submission once a worker advertised its methods.
  */
 package dev.hookline.worker;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hookline.client.RegistryClient;
+import dev.hookline.client.RegistryException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -144,20 +146,29 @@ class FailureModesTest extends RegistryBackedTest {
         assertTrue(done.path("job").path("leasedBy").asText().contains("w-second"));
     }
 
+    /**
+     * Issue 25: a started worker advertises its methods and hyperparameter schema, and the registry
+     * then refuses at submission what the worker would fail (the worker's own refusal of the same
+     * batches is EditMappingTest's). The advertisement is posted exactly as EditorWorker does.
+     */
     @Test
-    void unsupportedMethodAndUnknownHyperparameterFailNamingThem() {
-        long memit = fx.submit("memit", "memit", null, fx.cases.subList(70, 71)).path("id").asLong();
-        try (EditorWorker w = EditorWorker.create(fx.worker(tmp.resolve("cache-bad"), "w-bad").build())) {
-            assertEquals(EditorWorker.Result.FAILED, w.runOnce());
-            String error = fx.batch(memit).path("error").asText();
-            assertTrue(error.contains("method 'memit' is not supported"), error);
-
-            long typo = fx.submit("typo", "coachhook", RegistryClient.json().createObjectNode().put("lamda", 5),
-                    fx.cases.subList(71, 72)).path("id").asLong();
-            assertEquals(EditorWorker.Result.FAILED, w.runOnce());
-            String error2 = fx.batch(typo).path("error").asText();
-            assertTrue(error2.contains("unknown hyperparameter 'lamda'"), error2);
-            assertEquals("FAILED", fx.batch(typo).path("status").asText());
-        }
+    void unsupportedMethodAndUnknownHyperparameterAreRefusedAtSubmission() {
+        RegistryClient asWorker = new RegistryClient(fx.registry.url(), fx.workerToken);
+        ObjectNode ad = RegistryClient.json().createObjectNode().put("name", "w-bad").put("modelId", fx.modelId);
+        ad.set("methods", EditMapping.advertisement());
+        asWorker.post("/api/workers", ad);
+        RegistryException memit = assertThrows(RegistryException.class,
+                () -> fx.submit("memit", "memit", null, fx.cases.subList(70, 71)));
+        assertEquals(422, memit.status());
+        assertTrue(memit.detail().contains("'memit' is not run by any editor worker"), memit.detail());
+        RegistryException typo = assertThrows(RegistryException.class, () -> fx.submit("typo", "coachhook",
+                RegistryClient.json().createObjectNode().put("lamda", 5), fx.cases.subList(71, 72)));
+        assertEquals(422, typo.status());
+        assertTrue(typo.detail().contains("hyperparameters.lamda"), typo.detail());
+        // the schema the worker advertised accepts what it runs
+        assertEquals("QUEUED", fx.submit("typo-fixed", "coachhook",
+                RegistryClient.json().createObjectNode().put("lambda", 5), fx.cases.subList(71, 72))
+                .path("status").asText());
+        assertTrue(fx.admin.get("/api/workers").toString().contains("coachhook-span-relation"));
     }
 }

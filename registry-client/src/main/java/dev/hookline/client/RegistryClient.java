@@ -295,10 +295,24 @@ public final class RegistryClient implements AutoCloseable {
      * @throws BlobIntegrityException when the bytes do not match the key (nothing is left behind)
      */
     public void downloadBlob(BlobRef blob, Path target) {
+        // Ask for a redirect: the registry answers 307 to a presigned object-store URL, so the
+        // bytes travel once (store -> client). A registry that streams itself answers 200.
         String path = "/api/blobs/" + blob.key();
         retrying("GET", path, () -> {
-            HttpRequest req = request(path, options.blobTimeout()).GET().build();
-            fetchVerified(req, "GET", path, blob, target);
+            HttpRequest req = request(path + "?redirect=true", options.blobTimeout()).GET().build();
+            HttpResponse<InputStream> r = http.send(req, HttpResponse.BodyHandlers.ofInputStream());
+            int s = r.statusCode();
+            Optional<String> location = r.headers().firstValue("Location");
+            if ((s == 307 || s == 302 || s == 303) && location.isPresent()) {
+                try (InputStream ignored = r.body()) {
+                    ignored.transferTo(OutputStream.nullOutputStream());
+                }
+                URI url = URI.create(location.get());
+                HttpRequest direct = HttpRequest.newBuilder(url).timeout(options.blobTimeout()).GET().build();
+                fetchVerified(direct, "GET", url.getScheme() + "://" + url.getAuthority() + url.getPath(), blob, target);
+            } else {
+                verifyInto(r, "GET", path, blob, target);
+            }
             return null;
         });
     }
@@ -318,7 +332,11 @@ public final class RegistryClient implements AutoCloseable {
 
     private void fetchVerified(HttpRequest req, String method, String path, BlobRef blob, Path target)
             throws IOException, InterruptedException {
-        HttpResponse<InputStream> r = http.send(req, HttpResponse.BodyHandlers.ofInputStream());
+        verifyInto(http.send(req, HttpResponse.BodyHandlers.ofInputStream()), method, path, blob, target);
+    }
+
+    private void verifyInto(HttpResponse<InputStream> r, String method, String path, BlobRef blob, Path target)
+            throws IOException {
         if (r.statusCode() != 200) {
             byte[] body;
             try (InputStream in = r.body()) {
@@ -333,7 +351,7 @@ public final class RegistryClient implements AutoCloseable {
             MessageDigest md = Sha256.digest();
             long n = 0;
             try (InputStream in = r.body(); OutputStream out = Files.newOutputStream(tmp)) {
-                byte[] buf = new byte[1 << 16];
+                byte[] buf = new byte[1 << 20];
                 for (int k; (k = in.read(buf)) > 0; ) {
                     md.update(buf, 0, k);
                     out.write(buf, 0, k);

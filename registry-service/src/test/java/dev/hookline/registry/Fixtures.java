@@ -132,4 +132,24 @@ public final class Fixtures {
         body.put("metrics", Map.of("reliability", 0.9, "generality", 0.8, "locality", 0.95));
         return body;
     }
+
+    /** A leased job of {@code model}: {@code [jobId, leaseToken]}; fails when nothing is leasable. */
+    public static String[] lease(String worker, long model) {
+        io.restassured.response.Response r = as(worker).contentType(ContentType.JSON)
+                .body(Map.of("modelId", model, "leaseSeconds", 120)).post("/api/jobs/lease");
+        if (r.statusCode() != 200) {
+            throw new AssertionError("lease answered " + r.statusCode() + " " + r.asString());
+        }
+        return new String[]{String.valueOf(r.<Number>path("job.id").longValue()), r.path("leaseToken")};
+    }
+
+    /** A TEMPORARY version computed from a fresh one-edit batch of {@code submitter}; returns its id. */
+    public static long version(String submitter, String worker, long model, String branch) {
+        batch(submitter, model, branch, 1);
+        String[] lease = lease(worker, model);
+        var serving = List.of(upload(worker, "hook.layer0.W_h", randomBytes(256)));
+        return as(worker).contentType(ContentType.JSON).body(completion(lease[1], serving, List.of()))
+                .post("/api/jobs/" + lease[0] + "/complete").then().statusCode(201).extract()
+                .<Number>path("id").longValue();
+    }
 }

@@ -22,6 +22,9 @@ public class HooklineTestResources implements QuarkusTestResourceLifecycleManage
     /** The bootstrap admin token of the test instance. */
     public static final String ADMIN_TOKEN = "hl_test_admin_token_0123456789";
 
+    /** The audit HMAC key of the test instance (outside the database, as in production). */
+    public static final String AUDIT_KEY = "test-audit-hmac-key-0123456789abcdef";
+
     private static EmbeddedServices services;
     private static Path dir;
 
@@ -37,6 +40,7 @@ public class HooklineTestResources implements QuarkusTestResourceLifecycleManage
         config.put("hookline.admin-token", ADMIN_TOKEN);
         config.put("hookline.jobs.lease-seconds", "30");
         config.put("hookline.s3.presign-seconds", "60");
+        config.put("hookline.audit.hmac-key", AUDIT_KEY);
         return config;
     }
 

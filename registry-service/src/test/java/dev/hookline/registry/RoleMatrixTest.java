@@ -7,6 +7,14 @@ import dev.hookline.registry.auth.TokenResource;
 import dev.hookline.registry.batch.BatchResource;
 import dev.hookline.registry.blob.BlobResource;
 import dev.hookline.registry.channel.ChannelResource;
+import dev.hookline.registry.governance.ApprovalResource;
+import dev.hookline.registry.governance.ChannelPolicyResource;
+import dev.hookline.registry.governance.Evidence;
+import dev.hookline.registry.governance.GateResource;
+import dev.hookline.registry.governance.OwnAuditResource;
+import dev.hookline.registry.governance.RevertResource;
+import dev.hookline.registry.governance.RollbackTargetResource;
+import dev.hookline.registry.governance.WorkerResource;
 import dev.hookline.registry.job.JobResource;
 import dev.hookline.registry.model.ModelResource;
 import dev.hookline.registry.node.NodeResource;
@@ -102,7 +110,18 @@ class RoleMatrixTest {
             row("DELETE", "/api/blobs/sha256/{hex}", Role.ADMIN),
             row("GET", "/api/blobs/unreferenced", Role.ADMIN),
             row("GET", "/api/audit", Role.ADMIN, Role.REVIEWER),
-            row("GET", "/api/audit/verify", Role.ADMIN, Role.REVIEWER, Role.RELEASER));
+            row("GET", "/api/audit/verify", Role.ADMIN, Role.REVIEWER, Role.RELEASER),
+            row("GET", "/api/models/{modelId}/gate", ANY),
+            row("PUT", "/api/models/{modelId}/gate", Role.ADMIN),
+            row("GET", "/api/models/{modelId}/channels/{name}/policy", ANY),
+            row("PUT", "/api/models/{modelId}/channels/{name}/policy", Role.ADMIN),
+            row("POST", "/api/models/{modelId}/channels/{name}/approvals", Role.RELEASER),
+            row("POST", "/api/workers", Role.WORKER),
+            row("GET", "/api/workers", ANY),
+            row("GET", "/api/models/{modelId}/channels/{name}/rollback-target", ANY),
+            row("POST", "/api/versions/{id}/revert", Role.SUBMITTER),
+            row("GET", "/api/versions/{id}/evidence", ANY),
+            row("GET", "/api/audit/mine", ANY));
 
     private static final Map<Role, String> TOKENS = new EnumMap<>(Role.class);
 
@@ -121,7 +140,9 @@ class RoleMatrixTest {
         Map<String, Set<Role>> declared = new TreeMap<>();
         for (Class<?> c : List.of(TokenResource.class, ModelResource.class, BatchResource.class, JobResource.class,
                 VersionResource.class, ChannelResource.class, NodeResource.class, BlobResource.class,
-                AuditResource.class)) {
+                AuditResource.class, GateResource.class, ChannelPolicyResource.class, ApprovalResource.class,
+                WorkerResource.class, RollbackTargetResource.class, RevertResource.class,
+                Evidence.class, OwnAuditResource.class)) {
             String base = c.getAnnotation(Path.class).value();
             for (Method m : c.getDeclaredMethods()) {
                 String verb = verb(m);

@@ -57,9 +57,16 @@ public final class HooklineCli implements Callable<Integer> {
         }
     }
 
+    /** Every command's --help lists each option's default. */
+    private static void showDefaults(CommandLine cli) {
+        cli.getCommandSpec().usageMessage().showDefaultValues(true);
+        cli.getSubcommands().values().forEach(HooklineCli::showDefaults);
+    }
+
     /** Runs the CLI and returns its exit code (0 success, 2 usage error, 1 failure). */
     public static int execute(String... args) {
         CommandLine cli = new CommandLine(new HooklineCli());
+        showDefaults(cli);
         cli.setExecutionExceptionHandler((e, line, parsed) -> {
             line.getErr().println("hookline " + line.getCommandName() + ": " + message(e));
             return e instanceof IllegalArgumentException ? 2 : 1;

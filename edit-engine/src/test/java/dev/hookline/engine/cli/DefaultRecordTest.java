@@ -1,7 +1,8 @@
 /*
- * The default hyperparameter record of the engine (CoachHookParams / MemitParams /
- * ValueStepParams.defaults) is the record tuned in docs/BENCHMARKS.md, and `hookline edit`
- * resolves its editing layer against the model (last block, or the parent bundle's layers).
+ * Behaviour of the engine's default hyperparameter records (CoachHookParams / MemitParams /
+ * ValueStepParams): the editing layer resolves to the model's last block (or the parent bundle's
+ * layers), the baselines share CoachHooK's update and value step, options override the record and
+ * invalid values are refused. The tuned values themselves are documented in docs/BENCHMARKS.md.
  */
 package dev.hookline.engine.cli;
 
@@ -14,53 +15,58 @@ import dev.hookline.engine.bench.Methods;
 import dev.hookline.engine.edit.CoachHookParams;
 import dev.hookline.engine.edit.MemitParams;
 import dev.hookline.engine.edit.ValueStepParams;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
 class DefaultRecordTest {
 
     @Test
-    void defaultsAreTheTunedRecordOnTheLastBlock() {
-        CoachHookParams d = CoachHookParams.defaults();
-        assertArrayEquals(new int[] {2}, d.layers(), "last block of the 3-block presets");
-        assertEquals(1500, d.lambda(), 0);
-        assertEquals(2.2, d.alpha0(), 0);
-        assertEquals("sequence", d.scope());
-        assertEquals(0, d.boostRounds());
-        ValueStepParams v = d.valueStep();
-        assertEquals(0.002, v.stopLoss(), 0);
-        assertEquals(60, v.steps());
-        assertEquals(4.0, v.clampFactor(), 0);
-        assertEquals("last", v.editToken());
-        assertEquals(d.toString(), CoachHookParams.tuned().toString(), "tuned() is the same record");
-        assertEquals(v, ValueStepParams.tuned());
-
-        MemitParams m = MemitParams.defaults();
-        assertArrayEquals(new int[] {2}, m.layers());
-        assertEquals(1500, m.lambda(), 0);
-        assertEquals(v, m.valueStep());
-
-        assertArrayEquals(new int[] {0}, CoachHookParams.defaults(1).layers(), "a 1-block model edits block 0");
-        assertArrayEquals(new int[] {5}, CoachHookParams.defaults(6).layers());
-        assertEquals(1500, CoachHookParams.defaults(6).lambda(), 0);
+    void theDefaultEditingLayerIsTheLastBlockOfAnyModel() {
+        for (int blocks = 1; blocks <= 12; blocks++) {
+            int[] last = {blocks - 1};
+            assertArrayEquals(last, CoachHookParams.defaults(blocks).layers(), blocks + " blocks");
+            assertArrayEquals(last, CoachHookParams.defaultLayers(blocks), blocks + " blocks");
+            // `hookline edit` without --layers resolves every closed-form method against the model.
+            Methods opts = edit().methods(blocks, null);
+            for (String name : List.of("coachhook", "coachhook-corpus", "coachhook-span")) {
+                assertArrayEquals(last, ((CoachHookParams) opts.params(name)).layers(), name + " on " + blocks + " blocks");
+            }
+            assertArrayEquals(last, ((MemitParams) opts.params("memit")).layers(), "memit on " + blocks + " blocks");
+        }
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> CoachHookParams.defaultLayers(0));
         assertTrue(e.getMessage().contains("at least one block"), e.getMessage());
-
-        Methods all = Methods.defaults(java.util.List.of());
+        // Statistics are computed for the layers the methods edit: one layer per closed-form method.
+        Methods all = Methods.defaults(List.of());
         for (String name : Methods.NAMES) {
             if (!name.equals("ft") && !name.equals("ultraedit")) { // neither reads key statistics
-                assertArrayEquals(new int[] {2}, all.statisticsLayers(java.util.List.of(name)), name);
+                assertArrayEquals(CoachHookParams.defaults().layers(), all.statisticsLayers(List.of(name)), name);
             }
         }
-        assertArrayEquals(new int[] {2}, all.ft().layers());
+    }
 
+    @Test
+    void theBaselinesShareCoachHooksUpdateAndValueStepSoComparisonsAreFair() {
+        CoachHookParams d = CoachHookParams.defaults();
+        MemitParams m = MemitParams.defaults();
+        assertArrayEquals(d.layers(), m.layers());
+        assertEquals(d.lambda(), m.lambda(), 0);
+        assertEquals(d.valueStep(), m.valueStep());
+        assertEquals(d.toString(), CoachHookParams.tuned().toString(), "tuned() names the default record");
+        assertEquals(d.valueStep(), ValueStepParams.tuned());
+        // Invalid records are refused when built, not when an edit runs.
+        assertThrows(IllegalArgumentException.class, () -> new CoachHookParams(new int[] {1, 0}, d.lambda(), d.alpha0(),
+                d.scope(), d.valueStep()));
+        assertThrows(IllegalArgumentException.class, () -> new CoachHookParams(d.layers(), 0, d.alpha0(), d.scope(),
+                d.valueStep()));
+    }
+
+    @Test
+    void spanRecordsCarryTheirOwnScopeAndOptionsApplyToBoth() {
         CoachHookParams span = CoachHookParams.spanTuned();
         assertEquals("span", span.scope());
-        assertEquals(400, span.lambda(), 0);
-        assertEquals(15, span.scopeLambda(), 0);
-        assertEquals(0.99, span.alpha0(), 0);
-        assertEquals(CoachHookParams.VALUE_HOOKS_VALIDATED, span.valueHooks(), "the paper's value step (temporary lost at batch 100)");
-        assertEquals(CoachHookParams.VALUE_HOOKS_VALIDATED, d.valueHooks());
+        assertEquals(CoachHookParams.VALUE_HOOKS_VALIDATED, span.valueHooks(), "the paper's value step");
+        assertEquals(CoachHookParams.VALUE_HOOKS_VALIDATED, CoachHookParams.defaults().valueHooks());
 
         CoachHookParams relation = CoachHookParams.spanRelationTuned();
         assertEquals("span-relation", relation.scope());

@@ -1,7 +1,8 @@
 /*
  * Shared fixtures of the editing tests: the tiny fact world on disk, an untrained GPT-2 over its
- * vocabulary (for algebra and hook mechanics), and a pretrained tiny model cached under target/
- * (pretrained once per checkout through dev.hookline.engine.train.PretrainRun).
+ * vocabulary (for algebra and hook mechanics), and the pretrained tiny model (pretrained once per
+ * machine into the shared PretrainedModels cache, copied under target/ because the CLI writes its
+ * statistics cache next to the checkpoint).
  */
 package dev.hookline.engine.edit;
 
@@ -12,7 +13,7 @@ import dev.hookline.engine.infer.TextTokenizer;
 import dev.hookline.engine.model.gpt2.Gpt2Config;
 import dev.hookline.engine.model.gpt2.Gpt2Model;
 import dev.hookline.engine.train.PretrainPreset;
-import dev.hookline.engine.train.PretrainRun;
+import dev.hookline.engine.train.PretrainedModels;
 import dev.hookline.world.FactWorld;
 import dev.hookline.world.WorldPreset;
 import java.io.IOException;
@@ -22,7 +23,9 @@ import java.util.Random;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.List;
+import java.util.stream.Stream;
 
 public final class EditFixtures {
     private static final Path ROOT = Path.of("target", "hookline-test-fixtures").toAbsolutePath();
@@ -88,15 +91,32 @@ public final class EditFixtures {
     }
 
     /**
-     * A tiny model pretrained on the tiny world (preset "tiny" with {@code hookline.test.epochs}
-     * epochs, default 12), cached in target/ and shared by every test of the JVM and later runs.
+     * The tiny model pretrained on the tiny world (preset "tiny", converged; {@code
+     * -Dhookline.test.epochs=N} picks another epoch count), from the machine's PretrainedModels
+     * cache, copied to target/ once per checkout and cache key so tests may write next to it.
      */
     public static synchronized Path pretrainedTiny() throws IOException {
         if (tinyModel == null) {
-            int epochs = Integer.getInteger("hookline.test.epochs", 12);
-            Path dir = ROOT.resolve("model-tiny-e" + epochs);
+            PretrainPreset preset = PretrainPreset.named("tiny");
+            Integer epochs = Integer.getInteger("hookline.test.epochs");
+            if (epochs != null) {
+                preset = preset.withEpochs(epochs);
+            }
+            Path cached = PretrainedModels.pretrained(preset, 1L);
+            Path dir = ROOT.resolve("model-" + PretrainedModels.key(preset, 1L));
             if (!Files.isRegularFile(dir.resolve("model.safetensors"))) {
-                PretrainRun.run("tiny", PretrainPreset.named("tiny").withEpochs(epochs), 1L, dir, null);
+                Path tmp = ROOT.resolve(dir.getFileName() + ".copying-" + ProcessHandle.current().pid());
+                try (Stream<Path> files = Files.walk(cached)) {
+                    for (Path p : (Iterable<Path>) files::iterator) {
+                        Path to = tmp.resolve(cached.relativize(p).toString());
+                        if (Files.isDirectory(p)) {
+                            Files.createDirectories(to);
+                        } else {
+                            Files.copy(p, to, StandardCopyOption.REPLACE_EXISTING);
+                        }
+                    }
+                }
+                Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
             }
             tinyModel = dir;
         }

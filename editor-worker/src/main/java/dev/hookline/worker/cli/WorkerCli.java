@@ -55,9 +55,16 @@ public final class WorkerCli implements Callable<Integer> {
         System.exit(execute(args));
     }
 
+    /** Every command's --help lists each option's default. */
+    private static void showDefaults(CommandLine cli) {
+        cli.getCommandSpec().usageMessage().showDefaultValues(true);
+        cli.getSubcommands().values().forEach(WorkerCli::showDefaults);
+    }
+
     /** Runs the CLI; 0 success, 2 usage error, 1 failure. */
     public static int execute(String... args) {
         CommandLine cli = new CommandLine(new WorkerCli());
+        showDefaults(cli);
         cli.setExecutionExceptionHandler((e, line, parsed) -> {
             String msg = e.getMessage() == null ? e.toString() : e.getMessage();
             line.getErr().println("hookline worker: " + msg);

@@ -13,6 +13,7 @@ import org.hibernate.StaleObjectStateException;
 import org.jboss.logging.Logger;
 import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 
+import java.sql.SQLException;
 import java.util.List;
 
 /**
@@ -94,9 +95,87 @@ public class ProblemMappers {
         if (find(e, OptimisticLockException.class) != null || find(e, StaleObjectStateException.class) != null) {
             return optimisticLock(null);
         }
+        ClientAbortException abort = find(e, ClientAbortException.class);
+        if (abort != null || clientGone(e)) {
+            LOG.infof("client aborted the request: %s", abort != null ? abort.getMessage() : rootMessage(e));
+            return respond(new Problem("urn:hookline:problem:client-abort", "Client aborted", 400,
+                    "the client closed the connection before its request was complete", List.of()));
+        }
+        SQLException sql = find(e, SQLException.class);
+        if (sql != null && sql.getSQLState() != null) {
+            Response r = database(sql);
+            if (r != null) {
+                return r;
+            }
+        }
         LOG.error("unexpected failure", e);
         return respond(new Problem("urn:hookline:problem:internal", "Internal error", 500,
                 "the registry failed to handle this request; see its log", List.of()));
+    }
+
+    /**
+     * Database refusals a client can cause (a safety net behind the request checks): a unique
+     * name taken by a concurrent request is a 409, a concurrent update (serialisation failure,
+     * deadlock) a 409 to retry, text the database cannot store a 400.
+     */
+    private static Response database(SQLException sql) {
+        String state = sql.getSQLState();
+        switch (state) {
+            case "23505" -> {
+                LOG.debugf("unique violation answered 409: %s", sql.getMessage());
+                return respond(ApiProblem.conflict("a concurrent request created the same "
+                        + constraint(sql) + "; reload and retry").toProblem());
+            }
+            case "23503", "40001", "40P01", "55P03" -> {
+                LOG.debugf("concurrent change answered 409: %s", sql.getMessage());
+                return respond(ApiProblem.conflict("the resource was changed concurrently; reload and retry")
+                        .toProblem());
+            }
+            case "22021", "22P05", "22001", "54000", "22003" -> {
+                LOG.warnf("database refused a value (should have been a request check): %s", sql.getMessage());
+                return respond(new Problem("urn:hookline:problem:validation", "Invalid request", 400,
+                        "a value cannot be stored (forbidden character, too long or out of range)", List.of()));
+            }
+            default -> {
+                return null;
+            }
+        }
+    }
+
+    private static String constraint(SQLException sql) {
+        String m = sql.getMessage() == null ? "" : sql.getMessage();
+        int i = m.indexOf("constraint \"");
+        if (i >= 0) {
+            int j = m.indexOf('"', i + 12);
+            if (j > i) {
+                return "entry (" + m.substring(i + 12, j) + ")";
+            }
+        }
+        return "entry";
+    }
+
+    /** Vert.x / Netty signs that the peer closed the connection while we read or wrote. */
+    private static boolean clientGone(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            String name = t.getClass().getName();
+            String msg = t.getMessage() == null ? "" : t.getMessage();
+            if (name.endsWith("ClosedChannelException") || msg.contains("Connection was closed")
+                    || msg.contains("Connection reset by peer") || msg.contains("Broken pipe")) {
+                return true;
+            }
+            if (t.getCause() == t) {
+                break;
+            }
+        }
+        return false;
+    }
+
+    private static String rootMessage(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null && t.getCause() != t) {
+            t = t.getCause();
+        }
+        return t.getClass().getSimpleName() + ": " + t.getMessage();
     }
 
     /** A JSON body that does not parse or does not fit the request type: 400 naming the field. */

@@ -42,4 +42,7 @@ public class AuditEvent extends PanacheEntityBase {
     public String prevHash;
 
     public String hash;
+
+    /** HMAC-SHA256 of {@code hash} under the registry's key ({@link AuditSigner}); null only before V6. */
+    public String hmac;
 }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.hookline.registry.api.Digests;
 import dev.hookline.registry.api.Json;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Event;
 import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
 import jakarta.transaction.Transactional;
@@ -32,9 +33,25 @@ public class AuditLog {
     @Inject
     EntityManager em;
 
-    /** Result of {@link #verify()}: ok, or the first broken link. */
+    @Inject
+    AuditSigner signer;
+
+    @Inject
+    AuditCheckpoints checkpoints;
+
+    @Inject
+    Event<AuditCheckpoints.Head> heads;
+
+    /**
+     * Result of {@link #verify()}: ok, or the first broken link; {@code checkpoint} is the signed
+     * chain head from object storage the chain was compared with (null when none was written yet).
+     */
     public record Verification(boolean ok, long checked, Long lastSeq, Long brokenAtSeq, Long brokenEventId,
-                               String reason) {
+                               String reason, CheckpointView checkpoint) {
+    }
+
+    /** The checkpoint verify used. */
+    public record CheckpointView(String key, long seq, String hash, String at, boolean signatureValid) {
     }
 
     /** Appends one event inside the caller's transaction and returns it. */
@@ -56,7 +73,9 @@ public class AuditLog {
         e.payload = Json.canonical(payload == null ? Map.of() : payload);
         e.prevHash = prev;
         e.hash = hash(e);
+        e.hmac = signer.signEvent(e.hash);
         e.persist();
+        heads.fire(new AuditCheckpoints.Head(e.seq, e.hash));
         return e;
     }
 
@@ -82,6 +101,16 @@ public class AuditLog {
     /** Recomputes the whole chain in seq order and reports the first broken link. */
     @Transactional
     public Verification verify() {
+        // The checkpoint first: it is written after its events commit, so the chain read next is
+        // at least as long as the checkpoint unless events were removed.
+        checkpoints.flush(); // heads of this process's committed appends, not read from the database
+        var cp = checkpoints.latest().orElse(null);
+        CheckpointView cpv = cp == null ? null : new CheckpointView(cp.key(), cp.seq(), cp.hash(), cp.at(), cp.valid());
+        if (cp != null && !cp.valid()) {
+            return new Verification(false, 0, null, null, null, "the checkpoint " + cp.key() + " does not carry the "
+                    + "registry's signature", cpv);
+        }
+        boolean signedSeen = false;
         String prev = GENESIS;
         long expectedSeq = 1;
         long checked = 0;
@@ -108,11 +137,20 @@ public class AuditLog {
                     }
                     if (!recomputed.equals(e.hash.trim())) {
                         problem = "hash does not match the event's content";
+                    } else if (e.hmac == null && signedSeen) {
+                        problem = "event has no HMAC although earlier events have one: written without the "
+                                + "registry's key (forged)";
+                    } else if (e.hmac != null && !AuditSigner.matches(signer.signEvent(e.hash), e.hmac)) {
+                        problem = "HMAC does not match: the event was written without the registry's key (forged)";
+                    } else if (cp != null && e.seq == cp.seq() && !e.hash.trim().equals(cp.hash())) {
+                        problem = "hash differs from the signed checkpoint of seq " + cp.seq()
+                                + ": the chain was rewritten from here";
                     }
                 }
                 if (problem != null) {
-                    return new Verification(false, checked, lastSeq, e.seq, e.id, problem);
+                    return new Verification(false, checked, lastSeq, e.seq, e.id, problem, cpv);
                 }
+                signedSeen |= e.hmac != null;
                 prev = e.hash.trim();
                 expectedSeq++;
                 checked++;
@@ -121,6 +159,12 @@ public class AuditLog {
             }
             em.clear();
         }
-        return new Verification(true, checked, lastSeq, null, null, null);
+        if (cp != null && (lastSeq == null || lastSeq < cp.seq())) {
+            long end = lastSeq == null ? 0 : lastSeq;
+            return new Verification(false, checked, lastSeq, end + 1, null, "the chain ends at seq " + end
+                    + " but the signed checkpoint records seq " + cp.seq() + ": events were removed from the tail",
+                    cpv);
+        }
+        return new Verification(true, checked, lastSeq, null, null, null, cpv);
     }
 }

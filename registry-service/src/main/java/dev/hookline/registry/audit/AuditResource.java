@@ -26,7 +26,7 @@ public class AuditResource {
 
     /** One audit event as listed. */
     public record EventView(long id, long seq, Instant at, String actor, String action, String entityType,
-                            String entityId, JsonNode payload, String prevHash, String hash) {
+                            String entityId, JsonNode payload, String prevHash, String hash, String hmac) {
     }
 
     @GET
@@ -38,7 +38,7 @@ public class AuditResource {
         int max = (int) parse(limit, "limit", 1, 1000);
         return AuditEvent.<AuditEvent>find("seq > ?1 order by seq", after).page(0, max).list().stream()
                 .map(e -> new EventView(e.id, e.seq, e.at, e.actor, e.action, e.entityType, e.entityId,
-                        Json.tree(e.payload), e.prevHash.trim(), e.hash.trim()))
+                        Json.tree(e.payload), e.prevHash.trim(), e.hash.trim(), e.hmac == null ? null : e.hmac.trim()))
                 .toList();
     }
 

@@ -44,7 +44,7 @@ public class AuthFilter {
         if (identity.isEmpty()) {
             return deny(ApiProblem.unauthorized("unknown or revoked token"));
         }
-        caller.set(identity.get().principal(), identity.get().roles());
+        caller.set(identity.get().tokenId(), identity.get().principal(), identity.get().roles());
         if (allow == null) {
             return deny(ApiProblem.forbidden("no-role", "this endpoint declares no role"));
         }

@@ -10,9 +10,11 @@ import java.util.Set;
 public class Caller {
 
     private String principal;
+    private long tokenId;
     private Set<Role> roles = EnumSet.noneOf(Role.class);
 
-    void set(String principal, Set<Role> roles) {
+    void set(long tokenId, String principal, Set<Role> roles) {
+        this.tokenId = tokenId;
         this.principal = principal;
         this.roles = roles.isEmpty() ? EnumSet.noneOf(Role.class) : EnumSet.copyOf(roles);
     }
@@ -20,6 +22,11 @@ public class Caller {
     /** The principal name the token was issued to (the audit actor). */
     public String principal() {
         return principal;
+    }
+
+    /** Id of the token this request authenticated with. */
+    public long tokenId() {
+        return tokenId;
     }
 
     public Set<Role> roles() {

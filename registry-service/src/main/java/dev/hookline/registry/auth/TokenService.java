@@ -32,6 +32,9 @@ public class TokenService {
     @Inject
     AuditLog audit;
 
+    @Inject
+    dev.hookline.registry.job.JobService leases;
+
     @ConfigProperty(name = "hookline.admin-token")
     Optional<String> adminToken;
 
@@ -69,7 +72,7 @@ public class TokenService {
             return;
         }
         ApiToken t = new ApiToken();
-        t.principal = adminPrincipal;
+        t.principal = Principals.normalize(adminPrincipal, "hookline.admin-principal");
         t.roles = Role.ADMIN.name();
         t.tokenHash = hash;
         t.createdAt = Instant.now();
@@ -89,7 +92,6 @@ public class TokenService {
     public IssuedToken create(CreateTokenRequest req, String actor) {
         Check.body(req);
         Check c = new Check();
-        c.notBlank(req.principal(), "principal");
         c.that(req.roles() != null && !req.roles().isEmpty(), "roles", "at least one role is required");
         if (req.roles() != null) {
             for (int i = 0; i < req.roles().size(); i++) {
@@ -97,12 +99,13 @@ public class TokenService {
             }
         }
         c.done();
+        String principal = Principals.normalize(req.principal(), "principal");
         Set<Role> roles = EnumSet.copyOf(req.roles());
         byte[] raw = new byte[32];
         RANDOM.nextBytes(raw);
         String value = "hl_" + Base64.getUrlEncoder().withoutPadding().encodeToString(raw);
         ApiToken t = new ApiToken();
-        t.principal = req.principal().trim();
+        t.principal = principal;
         t.roles = roles.stream().map(Enum::name).collect(Collectors.joining(","));
         t.tokenHash = Digests.sha256Hex(value);
         t.createdAt = Instant.now();
@@ -126,6 +129,7 @@ public class TokenService {
         if (t.revokedAt == null) {
             t.revokedAt = Instant.now();
             audit.append(actor, "token.revoked", "token", t.id, Map.of("principal", t.principal));
+            leases.releaseLeasesOf(t.id, actor);
         }
         return TokenView.of(t);
     }

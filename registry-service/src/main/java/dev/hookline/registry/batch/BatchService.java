@@ -3,12 +3,15 @@ package dev.hookline.registry.batch;
 import dev.hookline.registry.api.ApiProblem;
 import dev.hookline.registry.api.Check;
 import dev.hookline.registry.api.Json;
+import dev.hookline.registry.api.RequestValidator;
+import dev.hookline.registry.auth.Principals;
 import dev.hookline.registry.audit.AuditLog;
 import dev.hookline.registry.auth.Caller;
 import dev.hookline.registry.auth.Role;
 import dev.hookline.registry.batch.BatchDtos.BatchView;
 import dev.hookline.registry.batch.BatchDtos.FactEditRequest;
 import dev.hookline.registry.batch.BatchDtos.SubmitBatchRequest;
+import dev.hookline.registry.governance.SubmissionChecks;
 import dev.hookline.registry.job.EditJob;
 import dev.hookline.registry.model.BaseModel;
 import dev.hookline.registry.version.HookVersion;
@@ -35,6 +38,9 @@ public class BatchService {
     @Inject
     AuditLog audit;
 
+    @Inject
+    SubmissionChecks checks;
+
     @Transactional
     public BatchView submit(SubmitBatchRequest req, String actor) {
         Check.body(req);
@@ -42,10 +48,11 @@ public class BatchService {
         c.present(req.modelId(), "modelId");
         String branchName = req.branch() == null ? "main" : req.branch();
         c.that(BRANCH.matcher(branchName).matches(), "branch", "must match " + BRANCH.pattern());
-        c.present(req.method(), "method");
         c.that(req.hyperparameters() == null || req.hyperparameters().isObject(), "hyperparameters",
                 "must be a JSON object");
         c.that(notBlank(req.reason()) || notBlank(req.ticket()), "reason", "a reason or a ticket is required");
+        RequestValidator.text(c, req.reason(), "reason", RequestValidator.MAX_REASON);
+        RequestValidator.line(c, req.ticket(), "ticket", RequestValidator.MAX_TICKET);
         if (c.that(req.edits() != null && !req.edits().isEmpty(), "edits", "at least one edit is required")) {
             c.that(req.edits().size() <= MAX_EDITS, "edits", "at most " + MAX_EDITS + " edits per batch");
             for (int i = 0; i < req.edits().size(); i++) {
@@ -65,17 +72,17 @@ public class BatchService {
                         + model.id, "parentVersionId");
             }
         }
+        Instant now = Instant.now();
+        // Concurrent first submissions onto one new branch: exactly one INSERT creates it, the
+        // others wait for that row (unique index) and then extend the branch like any later batch.
+        int created = EditBranch.getEntityManager().createNativeQuery(
+                "INSERT INTO edit_branch (model_id, name, fork_version_id, created_at) VALUES (?1, ?2, ?3, ?4) "
+                        + "ON CONFLICT (model_id, name) DO NOTHING")
+                .setParameter(1, model.id).setParameter(2, branchName)
+                .setParameter(3, req.parentVersionId()).setParameter(4, now).executeUpdate();
         EditBranch branch = EditBranch.find("modelId = ?1 and name = ?2", model.id, branchName)
                 .withLock(LockModeType.PESSIMISTIC_WRITE).firstResult();
-        Instant now = Instant.now();
-        if (branch == null) {
-            branch = new EditBranch();
-            branch.modelId = model.id;
-            branch.name = branchName;
-            branch.forkVersionId = req.parentVersionId();
-            branch.createdAt = now;
-            branch.persist();
-        } else if (req.parentVersionId() != null) {
+        if (created == 0 && req.parentVersionId() != null) {
             List<EditBatch> chain = chain(branch.id);
             if (chain.stream().anyMatch(b -> b.status.pending())) {
                 throw ApiProblem.conflict("branch '" + branchName + "' has batches still pending; omit parentVersionId "
@@ -87,6 +94,7 @@ public class BatchService {
                         + ", not " + req.parentVersionId(), "parentVersionId");
             }
         }
+        List<Long> supersedes = checks.check(req, model, branch, req.parentVersionId());
         Integer last = EditBatch.getEntityManager()
                 .createQuery("select max(b.position) from EditBatch b where b.branchId = :branch", Integer.class)
                 .setParameter("branch", branch.id).getSingleResult();
@@ -98,7 +106,8 @@ public class BatchService {
         b.submitter = actor;
         b.reason = trimOrNull(req.reason());
         b.ticket = trimOrNull(req.ticket());
-        b.method = req.method();
+        // No method named: the recommended one, the best measured (docs/BENCHMARKS.md); coachhook is the paper's.
+        b.method = req.method() != null ? req.method() : EditMethod.COACHHOOK_SPAN_RELATION;
         b.hyperparametersJson = Json.canonical(req.hyperparameters() == null ? Map.of() : req.hyperparameters());
         b.status = BatchStatus.SUBMITTED;
         b.createdAt = now;
@@ -116,6 +125,7 @@ public class BatchService {
             e.paraphrasesJson = Json.canonical(r.paraphrases() == null ? List.of() : r.paraphrases());
             e.localityJson = Json.canonical(r.locality() == null ? List.of() : r.locality());
             e.relation = r.relation();
+            e.supersedesEditId = supersedes.get(i);
             e.persist();
         }
         Map<String, Object> payload = new LinkedHashMap<>();
@@ -126,6 +136,10 @@ public class BatchService {
         payload.put("edits", req.edits().size());
         payload.put("reason", b.reason == null ? "" : b.reason);
         payload.put("ticket", b.ticket == null ? "" : b.ticket);
+        long superseding = supersedes.stream().filter(x -> x != null).count();
+        if (superseding > 0) {
+            payload.put("supersedingEdits", superseding);
+        }
         if (!Boolean.FALSE.equals(req.queue())) {
             enqueue(b, now);
         }
@@ -173,6 +187,9 @@ public class BatchService {
             job.status = EditJob.Status.CANCELLED;
         }
         String reason = req == null || req.reason() == null ? "" : req.reason();
+        Check rc = new Check();
+        RequestValidator.text(rc, reason, "reason", RequestValidator.MAX_REASON);
+        rc.done();
         audit.append(caller.principal(), "batch.cancelled", "batch", b.id, Map.of("reason", reason));
         return view(b, true);
     }
@@ -216,7 +233,11 @@ public class BatchService {
         for (int i = before.size() - 1; i >= 0; i--) {
             EditBatch p = before.get(i);
             if (p.resultVersionId != null && p.status != BatchStatus.REJECTED) {
-                return p.resultVersionId;
+                HookVersion r = HookVersion.findById(p.resultVersionId);
+                // a BLOCKED result carries a rejected ancestor's facts: never extend it
+                if (r == null || (r.state != HookVersion.State.BLOCKED && r.state != HookVersion.State.REJECTED)) {
+                    return p.resultVersionId;
+                }
             }
         }
         return branch.forkVersionId;
@@ -236,7 +257,8 @@ public class BatchService {
         return new BatchView(b.id, b.modelId, branch.name, b.position, b.parentVersionId, b.submitter, b.reason,
                 b.ticket, b.method, Json.tree(b.hyperparametersJson), b.status,
                 new BatchDtos.Progress(b.phase, b.percent), b.error, b.resultVersionId, count, jobInfo,
-                b.createdAt, b.updatedAt, edits);
+                b.createdAt, b.updatedAt, edits, b.revertsBatchId,
+                b.replaysJson == null ? null : Json.tree(b.replaysJson));
     }
 
     private static EditBatch lock(long id) {
@@ -248,7 +270,7 @@ public class BatchService {
     }
 
     private static void requireOwnerOrAdmin(EditBatch b, Caller caller, String what) {
-        if (!caller.has(Role.ADMIN) && !b.submitter.equals(caller.principal())) {
+        if (!caller.has(Role.ADMIN) && !Principals.same(b.submitter, caller.principal())) {
             throw ApiProblem.forbidden("not-own-batch", "only the submitter ('" + b.submitter + "') or an admin may "
                     + what + " batch " + b.id);
         }
@@ -259,7 +281,12 @@ public class BatchService {
             return;
         }
         c.notBlank(e.subject(), f + ".subject");
-        if (c.notBlank(e.prompt(), f + ".prompt")) {
+        RequestValidator.text(c, e.subject(), f + ".subject", RequestValidator.MAX_FACT);
+        RequestValidator.text(c, e.targetNew(), f + ".targetNew", RequestValidator.MAX_FACT);
+        RequestValidator.text(c, e.targetTrue(), f + ".targetTrue", RequestValidator.MAX_FACT);
+        RequestValidator.line(c, e.relation(), f + ".relation", 100);
+        if (c.notBlank(e.prompt(), f + ".prompt") && RequestValidator.text(c, e.prompt(), f + ".prompt",
+                RequestValidator.MAX_PROMPT)) {
             int n = countPlaceholders(e.prompt());
             c.that(n == 1, f + ".prompt", "must contain exactly one {} for the subject, found " + n);
         }
@@ -271,6 +298,8 @@ public class BatchService {
         if (e.paraphrases() != null) {
             for (int i = 0; i < e.paraphrases().size(); i++) {
                 c.notBlank(e.paraphrases().get(i), f + ".paraphrases[" + i + "]");
+                RequestValidator.text(c, e.paraphrases().get(i), f + ".paraphrases[" + i + "]",
+                        RequestValidator.MAX_PROMPT);
             }
         }
         if (e.locality() != null) {
@@ -280,6 +309,8 @@ public class BatchService {
                 if (c.present(p, pf)) {
                     c.notBlank(p.prompt(), pf + ".prompt");
                     c.notBlank(p.expected(), pf + ".expected");
+                    RequestValidator.text(c, p.prompt(), pf + ".prompt", RequestValidator.MAX_PROMPT);
+                    RequestValidator.text(c, p.expected(), pf + ".expected", RequestValidator.MAX_FACT);
                 }
             }
         }

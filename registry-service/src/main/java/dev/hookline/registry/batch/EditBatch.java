@@ -65,4 +65,12 @@ public class EditBatch extends PanacheEntityBase {
 
     @Column(name = "updated_at")
     public Instant updatedAt;
+
+    /** Set on a revert batch: the batch whose facts it leaves out. */
+    @Column(name = "reverts_batch_id")
+    public Long revertsBatchId;
+
+    /** On a revert batch: JSON array of the ids of the later batches it replays, in order. */
+    @Column(name = "replays_json")
+    public String replaysJson;
 }

@@ -44,4 +44,8 @@ public class FactEdit extends PanacheEntityBase {
 
     /** The relation the fact belongs to (e.g. "P103"), or null; coachhook-span-relation keeps a span per relation. */
     public String relation;
+
+    /** The earlier edit of the same fact this edit knowingly replaces, or null. */
+    @Column(name = "supersedes_edit_id")
+    public Long supersedesEditId;
 }

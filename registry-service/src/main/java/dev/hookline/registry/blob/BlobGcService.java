@@ -14,6 +14,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
 import jakarta.transaction.Transactional;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 import java.time.Instant;
 import java.util.HashSet;
@@ -38,6 +39,10 @@ public class BlobGcService {
 
     @Inject
     AuditLog audit;
+
+    /** No blob younger than this is deleted, whatever the caller asks (default 0: leases decide). */
+    @ConfigProperty(name = "hookline.blobs.gc-min-age-seconds", defaultValue = "0")
+    long minAgeFloor;
 
     /** An unreferenced blob. */
     public record Unreferenced(String key, long size, Instant lastModified) {
@@ -67,13 +72,46 @@ public class BlobGcService {
         return keys;
     }
 
+    /**
+     * The instant after which a stored blob may belong to a job that has not completed yet: the
+     * start of the oldest live lease (a blob uploaded since then may be in its manifest soon), or
+     * now less {@code hookline.blobs.gc-min-age-seconds}, whichever is earlier. Last-modified times
+     * of the object store have whole seconds, so a blob counts as modified up to one second later.
+     */
+    @Transactional
+    public Instant protectedAfter() {
+        Instant floor = Instant.now().minusSeconds(minAgeFloor);
+        Object oldest = em.createNativeQuery("SELECT min(leased_at) FROM edit_job WHERE status = 'LEASED' "
+                + "AND lease_expires_at > now()").getSingleResult();
+        Instant lease = oldest == null ? null : toInstant(oldest);
+        return lease != null && lease.isBefore(floor) ? lease : floor;
+    }
+
+    private static Instant toInstant(Object o) {
+        if (o instanceof Instant i) {
+            return i;
+        }
+        if (o instanceof java.time.OffsetDateTime odt) {
+            return odt.toInstant();
+        }
+        if (o instanceof java.sql.Timestamp ts) {
+            return ts.toInstant();
+        }
+        throw new IllegalStateException("unexpected timestamp type " + o.getClass());
+    }
+
+    private static boolean young(BlobStore.StoredBlob b, Instant protectedAfter) {
+        return b.lastModified().plusSeconds(1).isAfter(protectedAfter);
+    }
+
     /** Stored blobs no row references, last modified at least {@code minAgeSeconds} ago. */
     public UnreferencedList unreferenced(long minAgeSeconds) {
         List<BlobStore.StoredBlob> stored = store.list();
         Set<String> referenced = referencedKeys();
         Instant cutoff = Instant.now().minusSeconds(minAgeSeconds);
+        Instant guard = protectedAfter();
         List<Unreferenced> out = stored.stream()
-                .filter(b -> !referenced.contains(b.key()) && !b.lastModified().isAfter(cutoff))
+                .filter(b -> !referenced.contains(b.key()) && !b.lastModified().isAfter(cutoff) && !young(b, guard))
                 .map(b -> new Unreferenced(b.key(), b.size(), b.lastModified())).toList();
         long bytes = out.stream().mapToLong(Unreferenced::size).sum();
         int storedReferenced = (int) stored.stream().filter(b -> referenced.contains(b.key())).count();
@@ -86,10 +124,19 @@ public class BlobGcService {
      */
     @Transactional
     public Removed delete(String key, String actor) {
-        long size = store.stat(key).orElseThrow(() -> ApiProblem.notFound("blob", key));
+        // Completion, model registration and statistics take the same lock while they check the
+        // blob and commit their row, so the reference check below sees every committed reference.
+        BlobLocks.lock(em, List.of(key));
+        BlobStore.StoredBlob blob = store.statBlob(key).orElseThrow(() -> ApiProblem.notFound("blob", key));
+        long size = blob.size();
         if (referencedKeys().contains(key)) {
             throw ApiProblem.conflict("blob " + key + " is referenced by a model or hook version; it cannot be removed",
                     "hex");
+        }
+        Instant guard = protectedAfter();
+        if (young(blob, guard)) {
+            throw ApiProblem.conflict("blob " + key + " was stored at " + blob.lastModified() + ", during a live lease "
+                    + "or within hookline.blobs.gc-min-age-seconds; a job may still complete with it", "hex");
         }
         store.delete(key);
         Map<String, Object> payload = new LinkedHashMap<>();

@@ -58,12 +58,24 @@ public class BlobResource {
     @Path("/sha256/{hex}")
     @Produces(MediaType.APPLICATION_OCTET_STREAM)
     @Allow({Role.WORKER, Role.SERVING, Role.REVIEWER, Role.ADMIN})
-    public Response download(@PathParam("hex") String hex) {
+    public Response download(@PathParam("hex") String hex, @QueryParam("redirect") String redirect) {
         String key = BlobStore.keyOf(hex, "hex");
         long size = store.stat(key).orElseThrow(() -> ApiProblem.notFound("blob", key));
+        if (redirect != null && !redirect.equals("true") && !redirect.equals("false")) {
+            throw ApiProblem.badRequest("redirect must be true or false", "redirect");
+        }
+        if ("true".equals(redirect)) {
+            // The bytes go from the object store to the client directly (no second hop).
+            BlobStore.SignedUrl url = store.presign(new ManifestEntry("download", key, size));
+            return Response.temporaryRedirect(java.net.URI.create(url.url())).header("Content-Length", 0)
+                    .header("X-Hookline-Blob-Size", size).build();
+        }
         StreamingOutput out = os -> {
             try (InputStream in = store.open(key)) {
-                in.transferTo(os);
+                byte[] buf = new byte[1 << 20];
+                for (int k; (k = in.read(buf)) > 0; ) {
+                    os.write(buf, 0, k);
+                }
             }
         };
         return Response.ok(out).header("Content-Length", size).build();

@@ -2,6 +2,7 @@ package dev.hookline.registry.blob;
 
 import dev.hookline.registry.api.ApiProblem;
 import dev.hookline.registry.api.Check;
+import dev.hookline.registry.api.ClientAbortException;
 import dev.hookline.registry.api.Digests;
 import io.minio.BucketExistsArgs;
 import io.minio.GetObjectArgs;
@@ -24,10 +25,6 @@ import org.jboss.logging.Logger;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -49,6 +46,8 @@ public class BlobStore {
     S3Config config;
 
     private MinioClient client;
+    /** The same store through the asynchronous client, for multipart uploads part by part. */
+    private io.minio.MinioAsyncClient async;
     private MinioClient presigner;
     private volatile boolean bucketReady;
 
@@ -67,6 +66,8 @@ public class BlobStore {
     @PostConstruct
     void init() {
         client = MinioClient.builder().endpoint(config.endpoint()).region(config.region())
+                .credentials(config.accessKey(), config.secretKey()).build();
+        async = io.minio.MinioAsyncClient.builder().endpoint(config.endpoint()).region(config.region())
                 .credentials(config.accessKey(), config.secretKey()).build();
         presigner = MinioClient.builder().endpoint(config.publicEndpoint().orElse(config.endpoint()))
                 .region(config.region()).credentials(config.accessKey(), config.secretKey()).build();
@@ -106,10 +107,16 @@ public class BlobStore {
 
     /** Size of a stored blob, or empty. */
     public Optional<Long> stat(String key) {
+        return statBlob(key).map(StoredBlob::size);
+    }
+
+    /** Size and last-modified time of a stored blob, or empty. */
+    public Optional<StoredBlob> statBlob(String key) {
         try {
             ensureBucket();
             StatObjectResponse r = client.statObject(StatObjectArgs.builder().bucket(config.bucket()).object(key).build());
-            return Optional.of(r.size());
+            Instant modified = r.lastModified() == null ? Instant.EPOCH : r.lastModified().toInstant();
+            return Optional.of(new StoredBlob(key, r.size(), modified));
         } catch (ErrorResponseException e) {
             String code = e.errorResponse().code();
             if ("NoSuchKey".equals(code) || "NoSuchObject".equals(code) || "NotFound".equals(code)) {
@@ -121,45 +128,143 @@ public class BlobStore {
         }
     }
 
-    /** Stores bytes under {@code sha256/<hex>} after checking that they hash to {@code hex}. */
+    /** Part size of streamed uploads: what one upload holds in memory (twice, while a part is sent). */
+    static final int PART_SIZE = 16 << 20;
+
+    /**
+     * Stores the request body under {@code sha256/<hex>} as it arrives, hashing on the way: the
+     * bytes go to the object store once, with no temporary file. An object up to one part is checked
+     * and then written with one PUT; a larger one is a multipart upload whose parts are sent while
+     * the next is read, and which is completed only when the digest matches (aborted otherwise), so
+     * bytes that do not hash to their key never become visible under it. An existing key is not
+     * written again (the body is still read and checked, 422 on a mismatch).
+     */
     public Stored put(String hex, InputStream body) {
         String key = keyOf(hex, "digest");
         if (body == null) {
             throw ApiProblem.badRequest("the blob bytes are the request body", "body");
         }
-        Path tmp = null;
         try {
-            tmp = Files.createTempFile("hookline-blob-", ".part");
+            ensureBucket();
+            boolean exists = stat(key).isPresent();
             MessageDigest md = Digests.sha256();
-            long size;
-            try (InputStream in = new DigestInputStream(body, md); OutputStream out = Files.newOutputStream(tmp)) {
-                size = in.transferTo(out);
-            }
-            String actual = HexFormat.of().formatHex(md.digest());
-            if (!actual.equals(hex)) {
-                throw ApiProblem.unprocessable("the uploaded bytes hash to sha256/" + actual + ", not " + key, "digest");
-            }
-            Optional<Long> existing = stat(key);
-            if (existing.isPresent()) {
-                return new Stored(key, existing.get(), false);
-            }
-            try (InputStream in = Files.newInputStream(tmp)) {
+            byte[] first = readPart(body, md, key);
+            if (exists || first.length < PART_SIZE) {
+                long size = first.length;
+                if (exists) {
+                    size += drain(body, md, key);
+                }
+                requireDigest(md, hex, key);
+                if (exists) {
+                    return new Stored(key, stat(key).orElse(size), false);
+                }
                 client.putObject(PutObjectArgs.builder().bucket(config.bucket()).object(key)
-                        .stream(in, size, -1).contentType("application/octet-stream").build());
+                        .stream(new java.io.ByteArrayInputStream(first), first.length, -1)
+                        .contentType("application/octet-stream").build());
+                return new Stored(key, size, true);
             }
-            return new Stored(key, size, true);
-        } catch (ApiProblem e) {
+            return multipart(key, hex, first, body, md);
+        } catch (ApiProblem | ClientAbortException e) {
             throw e;
         } catch (Exception e) {
             throw new IllegalStateException("object store upload failed for " + key, e);
+        }
+    }
+
+    private Stored multipart(String key, String hex, byte[] first, InputStream body, MessageDigest md) throws Exception {
+        String bucket = config.bucket();
+        String uploadId = async.createMultipartUploadAsync(bucket, config.region(), key,
+                com.google.common.collect.ImmutableMultimap.of("Content-Type", "application/octet-stream"), null)
+                .get().result().uploadId();
+        List<java.util.concurrent.CompletableFuture<io.minio.UploadPartResponse>> sent = new ArrayList<>();
+        boolean completed = false;
+        try {
+            long size = 0;
+            byte[] part = first;
+            int number = 1;
+            while (part.length > 0) {
+                // At most one part in flight while the next is read from the client.
+                if (sent.size() >= 2) {
+                    sent.get(sent.size() - 2).get();
+                }
+                sent.add(async.uploadPartAsync(bucket, config.region(), key, part, part.length, uploadId, number,
+                        null, null));
+                size += part.length;
+                number++;
+                part = part.length < PART_SIZE ? new byte[0] : readPart(body, md, key);
+            }
+            io.minio.messages.Part[] parts = new io.minio.messages.Part[sent.size()];
+            for (int i = 0; i < parts.length; i++) {
+                io.minio.UploadPartResponse r = sent.get(i).get();
+                parts[i] = new io.minio.messages.Part(r.partNumber(), r.etag());
+            }
+            requireDigest(md, hex, key);
+            async.completeMultipartUploadAsync(bucket, config.region(), key, uploadId, parts, null, null).get();
+            completed = true;
+            return new Stored(key, size, true);
         } finally {
-            if (tmp != null) {
+            if (!completed) {
                 try {
-                    Files.deleteIfExists(tmp);
-                } catch (IOException e) {
-                    LOG.warnf("could not delete %s", tmp);
+                    async.abortMultipartUploadAsync(bucket, config.region(), key, uploadId, null, null).get();
+                } catch (Exception e) {
+                    LOG.warnf("could not abort the multipart upload %s of %s: %s", uploadId, key, e.getMessage());
                 }
             }
+        }
+    }
+
+    /** Reads up to one part from the client, hashing it; a read failure is the client's abort. */
+    private static byte[] readPart(InputStream body, MessageDigest md, String key) {
+        try {
+            byte[] part = body.readNBytes(PART_SIZE);
+            md.update(part);
+            return part;
+        } catch (IOException e) {
+            throw new ClientAbortException("upload of " + key + " ended early: " + e.getMessage(), e);
+        }
+    }
+
+    private static long drain(InputStream body, MessageDigest md, String key) {
+        long n = 0;
+        byte[] buf = new byte[1 << 20];
+        try {
+            for (int k; (k = body.read(buf)) > 0; ) {
+                md.update(buf, 0, k);
+                n += k;
+            }
+            return n;
+        } catch (IOException e) {
+            throw new ClientAbortException("upload of " + key + " ended early: " + e.getMessage(), e);
+        }
+    }
+
+    private static void requireDigest(MessageDigest md, String hex, String key) {
+        String actual = HexFormat.of().formatHex(md.digest());
+        if (!actual.equals(hex)) {
+            throw ApiProblem.unprocessable("the uploaded bytes hash to sha256/" + actual + ", not " + key, "digest");
+        }
+    }
+
+    /** Writes a small registry object (not a blob) under {@code key}, e.g. the audit checkpoint. */
+    public void putObject(String key, byte[] bytes, String contentType) {
+        try {
+            ensureBucket();
+            client.putObject(PutObjectArgs.builder().bucket(config.bucket()).object(key)
+                    .stream(new java.io.ByteArrayInputStream(bytes), bytes.length, -1).contentType(contentType).build());
+        } catch (Exception e) {
+            throw new IllegalStateException("object store write failed for " + key, e);
+        }
+    }
+
+    /** Reads a small registry object, or empty when it does not exist. */
+    public Optional<byte[]> getObject(String key) {
+        if (stat(key).isEmpty()) {
+            return Optional.empty();
+        }
+        try (InputStream in = open(key)) {
+            return Optional.of(in.readAllBytes());
+        } catch (IOException e) {
+            throw new IllegalStateException("object store read failed for " + key, e);
         }
     }
 

@@ -34,6 +34,14 @@ public class Channel extends PanacheEntityBase {
     @Column(name = "updated_by")
     public String updatedBy;
 
+    /** Distinct releasers that must approve a version before a move to it (the mover counts). */
+    @Column(name = "required_approvals")
+    public int requiredApprovals = 1;
+
+    /** Set when the channel's version became REJECTED or BLOCKED after it was pinned. */
+    @Column(name = "blocked_since")
+    public Instant blockedSince;
+
     /** Optimistic lock: two concurrent moves never both win. */
     @Version
     @Column(name = "row_version")

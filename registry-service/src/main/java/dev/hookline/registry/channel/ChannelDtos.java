@@ -28,10 +28,14 @@ public final class ChannelDtos {
         }
     }
 
-    /** A channel, its current version and (on single reads) its history, newest first. */
+    /**
+     * A channel, its current version and (on single reads) its history, newest first;
+     * {@code health.blocked} is true while its version is REJECTED or BLOCKED.
+     */
     public record ChannelView(long id, long modelId, String name, long versionId, int versionNumber,
                               String bundleDigest, Instant updatedAt, String updatedBy, long rowVersion,
-                              List<MoveView> history) {
+                              List<MoveView> history, int requiredApprovals,
+                              dev.hookline.registry.governance.GovernanceDtos.ChannelHealth health) {
     }
 
     /** What a channel pointed at at a given time (versionId null: the channel did not exist yet). */

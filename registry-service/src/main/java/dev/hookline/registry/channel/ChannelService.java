@@ -2,8 +2,12 @@ package dev.hookline.registry.channel;
 
 import dev.hookline.registry.api.ApiProblem;
 import dev.hookline.registry.api.Check;
+import dev.hookline.registry.api.RequestValidator;
 import dev.hookline.registry.audit.AuditLog;
 import dev.hookline.registry.channel.ChannelDtos.ChannelView;
+import dev.hookline.registry.governance.Ancestry;
+import dev.hookline.registry.governance.GovernanceService;
+import dev.hookline.registry.governance.ReleaseHistory;
 import dev.hookline.registry.model.ModelService;
 import dev.hookline.registry.version.HookVersion;
 import dev.hookline.registry.version.VersionDtos;
@@ -45,6 +49,7 @@ public class ChannelService {
         Check c = new Check();
         c.present(req.versionId(), "versionId");
         c.notBlank(req.reason(), "reason");
+        RequestValidator.text(c, req.reason(), "reason", RequestValidator.MAX_REASON);
         c.done();
         ModelService.require(modelId);
         HookVersion target = servable(modelId, req.versionId(), "versionId");
@@ -63,7 +68,13 @@ public class ChannelService {
                         + "; give expectedVersionId to move it", "expectedVersionId");
             }
             expect(ch, req.expectedVersionId());
+            if (ch.versionId.equals(target.id)) {
+                throw new ApiProblem(409, "no-op-move", "Move to the current version", "channel '" + name
+                        + "' already points at version " + target.id + " (v" + target.number
+                        + "); a move must change the version", List.of());
+            }
         }
+        GovernanceService.checkApprovals(ch, target, actor);
         return record(ch, target, ChannelMove.Kind.PIN, req.reason(), actor);
     }
 
@@ -73,6 +84,7 @@ public class ChannelService {
         checkName(name);
         Check c = new Check();
         c.notBlank(req.reason(), "reason");
+        RequestValidator.text(c, req.reason(), "reason", RequestValidator.MAX_REASON);
         c.done();
         Channel ch = require(modelId, name);
         if (req.expectedVersionId() != null) {
@@ -81,14 +93,21 @@ public class ChannelService {
         long to;
         if (req.toVersionId() != null) {
             to = req.toVersionId();
-        } else {
-            ChannelMove last = ChannelMove.find("channelId = ?1 order by movedAt desc, id desc", ch.id).firstResult();
-            if (last == null || last.fromVersionId == null) {
-                throw ApiProblem.conflict("channel '" + name + "' has no previous version to roll back to");
+            if (to == ch.versionId) {
+                throw new ApiProblem(409, "no-op-move", "Move to the current version", "channel '" + name
+                        + "' already points at version " + to + "; a rollback must change the version", List.of());
             }
-            to = last.fromVersionId;
+        } else {
+            Long previous = ReleaseHistory.rollbackTarget(ch);
+            if (previous == null) {
+                throw new ApiProblem(409, "no-rollback-target", "Nothing to roll back to", "channel '" + name
+                        + "' has no earlier servable version different from the current version " + ch.versionId
+                        + " in its release history", List.of());
+            }
+            to = previous;
         }
         HookVersion target = servable(modelId, to, "toVersionId");
+        GovernanceService.checkApprovals(ch, target, actor);
         return record(ch, target, ChannelMove.Kind.ROLLBACK, req.reason(), actor);
     }
 
@@ -96,6 +115,7 @@ public class ChannelService {
         Instant now = Instant.now();
         Long from = ch.versionId;
         ch.versionId = target.id;
+        ch.blockedSince = null; // targets are servable, so a move clears a blocked channel
         ch.updatedAt = now;
         ch.updatedBy = actor;
         if (ch.id == null) {
@@ -169,6 +189,14 @@ public class ChannelService {
             throw ApiProblem.unprocessable("version " + versionId + " is " + v.state
                     + "; channels point only at VALIDATED versions", field);
         }
+        HookVersion a = Ancestry.firstUnvalidatedAncestor(v);
+        if (a != null) {
+            throw new ApiProblem(422, "ancestry", "Ancestor not validated", "version " + versionId
+                    + " cannot be released: its ancestor version " + a.id + " (v" + a.number + ") is " + a.state
+                    + "; channels point only at versions whose every ancestor is VALIDATED",
+                    List.of(new dev.hookline.registry.api.Problem.FieldError(field, "ancestor " + a.id + " is "
+                            + a.state)));
+        }
         return v;
     }
 
@@ -195,6 +223,6 @@ public class ChannelService {
                 .map(ChannelDtos.MoveView::of).toList()
                 : List.of();
         return new ChannelView(ch.id, ch.modelId, ch.name, v.id, v.number, v.bundleDigest, ch.updatedAt, ch.updatedBy,
-                ch.rowVersion, history);
+                ch.rowVersion, history, ch.requiredApprovals, GovernanceService.health(ch));
     }
 }

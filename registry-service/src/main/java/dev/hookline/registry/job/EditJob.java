@@ -51,6 +51,14 @@ public class EditJob extends PanacheEntityBase {
     @Column(name = "heartbeat_at")
     public Instant heartbeatAt;
 
+    /** Comparison key ({@code Principals.key}) of the principal holding the lease; only it may use the lease. */
+    @Column(name = "lease_principal")
+    public String leasePrincipal;
+
+    /** The token the lease was taken with; revoking it releases the lease. */
+    @Column(name = "lease_token_id")
+    public Long leaseTokenId;
+
     @Column(name = "created_at")
     public Instant createdAt;
 }

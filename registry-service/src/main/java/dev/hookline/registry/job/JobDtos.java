@@ -29,7 +29,12 @@ public final class JobDtos {
      * Retrying the same completion with the same lease token returns the same version.
      */
     public record CompleteRequest(String leaseToken, VersionDtos.Manifest manifest,
-                                  List<VersionDtos.LayerAlpha> alpha, JsonNode metrics) {
+                                  List<VersionDtos.LayerAlpha> alpha, JsonNode metrics, JsonNode evidence) {
+        /** A completion without per-fact evidence (older workers). */
+        public CompleteRequest(String leaseToken, VersionDtos.Manifest manifest, List<VersionDtos.LayerAlpha> alpha,
+                               JsonNode metrics) {
+            this(leaseToken, manifest, alpha, metrics, null);
+        }
     }
 
     /** The worker gives up on a job; the batch becomes FAILED with this error. */

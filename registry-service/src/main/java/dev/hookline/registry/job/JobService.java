@@ -10,7 +10,11 @@ import dev.hookline.registry.batch.BatchStatus;
 import dev.hookline.registry.batch.EditBatch;
 import dev.hookline.registry.batch.EditBranch;
 import dev.hookline.registry.batch.FactEdit;
+import dev.hookline.registry.blob.BlobLocks;
 import dev.hookline.registry.blob.BlobStore;
+import dev.hookline.registry.api.RequestValidator;
+import dev.hookline.registry.auth.Caller;
+import dev.hookline.registry.auth.Principals;
 import dev.hookline.registry.job.JobDtos.CompleteRequest;
 import dev.hookline.registry.job.JobDtos.JobView;
 import dev.hookline.registry.model.BaseModel;
@@ -62,6 +66,9 @@ public class JobService {
     @Inject
     BlobStore blobs;
 
+    @Inject
+    Caller caller;
+
     @ConfigProperty(name = "hookline.jobs.lease-seconds", defaultValue = "60")
     int defaultLeaseSeconds;
 
@@ -71,6 +78,11 @@ public class JobService {
     /** Leases the oldest leasable job, or empty when none is. */
     @Transactional
     public Optional<JobDtos.Lease> lease(JobDtos.LeaseRequest req, String principal) {
+        if (req != null) {
+            Check c = new Check();
+            RequestValidator.line(c, req.worker(), "worker", RequestValidator.MAX_ADDRESS);
+            c.done();
+        }
         int seconds = leaseSeconds(req == null ? null : req.leaseSeconds());
         Instant now = Instant.now();
         Long modelId = req == null ? null : req.modelId();
@@ -96,6 +108,8 @@ public class JobService {
         String worker = req == null || req.worker() == null || req.worker().isBlank() ? "" : req.worker().trim();
         job.leasedBy = worker.isEmpty() ? principal : principal + "/" + worker;
         job.leasedAt = now;
+        job.leasePrincipal = Principals.key(principal);
+        job.leaseTokenId = caller.tokenId();
         job.heartbeatAt = now;
         job.leaseExpiresAt = now.plusSeconds(seconds);
         batch.parentVersionId = BatchService.tip(branch, before);
@@ -124,11 +138,12 @@ public class JobService {
         Check c = new Check();
         c.notBlank(req.leaseToken(), "leaseToken");
         c.that(req.percent() == null || (req.percent() >= 0 && req.percent() <= 100), "percent", "must be in [0, 100]");
-        c.that(req.phase() == null || req.phase().length() <= 200, "phase", "at most 200 characters");
+        RequestValidator.line(c, req.phase(), "phase", 200);
         c.done();
         EditJob job = lockJob(id);
         Instant now = Instant.now();
         requireLiveLease(job, req.leaseToken(), now);
+        requireHolder(job, principal);
         job.heartbeatAt = now;
         job.leaseExpiresAt = now.plusSeconds(leaseSeconds(req.leaseSeconds()));
         EditBatch batch = EditBatch.findById(job.batchId);
@@ -161,6 +176,7 @@ public class JobService {
                     "must list the blobs a serving node needs");
         }
         c.that(req.metrics() == null || req.metrics().isObject(), "metrics", "must be a JSON object");
+        dev.hookline.registry.governance.Evidence.check(c, req.evidence());
         if (req.alpha() != null) {
             for (int i = 0; i < req.alpha().size(); i++) {
                 VersionDtos.LayerAlpha a = req.alpha().get(i);
@@ -172,15 +188,31 @@ public class JobService {
                 }
             }
         }
+        checkEntries(c, req.manifest() == null ? null : req.manifest().serving(), "manifest.serving");
+        checkEntries(c, req.manifest() == null ? null : req.manifest().editing(), "manifest.editing");
         c.done();
         EditJob job = lockJob(id);
         UUID token = parseToken(req.leaseToken());
         if (job.status == EditJob.Status.DONE && token.equals(job.leaseToken)) {
+            requireHolder(job, principal);
             EditBatch batch = EditBatch.findById(job.batchId);
-            return new Completion(VersionService.view(VersionService.require(batch.resultVersionId)), false);
+            HookVersion recorded = VersionService.require(batch.resultVersionId);
+            if (!sameCompletion(recorded, req)) {
+                throw ApiProblem.conflict("job " + job.id + " was completed with another manifest, alpha or metrics "
+                        + "(version " + recorded.id + ", " + recorded.bundleDigest + "); a retry must repeat the "
+                        + "recorded completion", "manifest");
+            }
+            return new Completion(VersionService.view(recorded), false);
         }
         Instant now = Instant.now();
         requireLiveLease(job, req.leaseToken(), now);
+        requireHolder(job, principal);
+        // Lock every blob key until commit: a concurrent DELETE of one of them waits for this
+        // transaction and then sees the version's reference (BlobGcService.delete).
+        List<String> keys = new java.util.ArrayList<>();
+        req.manifest().serving().forEach(e -> keys.add(e == null ? null : e.key()));
+        req.manifest().editing().forEach(e -> keys.add(e == null ? null : e.key()));
+        BlobLocks.lock(em, keys);
         blobs.requireAll(req.manifest().serving(), "manifest.serving");
         blobs.requireAll(req.manifest().editing(), "manifest.editing");
 
@@ -206,6 +238,7 @@ public class JobService {
         v.manifestJson = manifestJson;
         v.bundleDigest = "sha256:" + Digests.sha256Hex(manifestJson);
         v.metricsJson = Json.canonical(req.metrics() == null ? Map.of() : req.metrics());
+        v.evidenceJson = req.evidence() == null || req.evidence().isNull() ? null : Json.canonical(req.evidence());
         v.editsCumulative = parentEdits + (int) FactEdit.count("batchId", batch.id);
         v.state = HookVersion.State.TEMPORARY;
         v.createdAt = now;
@@ -236,10 +269,12 @@ public class JobService {
         Check c = new Check();
         c.notBlank(req.leaseToken(), "leaseToken");
         c.notBlank(req.error(), "error");
+        RequestValidator.text(c, req.error(), "error", RequestValidator.MAX_ERROR);
         c.done();
         EditJob job = lockJob(id);
         Instant now = Instant.now();
         requireLiveLease(job, req.leaseToken(), now);
+        requireHolder(job, principal);
         EditBatch batch = EditBatch.findById(job.batchId, LockModeType.PESSIMISTIC_WRITE);
         job.status = EditJob.Status.FAILED;
         batch.status = BatchStatus.FAILED;
@@ -263,6 +298,7 @@ public class JobService {
         EditJob job = lockJob(id);
         Instant now = Instant.now();
         requireLiveLease(job, req.leaseToken(), now);
+        requireHolder(job, principal);
         EditBatch batch = EditBatch.findById(job.batchId, LockModeType.PESSIMISTIC_WRITE);
         String holder = job.leasedBy;
         job.status = EditJob.Status.QUEUED;
@@ -275,6 +311,32 @@ public class JobService {
         audit.append(principal, "job.released", "job", job.id,
                 Map.of("batchId", batch.id, "attempt", job.attempt, "releasedBy", holder == null ? "" : holder));
         return view(job, batch);
+    }
+
+    /**
+     * Releases every live lease taken with token {@code tokenId} (the token was revoked): the jobs
+     * are QUEUED again at once instead of waiting for their leases to expire, and the old lease
+     * tokens are void (the holder gets 409).
+     */
+    @Transactional
+    public int releaseLeasesOf(long tokenId, String actor) {
+        List<EditJob> held = EditJob.<EditJob>find("leaseTokenId = ?1 and status = ?2", tokenId, EditJob.Status.LEASED)
+                .withLock(LockModeType.PESSIMISTIC_WRITE).list();
+        Instant now = Instant.now();
+        for (EditJob job : held) {
+            EditBatch batch = EditBatch.findById(job.batchId, LockModeType.PESSIMISTIC_WRITE);
+            String holder = job.leasedBy;
+            job.status = EditJob.Status.QUEUED;
+            job.leaseToken = null;
+            job.leaseExpiresAt = null;
+            batch.status = BatchStatus.QUEUED;
+            batch.phase = "released";
+            batch.percent = 0;
+            batch.updatedAt = now;
+            audit.append(actor, "job.released", "job", job.id, Map.of("batchId", batch.id, "attempt", job.attempt,
+                    "releasedBy", holder == null ? "" : holder, "reason", "token " + tokenId + " revoked"));
+        }
+        return held.size();
     }
 
     @Transactional
@@ -299,6 +361,33 @@ public class JobService {
             throw ApiProblem.notFound("job", id);
         }
         return job;
+    }
+
+    /** 403 unless the caller is the principal that took the lease (compared normalised). */
+    private static void requireHolder(EditJob job, String principal) {
+        if (job.leasePrincipal != null && !job.leasePrincipal.equals(Principals.key(principal))) {
+            throw ApiProblem.forbidden("not-lease-holder", "job " + job.id + " is leased by '" + job.leasedBy
+                    + "'; only that principal may heartbeat, complete, fail or release it");
+        }
+    }
+
+    /** Whether a retried completion repeats what the recorded version holds. */
+    private static boolean sameCompletion(HookVersion v, CompleteRequest req) {
+        String alpha = Json.canonical(req.alpha() == null ? List.of() : req.alpha());
+        String metrics = Json.canonical(req.metrics() == null ? Map.of() : req.metrics());
+        return v.manifestJson.equals(Json.canonical(req.manifest())) && v.alphaJson.equals(alpha)
+                && v.metricsJson.equals(metrics);
+    }
+
+    private static void checkEntries(Check c, List<dev.hookline.registry.blob.ManifestEntry> entries, String field) {
+        if (entries == null) {
+            return;
+        }
+        for (int i = 0; i < entries.size(); i++) {
+            if (entries.get(i) != null) {
+                RequestValidator.line(c, entries.get(i).role(), field + "[" + i + "].role", 200);
+            }
+        }
     }
 
     private static UUID parseToken(String token) {

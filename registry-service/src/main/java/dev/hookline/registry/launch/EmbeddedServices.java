@@ -60,7 +60,8 @@ public final class EmbeddedServices implements AutoCloseable {
                 .setDataDirectory(pgDir)
                 .setCleanDataDirectory(false)
                 .setPGStartupWait(Duration.ofSeconds(60))
-                .setServerConfig("max_connections", "100");
+                .setServerConfig("max_connections", "100")
+                .setServerConfig("listen_addresses", "localhost"); // loopback only
         if (pgPort > 0) {
             pb.setPort(pgPort);
         }

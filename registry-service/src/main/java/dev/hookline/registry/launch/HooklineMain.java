@@ -31,6 +31,10 @@ public class HooklineMain implements QuarkusApplication {
                     System.setProperty(k, v);
                 }
             });
+            // The embedded default listens on loopback only (API and /q/metrics) unless a host is configured.
+            if (setting("quarkus.http.host", null) == null) {
+                System.setProperty("quarkus.http.host", "127.0.0.1");
+            }
             EmbeddedServices services = embedded;
             Runtime.getRuntime().addShutdownHook(new Thread(services::close, "hookline-embedded-stop"));
             LOG.infof("embedded mode: data under %s", data.toAbsolutePath());

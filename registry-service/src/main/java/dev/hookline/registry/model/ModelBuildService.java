@@ -2,6 +2,7 @@ package dev.hookline.registry.model;
 
 import dev.hookline.registry.api.ApiProblem;
 import dev.hookline.registry.api.Check;
+import dev.hookline.registry.api.RequestValidator;
 import dev.hookline.registry.audit.AuditLog;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -53,8 +54,9 @@ public class ModelBuildService {
             }
         }
         c.that(req.percent() == null || (req.percent() >= 0 && req.percent() <= 100), "percent", "must be in [0, 100]");
-        c.that(req.phase() == null || req.phase().length() <= 200, "phase", "at most 200 characters");
-        c.that(req.message() == null || req.message().length() <= 4000, "message", "at most 4000 characters");
+        RequestValidator.line(c, req.preset(), "preset", RequestValidator.MAX_LABEL);
+        RequestValidator.line(c, req.phase(), "phase", 200);
+        RequestValidator.text(c, req.message(), "message", RequestValidator.MAX_COMMENT);
         c.done();
         if (req.modelId() != null && BaseModel.findById(req.modelId()) == null) {
             throw ApiProblem.unprocessable("model " + req.modelId() + " does not exist", "modelId");

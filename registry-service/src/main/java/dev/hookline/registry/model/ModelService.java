@@ -4,6 +4,8 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.hookline.registry.api.ApiProblem;
 import dev.hookline.registry.api.Check;
+import dev.hookline.registry.api.RequestValidator;
+import dev.hookline.registry.blob.BlobLocks;
 import dev.hookline.registry.api.Json;
 import dev.hookline.registry.audit.AuditLog;
 import dev.hookline.registry.blob.BlobStore;
@@ -63,10 +65,13 @@ public class ModelService {
         Check.body(req);
         Check c = new Check();
         c.notBlank(req.name(), "name");
+        RequestValidator.line(c, req.name(), "name", RequestValidator.MAX_NAME);
         if (c.notBlank(req.architecture(), "architecture")) {
             c.that(ARCHITECTURES.contains(req.architecture().trim()), "architecture",
                     "must be one of " + ARCHITECTURES + " (the checkpoint's config.json model_type)");
         }
+        RequestValidator.line(c, req.architecture(), "architecture", RequestValidator.MAX_LABEL);
+        entries(c, req.checkpoint(), "checkpoint");
         c.that(req.config() != null && req.config().isObject(), "config", "must be a JSON object (config.json)");
         if (c.that(req.checkpoint() != null && !req.checkpoint().isEmpty(), "checkpoint",
                 "must list the blobs " + CHECKPOINT_ROLES)) {
@@ -80,6 +85,9 @@ public class ModelService {
         if (BaseModel.count("name", req.name().trim()) > 0) {
             throw ApiProblem.conflict("a model named '" + req.name().trim() + "' exists", "name");
         }
+        // Same lock as a blob DELETE: the blobs cannot vanish between this check and the commit.
+        BlobLocks.lock(BaseModel.getEntityManager(), req.checkpoint().stream().map(e -> e == null ? null : e.key())
+                .toList());
         blobs.requireAll(req.checkpoint(), "checkpoint");
         BaseModel m = new BaseModel();
         m.name = req.name().trim();
@@ -101,7 +109,9 @@ public class ModelService {
         BaseModel m = require(id);
         Check c = new Check();
         c.that(req.stats() != null && !req.stats().isEmpty(), "stats", "must list at least one blob");
+        entries(c, req.stats(), "stats");
         c.done();
+        BlobLocks.lock(BaseModel.getEntityManager(), req.stats().stream().map(e -> e == null ? null : e.key()).toList());
         blobs.requireAll(req.stats(), "stats");
         m.statsJson = Json.canonical(req.stats());
         m.status = BaseModel.Status.STATS_READY;
@@ -117,6 +127,17 @@ public class ModelService {
     @Transactional
     public ModelView get(long id) {
         return ModelView.of(require(id));
+    }
+
+    private static void entries(Check c, List<ManifestEntry> entries, String field) {
+        if (entries == null) {
+            return;
+        }
+        for (int i = 0; i < entries.size(); i++) {
+            if (entries.get(i) != null) {
+                RequestValidator.line(c, entries.get(i).role(), field + "[" + i + "].role", 200);
+            }
+        }
     }
 
     /** The model or a 404. */

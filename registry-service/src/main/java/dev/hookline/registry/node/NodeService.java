@@ -2,6 +2,7 @@ package dev.hookline.registry.node;
 
 import dev.hookline.registry.api.ApiProblem;
 import dev.hookline.registry.api.Check;
+import dev.hookline.registry.api.RequestValidator;
 import dev.hookline.registry.audit.AuditLog;
 import dev.hookline.registry.model.BaseModel;
 import dev.hookline.registry.node.NodeDtos.NodeView;
@@ -34,27 +35,26 @@ public class NodeService {
         Check c = new Check();
         c.that(req.name() != null && NAME.matcher(req.name()).matches(), "name", "must match " + NAME.pattern());
         c.that(req.channel() == null || !req.channel().isBlank(), "channel", "must not be blank when given");
+        RequestValidator.line(c, req.channel(), "channel", 64);
+        RequestValidator.line(c, req.address(), "address", RequestValidator.MAX_ADDRESS);
         c.done();
         if (req.modelId() != null && BaseModel.findById(req.modelId()) == null) {
             throw ApiProblem.unprocessable("model " + req.modelId() + " does not exist", "modelId");
         }
         Instant now = Instant.now();
+        // Parallel registrations of one new name: one INSERT creates the row, the others wait for
+        // it (unique index) and re-register, as documented ("register or re-register by name").
+        ServingNode.getEntityManager().createNativeQuery(
+                "INSERT INTO serving_node (name, registered_by, registered_at, last_seen_at, status) "
+                        + "VALUES (?1, ?2, ?3, ?3, ?4) ON CONFLICT (name) DO NOTHING")
+                .setParameter(1, req.name()).setParameter(2, actor).setParameter(3, now)
+                .setParameter(4, NodeDtos.NodeStatus.STARTING.name()).executeUpdate();
         ServingNode n = ServingNode.find("name", req.name()).withLock(LockModeType.PESSIMISTIC_WRITE).firstResult();
-        boolean created = n == null;
-        if (created) {
-            n = new ServingNode();
-            n.name = req.name();
-            n.registeredAt = now;
-            n.status = NodeDtos.NodeStatus.STARTING.name();
-        }
         n.modelId = req.modelId();
         n.channel = req.channel();
         n.address = req.address();
         n.registeredBy = actor;
         n.lastSeenAt = now;
-        if (created) {
-            n.persist();
-        }
         Map<String, Object> payload = new LinkedHashMap<>();
         payload.put("name", n.name);
         payload.put("modelId", n.modelId == null ? 0 : n.modelId);
@@ -70,7 +70,7 @@ public class NodeService {
         Check c = new Check();
         c.present(req.status(), "status");
         c.that(req.digest() == null || DIGEST.matcher(req.digest()).matches(), "digest", "must be sha256:<64 hex>");
-        c.that(req.message() == null || req.message().length() <= 4000, "message", "at most 4000 characters");
+        RequestValidator.text(c, req.message(), "message", RequestValidator.MAX_COMMENT);
         c.done();
         ServingNode n = ServingNode.findById(id, LockModeType.PESSIMISTIC_WRITE);
         if (n == null) {

@@ -20,8 +20,11 @@ import java.time.Instant;
 @Table(name = "hook_version")
 public class HookVersion extends PanacheEntityBase {
 
-    /** TEMPORARY until a reviewer validates or rejects it. */
-    public enum State { TEMPORARY, VALIDATED, REJECTED }
+    /**
+     * TEMPORARY until a reviewer validates or rejects it; BLOCKED when an ancestor was rejected
+     * (it carries that ancestor's facts, so it can never be validated or pinned).
+     */
+    public enum State { TEMPORARY, VALIDATED, REJECTED, BLOCKED }
 
     @Id
     @GeneratedValue(strategy = GenerationType.IDENTITY)
@@ -78,4 +81,16 @@ public class HookVersion extends PanacheEntityBase {
 
     @Column(name = "created_by")
     public String createdBy;
+
+    /** The rejected ancestor that made this version BLOCKED. */
+    @Column(name = "blocked_by")
+    public Long blockedBy;
+
+    /** The reviewer's reason for validating below the model's quality gate. */
+    @Column(name = "gate_override")
+    public String gateOverride;
+
+    /** Per-fact evidence measured by the worker (canonical JSON), or null. */
+    @Column(name = "evidence_json")
+    public String evidenceJson;
 }

@@ -30,8 +30,15 @@ public final class VersionDtos {
     public record LayerAlpha(Integer layer, Double before, Double after) {
     }
 
-    /** A reviewer's decision. */
-    public record ReviewRequest(String comment) {
+    /**
+     * A reviewer's decision. {@code override} + {@code overrideReason}: validate below the
+     * model's quality gate (recorded on the version and in the audit event).
+     */
+    public record ReviewRequest(String comment, Boolean override, String overrideReason) {
+        /** A plain decision with a comment. */
+        public ReviewRequest(String comment) {
+            this(comment, null, null);
+        }
     }
 
     /** A hook version as the API shows it. parentVersionId null = the base model (version 0). */
@@ -39,7 +46,8 @@ public final class VersionDtos {
                               String method, JsonNode hyperparameters, List<LayerAlpha> alpha, Manifest manifest,
                               String bundleDigest, JsonNode metrics, int editsCumulative, HookVersion.State state,
                               String submitter, String reviewer, String reviewComment, Instant reviewedAt,
-                              Instant createdAt, String createdBy) {
+                              Instant createdAt, String createdBy, Long blockedBy,
+                              dev.hookline.registry.governance.GovernanceDtos.GateCheck gate) {
     }
 
     /**

@@ -3,11 +3,14 @@ package dev.hookline.registry.version;
 import com.fasterxml.jackson.core.type.TypeReference;
 import dev.hookline.registry.api.ApiProblem;
 import dev.hookline.registry.api.Json;
+import dev.hookline.registry.api.RequestValidator;
+import dev.hookline.registry.auth.Principals;
 import dev.hookline.registry.audit.AuditLog;
 import dev.hookline.registry.batch.BatchStatus;
 import dev.hookline.registry.batch.EditBatch;
 import dev.hookline.registry.blob.BlobStore;
 import dev.hookline.registry.blob.ManifestEntry;
+import dev.hookline.registry.governance.GovernanceService;
 import dev.hookline.registry.model.BaseModel;
 import dev.hookline.registry.model.ModelService;
 import dev.hookline.registry.version.VersionDtos.Manifest;
@@ -36,6 +39,9 @@ public class VersionService {
     @Inject
     BlobStore blobs;
 
+    @Inject
+    GovernanceService governance;
+
     @Transactional
     public VersionView get(long id) {
         return view(require(id));
@@ -54,17 +60,34 @@ public class VersionService {
      */
     @Transactional
     public VersionView review(long id, boolean validate, VersionDtos.ReviewRequest req, String reviewer) {
+        if (req != null) {
+            dev.hookline.registry.api.Check c = new dev.hookline.registry.api.Check();
+            RequestValidator.text(c, req.comment(), "comment", RequestValidator.MAX_COMMENT);
+            c.done();
+        }
         HookVersion v = HookVersion.findById(id, LockModeType.PESSIMISTIC_WRITE);
         if (v == null) {
             throw ApiProblem.notFound("version", id);
         }
         EditBatch batch = EditBatch.findById(v.batchId, LockModeType.PESSIMISTIC_WRITE);
-        if (batch.submitter.equals(reviewer)) {
+        // Normalised comparison: "Alice", "ALICE" and "alice" are one person.
+        if (Principals.same(batch.submitter, reviewer)) {
             throw ApiProblem.forbidden("four-eyes", "four-eyes rule: '" + reviewer + "' submitted batch " + batch.id
                     + " and may not review version " + v.id + " computed from it; another reviewer must");
         }
-        if (v.state != HookVersion.State.TEMPORARY) {
-            throw ApiProblem.conflict("version " + id + " is already " + v.state);
+        // a VALIDATED version may still be rejected (recalled, with a comment): its descendants
+        // and the channels on them are then blocked like those of any rejected version
+        boolean recall = !validate && v.state == HookVersion.State.VALIDATED;
+        if (v.state != HookVersion.State.TEMPORARY && !recall) {
+            throw ApiProblem.conflict("version " + id + " is already " + v.state
+                    + (v.state == HookVersion.State.BLOCKED ? " (ancestor version " + v.blockedBy + " was rejected)" : ""));
+        }
+        if (recall && (req == null || req.comment() == null || req.comment().isBlank())) {
+            throw ApiProblem.badRequest("rejecting a VALIDATED version (a recall) needs a comment", "comment");
+        }
+        if (validate) {
+            v.gateOverride = governance.checkValidation(v, req == null ? null : req.override(),
+                    req == null ? null : req.overrideReason());
         }
         Instant now = Instant.now();
         v.state = validate ? HookVersion.State.VALIDATED : HookVersion.State.REJECTED;
@@ -78,7 +101,16 @@ public class VersionService {
         payload.put("batchId", batch.id);
         payload.put("bundleDigest", v.bundleDigest);
         payload.put("comment", v.reviewComment == null ? "" : v.reviewComment);
+        if (v.gateOverride != null) {
+            payload.put("gateOverride", v.gateOverride);
+        }
+        if (recall) {
+            payload.put("recalled", true);
+        }
         audit.append(reviewer, validate ? "version.validated" : "version.rejected", "version", v.id, payload);
+        if (!validate) {
+            governance.afterRejection(v, reviewer);
+        }
         return view(v);
     }
 
@@ -123,6 +155,6 @@ public class VersionService {
                 Json.tree(v.hyperparametersJson), Json.read(v.alphaJson, VersionDtos.ALPHA), VersionDtos.manifest(v),
                 v.bundleDigest, Json.tree(v.metricsJson), v.editsCumulative, v.state,
                 batch == null ? null : batch.submitter, v.reviewer, v.reviewComment, v.reviewedAt, v.createdAt,
-                v.createdBy);
+                v.createdBy, v.blockedBy, GovernanceService.gateCheck(v));
     }
 }

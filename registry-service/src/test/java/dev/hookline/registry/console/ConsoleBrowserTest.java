@@ -158,6 +158,14 @@ class ConsoleBrowserTest {
         channel.sendKeys("prod");
         driver.findElement(By.id("pin-reason")).sendKeys("release the reviewed facts");
         click(By.id("pin"));
+        // nothing moves before the release manager confirms current -> target
+        waitText(By.id("confirm-target"), "v2");
+        assertTrue(driver.findElement(By.id("confirm-current")).getText().startsWith("v1"));
+        assertEquals("3", driver.findElement(By.id("confirm-added")).getText());
+        assertEquals("0", driver.findElement(By.id("confirm-removed")).getText());
+        as(rel).get("/api/models/" + model + "/channels/prod").then().body("versionId", equalTo((int) v1));
+        screenshots("confirm-pin");
+        click(By.id("confirm"));
         waitText(By.cssSelector(".flash"), "Channel prod now points at v2.");
         as(rel).get("/api/models/" + model + "/channels/prod").then().body("versionId", equalTo((int) v2));
 
@@ -166,6 +174,9 @@ class ConsoleBrowserTest {
         assertEquals(2, driver.findElements(By.cssSelector("table.history tbody tr")).size());
         driver.findElement(By.id("rollback-reason")).sendKeys("locality regression reported");
         click(By.id("rollback"));
+        waitText(By.id("confirm-target"), "v1");
+        assertEquals("3", driver.findElement(By.id("confirm-removed")).getText());
+        click(By.id("confirm"));
         waitText(By.cssSelector(".flash"), "Channel prod rolled back to v1.");
         waitText(By.id("channel-version"), "v1");
         List<WebElement> history = driver.findElements(By.cssSelector("table.history tbody tr"));
@@ -272,6 +283,7 @@ class ConsoleBrowserTest {
         assertEquals("80", driver.findElement(By.cssSelector("#progress progress")).getAttribute("value"));
         ConsoleFixtures.complete(worker, lease, ConsoleFixtures.alpha(2.2, 2.0, 2.2, 2.1), ConsoleFixtures.fullMetrics(2, 2));
         waitText(By.cssSelector("#progress .progress-text"), "computed");
+        waitText(By.id("batch-state"), "COMPUTED"); // the status is part of the live fragment (it stayed RUNNING before)
         assertEquals("yes", ((JavascriptExecutor) driver).executeScript("return window.__samePage;"),
                 "updated in place by htmx, not by a reload");
         assertFalse(driver.findElement(By.id("progress")).getAttribute("outerHTML").contains("hx-trigger"),
@@ -292,6 +304,60 @@ class ConsoleBrowserTest {
     }
 
     /** Opens a page, gets sent to the sign-in form, types the token and presses Enter. */
+    /**
+     * Issue 25 in the browser: approving a version whose parent is unreviewed shows the API's
+     * 409 naming the ancestor; rejecting the parent blocks the child (banner, no approve button);
+     * recalling the channel's version shows a blocked banner on the channel page and the model page.
+     */
+    @Test
+    void rejectedAncestorIsRefusedAndBlockedVersionsAreShown() {
+        String alice = Fixtures.token(Fixtures.unique("alice"), "SUBMITTER");
+        String bob = Fixtures.token(Fixtures.unique("bob"), "REVIEWER");
+        String rel = Fixtures.token(Fixtures.unique("rel"), "RELEASER");
+        String worker = Fixtures.token(Fixtures.unique("worker"), "WORKER");
+        long model = Fixtures.model(Fixtures.unique("console-ancestry"));
+        long[] v = new long[3];
+        for (int i = 0; i < 3; i++) {
+            Fixtures.batch(alice, model, "main", 1);
+            v[i] = ConsoleFixtures.complete(worker, ConsoleFixtures.lease(worker, model),
+                    ConsoleFixtures.alpha(2.2, 2.1, 2.2, 2.1), ConsoleFixtures.fullMetrics(i + 1, 1));
+        }
+        as(bob).contentType(ContentType.JSON).body(Map.of("comment", "ok")).post("/api/versions/" + v[0] + "/validate")
+                .then().statusCode(200);
+        as(rel).contentType(ContentType.JSON).body(Map.of("versionId", v[0], "reason", "canary"))
+                .put("/api/models/" + model + "/channels/canary").then().statusCode(200);
+
+        signIn(bob, "/versions/" + v[2]);
+        waitText(By.tagName("h1"), "Version v3");
+        driver.findElement(By.id("approve-comment")).sendKeys("looks fine");
+        click(By.id("approve"));
+        new WebDriverWait(driver, Duration.ofSeconds(15)).until(d -> d.getPageSource().contains("409"));
+        assertTrue(driver.getPageSource().contains("ancestor version " + v[1]), "the API's ancestry problem is shown");
+        as(bob).get("/api/versions/" + v[2]).then().body("state", equalTo("TEMPORARY"));
+        screenshots("ancestry-refused");
+
+        driver.get(url("/versions/" + v[1]));
+        driver.findElement(By.id("reject-comment")).sendKeys("wrong facts");
+        click(By.id("reject"));
+        waitText(By.id("version-state"), "REJECTED");
+        driver.get(url("/versions/" + v[2]));
+        waitText(By.id("version-state"), "BLOCKED");
+        assertTrue(driver.findElement(By.id("blocked-banner")).getText().contains("version " + v[1]));
+        assertEquals(0, driver.findElements(By.id("approve")).size(), "a blocked version offers no approval");
+        screenshots("version-blocked");
+        signOut();
+
+        // the canary's version is recalled: the channel page and the model page say so
+        as(bob).contentType(ContentType.JSON).body(Map.of("comment", "recalled")).post("/api/versions/" + v[0] + "/reject")
+                .then().statusCode(200);
+        signIn(rel, "/models/" + model + "/channels/canary");
+        waitText(By.id("channel-blocked"), "REJECTED");
+        driver.get(url("/models/" + model));
+        assertTrue(driver.findElement(By.cssSelector(".blocked-mark")).getText().contains("BLOCKED"));
+        screenshots("channel-blocked");
+        signOut();
+    }
+
     private void signIn(String token, String path) {
         driver.get(url("/signin"));
         driver.manage().deleteAllCookies();

@@ -183,6 +183,42 @@ class ConsoleHttpTest {
     }
 
     @Test
+    void theSubmitFormOffersTheRecommendedMethodAndSubmitsThroughTheApi() {
+        ConsoleHttp a = ConsoleHttp.signIn(alice);
+        String html = a.get("/batches").asString();
+        assertTrue(html.contains("id=\"submit-form\""), "a submitter sees the form");
+        assertTrue(html.contains("<option value=\"coachhook-span-relation\" selected>coachhook-span-relation "
+                + "(recommended; the default)</option>"), html);
+        assertTrue(html.contains("coachhook (the paper"), html);
+        assertFalse(ConsoleHttp.signIn(bob).get("/batches").asString().contains("id=\"submit-form\""),
+                "a reviewer sees no form");
+        long formModel = Fixtures.model(Fixtures.unique("console-form"));
+        String edits = "[{\"subject\": \"Danielle Darrieux\", \"prompt\": \"The mother tongue of {} is\", "
+                + "\"targetNew\": \"English\", \"relation\": \"P103\"}]";
+        Response r = a.postForm("/batches", Map.of("modelId", String.valueOf(formModel), "method",
+                "coachhook-span-relation", "branch", "form", "reason", "from the console form", "edits", edits));
+        assertEquals(303, r.statusCode(), r.asString());
+        String location = r.getHeader("Location");
+        long id = Long.parseLong(location.substring(location.lastIndexOf('/') + 1));
+        as(alice).get("/api/batches/" + id).then().statusCode(200)
+                .body("method", org.hamcrest.Matchers.equalTo("coachhook-span-relation"))
+                .body("editCount", org.hamcrest.Matchers.equalTo(1))
+                .body("branch", org.hamcrest.Matchers.equalTo("form"))
+                .body("reason", org.hamcrest.Matchers.equalTo("from the console form"));
+        int before = as(alice).get("/api/batches?modelId=" + formModel).then().extract().jsonPath().getList("$").size();
+        Response bad = a.postForm("/batches", Map.of("modelId", String.valueOf(formModel), "reason", "x", "edits",
+                "{not json"));
+        assertEquals(400, bad.statusCode());
+        assertTrue(bad.asString().contains("not JSON"), bad.asString());
+        Response refused = a.postForm("/batches", Map.of("modelId", String.valueOf(formModel), "reason", "x", "edits",
+                "[{\"subject\": \"X\", \"prompt\": \"no placeholder\", \"targetNew\": \"Y\"}]"));
+        assertEquals(400, refused.statusCode());
+        assertTrue(refused.asString().contains("edits[0].prompt"), refused.asString());
+        assertEquals(before, as(alice).get("/api/batches?modelId=" + formModel).then().extract().jsonPath()
+                .getList("$").size(), "refused forms submit nothing");
+    }
+
+    @Test
     void aReviewNeedsAComment() {
         ConsoleHttp b = ConsoleHttp.signIn(bob);
         b.get("/versions/" + versionOld);
@@ -227,7 +263,7 @@ class ConsoleHttpTest {
         r.get("/versions/" + side);
         // a TEMPORARY version cannot be pinned: the API's 422 is shown with its detail
         Response early = r.postForm("/models/" + model + "/channels",
-                Map.of("channel", "canary", "versionId", String.valueOf(side), "reason", "too early"));
+                Map.of("channel", "canary", "versionId", String.valueOf(side), "reason", "too early", "confirm", "yes"));
         assertEquals(422, early.statusCode());
         assertTrue(early.asString().contains("HTTP 422"), early.asString());
 
@@ -246,10 +282,11 @@ class ConsoleHttpTest {
         long validated = ConsoleFixtures.validatedVersion(alice, bob, worker, model);
         r.get("/versions/" + validated);
         Response pinned = r.postForm("/models/" + model + "/channels",
-                Map.of("channel", "canary", "versionId", String.valueOf(validated), "reason", "first"));
+                Map.of("channel", "canary", "versionId", String.valueOf(validated), "reason", "first", "confirm", "yes"));
         assertEquals(303, pinned.statusCode());
         Response stale = r.postForm("/models/" + model + "/channels", Map.of("channel", "canary",
-                "versionId", String.valueOf(validated), "expectedVersionId", String.valueOf(versionOld), "reason", "stale page"));
+                "versionId", String.valueOf(validated), "expectedVersionId", String.valueOf(versionOld), "reason", "stale page",
+                "confirm", "yes"));
         assertEquals(409, stale.statusCode());
         assertTrue(stale.asString().contains("expectedVersionId"), "the problem's field is listed");
         as(rel).get("/api/models/" + model + "/channels/canary").then()

@@ -7,6 +7,7 @@ package dev.hookline.serving.api;
 
 import dev.hookline.serving.node.ServeConfig;
 import dev.hookline.serving.node.ServingNode;
+import io.quarkus.runtime.Quarkus;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -65,10 +66,11 @@ public class ServingRuntime {
         ServeConfig config = new ServeConfig(registry.map(URI::create).orElse(null), token.orElse(null),
                 model.orElse(null), channel.orElse(null), version.orElse(null), modelDir.map(Path::of).orElse(null),
                 bundleDir.map(Path::of).orElse(null),
-                Path.of(cacheDir.orElse(System.getProperty("user.home") + "/.hookline/serving-cache")),
+                Path.of(cacheDir.orElse(defaultCache())),
                 name.orElse("node-" + host() + "-" + port), address.orElse("http://" + host() + ":" + port),
                 Duration.ofMillis(pollMs), Duration.ofMillis(heartbeatMs), Duration.ofMillis(retryMs));
-        node = new ServingNode(config).start();
+        // A token the registry refuses, or one without the SERVING role, can never work: exit non-zero.
+        node = new ServingNode(config).onFatal(() -> Quarkus.asyncExit(3)).start();
         api = new ServingApi(node);
         LOG.infof("serving node %s started: %s", config.nodeName(), config.pinText());
     }
@@ -87,6 +89,12 @@ public class ServingRuntime {
     /** The API the resources delegate to. */
     public ServingApi api() {
         return api;
+    }
+
+    /** Beside the platform's data: $HOOKLINE_DATA/serving-cache, else ~/.hookline/serving-cache. */
+    private static String defaultCache() {
+        String data = System.getenv("HOOKLINE_DATA");
+        return (data != null && !data.isBlank() ? data : System.getProperty("user.home") + "/.hookline") + "/serving-cache";
     }
 
     private static void setIfAbsent(String key, String value) {

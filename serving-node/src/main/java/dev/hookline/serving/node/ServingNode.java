@@ -47,6 +47,10 @@ import org.jboss.logging.Logger;
 public final class ServingNode implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(ServingNode.class);
     private static final int MAX_MESSAGE = 4000;
+    /** Longest wait between attempts while the registry is unreachable or the model does not exist yet. */
+    static final long MAX_WAIT_NANOS = TimeUnit.SECONDS.toNanos(10);
+    /** A condition that persists is reported again at most this often. */
+    static final long REMIND_NANOS = TimeUnit.SECONDS.toNanos(60);
 
     /** What the node reports (docs/API.md "Serving nodes"). */
     public enum Status { STARTING, LOADING, SERVING, FAILED, STOPPED }
@@ -93,6 +97,14 @@ public final class ServingNode implements AutoCloseable {
     private long lastReportNanos;
     private boolean pinLoaded;
     private String lastLoopError;
+    // Backoff while the node cannot get going (registry unreachable, model not there yet).
+    private long waitUntilNanos;
+    private int waits;
+    private long waitingSinceNanos;
+    private long remindedNanos;
+    private Runnable onFatal = () -> { };
+    private boolean tokenChecked;
+    private boolean gaveUp;
 
     private volatile State state = new State(Status.STARTING, null, null, null);
 
@@ -106,6 +118,15 @@ public final class ServingNode implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
+    }
+
+    /**
+     * What to do when the node can never work as configured (the token is refused, or lacks the
+     * SERVING role): the Quarkus runtime exits non-zero. Default: nothing (the node stays FAILED).
+     */
+    public ServingNode onFatal(Runnable action) {
+        this.onFatal = action;
+        return this;
     }
 
     /** Starts the loop: load the pin, then poll it every {@code pollInterval}. Returns at once. */
@@ -137,6 +158,9 @@ public final class ServingNode implements AutoCloseable {
     // ------------------------------------------------------------------ loop
 
     private void tick() {
+        if (gaveUp || (waitUntilNanos != 0 && System.nanoTime() - waitUntilNanos < 0)) {
+            return; // backing off, or a token that can never work
+        }
         try {
             if (config.local()) {
                 if (!pinLoaded) {
@@ -144,8 +168,13 @@ public final class ServingNode implements AutoCloseable {
                 }
                 return;
             }
-            if (modelId == null && !findModel()) {
-                return;
+            if (modelId == null) {
+                if (!tokenChecked && !checkToken()) {
+                    return;
+                }
+                if (!findModel()) {
+                    return;
+                }
             }
             if (nodeId == null) {
                 register();
@@ -154,6 +183,14 @@ public final class ServingNode implements AutoCloseable {
             if (System.nanoTime() - lastReportNanos >= config.heartbeatInterval().toNanos()) {
                 report(state.status(), state.message());
             }
+        } catch (RegistryException e) {
+            if (e.status() == 401 || e.status() == 403) {
+                fatal("the registry refused this node's token (" + e.getMessage() + "); a serving node needs a token "
+                        + "with the SERVING role (./hookline token create NAME --role SERVING)");
+                return;
+            }
+            waitAndRetry(e.getMessage());
+            return;
         } catch (RuntimeException e) {
             // The loop must survive anything: a dead loop would silently stop following the pin.
             String what = e.toString();
@@ -164,6 +201,57 @@ public final class ServingNode implements AutoCloseable {
             return;
         }
         lastLoopError = null;
+        if (waits > 0) {
+            LOG.infof("registry and model %s reachable again after %d attempts over %d s", config.model(), waits + 1,
+                    TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - waitingSinceNanos));
+            waits = 0;
+        }
+    }
+
+    /** Once, before anything else: a token that can never serve stops the node with one clear message. */
+    private boolean checkToken() {
+        JsonNode me = client.me();
+        boolean serving = false;
+        for (JsonNode r : me.path("roles")) {
+            serving |= r.asText().equals("SERVING");
+        }
+        if (!serving) {
+            fatal("the token of '" + me.path("principal").asText() + "' has roles " + me.path("roles")
+                    + ", not SERVING: a serving node needs a SERVING token (./hookline token create NAME --role SERVING)");
+            return false;
+        }
+        tokenChecked = true;
+        return true;
+    }
+
+    private void fatal(String message) {
+        LOG.error(message);
+        setState(Status.FAILED, message, state.lastRefusal());
+        gaveUp = true; // nothing to retry
+        onFatal.run();
+    }
+
+    /**
+     * Backs off (poll interval doubling up to 10 s) while the same condition persists, and says so
+     * once at WARN, then at most once a minute with the count, instead of a line per attempt.
+     */
+    private void waitAndRetry(String condition) {
+        long now = System.nanoTime();
+        if (waits == 0 || !condition.equals(lastLoopError)) {
+            if (waits == 0) {
+                waitingSinceNanos = now;
+            }
+            LOG.warnf("%s; retrying with backoff (up to %d s)", condition, TimeUnit.NANOSECONDS.toSeconds(MAX_WAIT_NANOS));
+            remindedNanos = now;
+            lastLoopError = condition;
+        } else if (now - remindedNanos >= REMIND_NANOS) {
+            LOG.warnf("still: %s (%d attempts over %d s)", condition, waits + 1,
+                    TimeUnit.NANOSECONDS.toSeconds(now - waitingSinceNanos));
+            remindedNanos = now;
+        }
+        long wait = Math.min(MAX_WAIT_NANOS, config.pollInterval().toNanos() << Math.min(waits, 10));
+        waits++;
+        waitUntilNanos = now + wait;
     }
 
     private boolean findModel() {
@@ -176,7 +264,7 @@ public final class ServingNode implements AutoCloseable {
             }
         }
         setState(Status.FAILED, "no model named '" + config.model() + "' in the registry", null);
-        LOG.warnf("no model named '%s' in the registry at %s; retrying", config.model(), config.registry());
+        waitAndRetry("no model named '" + config.model() + "' in the registry at " + config.registry() + " (yet)");
         return false;
     }
 

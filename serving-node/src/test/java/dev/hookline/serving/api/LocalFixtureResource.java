@@ -5,6 +5,7 @@
  */
 package dev.hookline.serving.api;
 
+import dev.hookline.engine.train.PretrainedModels;
 import dev.hookline.serving.TestBundles;
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 import java.io.IOException;
@@ -24,8 +25,9 @@ public class LocalFixtureResource implements QuarkusTestResourceLifecycleManager
             String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
             List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                     "-Dai.djl.offline=true", "-Dai.djl.pytorch.num_threads=1", "-Dai.djl.pytorch.num_interop_threads=1"));
-            if (System.getProperty("hookline.test.models") != null) {
-                cmd.add("-Dhookline.test.models=" + System.getProperty("hookline.test.models"));
+            String cache = System.getProperty(PretrainedModels.CACHE_PROPERTY); // else the child reads the same env / default
+            if (cache != null) {
+                cmd.add("-D" + PretrainedModels.CACHE_PROPERTY + "=" + cache);
             }
             cmd.addAll(List.of("-cp", cp, TestBundles.class.getName()));
             try {

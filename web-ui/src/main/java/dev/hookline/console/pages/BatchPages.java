@@ -6,6 +6,7 @@
 package dev.hookline.console.pages;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hookline.client.RegistryClient;
 import dev.hookline.console.session.ConsolePage;
 import dev.hookline.console.session.ConsoleSession;
@@ -16,13 +17,17 @@ import dev.hookline.console.view.Views.Option;
 import dev.hookline.console.view.Views.VersionRow;
 import io.quarkus.qute.TemplateInstance;
 import jakarta.inject.Inject;
+import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.CookieParam;
+import jakarta.ws.rs.FormParam;
 import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -49,8 +54,65 @@ public class BatchPages {
         List<Option> statuses = new ArrayList<>();
         statuses.add(new Option("", "any status", st == null));
         STATUSES.forEach(x -> statuses.add(new Option(x, x.toLowerCase(java.util.Locale.ROOT), x.equals(st))));
+        List<Option> models = new ArrayList<>();
+        s.registry().get("/api/models").forEach(m -> models.add(new Option(m.path("id").asText(),
+                m.path("name").asText(), false)));
         return Templates.batches(console.page(s, "Batches", "batches"), rows, statuses, query(st, modelId),
-                rows.stream().anyMatch(BatchRow::active));
+                rows.stream().anyMatch(BatchRow::active), models, METHODS);
+    }
+
+    /**
+     * The submit form's methods: the recommended one first, which is also the registry's default
+     * when a batch names none (docs/API.md), then the paper's and the other hook methods.
+     */
+    static final List<Option> METHODS = List.of(
+            new Option("coachhook-span-relation", "coachhook-span-relation (recommended; the default)", true),
+            new Option("coachhook", "coachhook (the paper's method)", false),
+            new Option("coachhook-span", "coachhook-span", false),
+            new Option("coachhook-corpus", "coachhook-corpus", false),
+            new Option("coachhook-plus", "coachhook-plus", false));
+
+    /**
+     * Submits a batch (SUBMITTER) from the form: the edits are a JSON array of API edits; the
+     * registry checks them and answers problems, shown as the console's error page.
+     */
+    @POST
+    @Consumes(MediaType.APPLICATION_FORM_URLENCODED)
+    public Response submit(@CookieParam(ConsoleSessions.COOKIE) String cookie, @FormParam("csrf") String csrf,
+                           @FormParam("modelId") Long modelId, @FormParam("method") String method,
+                           @FormParam("branch") String branch, @FormParam("reason") String reason,
+                           @FormParam("edits") String edits) {
+        ConsoleSession s = console.requireForm(cookie, csrf, "/batches");
+        if (modelId == null || Console.field(reason) == null || Console.field(edits) == null) {
+            return error(s, "A model, a reason and the edits are required.");
+        }
+        JsonNode parsed;
+        try {
+            parsed = RegistryClient.json().readTree(edits);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            return error(s, "The edits are not JSON: " + e.getOriginalMessage());
+        }
+        if (parsed == null || !parsed.isArray() || parsed.isEmpty()) {
+            return error(s, "The edits must be a non-empty JSON array of edits (docs/API.md, \"Edit batch\").");
+        }
+        ObjectNode body = RegistryClient.json().createObjectNode().put("modelId", modelId).put("reason", reason.strip());
+        if (Console.field(method) != null) {
+            body.put("method", method.strip());
+        }
+        if (Console.field(branch) != null) {
+            body.put("branch", branch.strip());
+        }
+        body.set("edits", parsed);
+        JsonNode b = s.registry().post("/api/batches", body);
+        s.flash("Batch " + b.path("id").asText() + " submitted: " + parsed.size() + " edits, method "
+                + b.path("method").asText() + ".");
+        return Console.seeOther("/batches/" + b.path("id").asText());
+    }
+
+    private Response error(ConsoleSession s, String message) {
+        String html = Templates.error(console.page(s, "Not done", "batches"), 400, "Not done", message, null, List.of(),
+                "/batches").render();
+        return Response.status(400).type(MediaType.TEXT_HTML_TYPE.withCharset("UTF-8")).entity(html).build();
     }
 
     /** The table body alone, for htmx polling. */

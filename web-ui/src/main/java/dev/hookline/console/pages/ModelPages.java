@@ -16,6 +16,7 @@ import dev.hookline.console.view.Charts;
 import dev.hookline.console.view.Charts.ChartView;
 import dev.hookline.console.view.Fmt;
 import dev.hookline.console.view.Views.BatchRow;
+import dev.hookline.console.view.Views.BuildRow;
 import dev.hookline.console.view.Views.ChannelRow;
 import dev.hookline.console.view.Views.FactRow;
 import dev.hookline.console.view.Views.LayerDiffRow;
@@ -62,7 +63,14 @@ public class ModelPages {
         ConsoleSession s = console.require(cookie, "/models");
         List<ModelRow> models = new ArrayList<>();
         s.registry().get("/api/models").forEach(m -> models.add(ModelRow.of(m)));
-        return Templates.models(console.page(s, "Models", "models"), models);
+        // Builds not yet READY: `./hookline up` pretrains its first model before it is registered.
+        List<BuildRow> builds = new ArrayList<>();
+        s.registry().get("/api/models/builds").forEach(b -> {
+            if (!"READY".equals(b.path("status").asText())) {
+                builds.add(BuildRow.of(b));
+            }
+        });
+        return Templates.models(console.page(s, "Models", "models"), models, builds);
     }
 
     @GET
@@ -134,7 +142,9 @@ public class ModelPages {
                     + ": the facts below were added on the way."
                     : fromIds.contains(to) ? toLabel + " is an ancestor of " + fromLabel
                     + ": the facts below were added on " + fromLabel + "'s side."
-                    : fromLabel + " and " + toLabel + " are on different branches: facts added since their common ancestor.";
+                    : fromLabel + " and " + toLabel + " are on different branches; their common ancestor is "
+                    + commonAncestor(fromPath, toIds) + ". Below: the facts " + toLabel + " has and " + fromLabel
+                    + " lacks, then the facts " + fromLabel + " has and " + toLabel + " lacks.";
         }
         VersionRow fromRow = fromV == null ? null : VersionRow.of(fromV, marks, null);
         VersionRow toRow = toV == null ? null : VersionRow.of(toV, marks, null);
@@ -215,7 +225,8 @@ public class ModelPages {
     public Response pin(@CookieParam(ConsoleSessions.COOKIE) String cookie, @PathParam("id") long id,
                         @FormParam("csrf") String csrf, @FormParam("channel") String channel,
                         @FormParam("versionId") Long versionId, @FormParam("expectedVersionId") String expected,
-                        @FormParam("reason") String reason, @FormParam("back") String back) {
+                        @FormParam("reason") String reason, @FormParam("back") String back,
+                        @FormParam("confirm") String confirm) {
         ConsoleSession s = console.requireForm(cookie, csrf, "/models/" + id);
         String name = Console.field(channel);
         if (name == null || versionId == null) {
@@ -232,6 +243,18 @@ public class ModelPages {
             api.find("/api/models/" + id + "/channels/" + RegistryClient.q(name))
                     .ifPresent(c -> body.put("expectedVersionId", c.path("versionId").asLong()));
         }
+        if (!"yes".equals(confirm)) {
+            Long current = body.has("expectedVersionId") ? body.path("expectedVersionId").asLong() : null;
+            List<Templates.Hidden> fields = new ArrayList<>(List.of(new Templates.Hidden("channel", name),
+                    new Templates.Hidden("versionId", versionId.toString()),
+                    new Templates.Hidden("reason", reason.strip()),
+                    new Templates.Hidden("back", back == null ? "" : back)));
+            if (current != null) {
+                fields.add(new Templates.Hidden("expectedVersionId", current.toString()));
+            }
+            return confirmPage(s, api, id, name, current, versionId, "Pin channel " + name, "/models/" + id + "/channels",
+                    fields, reason.strip());
+        }
         JsonNode moved = api.put("/api/models/" + id + "/channels/" + RegistryClient.q(name), body);
         s.flash("Channel " + name + " now points at v" + moved.path("versionNumber").asInt() + ".");
         return Console.seeOther(back != null && back.equals("version") ? "/versions/" + versionId
@@ -245,7 +268,7 @@ public class ModelPages {
     public Response rollback(@CookieParam(ConsoleSessions.COOKIE) String cookie, @PathParam("id") long id,
                              @PathParam("name") String name, @FormParam("csrf") String csrf,
                              @FormParam("toVersionId") String to, @FormParam("expectedVersionId") Long expected,
-                             @FormParam("reason") String reason) {
+                             @FormParam("reason") String reason, @FormParam("confirm") String confirm) {
         ConsoleSession s = console.requireForm(cookie, csrf, "/models/" + id + "/channels/" + name);
         if (Console.field(reason) == null) {
             return error(s, "A reason is required for a rollback.", "/models/" + id + "/channels/" + RegistryClient.q(name));
@@ -257,9 +280,81 @@ public class ModelPages {
         if (expected != null) {
             body.put("expectedVersionId", expected);
         }
+        if (!"yes".equals(confirm)) {
+            RegistryClient api = s.registry();
+            JsonNode ch = api.get("/api/models/" + id + "/channels/" + RegistryClient.q(name));
+            long current = ch.path("versionId").asLong();
+            Long target = body.has("toVersionId") ? body.path("toVersionId").asLong() : null;
+            if (target == null) {
+                JsonNode preview = api.get("/api/models/" + id + "/channels/" + RegistryClient.q(name) + "/rollback-target");
+                if (!preview.path("targetVersionId").isIntegralNumber()) {
+                    return error(s, "Nothing to roll back to: " + preview.path("refusal").asText() + ". Nothing moved.",
+                            "/models/" + id + "/channels/" + RegistryClient.q(name));
+                }
+                target = preview.path("targetVersionId").asLong();
+            }
+            List<Templates.Hidden> fields = new ArrayList<>(List.of(new Templates.Hidden("reason", reason.strip()),
+                    new Templates.Hidden("toVersionId", target.toString()),
+                    new Templates.Hidden("expectedVersionId", String.valueOf(current))));
+            return confirmPage(s, api, id, name, current, target, "Roll back channel " + name,
+                    "/models/" + id + "/channels/" + RegistryClient.q(name) + "/rollback", fields, reason.strip());
+        }
         JsonNode moved = s.registry().post("/api/models/" + id + "/channels/" + RegistryClient.q(name) + "/rollback", body);
         s.flash("Channel " + name + " rolled back to v" + moved.path("versionNumber").asInt() + ".");
         return Console.seeOther("/models/" + id + "/channels/" + RegistryClient.q(name));
+    }
+
+    /**
+     * The confirmation of a channel move: current -> target, the common ancestor and how many
+     * facts the channel gains and loses (lineage facts since the common ancestor).
+     */
+    private Response confirmPage(ConsoleSession s, RegistryClient api, long id, String channel, Long current, long target,
+                                 String heading, String action, List<Templates.Hidden> fields, String reason) {
+        Map<Long, JsonNode> versions = RegistryReads.versions(api, id);
+        List<JsonNode> toPath = RegistryReads.pathTo(versions, target);
+        List<JsonNode> fromPath = current == null ? List.of() : RegistryReads.pathTo(versions, current);
+        Set<Long> fromIds = new HashSet<>();
+        fromPath.forEach(v -> fromIds.add(v.path("id").asLong()));
+        Set<Long> toIds = new HashSet<>();
+        toPath.forEach(v -> toIds.add(v.path("id").asLong()));
+        String ancestor = "v0 (base model)";
+        int added = 0;
+        for (JsonNode v : toPath) {
+            if (fromIds.contains(v.path("id").asLong())) {
+                ancestor = "v" + v.path("number").asInt();
+            } else {
+                added += facts(api, v).size();
+            }
+        }
+        int removed = 0;
+        for (JsonNode v : fromPath) {
+            if (!toIds.contains(v.path("id").asLong())) {
+                removed += facts(api, v).size();
+            }
+        }
+        String currentLabel = current == null ? "— (new channel)" : label(versions, current);
+        Templates.Confirm c = new Templates.Confirm(heading, channel, currentLabel, label(versions, target),
+                current == null ? "—" : ancestor, added, removed, reason,
+                "/models/" + id + "/diff?from=" + (current == null ? 0 : current) + "&to=" + target, action, fields,
+                "/models/" + id + "/channels/" + RegistryClient.q(channel));
+        String html = Templates.confirm(console.page(s, heading, "models"), c).render();
+        return Response.ok(html).type(MediaType.TEXT_HTML_TYPE.withCharset("UTF-8")).build();
+    }
+
+    /** The deepest version of {@code fromPath} that is also on the other path, as "vN" ("v0 (base model)" when none). */
+    private static String commonAncestor(List<JsonNode> fromPath, Set<Long> toIds) {
+        String out = "v0 (base model)";
+        for (JsonNode v : fromPath) {
+            if (toIds.contains(v.path("id").asLong())) {
+                out = "v" + v.path("number").asInt();
+            }
+        }
+        return out;
+    }
+
+    private static String label(Map<Long, JsonNode> versions, long id) {
+        JsonNode v = versions.get(id);
+        return v == null ? "version " + id : "v" + v.path("number").asInt() + " (" + v.path("state").asText() + ")";
     }
 
     private Response error(ConsoleSession s, String message, String back) {
@@ -361,8 +456,8 @@ public class ModelPages {
 
     private static final String[][] METRICS = {
             {"reliability", "reliability (batch)"}, {"generality", "generality (batch)"}, {"locality", "locality"},
-            {"regression.reliability", "reliability (all edits so far)"},
-            {"regression.generality", "generality (all edits so far)"}};
+            {"regression.reliability", "reliability (earlier edits re-checked)"},
+            {"regression.generality", "generality (earlier edits re-checked)"}};
 
     static List<MetricDiffRow> metricDiff(JsonNode from, JsonNode to) {
         List<MetricDiffRow> rows = new ArrayList<>();

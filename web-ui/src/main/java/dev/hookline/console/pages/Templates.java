@@ -7,6 +7,7 @@ package dev.hookline.console.pages;
 import dev.hookline.console.view.Charts.ChartView;
 import dev.hookline.console.view.Views.AuditRow;
 import dev.hookline.console.view.Views.BatchRow;
+import dev.hookline.console.view.Views.BuildRow;
 import dev.hookline.console.view.Views.ChainStatus;
 import dev.hookline.console.view.Views.ChannelRow;
 import dev.hookline.console.view.Views.FactRow;
@@ -35,16 +36,35 @@ public final class Templates {
     public record ReviewItem(VersionRow version, BatchRow batch, String modelName, boolean ownBatch) {
     }
 
+    /** A hidden form field carried through a confirmation. */
+    public record Hidden(String name, String value) {
+    }
+
+    /**
+     * A channel move awaiting confirmation: current -> target, what changes between them (facts
+     * gained and lost since their common ancestor) and the form that repeats the move with confirm=yes.
+     */
+    public record Confirm(String heading, String channel, String current, String target, String ancestor,
+                          int added, int removed, String reason, String diffUrl, String action, List<Hidden> fields,
+                          String cancel) {
+    }
+
+    public static native TemplateInstance confirm(Page page, Confirm confirm);
+
+    public static native TemplateInstance node(Page page, NodeRow node, String modelName, Long modelId,
+                                               List<dev.hookline.console.view.Views.NodeReportRow> reports);
+
     public static native TemplateInstance signin(Page page, String next, String error);
 
-    public static native TemplateInstance models(Page page, List<ModelRow> models);
+    public static native TemplateInstance models(Page page, List<ModelRow> models, List<BuildRow> builds);
 
     public static native TemplateInstance model(Page page, ModelRow model, List<ChannelRow> channels,
                                                 List<NodeRow> nodes, List<LineageRow> lineage,
                                                 List<Option> versionOptions, List<BatchRow> batches);
 
     public static native TemplateInstance batches(Page page, List<BatchRow> batches, List<Option> statuses,
-                                                  String query, boolean polling);
+                                                  String query, boolean polling, List<Option> models,
+                                                  List<Option> methods);
 
     public static native TemplateInstance batches$rows(List<BatchRow> batches, String query, boolean polling);
 
@@ -57,7 +77,10 @@ public final class Templates {
 
     public static native TemplateInstance version(Page page, VersionRow version, BatchRow batch, String modelName,
                                                   List<FactRow> facts, boolean canReview, boolean ownBatch,
-                                                  List<ChannelRow> channels, List<ChartView> zCharts);
+                                                  List<ChannelRow> channels, List<ChartView> zCharts,
+                                                  List<dev.hookline.console.view.Views.EvidenceRow> evidence,
+                                                  List<dev.hookline.console.view.Views.GenerationRow> generations,
+                                                  boolean evidenceRecorded, int evidenceFailures);
 
     public static native TemplateInstance diff(Page page, ModelRow model, VersionRow from, VersionRow to,
                                                String relation, List<FactRow> added, List<FactRow> otherSide,

@@ -57,17 +57,25 @@ public class VersionPages {
         List<JsonNode> channels = RegistryReads.channels(api, modelId);
         VersionRow row = VersionRow.of(v, RegistryReads.channelsByVersion(channels), Map.of(batch.id(), batch.branch()));
         boolean own = row.submitter().equals(s.principal());
+        JsonNode ev = api.get("/api/versions/" + id + "/evidence");
+        List<dev.hookline.console.view.Views.EvidenceRow> evidence = new ArrayList<>();
+        ev.path("facts").forEach(f -> evidence.add(dev.hookline.console.view.Views.EvidenceRow.of(f)));
+        List<dev.hookline.console.view.Views.GenerationRow> generations = new ArrayList<>();
+        ev.path("generations").forEach(g -> generations.add(dev.hookline.console.view.Views.GenerationRow.of(g)));
         return Templates.version(console.page(s, "Version v" + row.number(), "review"), row, batch,
                 RegistryReads.modelName(api, modelId), facts, row.temporary() && s.has("REVIEWER") && !own, own,
-                channels.stream().map(ChannelRow::of).toList(), Charts.zScores("z", v));
+                channels.stream().map(ChannelRow::of).toList(), Charts.zScores("z", v), evidence, generations,
+                ev.path("recorded").asBoolean(false), ev.path("failures").asInt(0));
     }
 
     @POST
     @Path("{id}/validate")
     @Consumes(MediaType.APPLICATION_FORM_URLENCODED)
     public Response validate(@CookieParam(ConsoleSessions.COOKIE) String cookie, @PathParam("id") long id,
-                             @FormParam("csrf") String csrf, @FormParam("comment") String comment) {
-        return review(cookie, id, csrf, comment, "validate", "approved");
+                             @FormParam("csrf") String csrf, @FormParam("comment") String comment,
+                             @FormParam("override") String override, @FormParam("overrideReason") String overrideReason) {
+        return review(cookie, id, csrf, comment, "validate", "approved", "true".equals(override),
+                Console.field(overrideReason));
     }
 
     @POST
@@ -75,10 +83,11 @@ public class VersionPages {
     @Consumes(MediaType.APPLICATION_FORM_URLENCODED)
     public Response reject(@CookieParam(ConsoleSessions.COOKIE) String cookie, @PathParam("id") long id,
                            @FormParam("csrf") String csrf, @FormParam("comment") String comment) {
-        return review(cookie, id, csrf, comment, "reject", "rejected");
+        return review(cookie, id, csrf, comment, "reject", "rejected", false, null);
     }
 
-    private Response review(String cookie, long id, String csrf, String comment, String action, String done) {
+    private Response review(String cookie, long id, String csrf, String comment, String action, String done,
+                            boolean override, String overrideReason) {
         ConsoleSession s = console.requireForm(cookie, csrf, "/versions/" + id);
         String text = Console.field(comment);
         if (text == null) {
@@ -87,7 +96,13 @@ public class VersionPages {
                     "/versions/" + id).render();
             return Response.status(400).type(MediaType.TEXT_HTML_TYPE.withCharset("UTF-8")).entity(html).build();
         }
-        JsonNode v = s.registry().post("/api/versions/" + id + "/" + action, Map.of("comment", text));
+        Map<String, Object> body = new HashMap<>();
+        body.put("comment", text);
+        if (override) {
+            body.put("override", true);
+            body.put("overrideReason", overrideReason == null ? "" : overrideReason);
+        }
+        JsonNode v = s.registry().post("/api/versions/" + id + "/" + action, body);
         s.flash("Version v" + v.path("number").asInt() + " " + done + ".");
         return Console.seeOther("/versions/" + id);
     }

@@ -44,8 +44,8 @@ public final class Charts {
             {"reliability", "reliability (batch)"},
             {"generality", "generality (batch)"},
             {"locality", "locality"},
-            {"regression.reliability", "reliability (all edits so far)"},
-            {"regression.generality", "generality (all edits so far)"}};
+            {"regression.reliability", "reliability (earlier edits re-checked)"},
+            {"regression.generality", "generality (earlier edits re-checked)"}};
 
     /**
      * Reliability / generality / locality (this batch and the regression over all edits so far)
@@ -67,7 +67,10 @@ public final class Charts {
             row.add("v" + v.path("number").asInt());
             row.add(edits == null ? Fmt.MISSING : String.valueOf(edits.longValue()));
             for (int i = 0; i < QUALITY.length; i++) {
-                Double val = Fmt.number(m, QUALITY[i][0]);
+                // no earlier edit re-checked (first version): a gap, not a 0 (the chart drew a climb that never happened)
+                boolean empty = QUALITY[i][0].startsWith("regression.") && m.path("regression").path("edits").isIntegralNumber()
+                        && m.path("regression").path("edits").asInt() == 0;
+                Double val = empty ? null : Fmt.number(m, QUALITY[i][0]);
                 series.get(i).values().add(val);
                 row.add(Fmt.num(val, 3));
             }

@@ -37,6 +37,15 @@ public final class Views {
         }
     }
 
+    /** A model being built (pretrained, then registered) before it appears as a model: GET /api/models/builds. */
+    public record BuildRow(String name, String preset, String status, String phase, int percent, String message,
+                           String updatedAt) {
+        public static BuildRow of(JsonNode b) {
+            return new BuildRow(Fmt.text(b, "name"), Fmt.text(b, "preset"), Fmt.text(b, "status"), Fmt.text(b, "phase"),
+                    b.path("percent").asInt(), Fmt.text(b, "message"), Fmt.time(b, "updatedAt"));
+        }
+    }
+
     /** Alpha of one layer before and after a batch step. */
     public record AlphaRow(String layer, String before, String after, String change) {
     }
@@ -48,6 +57,9 @@ public final class Views {
     /** Seconds of one worker phase. */
     public record PhaseRow(String phase, String seconds) {
     }
+
+    /** Shown for a metric over an empty sample (e.g. no earlier edits to re-check yet). */
+    public static final String NOT_APPLICABLE = "n/a";
 
     /** The version metrics of the shared contract, every field "—" when absent. */
     public record MetricsView(String reliability, String generality, String locality, String batchReliability,
@@ -67,9 +79,12 @@ public final class Views {
                         Fmt.num(e.getValue().isNumber() ? e.getValue().asDouble() : null, 1))));
             }
             JsonNode sampled = Fmt.at(m, "regression.sampled");
+            // no earlier edit was re-checked (the first version of a branch): an empty sample, not a 0
+            boolean empty = Fmt.at(m, "regression.edits").isIntegralNumber() && Fmt.at(m, "regression.edits").asInt() == 0;
             return new MetricsView(Fmt.num(m, "reliability", 3), Fmt.num(m, "generality", 3), Fmt.num(m, "locality", 3),
                     Fmt.num(m, "batch.reliability", 3), Fmt.num(m, "batch.generality", 3), Fmt.text(m, "batch.edits"),
-                    Fmt.num(m, "regression.reliability", 3), Fmt.num(m, "regression.generality", 3),
+                    empty ? NOT_APPLICABLE : Fmt.num(m, "regression.reliability", 3),
+                    empty ? NOT_APPLICABLE : Fmt.num(m, "regression.generality", 3),
                     Fmt.text(m, "regression.edits"), sampled.isBoolean() ? (sampled.asBoolean() ? "yes" : "no") : MISSING,
                     Fmt.text(m, "localitySample"), Fmt.text(m, "editsCumulative"), layers, phases,
                     Fmt.at(m, "zScores.layers").isArray() && Fmt.at(m, "zScores.layers").size() > 0);
@@ -81,7 +96,8 @@ public final class Views {
                              Long batchId, String method, String state, String submitter, String reviewer,
                              String reviewComment, String reviewedAt, String createdAt, String bundleDigest,
                              String shortDigest, String editsCumulative, String branch, List<String> channels,
-                             MetricsView metrics, List<AlphaRow> alpha) {
+                             MetricsView metrics, List<AlphaRow> alpha, Long blockedBy, boolean gatePassed,
+                             String gateText, String gateOverride) {
         public static VersionRow of(JsonNode v, Map<Long, List<String>> channelsByVersion, Map<Long, String> branchByBatch) {
             long id = v.path("id").asLong();
             Long batchId = Fmt.id(v, "batchId");
@@ -97,7 +113,32 @@ public final class Views {
                     Fmt.time(v, "reviewedAt"), Fmt.time(v, "createdAt"), Fmt.text(v, "bundleDigest"),
                     Fmt.shortDigest(Fmt.text(v, "bundleDigest")), Fmt.text(v, "editsCumulative"), branch,
                     channelsByVersion == null ? List.of() : channelsByVersion.getOrDefault(id, List.of()),
-                    MetricsView.of(v.path("metrics")), alpha);
+                    MetricsView.of(v.path("metrics")), alpha, Fmt.id(v, "blockedBy"),
+                    !v.path("gate").path("passed").isBoolean() || v.path("gate").path("passed").asBoolean(),
+                    gateText(v.path("gate")), Fmt.text(v.path("gate"), "override"));
+        }
+
+        /** The quality gate's misses in words ("reliability 0.000 < 0.8; ..."), or "—" when it passed. */
+        static String gateText(JsonNode gate) {
+            List<String> parts = new ArrayList<>();
+            for (JsonNode f : gate.path("failures")) {
+                String value = f.path("value").isNumber() ? String.format(java.util.Locale.ROOT, "%.3f",
+                        f.path("value").asDouble()) : "not reported";
+                String bound = f.path("bound").asText();
+                parts.add(f.path("metric").asText() + " " + value + " (gate: " + bound + " "
+                        + f.path("threshold").asText() + ")");
+            }
+            return parts.isEmpty() ? MISSING : String.join("; ", parts);
+        }
+
+        /** True when an ancestor's rejection blocked this version. */
+        public boolean blocked() {
+            return "BLOCKED".equals(state);
+        }
+
+        /** Rejected or blocked: greyed out in lists and charts. */
+        public boolean dead() {
+            return "REJECTED".equals(state) || "BLOCKED".equals(state);
         }
 
         /** Lower-case state for CSS classes. */
@@ -158,7 +199,7 @@ public final class Views {
 
     /** One fact edit: the prompt with the subject filled in, the new and the old target, its relation label. */
     public record FactRow(String batch, String subject, String statement, String targetNew, String targetTrue,
-                          String paraphrases, String locality, String relation) {
+                          String paraphrases, String locality, String relation, String supersedes) {
         public static FactRow of(String batch, JsonNode e) {
             String prompt = Fmt.text(e, "prompt");
             String subject = Fmt.text(e, "subject");
@@ -168,17 +209,73 @@ public final class Views {
             e.path("locality").forEach(p -> loc.add(Fmt.text(p, "prompt") + " → " + Fmt.text(p, "expected")));
             return new FactRow(batch, subject, prompt.replace("{}", subject), Fmt.text(e, "targetNew"),
                     Fmt.text(e, "targetTrue"), para.isEmpty() ? MISSING : String.join(" · ", para),
-                    loc.isEmpty() ? MISSING : String.join(" · ", loc), Fmt.text(e, "relation"));
+                    loc.isEmpty() ? MISSING : String.join(" · ", loc), Fmt.text(e, "relation"),
+                    e.path("supersedes").isObject() ? "replaces '" + Fmt.text(e.path("supersedes"), "targetNew")
+                            + "' (edit " + Fmt.text(e.path("supersedes"), "editId") + ", batch "
+                            + Fmt.text(e.path("supersedes"), "batchId") + ")" : MISSING);
+        }
+    }
+
+    /**
+     * One fact's evidence on a version page (issue 25): base -> edited top-1 and probabilities,
+     * paraphrase and locality passes; failures are listed first by the API.
+     */
+    public record EvidenceRow(boolean passed, String origin, Long batchId, String statement, String targetNew,
+                              String targetTrue, String baseTop1, String editedTop1, String pNew, String pOld,
+                              String paraphrases, String locality, String failed) {
+        public static EvidenceRow of(JsonNode f) {
+            String statement = Fmt.text(f, "prompt").replace("{}", Fmt.text(f, "subject"));
+            List<String> failed = new ArrayList<>();
+            if (!f.path("success").asBoolean(false)) {
+                failed.add("new target not top-1");
+            }
+            int paraPass = 0;
+            int paraN = 0;
+            for (JsonNode p : f.path("paraphrases")) {
+                paraN++;
+                if (p.path("pass").asBoolean(false)) {
+                    paraPass++;
+                } else {
+                    failed.add("paraphrase “" + Fmt.text(p, "prompt") + "”");
+                }
+            }
+            int locPass = 0;
+            int locN = 0;
+            for (JsonNode l : f.path("locality")) {
+                locN++;
+                if (l.path("pass").asBoolean(false)) {
+                    locPass++;
+                } else {
+                    failed.add("locality “" + Fmt.text(l, "prompt") + "” changed");
+                }
+            }
+            return new EvidenceRow(f.path("passed").asBoolean(false), Fmt.text(f, "origin"), Fmt.id(f, "batchId"),
+                    statement, Fmt.text(f, "targetNew"), Fmt.text(f, "targetTrue"), Fmt.text(f.path("base"), "top1"),
+                    Fmt.text(f.path("edited"), "top1"),
+                    Fmt.num(f.path("base"), "pNew", 3) + " → " + Fmt.num(f.path("edited"), "pNew", 3),
+                    Fmt.num(f.path("base"), "pOld", 3) + " → " + Fmt.num(f.path("edited"), "pOld", 3),
+                    paraN == 0 ? MISSING : paraPass + "/" + paraN, locN == 0 ? MISSING : locPass + "/" + locN,
+                    failed.isEmpty() ? MISSING : String.join("; ", failed));
+        }
+    }
+
+    /** A greedy continuation before and after the edit. */
+    public record GenerationRow(String prompt, String before, String after) {
+        public static GenerationRow of(JsonNode g) {
+            return new GenerationRow(Fmt.text(g, "prompt"), Fmt.text(g, "before"), Fmt.text(g, "after"));
         }
     }
 
     /** A channel of a model. */
     public record ChannelRow(long modelId, String name, long versionId, String versionNumber, String bundleDigest,
-                             String shortDigest, String updatedAt, String updatedBy) {
+                             String shortDigest, String updatedAt, String updatedBy, boolean blocked,
+                             String healthMessage, Long suggestedVersionId, String requiredApprovals) {
         public static ChannelRow of(JsonNode c) {
+            JsonNode h = c.path("health");
             return new ChannelRow(c.path("modelId").asLong(), Fmt.text(c, "name"), c.path("versionId").asLong(),
                     Fmt.text(c, "versionNumber"), Fmt.text(c, "bundleDigest"), Fmt.shortDigest(Fmt.text(c, "bundleDigest")),
-                    Fmt.time(c, "updatedAt"), Fmt.text(c, "updatedBy"));
+                    Fmt.time(c, "updatedAt"), Fmt.text(c, "updatedBy"), h.path("blocked").asBoolean(false),
+                    Fmt.text(h, "message"), Fmt.id(h, "suggestedVersionId"), Fmt.text(c, "requiredApprovals"));
         }
     }
 
@@ -201,14 +298,37 @@ public final class Views {
 
     /** A serving node and what it runs now. */
     public record NodeRow(long id, String name, String channel, String address, String loaded, String digest,
-                          String status, String message, String lastSeenAt) {
+                          String status, String message, String lastSeenAt, boolean stale, String silentFor) {
+        /** A node that has not reported for this long is shown as stale (it heartbeats every 5 s). */
+        public static final java.time.Duration STALE_AFTER = java.time.Duration.ofSeconds(30);
+
         public static NodeRow of(JsonNode n, Map<Long, Integer> numberById) {
             Long loaded = Fmt.id(n, "loadedVersionId");
             String loadedText = loaded == null ? MISSING
                     : numberById.containsKey(loaded) ? "v" + numberById.get(loaded) : "id " + loaded;
+            java.time.Duration silent = null;
+            try {
+                silent = java.time.Duration.between(java.time.Instant.parse(n.path("lastSeenAt").asText()),
+                        java.time.Instant.now());
+            } catch (java.time.format.DateTimeParseException e) {
+                // no or malformed time: not judged
+            }
+            boolean stale = silent != null && silent.compareTo(STALE_AFTER) > 0;
             return new NodeRow(n.path("id").asLong(), Fmt.text(n, "name"), Fmt.text(n, "channel"), Fmt.text(n, "address"),
                     loadedText, Fmt.shortDigest(Fmt.text(n, "loadedDigest")), Fmt.text(n, "status"),
-                    Fmt.text(n, "message"), Fmt.time(n, "lastSeenAt"));
+                    Fmt.text(n, "message"), Fmt.time(n, "lastSeenAt"), stale,
+                    silent == null ? MISSING : silent.toSeconds() + " s");
+        }
+    }
+
+    /** One report of a serving node (a row whenever what it runs changes). */
+    public record NodeReportRow(String reportedAt, String loaded, String digest, String status, String message) {
+        public static NodeReportRow of(JsonNode r, Map<Long, Integer> numberById) {
+            Long v = Fmt.id(r, "versionId");
+            String loaded = v == null ? "v0 (base) or nothing" : numberById.containsKey(v) ? "v" + numberById.get(v)
+                    : "id " + v;
+            return new NodeReportRow(Fmt.time(r, "reportedAt"), loaded, Fmt.shortDigest(Fmt.text(r, "digest")),
+                    Fmt.text(r, "status"), Fmt.text(r, "message"));
         }
     }
 

@@ -48,6 +48,10 @@ class ViewsTest {
         assertEquals("0.960", m.regressionReliability());
         assertEquals("30", m.regressionEdits());
         assertEquals("yes", m.regressionSampled());
+        Views.MetricsView first = Views.MetricsView.of(json("{'reliability': 1.0, 'regression': {'reliability': 0,"
+                + " 'generality': 0, 'edits': 0}}"));
+        assertEquals("n/a", first.regressionReliability(), "an empty sample is not a 0");
+        assertEquals("n/a", first.regressionGenerality());
         assertEquals("1.2346", m.layers().get(0).deltaNorm());
         assertTrue(m.hasZScores());
     }
