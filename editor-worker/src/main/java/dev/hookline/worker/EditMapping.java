@@ -18,7 +18,7 @@ import dev.hookline.engine.edit.CoachHookParams;
 import dev.hookline.engine.edit.LayerStatistics;
 import dev.hookline.engine.edit.ValueStepParams;
 import dev.hookline.engine.infer.TextTokenizer;
-import dev.hookline.engine.model.Gpt2Model;
+import dev.hookline.engine.model.CausalLm;
 import dev.hookline.world.RelationCatalogue;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -176,7 +176,7 @@ public final class EditMapping {
      * The editor of a plan: coachhook-span keeps its threshold fixed (no min rule, as in the
      * bench); the other methods run CoachHooK under their own method name (written into the bundle).
      */
-    public static ClosedFormEditor editor(Plan plan, Gpt2Model model, TextTokenizer tokenizer, LayerStatistics stats) {
+    public static ClosedFormEditor editor(Plan plan, CausalLm model, TextTokenizer tokenizer, LayerStatistics stats) {
         return isSpan(plan.method())
                 ? ClosedFormEditor.span(model, tokenizer, stats, plan.params(), RelationCatalogue.CONTEXT_PREFIXES,
                         plan.method(), false)
@@ -242,8 +242,9 @@ public final class EditMapping {
     public static Plan plan(String method, JsonNode hyperparameters, int defaultStatisticsLines) {
         if (!SUPPORTED_METHODS.contains(method)) {
             throw new IllegalArgumentException("method '" + method + "' is not supported by the editor worker "
-                    + "(supported: " + String.join(", ", SUPPORTED_METHODS) + "; memit, ft and coachhook-nohook "
-                    + "change weights in place and produce no hook bundle)");
+                    + "(supported: " + String.join(", ", SUPPORTED_METHODS) + "; memit, ft, coachhook-nohook, alphaedit "
+                    + "and ultraedit change weights in place and produce no hook bundle: use hookline edit, which "
+                    + "writes the edited checkpoint)");
         }
         CoachHookParams d = switch (method) {
             case "coachhook-corpus" -> CoachHookParams.corpusTuned();

@@ -17,6 +17,8 @@ import dev.hookline.engine.bundle.Digests;
 import dev.hookline.engine.edit.CoachHookParams;
 import dev.hookline.engine.edit.LayerStatistics;
 import dev.hookline.engine.infer.LanguageModel;
+import dev.hookline.engine.io.Checkpoint;
+import dev.hookline.engine.model.CausalLm;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -57,20 +59,29 @@ public final class ModelOnboarding {
      * @throws IllegalArgumentException before anything is uploaded when a layer is not in the model
      */
     public JsonNode register(String name, Path modelDir, int[] layers, int statisticsLines) throws IOException {
+        // Any supported architecture (config.json model_type); an unsupported one fails here, naming them.
+        String architecture = Checkpoint.readArchitecture(modelDir).modelType();
         Path corpus = corpusOf(modelDir);
         int[] statLayers = layers != null ? EditMapping.checkLayers(layers, blockCount(modelDir), "--layers")
                 : defaultLayers(modelDir);
         ArrayNode checkpoint = RegistryClient.json().createArrayNode();
-        for (String file : CHECKPOINT_FILES) {
-            Path p = modelDir.resolve(file);
-            if (!Files.isRegularFile(p)) {
-                throw new IllegalArgumentException("checkpoint file missing: " + p);
+        Path single = singleFile(modelDir);
+        try {
+            for (String file : CHECKPOINT_FILES) {
+                Path p = single.resolve(file);
+                if (!Files.isRegularFile(p)) {
+                    throw new IllegalArgumentException("checkpoint file missing: " + p);
+                }
+                checkpoint.add(entry(file, admin.putBlob(p)));
             }
-            checkpoint.add(entry(file, admin.putBlob(p)));
+        } finally {
+            if (!single.equals(modelDir)) {
+                deleteTree(single);
+            }
         }
         ObjectNode body = RegistryClient.json().createObjectNode();
         body.put("name", name);
-        body.put("architecture", "gpt2");
+        body.put("architecture", architecture);
         body.set("config", RegistryClient.json().readTree(modelDir.resolve("config.json").toFile()));
         body.set("checkpoint", checkpoint);
         JsonNode model = admin.post("/api/models", body);
@@ -83,17 +94,42 @@ public final class ModelOnboarding {
         return register(name, modelDir, null, statisticsLines);
     }
 
-    /** Transformer blocks of a checkpoint directory ({@code n_layer} in its config.json). */
+    /** Transformer blocks of a checkpoint directory of any supported architecture (its config.json). */
     public static int blockCount(Path modelDir) throws IOException {
-        Path config = modelDir.resolve("config.json");
-        if (!Files.isRegularFile(config)) {
-            throw new IllegalArgumentException("checkpoint file missing: " + config);
+        return Checkpoint.readModelConfig(modelDir).layerCount();
+    }
+
+    /**
+     * {@code modelDir} itself when it holds one {@code model.safetensors}; for a sharded checkpoint
+     * (model.safetensors.index.json) a temporary directory with the same model written as one float32
+     * file, as the registry stores a checkpoint as config.json + model.safetensors + tokenizer.json.
+     */
+    static Path singleFile(Path modelDir) throws IOException {
+        if (Files.isRegularFile(modelDir.resolve(Checkpoint.WEIGHTS_FILE))
+                || !Files.isRegularFile(modelDir.resolve(Checkpoint.INDEX_FILE))) {
+            return modelDir;
         }
-        JsonNode n = RegistryClient.json().readTree(config.toFile()).path("n_layer");
-        if (!n.canConvertToInt() || n.asInt() < 1) {
-            throw new IllegalArgumentException(config + " has no valid n_layer");
+        Path tmp = Files.createTempDirectory("hookline-checkpoint-");
+        try (CausalLm model = Checkpoint.loadModel(modelDir, ai.djl.engine.Engine.getInstance().defaultDevice())) {
+            LOG.info("consolidating the sharded checkpoint {} into one model.safetensors", modelDir);
+            Checkpoint.save(model, tmp);
+            Checkpoint.copyTokenizer(modelDir.resolve(Checkpoint.TOKENIZER_FILE), tmp);
+            // The original config.json (the writer's holds only the keys the engine reads).
+            Files.copy(modelDir.resolve(Checkpoint.CONFIG_FILE), tmp.resolve(Checkpoint.CONFIG_FILE),
+                    java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            return tmp;
+        } catch (IOException | RuntimeException e) {
+            deleteTree(tmp);
+            throw e;
         }
-        return n.asInt();
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        try (var paths = Files.walk(dir)) {
+            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
     }
 
     /** The editor's default editing layers for this checkpoint (its last block). */

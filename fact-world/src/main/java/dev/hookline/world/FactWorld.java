@@ -86,6 +86,7 @@ public final class FactWorld {
   private final List<Probe> paraphraseProbes;
   private final List<Fact> editedFacts;
   private final List<CounterFactCase> counterFactCases;
+  private final Set<String> devSubjects;
   private final List<ZsreCase> zsreCases;
   private final WordTokenizer tokenizer;
 
@@ -97,6 +98,7 @@ public final class FactWorld {
     this.anchorsByGroup = new LinkedHashMap<>();
     this.anchorFacts = chooseAnchors();
     this.editedFacts = chooseEditedFacts();
+    this.devSubjects = chooseDevSubjects();
     this.counterFactCases = new ArrayList<>();
     this.zsreCases = new ArrayList<>();
     buildEditCases();
@@ -494,6 +496,41 @@ public final class FactWorld {
     return CounterFactDataset.toEditRequests(counterFactCases);
   }
 
+  /** Split name: the stream every default is tuned on. */
+  public static final String DEV = "dev";
+  /** Split name: the stream figures are reported on. */
+  public static final String TEST = "test";
+  /** The split names, in file order. */
+  public static final List<String> SPLITS = List.of(DEV, TEST);
+
+  /**
+   * Half of the subjects, drawn with the seed (purpose "split"): edit cases of these subjects form
+   * the dev stream, the others the test stream, so the two streams share no subject (and no fact).
+   */
+  private Set<String> chooseDevSubjects() {
+    List<String> order = new ArrayList<>(subjects);
+    shuffle(order, rng("split"));
+    return Set.copyOf(order.subList(0, order.size() / 2));
+  }
+
+  /** The split ({@link #DEV} or {@link #TEST}) of {@code subject}'s edit cases. */
+  public String splitOf(String subject) {
+    return devSubjects.contains(subject) ? DEV : TEST;
+  }
+
+  /** The CounterFact cases of one split, in the world's case order (case ids are the world's). */
+  public List<CounterFactCase> counterFactCases(String split) {
+    if (!SPLITS.contains(split)) {
+      throw new IllegalArgumentException("unknown split '" + split + "'; valid: " + String.join(", ", SPLITS));
+    }
+    return counterFactCases.stream().filter(c -> splitOf(c.requestedRewrite().subject()).equals(split)).toList();
+  }
+
+  /** The edit stream of one split as engine-neutral requests (disjoint subjects across splits). */
+  public List<EditRequest> editRequests(String split) {
+    return CounterFactDataset.toEditRequests(counterFactCases(split));
+  }
+
   /**
    * Sizes of a world, for logs and reports.
    *
@@ -516,8 +553,9 @@ public final class FactWorld {
   // ---- output -------------------------------------------------------------------------------------
 
   /**
-   * Writes {@code corpus.txt}, {@code world.json}, {@code counterfact.json}, {@code zsre.json} and
-   * {@code tokenizer.json} into {@code dir} (created if needed). Each file is written to a temp file and
+   * Writes {@code corpus.txt}, {@code world.json}, {@code counterfact.json} (every case),
+   * {@code counterfact-dev.json} and {@code counterfact-test.json} (the two disjoint streams),
+   * {@code zsre.json} and {@code tokenizer.json} into {@code dir} (created if needed). Each file is written to a temp file and
    * moved into place.
    */
   public void writeTo(Path dir) throws IOException {
@@ -525,6 +563,9 @@ public final class FactWorld {
     JsonFiles.writeLines(dir.resolve("corpus.txt"), corpus);
     JsonFiles.write(dir.resolve("world.json"), worldJson());
     CounterFactDataset.write(dir.resolve("counterfact.json"), counterFactCases);
+    for (String split : SPLITS) {
+      CounterFactDataset.write(dir.resolve("counterfact-" + split + ".json"), counterFactCases(split));
+    }
     ZsreDataset.write(dir.resolve("zsre.json"), zsreCases);
     tokenizer.write(dir.resolve("tokenizer.json"));
   }

@@ -19,7 +19,7 @@ public record WorldPreset(String name, long seed, int subjects, int editCases) {
   public static final int MIN_SUBJECTS = 20;
 
   /** Names accepted by {@link #named}. */
-  public static final List<String> NAMES = List.of("tiny", "demo");
+  public static final List<String> NAMES = List.of("tiny", "demo", "large");
 
   public WorldPreset {
     if (name == null || name.isBlank()) {
@@ -40,6 +40,9 @@ public record WorldPreset(String name, long seed, int subjects, int editCases) {
    *   <li>{@code tiny}: 48 subjects x 7 relations = 336 facts, 120 edit cases; small enough to
    *       pretrain to full recall in minutes on 2 CPU cores (used by tests).</li>
    *   <li>{@code demo}: 600 subjects x 7 relations = 4200 facts, 1200 edit cases.</li>
+   *   <li>{@code large}: 3600 subjects x 7 relations = 25200 facts, 21000 edit cases: each of the
+   *       dev and test streams ({@link FactWorld#editRequests(String)}) holds more than 10,000
+   *       distinct edits.</li>
    * </ul>
    *
    * @throws IllegalArgumentException naming the valid presets for any other name
@@ -51,8 +54,17 @@ public record WorldPreset(String name, long seed, int subjects, int editCases) {
     return switch (name) {
       case "tiny" -> new WorldPreset("tiny", 20261128L, 48, 120);
       case "demo" -> new WorldPreset("demo", 20261129L, 600, 1200);
+      case "large" -> new WorldPreset("large", 20261206L, 3600, 21000);
       default -> throw new IllegalArgumentException(
           "unknown world preset '" + name + "'; valid presets: " + String.join(", ", NAMES));
     };
+  }
+
+  /**
+   * This preset drawn with another root seed (a second world of the same size: other subjects,
+   * facts, edit cases and splits). The name is kept; world.json records the seed.
+   */
+  public WorldPreset withSeed(long newSeed) {
+    return new WorldPreset(name, newSeed, subjects, editCases);
   }
 }

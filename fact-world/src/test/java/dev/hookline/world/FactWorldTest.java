@@ -26,7 +26,8 @@ class FactWorldTest {
 
   static final FactWorld TINY = FactWorld.generate(WorldPreset.named("tiny"));
   static final FactWorld DEMO = FactWorld.generate(WorldPreset.named("demo"));
-  static final List<String> FILES = List.of("corpus.txt", "world.json", "counterfact.json", "zsre.json", "tokenizer.json");
+  static final List<String> FILES = List.of("corpus.txt", "world.json", "counterfact.json", "counterfact-dev.json",
+      "counterfact-test.json", "zsre.json", "tokenizer.json");
 
   // ---- determinism ----------------------------------------------------------------------------------
 

@@ -22,7 +22,7 @@ class WorldPresetTest {
   @Test
   void unknownPresetNamesTheValidOnes() {
     var e = assertThrows(IllegalArgumentException.class, () -> WorldPreset.named("huge"));
-    assertEquals("unknown world preset 'huge'; valid presets: tiny, demo", e.getMessage());
+    assertEquals("unknown world preset 'huge'; valid presets: tiny, demo, large", e.getMessage());
     var n = assertThrows(IllegalArgumentException.class, () -> WorldPreset.named(null));
     assertTrue(n.getMessage().contains("tiny, demo"), n.getMessage());
   }

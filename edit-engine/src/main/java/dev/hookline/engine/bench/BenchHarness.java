@@ -17,6 +17,7 @@ import dev.hookline.engine.edit.SequentialEditor;
 import dev.hookline.engine.eval.ConsecutiveProtocol;
 import dev.hookline.engine.eval.EditEvaluator;
 import dev.hookline.engine.eval.EditScores;
+import dev.hookline.engine.eval.PerEditEvaluator;
 import dev.hookline.engine.infer.LanguageModel;
 import dev.hookline.engine.model.ForwardOptions;
 import java.io.IOException;
@@ -25,6 +26,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -46,9 +48,11 @@ public final class BenchHarness {
      * @param methods hyperparameters
      * @param out report directory
      * @param command the command line, recorded in the report
+     * @param labels the relation labels the editors are given ({@link Labels#AS_GIVEN}: the data's)
      */
     public record Config(Path modelDir, Path dataFile, Path corpusFile, List<String> methodNames, int edits,
-            ConsecutiveProtocol.Params protocol, int statisticsLines, Methods methods, Path out, String command) {
+            ConsecutiveProtocol.Params protocol, int statisticsLines, Methods methods, Path out, String command,
+            Labels labels) {
         public Config {
             Methods.requireKnown(methodNames);
             if (edits < 1) {
@@ -58,10 +62,23 @@ public final class BenchHarness {
                 throw new IllegalArgumentException("statistics sample must be >= 1 line");
             }
             methodNames = List.copyOf(methodNames);
+            if (labels == null) {
+                throw new IllegalArgumentException("labels are required (Labels.AS_GIVEN for the data's)");
+            }
+        }
+
+        /** A bench whose editors get the data's relation labels. */
+        public Config(Path modelDir, Path dataFile, Path corpusFile, List<String> methodNames, int edits,
+                ConsecutiveProtocol.Params protocol, int statisticsLines, Methods methods, Path out, String command) {
+            this(modelDir, dataFile, corpusFile, methodNames, edits, protocol, statisticsLines, methods, out, command,
+                    Labels.AS_GIVEN);
         }
     }
 
     private BenchHarness() {}
+
+    /** Locality probes of each extra kind (the subject's other relations, unrelated corpus lines) per edit. */
+    static final int LOCALITY_PROBES_PER_KIND = 3;
 
     /** Wall time of the bench so far, and of the unedited model's evaluation (with the evaluator's set-up). */
     private record Timing(long startNanos, double uneditedSeconds) {
@@ -84,11 +101,16 @@ public final class BenchHarness {
                 progress.println("bench: key statistics at layers " + java.util.Arrays.toString(statLayers)
                         + " over " + config.statisticsLines() + " corpus lines");
                 stats = LayerStatistics.loadOrCompute(lm.model(), lm.tokenizer(), corpus, config.statisticsLines(),
-                        statLayers, statisticsCache(config));
+                        statLayers, statisticsCache(config), config.corpusFile() != null, null);
             }
             long evalStart = System.nanoTime();
             EditEvaluator evaluator = new EditEvaluator(lm.model(), lm.tokenizer(), requests, EditEvaluator.Params.defaults());
             EditScores unedited = evaluator.evaluate(lm.model(), ForwardOptions.defaults(), requests);
+            WorldProbes.Provenance provenance = WorldProbes.Provenance.of(config.dataFile(), config.modelDir());
+            PerEditEvaluator perEdit = new PerEditEvaluator(lm.model(), lm.tokenizer(), requests,
+                    EditEvaluator.Params.defaults(), WorldProbes.near(config.dataFile(), LOCALITY_PROBES_PER_KIND));
+            Map<String, PerEditEvaluator.LocalityColumns> columns = new LinkedHashMap<>();
+            List<EditRequest> labelled = config.labels().apply(requests);
             double uneditedSeconds = (System.nanoTime() - evalStart) / 1e9;
             progress.println(String.format(Locale.ROOT, "bench: unedited model evaluated on %d edits in %.1f s",
                     requests.size(), uneditedSeconds));
@@ -98,16 +120,23 @@ public final class BenchHarness {
             Path report = config.out().resolve("report.json");
             for (String name : config.methodNames()) {
                 try (SequentialEditor editor = config.methods().create(name, lm.model(), lm.tokenizer(), stats)) {
-                    ConsecutiveProtocol.Result result = ConsecutiveProtocol.run(editor, requests, config.protocol(),
+                    // The editor sees the labels of config.labels(); the prompts, and so the evaluation, are the data's.
+                    ConsecutiveProtocol.Result result = ConsecutiveProtocol.run(editor, labelled, config.protocol(),
                             evaluator, p -> progressBar(progress, p));
                     results.add(result);
+                    // Per edit: every probe passed or not, with P(target) before and after (JSON lines).
+                    List<PerEditEvaluator.EditRecord> records = perEdit.evaluate(editor.model(),
+                            editor.inferenceOptions(), requests);
+                    PerEditEvaluator.writeJsonLines(config.out().resolve("edits-" + name + ".jsonl"), name, records);
+                    columns.put(name, PerEditEvaluator.columns(records));
                     progress.println();
                     progress.println(String.format(Locale.ROOT, "bench: %s evaluated in %.1f s", name,
                             result.evaluationSeconds()));
                 }
                 // The report so far, after every method: a long bench that is stopped keeps what it measured.
-                writeJson(report, config, modelDigest, stats, unedited, results, timing);
-                Files.writeString(config.out().resolve("report.md"), markdown(config, unedited, results, timing));
+                writeJson(report, config, modelDigest, stats, unedited, results, timing, provenance, columns);
+                Files.writeString(config.out().resolve("report.md"), markdown(config, unedited, results, timing,
+                        provenance, columns));
                 progress.println(String.format(Locale.ROOT, "bench: %s done, %s has %d of %d methods (%.1f min so far)",
                         name, report, results.size(), config.methodNames().size(), timing.wallSeconds() / 60));
             }
@@ -151,7 +180,8 @@ public final class BenchHarness {
     }
 
     private static void writeJson(Path file, Config config, String modelDigest, LayerStatistics stats,
-            EditScores unedited, List<ConsecutiveProtocol.Result> results, Timing timing) throws IOException {
+            EditScores unedited, List<ConsecutiveProtocol.Result> results, Timing timing,
+            WorldProbes.Provenance provenance, Map<String, PerEditEvaluator.LocalityColumns> columns) throws IOException {
         ObjectNode root = JSON.createObjectNode();
         root.put("format", "hookline-bench/1");
         root.put("date", Instant.now().toString());
@@ -159,6 +189,16 @@ public final class BenchHarness {
         root.put("model", config.modelDir().toString());
         root.put("modelDigest", modelDigest);
         root.put("data", config.dataFile().toString());
+        ObjectNode prov = root.putObject("provenance");
+        prov.put("split", provenance.split());
+        prov.put("world", provenance.world());
+        prov.put("labels", config.labels().toString());
+        if (provenance.worldSeed() != null) {
+            prov.put("worldSeed", provenance.worldSeed());
+        }
+        if (provenance.modelSeed() != null) {
+            prov.put("modelSeed", provenance.modelSeed());
+        }
         root.put("edits", config.edits());
         root.put("batch", config.protocol().batchSize());
         root.put("threads", Runtime.getRuntime().availableProcessors());
@@ -181,6 +221,14 @@ public final class BenchHarness {
             m.put("evaluationSeconds", r.evaluationSeconds());
             m.put("stateBytes", r.stateBytes());
             m.put("meanProbabilityNew", r.meanProbabilityNew());
+            PerEditEvaluator.LocalityColumns lc = columns.get(r.method());
+            if (lc != null) {
+                ObjectNode c = m.putObject("localityByKind");
+                c.put("neighbours", lc.neighbours());
+                c.put("subject", lc.subject());
+                c.put("unrelated", lc.unrelated());
+                m.put("perEdit", "edits-" + r.method() + ".jsonl");
+            }
             ArrayNode curve = m.putArray("curve");
             for (ConsecutiveProtocol.CurvePoint c : r.curve()) {
                 curve.add(scoresJson(c.scores()).put("edits", c.edits()).put("evaluated", c.scores().edits()));
@@ -200,12 +248,16 @@ public final class BenchHarness {
     }
 
     private static String markdown(Config config, EditScores unedited, List<ConsecutiveProtocol.Result> results,
-            Timing timing) {
+            Timing timing, WorldProbes.Provenance provenance, Map<String, PerEditEvaluator.LocalityColumns> columns) {
         StringBuilder sb = new StringBuilder();
         sb.append("# Bench report\n\n");
         sb.append("- date: ").append(Instant.now()).append('\n');
         sb.append("- command: `").append(config.command()).append("`\n");
         sb.append("- model: `").append(config.modelDir()).append("`, data: `").append(config.dataFile()).append("`\n");
+        sb.append("- split: ").append(provenance.split()).append(", labels: ").append(config.labels())
+                .append(", world: ").append(provenance.world())
+                .append(" (seed ").append(provenance.worldSeed()).append("), model seed: ")
+                .append(provenance.modelSeed()).append('\n');
         sb.append("- ").append(config.edits()).append(" consecutive edits in batches of ")
                 .append(config.protocol().batchSize()).append("; all evaluated after the last batch\n");
         sb.append(String.format(Locale.ROOT, "- wall time %.1f min (unedited evaluation %.1f s)%n%n", timing.wallSeconds() / 60,
@@ -216,6 +268,15 @@ public final class BenchHarness {
         for (ConsecutiveProtocol.Result r : results) {
             sb.append(row(r.method(), r.scores(), r.secondsPerBatch(), r.evaluationSeconds(), r.stateBytes(),
                     r.meanProbabilityNew()));
+        }
+        sb.append("\nLocality by kind (share of unchanged top-1 tokens, mean over edits): same-relation neighbours,"
+                + " the edited subject's other relations, unrelated corpus lines; per-edit results in"
+                + " `edits-<method>.jsonl`.\n\n");
+        sb.append("| method | neighbours | subject's other relations | unrelated lines |\n| --- | --- | --- | --- |\n");
+        for (Map.Entry<String, PerEditEvaluator.LocalityColumns> e : columns.entrySet()) {
+            PerEditEvaluator.LocalityColumns c = e.getValue();
+            sb.append(String.format(Locale.ROOT, "| %s | %.3f | %.3f | %.3f |%n", e.getKey(), c.neighbours(),
+                    c.subject(), c.unrelated()));
         }
         sb.append("\nPlots: `metrics.png` (metrics against edits), `alpha.png` (alpha per layer over batches).\n");
         return sb.toString();

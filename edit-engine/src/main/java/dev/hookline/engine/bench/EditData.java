@@ -44,10 +44,47 @@ public final class EditData {
                     modelDir.resolve("world").resolve("corpus.txt")};
         for (Path p : candidates) {
             if (Files.isRegularFile(p)) {
-                return Files.readAllLines(p);
+                return readCorpus(p);
             }
         }
         throw new IllegalArgumentException("no corpus for key statistics: tried " + java.util.Arrays.toString(candidates)
                 + " (pass --corpus FILE)");
+    }
+
+    /**
+     * The texts of a corpus file: plain text (one text per line), or JSON lines (one object per line
+     * with a string {@code "text"}, as HF datasets export them; chosen when the first non-blank line
+     * starts with '{'). Blank lines are skipped.
+     *
+     * @throws IllegalArgumentException naming the file and line of a malformed JSON line
+     */
+    public static List<String> readCorpus(Path file) throws IOException {
+        if (!Files.isRegularFile(file)) {
+            throw new IllegalArgumentException("corpus file not found: " + file);
+        }
+        List<String> raw = Files.readAllLines(file);
+        boolean jsonLines = raw.stream().filter(l -> !l.isBlank()).findFirst().map(l -> l.strip().startsWith("{"))
+                .orElse(false);
+        if (!jsonLines) {
+            return raw;
+        }
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        List<String> texts = new java.util.ArrayList<>();
+        for (int i = 0; i < raw.size(); i++) {
+            if (raw.get(i).isBlank()) {
+                continue;
+            }
+            com.fasterxml.jackson.databind.JsonNode node;
+            try {
+                node = json.readTree(raw.get(i));
+            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                throw new IllegalArgumentException(file + ":" + (i + 1) + ": not a JSON object (" + e.getOriginalMessage() + ")");
+            }
+            if (node == null || !node.path("text").isTextual()) {
+                throw new IllegalArgumentException(file + ":" + (i + 1) + ": a JSON line needs a string \"text\"");
+            }
+            texts.add(node.get("text").asText());
+        }
+        return texts;
     }
 }

@@ -3,6 +3,7 @@
  */
 package dev.hookline.engine.bench;
 
+import dev.hookline.engine.edit.AlphaEditParams;
 import dev.hookline.engine.edit.ClosedFormEditor;
 import dev.hookline.engine.edit.CoachHookParams;
 import dev.hookline.engine.edit.FtEditor;
@@ -10,8 +11,10 @@ import dev.hookline.engine.edit.FtParams;
 import dev.hookline.engine.edit.LayerStatistics;
 import dev.hookline.engine.edit.MemitParams;
 import dev.hookline.engine.edit.SequentialEditor;
+import dev.hookline.engine.edit.UltraEditParams;
+import dev.hookline.engine.edit.UltraEditor;
 import dev.hookline.engine.infer.TextTokenizer;
-import dev.hookline.engine.model.Gpt2Model;
+import dev.hookline.engine.model.CausalLm;
 import java.util.List;
 import java.util.TreeSet;
 
@@ -29,14 +32,17 @@ import java.util.TreeSet;
  *     ({@link dev.hookline.engine.hook.SpanScope}; {@link CoachHookParams#spanTuned()})
  * @param coachHookSpanRelation CoachHooK with one span per relation, routed by key, and a fixed
  *     threshold ({@link dev.hookline.engine.hook.RelationSpanScope}; {@link CoachHookParams#spanRelationTuned()})
+ * @param alphaEdit AlphaEdit (ICLR 2025): null-space projected update in place
+ * @param ultraEdit UltraEdit (2025): lifelong-normalised one-step update in place
  */
 public record Methods(CoachHookParams coachHook, CoachHookParams coachHookCorpus, MemitParams memit, FtParams ft,
         List<String> contextPrefixes, CoachHookParams coachHookPlus, CoachHookParams noHook,
-        CoachHookParams coachHookSpan, CoachHookParams coachHookSpanRelation) {
+        CoachHookParams coachHookSpan, CoachHookParams coachHookSpanRelation, AlphaEditParams alphaEdit,
+        UltraEditParams ultraEdit) {
 
     /** Method names accepted by {@link #create}. */
     public static final List<String> NAMES = List.of("coachhook", "coachhook-corpus", "coachhook-plus",
-            "coachhook-span", "coachhook-span-relation", "coachhook-nohook", "memit", "ft");
+            "coachhook-span", "coachhook-span-relation", "coachhook-nohook", "memit", "ft", "alphaedit", "ultraedit");
 
     public Methods {
         if (!coachHook.scope().equals("sequence") || !coachHookCorpus.scope().equals("corpus")) {
@@ -51,7 +57,24 @@ public record Methods(CoachHookParams coachHook, CoachHookParams coachHookCorpus
         if (coachHookSpanRelation == null || !coachHookSpanRelation.scope().equals("span-relation")) {
             throw new IllegalArgumentException("coachhook-span-relation uses the span-relation scope");
         }
+        if (alphaEdit == null || ultraEdit == null) {
+            throw new IllegalArgumentException("alphaEdit and ultraEdit hyperparameters are required");
+        }
         contextPrefixes = List.copyOf(contextPrefixes);
+    }
+
+    /**
+     * The nine-record form: AlphaEdit and UltraEdit take their defaults with {@code memit}'s layers
+     * and value step.
+     */
+    public Methods(CoachHookParams coachHook, CoachHookParams coachHookCorpus, MemitParams memit, FtParams ft,
+            List<String> contextPrefixes, CoachHookParams coachHookPlus, CoachHookParams noHook,
+            CoachHookParams coachHookSpan, CoachHookParams coachHookSpanRelation) {
+        this(coachHook, coachHookCorpus, memit, ft, contextPrefixes, coachHookPlus, noHook, coachHookSpan,
+                coachHookSpanRelation,
+                new AlphaEditParams(memit.layers(), AlphaEditParams.DEFAULT_THRESHOLD, AlphaEditParams.DEFAULT_L2,
+                        memit.valueStep()),
+                UltraEditParams.defaults().withLayers(memit.layers()));
     }
 
     /**
@@ -76,7 +99,8 @@ public record Methods(CoachHookParams coachHook, CoachHookParams coachHookCorpus
     public static Methods defaults(List<String> contextPrefixes) {
         return new Methods(CoachHookParams.defaults(), CoachHookParams.corpusTuned(), MemitParams.defaults(),
                 FtParams.tuned(), contextPrefixes, CoachHookParams.plusTuned(), CoachHookParams.noHookTuned(),
-                CoachHookParams.spanTuned(), CoachHookParams.spanRelationTuned());
+                CoachHookParams.spanTuned(), CoachHookParams.spanRelationTuned(), AlphaEditParams.defaults(),
+                UltraEditParams.defaults());
     }
 
     /** The same records as {@link #defaults(List)}. */
@@ -108,7 +132,8 @@ public record Methods(CoachHookParams coachHook, CoachHookParams coachHookCorpus
                 case "coachhook-span" -> coachHookSpan.layers();
                 case "coachhook-span-relation" -> coachHookSpanRelation.layers();
                 case "memit" -> memit.layers();
-                default -> new int[0];
+                case "alphaedit" -> alphaEdit.layers();
+                default -> new int[0]; // ft and ultraedit need no key statistics
             };
             for (int l : ls) {
                 layers.add(l);
@@ -128,12 +153,14 @@ public record Methods(CoachHookParams coachHook, CoachHookParams coachHookCorpus
             case "coachhook-span-relation" -> coachHookSpanRelation;
             case "memit" -> memit;
             case "ft" -> ft;
+            case "alphaedit" -> alphaEdit;
+            case "ultraedit" -> ultraEdit;
             default -> throw new IllegalArgumentException("unknown method " + name);
         };
     }
 
     /** A fresh editor of method {@code name} on {@code base} (in-place methods copy it). */
-    public SequentialEditor create(String name, Gpt2Model base, TextTokenizer tokenizer, LayerStatistics stats) {
+    public SequentialEditor create(String name, CausalLm base, TextTokenizer tokenizer, LayerStatistics stats) {
         return switch (name) {
             case "coachhook" -> ClosedFormEditor.coachHook(base, tokenizer, stats, coachHook, contextPrefixes);
             case "coachhook-corpus" -> ClosedFormEditor.coachHook(base, tokenizer, stats, coachHookCorpus, contextPrefixes);
@@ -146,6 +173,8 @@ public record Methods(CoachHookParams coachHook, CoachHookParams coachHookCorpus
             case "coachhook-nohook" -> ClosedFormEditor.noHook(base, tokenizer, stats, noHook, contextPrefixes);
             case "memit" -> ClosedFormEditor.memit(base, tokenizer, stats, memit, contextPrefixes);
             case "ft" -> new FtEditor(base, tokenizer, ft, contextPrefixes);
+            case "alphaedit" -> ClosedFormEditor.alphaEdit(base, tokenizer, stats, alphaEdit, contextPrefixes);
+            case "ultraedit" -> new UltraEditor(base, tokenizer, ultraEdit);
             default -> throw new IllegalArgumentException("unknown method '" + name + "'; valid: " + String.join(", ", NAMES));
         };
     }

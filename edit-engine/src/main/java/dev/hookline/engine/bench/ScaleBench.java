@@ -18,8 +18,9 @@ import dev.hookline.engine.eval.EditScores;
 import dev.hookline.engine.infer.LanguageModel;
 import dev.hookline.engine.infer.TextTokenizer;
 import dev.hookline.engine.model.ForwardOptions;
-import dev.hookline.engine.model.Gpt2Config;
-import dev.hookline.engine.model.Gpt2Model;
+import dev.hookline.engine.model.gpt2.Gpt2Config;
+import dev.hookline.engine.model.TensorSource;
+import dev.hookline.engine.model.gpt2.Gpt2Model;
 import dev.hookline.world.FactWorld;
 import dev.hookline.world.RelationCatalogue;
 import dev.hookline.world.WorldPreset;
@@ -130,7 +131,7 @@ public final class ScaleBench {
      * GPT-2's initialisation (normal(0, 0.02), residual projections scaled by 1/sqrt(2 n_layer),
      * zero biases, unit gains), filled in parallel: 1.5 B sequential Gaussians take minutes.
      */
-    static Gpt2Model.TensorSource randomWeights(long seed, int layers) {
+    static TensorSource randomWeights(long seed, int layers) {
         double residual = 1 / Math.sqrt(2.0 * layers);
         return (name, shape) -> {
             long count = 1;

@@ -6,7 +6,7 @@ package dev.hookline.engine.bundle;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
-import dev.hookline.engine.model.Gpt2Model;
+import dev.hookline.engine.model.CausalLm;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -40,7 +40,7 @@ public final class Digests {
      * sha256 over the model's parameters: for each in checkpoint order, its name and its float32
      * little-endian values. Independent of where the model was loaded from.
      */
-    public static String model(Gpt2Model model) {
+    public static String model(CausalLm model) {
         MessageDigest md = sha256();
         for (Map.Entry<String, NDArray> e : model.parameters().entrySet()) {
             md.update(e.getKey().getBytes(StandardCharsets.UTF_8));

@@ -65,13 +65,27 @@ import java.util.Map;
  *     float64 (C_accu^-1 when scopeLambda = lambda)
  * @param scopeLambda the lambda inside the span scope's score (equal to {@code lambda} for the other scopes)
  * @param relationScopes span-relation scope only (else null): per relation its inverse and key sum per layer
+ * @param architecture the base model's architecture ({@code model_type}: gpt2, gptj, llama, mistral,
+ *     qwen2); manifests from before it was recorded are GPT-2's
  */
 public record HookBundle(String method, String hyperparameters, String baseModelDigest, String parentDigest,
         String statisticsDigest, int edits, double lambda, int[] layers, int mlpSize, int hiddenSize,
         Map<Integer, Double> alpha, String scope, Map<Integer, Double> scopeMu, Map<Integer, Double> scopeSigma,
         Map<Integer, float[]> deltas, Map<Integer, double[]> cAccu,
         Map<Integer, double[]> scopePreserveInverse, Map<Integer, double[]> scopeAccuInverse, double scopeLambda,
-        RelationScopes relationScopes) {
+        RelationScopes relationScopes, String architecture) {
+
+    /** A bundle for a GPT-2 base model (the form before the architecture was recorded). */
+    public HookBundle(String method, String hyperparameters, String baseModelDigest, String parentDigest,
+            String statisticsDigest, int edits, double lambda, int[] layers, int mlpSize, int hiddenSize,
+            Map<Integer, Double> alpha, String scope, Map<Integer, Double> scopeMu, Map<Integer, Double> scopeSigma,
+            Map<Integer, float[]> deltas, Map<Integer, double[]> cAccu,
+            Map<Integer, double[]> scopePreserveInverse, Map<Integer, double[]> scopeAccuInverse, double scopeLambda,
+            RelationScopes relationScopes) {
+        this(method, hyperparameters, baseModelDigest, parentDigest, statisticsDigest, edits, lambda, layers, mlpSize,
+                hiddenSize, alpha, scope, scopeMu, scopeSigma, deltas, cAccu, scopePreserveInverse, scopeAccuInverse,
+                scopeLambda, relationScopes, dev.hookline.engine.model.Architecture.GPT2.modelType());
+    }
 
     /**
      * The per-relation span scope's state (span-relation bundles).
@@ -129,6 +143,7 @@ public record HookBundle(String method, String hyperparameters, String baseModel
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     public HookBundle {
+        dev.hookline.engine.model.Architecture.fromModelType(architecture); // a supported model_type
         if (layers.length == 0) {
             throw new IllegalArgumentException("a hook bundle needs at least one layer");
         }
@@ -269,6 +284,7 @@ public record HookBundle(String method, String hyperparameters, String baseModel
             m.put("method", method);
             m.set("hyperparameters", JSON.readTree(hyperparameters));
             m.put("baseModelDigest", baseModelDigest);
+            m.put("architecture", architecture);
             if (parentDigest == null) {
                 m.putNull("parentDigest");
             } else {
@@ -430,7 +446,8 @@ public record HookBundle(String method, String hyperparameters, String baseModel
                 preserveInverse, accuInverse, spanKind(scope) ? m.path("scopeLambda").asDouble(m.path("lambda").asDouble())
                         : m.path("lambda").asDouble(),
                 relation ? new RelationScopes(relationNames, relationEdits, relationInverses, relationKeySums,
-                        m.path("relationScopeKeys").asText("mean"), m.path("relationRoutes").asInt(1)) : null);
+                        m.path("relationScopeKeys").asText("mean"), m.path("relationRoutes").asInt(1)) : null,
+                m.path("architecture").asText(dev.hookline.engine.model.Architecture.GPT2.modelType()));
     }
 
     private static Path verified(Path dir, JsonNode entry, String role) throws IOException {

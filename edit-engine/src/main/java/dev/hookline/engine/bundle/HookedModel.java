@@ -20,7 +20,7 @@ import dev.hookline.engine.infer.Generation;
 import dev.hookline.engine.infer.LanguageModel;
 import dev.hookline.engine.infer.PromptTarget;
 import dev.hookline.engine.model.ForwardOptions;
-import dev.hookline.engine.model.Gpt2Model;
+import dev.hookline.engine.model.CausalLm;
 import dev.hookline.engine.model.TokenBatch;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -68,7 +68,11 @@ public final class HookedModel implements AutoCloseable {
      * span-relation bundle a {@link RelationSpanScope} on its inverse per relation, routed by the
      * relations' key sums exactly as the editor routes.
      */
-    public static Map<Integer, HookLayer> install(Gpt2Model model, HookBundle bundle, NDManager manager) {
+    public static Map<Integer, HookLayer> install(CausalLm model, HookBundle bundle, NDManager manager) {
+        if (!bundle.architecture().equals(model.architecture().modelType())) {
+            throw new IllegalArgumentException("bundle was made for a " + bundle.architecture()
+                    + " base model; this base model is " + model.architecture().modelType());
+        }
         if (bundle.mlpSize() != model.config().mlpSize() || bundle.hiddenSize() != model.config().hiddenSize()) {
             throw new IllegalArgumentException("bundle shapes (d_ff " + bundle.mlpSize() + ", d " + bundle.hiddenSize()
                     + ") do not fit the model (d_ff " + model.config().mlpSize() + ", d " + model.config().hiddenSize() + ")");

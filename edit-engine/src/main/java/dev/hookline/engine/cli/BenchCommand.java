@@ -5,6 +5,7 @@
 package dev.hookline.engine.cli;
 
 import dev.hookline.engine.bench.BenchHarness;
+import dev.hookline.engine.bench.Labels;
 import dev.hookline.engine.eval.ConsecutiveProtocol;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,11 +28,12 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--data", required = true, description = "counterfact.json or zsre.json")
     Path data;
 
-    @Option(names = "--corpus", description = "corpus for key statistics (default: corpus.txt next to --data)")
+    @Option(names = "--corpus", description = "corpus for key statistics: plain text or JSON lines with \"text\" (default: corpus.txt next to --data)")
     Path corpus;
 
     @Option(names = "--methods", defaultValue = "coachhook,memit,coachhook-nohook,ft",
-            description = "comma-separated: coachhook, coachhook-corpus, coachhook-plus, coachhook-nohook, memit, ft")
+            description = "comma-separated: coachhook, coachhook-corpus, coachhook-plus, coachhook-span, "
+                    + "coachhook-span-relation, coachhook-nohook, memit, ft, alphaedit, ultraedit")
     String methods;
 
     @Option(names = "--edits", required = true, description = "number of consecutive edits N")
@@ -45,6 +47,11 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--curve-sample", defaultValue = "200", description = "edits evaluated per curve point")
     int curveSample;
+
+    @Option(names = "--labels", defaultValue = "given", description = "relation labels the editors get: given (the"
+            + " data's), none, or wrong:SHARE (that share of edits, e.g. wrong:0.2, labelled with another relation);"
+            + " evaluation is unchanged")
+    String labels;
 
     @Option(names = "--out", required = true, description = "report directory")
     Path out;
@@ -69,7 +76,7 @@ public final class BenchCommand implements Callable<Integer> {
         String command = "hookline " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
         BenchHarness.Config config = new BenchHarness.Config(model, data, corpus, names, edits,
                 new ConsecutiveProtocol.Params(batch, every, curveSample), options.statisticsLines, options.methods(),
-                out, command);
+                out, command, Labels.parse(labels));
         Path report = BenchHarness.run(config, System.err);
         System.out.println("report: " + report);
         System.out.print(Files.readString(out.resolve("report.md")));

@@ -16,6 +16,7 @@ import dev.hookline.engine.edit.CoachHookParams;
 import dev.hookline.engine.edit.LayerStatistics;
 import dev.hookline.engine.edit.SequentialEditor;
 import dev.hookline.engine.infer.LanguageModel;
+import dev.hookline.engine.io.Checkpoint;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -27,11 +28,14 @@ import picocli.CommandLine.Option;
 
 /** {@code edit --model DIR [--bundle DIR] --data FILE --batch B --out DIR}. */
 @Command(name = "edit", mixinStandardHelpOptions = true,
-        description = "Apply edits consecutively with CoachHooK and write the resulting hook bundle.")
+        description = "Apply edits consecutively with CoachHooK and write the resulting hook bundle; the in-place"
+                + " methods (memit, coachhook-nohook, alphaedit, ultraedit, ft) write the edited checkpoint instead.")
 public final class EditCommand implements Callable<Integer> {
     /** Methods that write a hook bundle. */
     static final List<String> METHODS = List.of("coachhook", "coachhook-corpus", "coachhook-plus", "coachhook-span",
             "coachhook-span-relation");
+    /** Methods that change the weights in place and write an edited checkpoint to {@code --out}. */
+    static final List<String> IN_PLACE_METHODS = List.of("memit", "coachhook-nohook", "alphaedit", "ultraedit", "ft");
 
     @Option(names = "--model", required = true, description = "base checkpoint directory")
     Path model;
@@ -42,7 +46,8 @@ public final class EditCommand implements Callable<Integer> {
     @Option(names = "--data", required = true, description = "counterfact.json or zsre.json")
     Path data;
 
-    @Option(names = "--corpus", description = "corpus for key statistics (default: corpus.txt next to --data)")
+    @Option(names = "--corpus", description = "corpus for key statistics C0: plain text or JSON lines with \"text\""
+            + " (default: corpus.txt next to --data); sample size --stats-lines")
     Path corpus;
 
     @Option(names = "--edits", description = "use the first N cases (default: all)")
@@ -68,8 +73,13 @@ public final class EditCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (!METHODS.contains(method)) {
-            throw new IllegalArgumentException("--method must be one of " + String.join(", ", METHODS) + ", got " + method);
+        if (!METHODS.contains(method) && !IN_PLACE_METHODS.contains(method)) {
+            throw new IllegalArgumentException("--method must be one of " + String.join(", ", METHODS) + ", "
+                    + String.join(", ", IN_PLACE_METHODS) + ", got " + method);
+        }
+        if (IN_PLACE_METHODS.contains(method) && parent != null) {
+            throw new IllegalArgumentException("--bundle continues a hook bundle; " + method
+                    + " edits weights in place: pass the edited checkpoint as --model instead");
         }
         if (batch < 1) {
             throw new IllegalArgumentException("--batch must be >= 1, got " + batch);
@@ -83,6 +93,9 @@ public final class EditCommand implements Callable<Integer> {
         HookBundle parentBundle = parent != null ? HookBundle.read(parent) : null;
         List<EditRequest> requests = edits != null ? EditData.requests(data, edits) : EditData.all(data);
         List<String> lines = EditData.corpus(corpus, data, model);
+        if (IN_PLACE_METHODS.contains(method)) {
+            return editInPlace(requests, lines);
+        }
         try (LanguageModel lm = LanguageModel.load(model)) {
             // Default record (docs/BENCHMARKS.md) with its editing layer resolved against this model (the last
             // block), or the parent's layers when continuing a bundle and --layers is not given.
@@ -120,8 +133,9 @@ public final class EditCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("parent bundle was made for another base model");
             }
             Path cache = model.resolve("hookline-stats");
+            // A user's --corpus (plain text or JSON lines) keys the cache by its digest too.
             LayerStatistics stats = LayerStatistics.loadOrCompute(lm.model(), lm.tokenizer(), lines,
-                    options.statisticsLines, params.layers(), cache);
+                    options.statisticsLines, params.layers(), cache, corpus != null, System.err);
             // The span methods keep their threshold fixed (no min rule), as in the bench (Methods.create).
             try (ClosedFormEditor editor = span
                     ? ClosedFormEditor.span(lm.model(), lm.tokenizer(), stats, params, methods.contextPrefixes(), method, false)
@@ -141,6 +155,28 @@ public final class EditCommand implements Callable<Integer> {
                 String digest = bundle.write(out);
                 System.out.println("bundle " + out + " sha256 " + digest + ": " + bundle.edits() + " edits, alpha "
                         + bundle.alpha());
+            }
+        }
+        return 0;
+    }
+
+    /** An in-place method: edits a copy of the model batch after batch and saves it as a checkpoint. */
+    private int editInPlace(List<EditRequest> requests, List<String> lines) throws Exception {
+        try (LanguageModel lm = LanguageModel.load(model)) {
+            Methods methods = options.methods(lm.model().config().layerCount(), null);
+            int[] layers = methods.statisticsLayers(List.of(method));
+            LayerStatistics stats = layers.length == 0 ? null : LayerStatistics.loadOrCompute(lm.model(),
+                    lm.tokenizer(), lines, options.statisticsLines, layers, model.resolve("hookline-stats"));
+            try (SequentialEditor editor = methods.create(method, lm.model(), lm.tokenizer(), stats)) {
+                for (int from = 0; from < requests.size(); from += batch) {
+                    SequentialEditor.BatchOutcome o = editor.apply(requests.subList(from,
+                            Math.min(requests.size(), from + batch)));
+                    System.err.printf(Locale.ROOT, "\rbatch %d/%d  %.1f s", from / batch + 1,
+                            (requests.size() + batch - 1) / batch, o.seconds());
+                }
+                System.err.println();
+                Checkpoint.save(editor.model(), model.resolve(Checkpoint.TOKENIZER_FILE), out);
+                System.out.println("checkpoint " + out + ": " + method + ", " + editor.editCount() + " edits");
             }
         }
         return 0;

@@ -26,9 +26,11 @@ import picocli.CommandLine.Spec;
 
 /** {@code hookline <command>}: engine commands. */
 @Command(name = "hookline", mixinStandardHelpOptions = true,
-        description = "Hookline edit engine: fact worlds, GPT-2 pretraining and inference.",
+        description = "Hookline edit engine: fact worlds, pretraining, inference and editing of GPT-2, GPT-J,"
+                + " Llama/Mistral and Qwen2 checkpoints.",
         subcommands = {HooklineCli.World.class, HooklineCli.Pretrain.class, HooklineCli.Generate.class,
-            EditCommand.class, BenchCommand.class, ExplainCommand.class, ScaleCommand.class})
+            EditCommand.class, BenchCommand.class, ExplainCommand.class, LogitsCommand.class,
+            GenerationBenchCommand.class, ScaleCommand.class})
 public final class HooklineCli implements Callable<Integer> {
 
     @Spec
@@ -84,6 +86,20 @@ public final class HooklineCli implements Callable<Integer> {
         throw new ParameterException(spec.commandLine(), "missing command (world, pretrain, generate)");
     }
 
+    /** A usage error unless {@code dir} holds config.json, tokenizer.json and single or sharded weights. */
+    static void requireCheckpoint(CommandLine line, Path dir) {
+        for (String file : List.of(Checkpoint.CONFIG_FILE, Checkpoint.TOKENIZER_FILE)) {
+            if (!Files.isRegularFile(dir.resolve(file))) {
+                throw new ParameterException(line, "--model " + dir + " is not a checkpoint directory (no " + file + ")");
+            }
+        }
+        if (!Files.isRegularFile(dir.resolve(Checkpoint.WEIGHTS_FILE))
+                && !Files.isRegularFile(dir.resolve(Checkpoint.INDEX_FILE))) {
+            throw new ParameterException(line, "--model " + dir + " is not a checkpoint directory (no "
+                    + Checkpoint.WEIGHTS_FILE + " or " + Checkpoint.INDEX_FILE + ")");
+        }
+    }
+
     static void requirePreset(CommandLine line, String name, List<String> valid, String option) {
         if (!valid.contains(name)) {
             throw new ParameterException(line, "invalid value '" + name + "' for " + option
@@ -98,8 +114,12 @@ public final class HooklineCli implements Callable<Integer> {
         @Spec
         CommandLine.Model.CommandSpec spec;
 
-        @Option(names = "--preset", required = true, description = "tiny or demo")
+        @Option(names = "--preset", required = true, description = "tiny, demo or large")
         String preset;
+
+        @Option(names = "--seed", description = "root seed of the world (default: the preset's); another seed draws"
+                + " another world of the same size")
+        Long seed;
 
         @Option(names = "--out", required = true, description = "output directory")
         Path out;
@@ -107,12 +127,15 @@ public final class HooklineCli implements Callable<Integer> {
         @Override
         public Integer call() throws Exception {
             requirePreset(spec.commandLine(), preset, WorldPreset.NAMES, "--preset");
-            FactWorld world = FactWorld.generate(WorldPreset.named(preset));
+            WorldPreset chosen = WorldPreset.named(preset);
+            FactWorld world = FactWorld.generate(seed == null ? chosen : chosen.withSeed(seed));
             Files.createDirectories(out);
             world.writeTo(out);
             PrintWriter stdout = spec.commandLine().getOut();
-            stdout.printf(Locale.ROOT, "world %s: %d subjects, %d facts, %d corpus lines -> %s%n", preset,
-                    world.subjects().size(), world.facts().size(), world.corpus().size(), out);
+            stdout.printf(Locale.ROOT, "world %s: %d subjects, %d facts, %d corpus lines, seed %d, edit streams dev %d"
+                    + " / test %d -> %s%n", preset, world.subjects().size(), world.facts().size(), world.corpus().size(),
+                    world.preset().seed(), world.counterFactCases(FactWorld.DEV).size(),
+                    world.counterFactCases(FactWorld.TEST).size(), out);
             stdout.flush();
             return 0;
         }
@@ -133,6 +156,10 @@ public final class HooklineCli implements Callable<Integer> {
 
         @Option(names = "--seed", defaultValue = "1", description = "seed of initialisation and data order (default 1)")
         long seed;
+
+        @Option(names = "--world-seed", description = "root seed of the world (default: the world preset's); "
+                + "--seed stays the model's seed")
+        Long worldSeed;
 
         @Option(names = "--epochs", description = "override the preset's epoch count")
         Integer epochs;
@@ -179,7 +206,7 @@ public final class HooklineCli implements Callable<Integer> {
             Files.createDirectories(out);
             PretrainReport r;
             try {
-                r = PretrainRun.run(world, chosen, seed, out, System.err, initFrom);
+                r = PretrainRun.run(world, worldSeed, chosen, seed, out, System.err, initFrom);
             } catch (IllegalArgumentException e) {
                 if (fresh) { // leave nothing half-written behind a refused run
                     try (java.util.stream.Stream<Path> walk = Files.walk(out)) {
@@ -227,12 +254,7 @@ public final class HooklineCli implements Callable<Integer> {
             if (prompt.isBlank()) {
                 throw new ParameterException(spec.commandLine(), "--prompt must not be blank");
             }
-            for (String file : List.of(Checkpoint.CONFIG_FILE, Checkpoint.WEIGHTS_FILE, Checkpoint.TOKENIZER_FILE)) {
-                if (!Files.isRegularFile(model.resolve(file))) {
-                    throw new ParameterException(spec.commandLine(),
-                            "--model " + model + " is not a checkpoint directory (no " + file + ")");
-                }
-            }
+            requireCheckpoint(spec.commandLine(), model);
             try (LanguageModel lm = LanguageModel.load(model)) {
                 Generation g = lm.generate(prompt, maxTokens);
                 PrintWriter stdout = spec.commandLine().getOut();

@@ -5,9 +5,11 @@
 package dev.hookline.engine.cli;
 
 import dev.hookline.engine.bench.Methods;
+import dev.hookline.engine.edit.AlphaEditParams;
 import dev.hookline.engine.edit.CoachHookParams;
 import dev.hookline.engine.edit.FtParams;
 import dev.hookline.engine.edit.MemitParams;
+import dev.hookline.engine.edit.UltraEditParams;
 import dev.hookline.engine.edit.ValueStepParams;
 import dev.hookline.world.RelationCatalogue;
 import java.util.Arrays;
@@ -84,6 +86,17 @@ public final class MethodOptions {
     @Option(names = "--ft-steps", description = "FT Adam steps per batch")
     Integer ftSteps;
 
+    @Option(names = "--alphaedit-threshold", description = "alphaedit: eigenvalues of C0 below this span the null space "
+            + "(default " + AlphaEditParams.DEFAULT_THRESHOLD + ", the authors' GPT2-XL value)")
+    Double alphaEditThreshold;
+
+    @Option(names = "--alphaedit-l2", description = "alphaedit: ridge term L2 (default " + AlphaEditParams.DEFAULT_L2 + ")")
+    Double alphaEditL2;
+
+    @Option(names = "--ultraedit-lr", description = "ultraedit: step size of the pseudo-values (default "
+            + UltraEditParams.DEFAULT_LEARNING_RATE + ")")
+    Double ultraEditLearningRate;
+
     @Option(names = "--boost-rounds", description = "coachhook-plus: residual boost rounds before alpha is lowered (default 3)")
     Integer boostRounds;
 
@@ -147,8 +160,15 @@ public final class MethodOptions {
                 span.valueStep(), span.boostRounds(), span.scopeLambda(), span.valueHooks(),
                 spanRelationKeys != null ? spanRelationKeys : d.coachHookSpanRelation().scopeKeys(),
                 spanRelationRoutes != null ? spanRelationRoutes : d.coachHookSpanRelation().scopeRoutes());
+        AlphaEditParams ad = d.alphaEdit();
+        AlphaEditParams alpha = new AlphaEditParams(layers(ad.layers(), defaultLayers),
+                alphaEditThreshold != null ? alphaEditThreshold : ad.nullspaceThreshold(),
+                alphaEditL2 != null ? alphaEditL2 : ad.l2(), valueStep(ad.valueStep()));
+        UltraEditParams ud = d.ultraEdit();
+        UltraEditParams ultra = new UltraEditParams(layers(ud.layers(), defaultLayers),
+                ultraEditLearningRate != null ? ultraEditLearningRate : ud.learningRate(), ud.ridge());
         return new Methods(override(d.coachHook(), defaultLayers), override(d.coachHookCorpus(), defaultLayers), memit,
-                ft, d.contextPrefixes(), plus, override(d.noHook(), defaultLayers), span, relation);
+                ft, d.contextPrefixes(), plus, override(d.noHook(), defaultLayers), span, relation, alpha, ultra);
     }
 
     private int[] layers(int[] recordLayers, int[] defaultLayers) {

@@ -13,7 +13,7 @@ import ai.djl.training.GradientCollector;
 import dev.hookline.data.EditRequest;
 import dev.hookline.engine.infer.TextTokenizer;
 import dev.hookline.engine.model.ForwardOptions;
-import dev.hookline.engine.model.Gpt2Model;
+import dev.hookline.engine.model.CausalLm;
 import dev.hookline.engine.model.TokenBatch;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -23,7 +23,7 @@ import java.util.Map;
 
 /** FT-L on a private copy of the base model. Shapes: d_ff MLP width, d hidden size. */
 public final class FtEditor implements SequentialEditor {
-    private final Gpt2Model model;
+    private final CausalLm model;
     private final TextTokenizer tokenizer;
     private final FtParams params;
     private final List<String> contextPrefixes;
@@ -40,11 +40,11 @@ public final class FtEditor implements SequentialEditor {
      */
     public static final int CHUNK_ROWS = 32;
 
-    public FtEditor(Gpt2Model base, TextTokenizer tokenizer, FtParams params, List<String> contextPrefixes) {
+    public FtEditor(CausalLm base, TextTokenizer tokenizer, FtParams params, List<String> contextPrefixes) {
         this(base, tokenizer, params, contextPrefixes, CHUNK_ROWS);
     }
 
-    FtEditor(Gpt2Model base, TextTokenizer tokenizer, FtParams params, List<String> contextPrefixes, int chunkRows) {
+    FtEditor(CausalLm base, TextTokenizer tokenizer, FtParams params, List<String> contextPrefixes, int chunkRows) {
         if (chunkRows < 1) {
             throw new IllegalArgumentException("chunk rows must be >= 1, got " + chunkRows);
         }
@@ -179,7 +179,7 @@ public final class FtEditor implements SequentialEditor {
     }
 
     @Override
-    public Gpt2Model model() {
+    public CausalLm model() {
         return model;
     }
 

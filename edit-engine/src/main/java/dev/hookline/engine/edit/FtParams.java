@@ -8,7 +8,7 @@ package dev.hookline.engine.edit;
 import java.util.Arrays;
 
 /**
- * @param layers layers whose c_proj weight is tuned
+ * @param layers layers whose hooked MLP projection (c_proj, fc_out, down_proj) is tuned
  * @param steps Adam steps per batch
  * @param learningRate Adam learning rate
  * @param normBound L-infinity bound on W - W_0 (cumulative over all batches)

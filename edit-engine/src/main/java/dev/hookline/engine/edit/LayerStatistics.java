@@ -12,7 +12,7 @@ import dev.hookline.engine.bundle.Digests;
 import dev.hookline.engine.bundle.TensorFile;
 import dev.hookline.engine.infer.TextTokenizer;
 import dev.hookline.engine.model.ForwardOptions;
-import dev.hookline.engine.model.Gpt2Model;
+import dev.hookline.engine.model.CausalLm;
 import dev.hookline.engine.model.TokenBatch;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -63,15 +63,31 @@ public record LayerStatistics(int[] layers, Map<Integer, double[]> c0, Map<Integ
      *
      * @param corpus corpus lines; the first {@code sampleLines} non-blank ones are used
      */
-    public static LayerStatistics loadOrCompute(Gpt2Model model, TextTokenizer tokenizer, List<String> corpus,
+    public static LayerStatistics loadOrCompute(CausalLm model, TextTokenizer tokenizer, List<String> corpus,
             int sampleLines, int[] layers, Path cacheDir) throws IOException {
+        return loadOrCompute(model, tokenizer, corpus, sampleLines, layers, cacheDir, false, null);
+    }
+
+    /**
+     * As {@link #loadOrCompute(CausalLm, TextTokenizer, List, int, int[], Path)}; with
+     * {@code keyByCorpus} the cache file name also carries the digest of the lines sampled (a
+     * user's corpus: another corpus is another C0), so the cache is keyed by model digest + corpus
+     * digest. Without it the name is the world-corpus name the worker shares.
+     */
+    public static LayerStatistics loadOrCompute(CausalLm model, TextTokenizer tokenizer, List<String> corpus,
+            int sampleLines, int[] layers, Path cacheDir, boolean keyByCorpus, java.io.PrintStream progress)
+            throws IOException {
         if (sampleLines < 1) {
             throw new IllegalArgumentException("statistics sample size must be >= 1 line, got " + sampleLines);
         }
         int[] sorted = layers.clone();
         Arrays.sort(sorted);
         String modelDigest = Digests.model(model);
-        StringBuilder name = new StringBuilder("c0-").append(modelDigest, 0, 16).append("-L");
+        StringBuilder name = new StringBuilder("c0-").append(modelDigest, 0, 16);
+        if (keyByCorpus) {
+            name.append("-c").append(corpusDigest(corpus, sampleLines), 0, 16);
+        }
+        name.append("-L");
         for (int i = 0; i < sorted.length; i++) {
             name.append(i == 0 ? "" : "_").append(sorted[i]);
         }
@@ -82,7 +98,7 @@ public record LayerStatistics(int[] layers, Map<Integer, double[]> c0, Map<Integ
             LOG.info("loaded key statistics {} ({} lines, {} tokens)", file, cached.sampleLines, cached.tokenCount);
             return cached;
         }
-        LayerStatistics fresh = compute(model, tokenizer, corpus, sampleLines, sorted, modelDigest);
+        LayerStatistics fresh = compute(model, tokenizer, corpus, sampleLines, sorted, modelDigest, progress);
         write(fresh, file);
         Files.writeString(cacheDir.resolve(name + ".json"), "{\"sampleLines\": " + fresh.sampleLines
                 + ", \"tokens\": " + fresh.tokenCount + ", \"modelDigest\": \"" + modelDigest
@@ -90,9 +106,35 @@ public record LayerStatistics(int[] layers, Map<Integer, double[]> c0, Map<Integ
         return read(file, sorted, modelDigest);
     }
 
+    /** sha256 over the first {@code sampleLines} non-blank corpus lines (each followed by a newline). */
+    public static String corpusDigest(List<String> corpus, int sampleLines) {
+        try {
+            java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
+            int used = 0;
+            for (String line : corpus) {
+                if (used >= sampleLines) {
+                    break;
+                }
+                if (!line.isBlank()) {
+                    md.update((line + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                    used++;
+                }
+            }
+            return java.util.HexFormat.of().formatHex(md.digest());
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** Computes statistics without caching. */
-    public static LayerStatistics compute(Gpt2Model model, TextTokenizer tokenizer, List<String> corpus,
+    public static LayerStatistics compute(CausalLm model, TextTokenizer tokenizer, List<String> corpus,
             int sampleLines, int[] layers, String modelDigest) {
+        return compute(model, tokenizer, corpus, sampleLines, layers, modelDigest, null);
+    }
+
+    /** As {@link #compute(CausalLm, TextTokenizer, List, int, int[], String)}, drawing a progress bar on {@code progress} (or none). */
+    public static LayerStatistics compute(CausalLm model, TextTokenizer tokenizer, List<String> corpus,
+            int sampleLines, int[] layers, String modelDigest, java.io.PrintStream progress) {
         int ff = model.config().mlpSize();
         int maxLen = model.config().maxPositions();
         List<int[]> lines = new ArrayList<>();
@@ -114,7 +156,9 @@ public record LayerStatistics(int[] layers, Map<Integer, double[]> c0, Map<Integ
         Map<Integer, double[]> c0 = new LinkedHashMap<>();
         Map<Integer, float[]> sample = new LinkedHashMap<>();
         Map<Integer, List<float[]>> sampleRows = new LinkedHashMap<>();
-        try (NDManager scope = NDManager.newBaseManager(model.device())) {
+        try (NDManager scope = NDManager.newBaseManager(model.device());
+                dev.hookline.engine.util.ProgressBar bar = progress == null ? null
+                        : new dev.hookline.engine.util.ProgressBar(progress, "C0", lines.size())) {
             Map<Integer, NDArray> sums = new LinkedHashMap<>();
             for (int l : layers) {
                 sums.put(l, scope.zeros(new ai.djl.ndarray.types.Shape(ff, ff), DataType.FLOAT64));
@@ -147,6 +191,9 @@ public record LayerStatistics(int[] layers, Map<Integer, double[]> c0, Map<Integ
                 }
                 for (int[] row : chunk) {
                     tokens += row.length;
+                }
+                if (bar != null) {
+                    bar.update(Math.min(lines.size(), from + BATCH_LINES), tokens + " tokens");
                 }
             }
             for (int l : layers) {

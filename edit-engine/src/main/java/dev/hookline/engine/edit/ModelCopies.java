@@ -4,32 +4,14 @@
  */
 package dev.hookline.engine.edit;
 
-import ai.djl.ndarray.types.DataType;
-import dev.hookline.engine.model.Gpt2Model;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
+import dev.hookline.engine.model.CausalLm;
 
-/** Copies through {@link Gpt2Model#create}, which always allocates fresh parameter storage. */
+/** Copies through {@link CausalLm#copy()}, which always allocates fresh parameter storage. */
 public final class ModelCopies {
     private ModelCopies() {}
 
-    /**
-     * A copy with its own parameter storage. (As of this writing {@code Gpt2Model.copy(sameType)}
-     * shares storage with the original, because DJL's PyTorch {@code toType(sameType, true)}
-     * returns a view; measured by FtEditor writing through to the base model.)
-     */
-    public static Gpt2Model deepCopy(Gpt2Model base) {
-        try {
-            return Gpt2Model.create(base.config(), (name, shape) -> {
-                float[] values = base.parameter(name).toType(DataType.FLOAT32, false).toFloatArray();
-                ByteBuffer out = ByteBuffer.allocateDirect(4 * values.length).order(ByteOrder.nativeOrder());
-                out.asFloatBuffer().put(values);
-                return out;
-            }, base.device(), base.dataType());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+    /** A copy of any architecture with its own parameter storage. */
+    public static CausalLm deepCopy(CausalLm base) {
+        return base.copy();
     }
 }

@@ -97,7 +97,7 @@ public final class NormalEquations {
             for (int i = 0; i < u; i++) {
                 s[i * u + i] += 1;
             }
-            double[] lowerInverse = choleskyLowerInverse(s, u); // L^-1, (u, u)
+            double[] lowerInverse = inverseFactor(s, u); // L^-1 (or its eigen fallback), (u, u)
             NDArray lInv = work.create(lowerInverse, new ai.djl.ndarray.types.Shape(u, u));
             NDArray g = in(work, w.matMul(lInv.transpose())); // (d_ff, u)
             NDArray a = g.matMul(lInv); // (d_ff, u)
@@ -142,6 +142,100 @@ public final class NormalEquations {
                 }
             }
         }
+    }
+
+    /**
+     * A factor F (u, u) with {@code F^T F = S^-1} for {@code S = I_u + K^T P K} (row-major): the
+     * inverse Cholesky factor L^-1 where S is numerically positive definite. S >= I holds exactly,
+     * but a kept inverse P that has lost precision (ill-conditioned C, many Woodbury downdates;
+     * seen at d_ff 4096) can make S indefinite; then S is repaired by its eigen-decomposition with
+     * every eigenvalue raised to at least 1 (the bound S satisfies exactly), F = Lambda^-1/2 V^T,
+     * and the solve goes on instead of failing.
+     */
+    static double[] inverseFactor(double[] s, int u) {
+        try {
+            return choleskyLowerInverse(s, u);
+        } catch (IllegalStateException notDefinite) {
+            org.slf4j.LoggerFactory.getLogger(NormalEquations.class).warn("{}; continuing with its eigenvalues "
+                    + "clamped to >= 1", notDefinite.getMessage());
+            return clampedInverseRoot(s, u, 1.0);
+        }
+    }
+
+    /**
+     * {@code F = Lambda^-1/2 V^T} for {@code sym(S) = V Lambda V^T} with each eigenvalue raised to at
+     * least {@code floor}: {@code F^T F = V max(Lambda, floor)^-1 V^T}. Cyclic Jacobi rotations
+     * (u is a batch size, at most a few hundred).
+     */
+    static double[] clampedInverseRoot(double[] s, int u, double floor) {
+        double[] a = new double[u * u];
+        for (int i = 0; i < u; i++) {
+            for (int j = 0; j < u; j++) {
+                a[i * u + j] = (s[i * u + j] + s[j * u + i]) / 2;
+            }
+        }
+        double[] v = new double[u * u]; // eigenvectors in columns
+        for (int i = 0; i < u; i++) {
+            v[i * u + i] = 1;
+        }
+        for (int sweep = 0; sweep < 100; sweep++) {
+            double off = 0;
+            double scale = 0;
+            for (int i = 0; i < u; i++) {
+                for (int j = 0; j < u; j++) {
+                    double x = a[i * u + j] * a[i * u + j];
+                    scale += x;
+                    if (i != j) {
+                        off += x;
+                    }
+                }
+            }
+            if (off <= 1e-30 * scale) {
+                break;
+            }
+            for (int p = 0; p < u - 1; p++) {
+                for (int q = p + 1; q < u; q++) {
+                    double apq = a[p * u + q];
+                    if (Math.abs(apq) < 1e-300) {
+                        continue;
+                    }
+                    double theta = (a[q * u + q] - a[p * u + p]) / (2 * apq);
+                    double t = Math.signum(theta) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
+                    if (theta == 0) {
+                        t = 1;
+                    }
+                    double c = 1 / Math.sqrt(t * t + 1);
+                    double sn = t * c;
+                    for (int k = 0; k < u; k++) { // A <- A J (columns p, q)
+                        double akp = a[k * u + p];
+                        double akq = a[k * u + q];
+                        a[k * u + p] = c * akp - sn * akq;
+                        a[k * u + q] = sn * akp + c * akq;
+                    }
+                    for (int k = 0; k < u; k++) { // A <- J^T A (rows p, q)
+                        double apk = a[p * u + k];
+                        double aqk = a[q * u + k];
+                        a[p * u + k] = c * apk - sn * aqk;
+                        a[q * u + k] = sn * apk + c * aqk;
+                    }
+                    for (int k = 0; k < u; k++) { // V <- V J
+                        double vkp = v[k * u + p];
+                        double vkq = v[k * u + q];
+                        v[k * u + p] = c * vkp - sn * vkq;
+                        v[k * u + q] = sn * vkp + c * vkq;
+                    }
+                }
+            }
+        }
+        double[] f = new double[u * u];
+        for (int i = 0; i < u; i++) {
+            double lambda = Math.max(a[i * u + i], floor);
+            double w = 1 / Math.sqrt(lambda);
+            for (int k = 0; k < u; k++) {
+                f[i * u + k] = w * v[k * u + i]; // row i of Lambda^-1/2 V^T
+            }
+        }
+        return f;
     }
 
     /** L^-1 for the Cholesky factor L of the symmetric positive definite (u, u) matrix s (row-major). */

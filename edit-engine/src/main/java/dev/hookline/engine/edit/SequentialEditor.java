@@ -6,7 +6,7 @@ package dev.hookline.engine.edit;
 
 import dev.hookline.data.EditRequest;
 import dev.hookline.engine.model.ForwardOptions;
-import dev.hookline.engine.model.Gpt2Model;
+import dev.hookline.engine.model.CausalLm;
 import java.util.List;
 import java.util.Map;
 
@@ -30,7 +30,7 @@ public interface SequentialEditor extends AutoCloseable {
     BatchOutcome apply(List<EditRequest> batch);
 
     /** The model to run for inference after the edits so far. */
-    Gpt2Model model();
+    CausalLm model();
 
     /** Forward options to run it with (the validated hooks, or none for in-place methods). */
     ForwardOptions inferenceOptions();

@@ -16,7 +16,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import dev.hookline.engine.hook.HookLayer;
 import dev.hookline.engine.model.ForwardOptions;
-import dev.hookline.engine.model.Gpt2Model;
+import dev.hookline.engine.model.CausalLm;
 import dev.hookline.engine.model.MlpProjectionHook;
 import dev.hookline.engine.model.ResidualAddition;
 import dev.hookline.engine.model.TokenBatch;
@@ -67,7 +67,7 @@ public final class ValueStep {
      * @param layer the last editing layer lm; delta is added to its output
      * @param params hyperparameters
      */
-    public static Result compute(Gpt2Model model, Map<Integer, ? extends MlpProjectionHook> hooks,
+    public static Result compute(CausalLm model, Map<Integer, ? extends MlpProjectionHook> hooks,
             List<EditPrompts> prompts, int layer, ValueStepParams params) {
         int all = prompts.size();
         if (all <= GROUP) {
@@ -89,7 +89,7 @@ public final class ValueStep {
     }
 
     /** One group of at most {@link #GROUP} requests, optimised together until all are below the stop loss. */
-    private static Result computeGroup(Gpt2Model model, Map<Integer, ? extends MlpProjectionHook> hooks,
+    private static Result computeGroup(CausalLm model, Map<Integer, ? extends MlpProjectionHook> hooks,
             List<EditPrompts> prompts, int layer, ValueStepParams params) {
         int u = prompts.size();
         int d = model.config().hiddenSize();
@@ -300,7 +300,7 @@ public final class ValueStep {
         return new Result(targets, hidden, probabilityNew, steps);
     }
 
-    static void requireNoGradient(Gpt2Model model) {
+    static void requireNoGradient(CausalLm model) {
         for (NDArray p : model.parameters().values()) {
             if (p.hasGradient()) {
                 throw new IllegalStateException("model parameter " + p.getName()

@@ -11,7 +11,7 @@ import dev.hookline.engine.infer.ContinuationScore;
 import dev.hookline.engine.infer.LanguageModel;
 import dev.hookline.engine.infer.TextTokenizer;
 import dev.hookline.engine.model.ForwardOptions;
-import dev.hookline.engine.model.Gpt2Model;
+import dev.hookline.engine.model.CausalLm;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -46,7 +46,7 @@ public final class EditEvaluator {
     private final Map<String, int[]> uneditedTop1 = new HashMap<>();
 
     /** Records the unedited model's top-1 predictions on the locality prompts of {@code requests}. */
-    public EditEvaluator(Gpt2Model unedited, TextTokenizer tokenizer, List<EditRequest> requests, Params params) {
+    public EditEvaluator(CausalLm unedited, TextTokenizer tokenizer, List<EditRequest> requests, Params params) {
         this.tokenizer = tokenizer;
         this.params = params;
         List<Pair> pairs = new ArrayList<>();
@@ -75,7 +75,7 @@ public final class EditEvaluator {
         return out;
     }
 
-    private List<ContinuationScore> score(Gpt2Model model, ForwardOptions options, List<Pair> pairs) {
+    private List<ContinuationScore> score(CausalLm model, ForwardOptions options, List<Pair> pairs) {
         List<TextTokenizer.Continuation> cs = new ArrayList<>();
         for (Pair p : pairs) {
             cs.add(tokenizer.continuation(p.prompt(), p.target()));
@@ -88,7 +88,7 @@ public final class EditEvaluator {
     }
 
     /** Scores {@code requests} (a subset of the constructor's) on {@code model} run with {@code options}. */
-    public EditScores evaluate(Gpt2Model model, ForwardOptions options, List<EditRequest> requests) {
+    public EditScores evaluate(CausalLm model, ForwardOptions options, List<EditRequest> requests) {
         if (requests.isEmpty()) {
             throw new IllegalArgumentException("no edits to evaluate");
         }

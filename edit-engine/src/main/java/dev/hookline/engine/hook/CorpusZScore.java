@@ -35,4 +35,10 @@ public record CorpusZScore(double mu, double sigma) implements ScopeTest {
     public String name() {
         return "corpus-z";
     }
+
+    /** A position's score depends on its own key (or output difference) alone. */
+    @Override
+    public boolean positionwise() {
+        return true;
+    }
 }

@@ -14,7 +14,7 @@ import java.util.Arrays;
 import java.util.function.Consumer;
 
 /**
- * The hook at one editing layer. Holds {@code delta = W_h - W_0} in the checkpoint's Conv1D
+ * The hook at one editing layer. Holds {@code delta = W_h - W_0} in the model's key-to-value
  * layout (d_ff, d), so {@code O_t - P_t = k_t delta} and {@code O_t = P_t + k_t delta}; W_0 stays
  * in the base model untouched.
  *
@@ -58,7 +58,7 @@ public final class HookLayer implements MlpProjectionHook {
 
     /**
      * @param layer block index
-     * @param delta W_h - W_0 in Conv1D layout (d_ff, d); kept by reference, not copied
+     * @param delta W_h - W_0 in key-to-value layout (d_ff, d); kept by reference, not copied
      * @param alpha scope threshold
      * @param scope the scope test
      * @param mode validated or temporary
@@ -239,5 +239,16 @@ public final class HookLayer implements MlpProjectionHook {
         }
         NDArray sel = keys.getManager().create(select, new Shape(rows, length, 1)).toType(keys.getDataType(), false); // (B, T, 1)
         return original.add(shift.mul(sel));
+    }
+
+    /**
+     * True in temporary mode and for positionwise scopes: then the output at a position depends on
+     * that position alone and KV-cached generation may run the hook on new positions only. A
+     * sequence z-score standardises against the whole sequence, so generation with it reruns the
+     * sequence each step (infer.Decoder).
+     */
+    @Override
+    public boolean positionwise() {
+        return mode == Mode.TEMPORARY || scope.positionwise();
     }
 }

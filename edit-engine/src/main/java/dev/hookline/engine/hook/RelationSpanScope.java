@@ -215,4 +215,10 @@ public final class RelationSpanScope implements KeyScope {
     public String name() {
         return "span-relation";
     }
+
+    /** A position's score depends on its own key (or output difference) alone. */
+    @Override
+    public boolean positionwise() {
+        return true;
+    }
 }

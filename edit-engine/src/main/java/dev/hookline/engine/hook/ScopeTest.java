@@ -33,6 +33,15 @@ public interface ScopeTest {
     /** Short name recorded in manifests and reports. */
     String name();
 
+    /**
+     * Whether a position's score depends on that position alone (a corpus z-score, the span
+     * scopes) rather than on the whole sequence (the sequence z-score). Only positionwise scopes
+     * let a hook run on the new positions of a KV cache; see {@link HookLayer#positionwise()}.
+     */
+    default boolean positionwise() {
+        return false;
+    }
+
     /** Whether position scores {@code z} swap at {@code alpha}: z >= alpha, never for NaN. */
     static boolean swaps(double z, double alpha) {
         return !Double.isNaN(z) && z >= alpha;

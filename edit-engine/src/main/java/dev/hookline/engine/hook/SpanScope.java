@@ -66,4 +66,10 @@ public final class SpanScope implements KeyScope {
     public String name() {
         return "span";
     }
+
+    /** A position's score depends on its own key (or output difference) alone. */
+    @Override
+    public boolean positionwise() {
+        return true;
+    }
 }

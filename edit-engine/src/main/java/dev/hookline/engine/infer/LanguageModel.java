@@ -1,5 +1,6 @@
 /*
- * Public inference API of the engine: a GPT-2 checkpoint with its tokenizer, Java types in and out.
+ * Public inference API of the engine: a checkpoint of any supported architecture with its
+ * tokenizer, Java types in and out.
  * Reference: HF generate (greedy) and the teacher-forced token accuracy of ROME/MEMIT evaluation.
  */
 package dev.hookline.engine.infer;
@@ -12,7 +13,7 @@ import ai.djl.ndarray.types.Shape;
 import dev.hookline.engine.device.ComputeDevice;
 import dev.hookline.engine.io.Checkpoint;
 import dev.hookline.engine.model.ForwardOptions;
-import dev.hookline.engine.model.Gpt2Model;
+import dev.hookline.engine.model.CausalLm;
 import dev.hookline.engine.model.TokenBatch;
 import dev.hookline.engine.util.Tensors;
 import java.io.IOException;
@@ -28,16 +29,27 @@ import java.util.List;
 public final class LanguageModel implements AutoCloseable {
     private static final int DEFAULT_BATCH = 64;
 
-    private final Gpt2Model model;
+    private final CausalLm model;
     private final TextTokenizer tokenizer;
     private final boolean owned;
     private final int batchSize;
+    private final boolean useCache;
 
-    private LanguageModel(Gpt2Model model, TextTokenizer tokenizer, boolean owned, int batchSize) {
+    private LanguageModel(CausalLm model, TextTokenizer tokenizer, boolean owned, int batchSize) {
+        this(model, tokenizer, owned, batchSize, true);
+    }
+
+    private LanguageModel(CausalLm model, TextTokenizer tokenizer, boolean owned, int batchSize, boolean useCache) {
         this.model = model;
         this.tokenizer = tokenizer;
         this.owned = owned;
         this.batchSize = batchSize;
+        this.useCache = useCache;
+    }
+
+    /** The same model and tokenizer, generating with (default) or without the KV cache. */
+    public LanguageModel withCache(boolean cache) {
+        return new LanguageModel(model, tokenizer, false, batchSize, cache);
     }
 
     /**
@@ -48,11 +60,23 @@ public final class LanguageModel implements AutoCloseable {
         return load(dir, ComputeDevice.configured());
     }
 
-    /** Loads {@code dir} on {@code device}. */
+    /**
+     * Loads {@code dir} on {@code device}: any supported architecture (config.json), single or
+     * sharded safetensors, tokenizer.json with tokenizer_config.json.
+     *
+     * @throws IllegalArgumentException when the tokenizer produces ids outside the model's vocabulary
+     */
     public static LanguageModel load(Path dir, Device device) throws IOException {
-        TextTokenizer tokenizer = TextTokenizer.load(dir.resolve(Checkpoint.TOKENIZER_FILE));
+        TextTokenizer tokenizer = TextTokenizer.loadDirectory(dir);
         try {
-            return new LanguageModel(Checkpoint.load(dir, device), tokenizer, true, DEFAULT_BATCH);
+            CausalLm model = Checkpoint.loadModel(dir, device);
+            try {
+                tokenizer.requireFits(model.config().vocabSize(), dir.resolve(Checkpoint.TOKENIZER_FILE));
+            } catch (RuntimeException e) {
+                model.close();
+                throw e;
+            }
+            return new LanguageModel(model, tokenizer, true, DEFAULT_BATCH);
         } catch (IOException | RuntimeException e) {
             tokenizer.close();
             throw e;
@@ -60,7 +84,7 @@ public final class LanguageModel implements AutoCloseable {
     }
 
     /** Wraps a model and tokenizer the caller keeps owning (close does not close them). */
-    public static LanguageModel wrap(Gpt2Model model, TextTokenizer tokenizer) {
+    public static LanguageModel wrap(CausalLm model, TextTokenizer tokenizer) {
         return new LanguageModel(model, tokenizer, false, DEFAULT_BATCH);
     }
 
@@ -69,7 +93,7 @@ public final class LanguageModel implements AutoCloseable {
         if (size < 1) {
             throw new IllegalArgumentException("batch size must be >= 1, got " + size);
         }
-        return new LanguageModel(model, tokenizer, false, size);
+        return new LanguageModel(model, tokenizer, false, size, useCache);
     }
 
     public int batchSize() {
@@ -77,7 +101,7 @@ public final class LanguageModel implements AutoCloseable {
     }
 
     /** The underlying model (engine-internal API). */
-    public Gpt2Model model() {
+    public CausalLm model() {
         return model;
     }
 
@@ -110,70 +134,21 @@ public final class LanguageModel implements AutoCloseable {
     }
 
     private List<Generation> generateChunk(List<String> prompts, int maxNewTokens, ForwardOptions options) {
-        int n = prompts.size();
-        int eos = model.config().eosTokenId();
         List<int[]> promptIds = new ArrayList<>();
-        List<int[]> sequences = new ArrayList<>();
         for (String prompt : prompts) {
             int[] ids = tokenizer.encode(prompt);
             if (ids.length == 0) {
                 throw new IllegalArgumentException("prompt '" + prompt + "' encodes to no tokens");
             }
             promptIds.add(ids);
-            sequences.add(ids);
         }
-        boolean[] done = new boolean[n];
-        int maxPositions = model.config().maxPositions();
-        // Only each row's last position is read, so the last block's key-scope hooks need not score
-        // the others (ForwardOptions.readFrom); options that capture the last block's outputs keep all.
-        boolean readLast = options.readFrom() == null && !options.captureResiduals()
-                && !options.mlpOutputLayers().contains(model.config().layerCount() - 1);
-        try (NDManager scope = NDManager.newBaseManager(model.device())) {
-            for (int step = 0; step < maxNewTokens; step++) {
-                List<Integer> active = new ArrayList<>();
-                for (int i = 0; i < n; i++) {
-                    if (!done[i] && sequences.get(i).length < maxPositions) {
-                        active.add(i);
-                    }
-                }
-                if (active.isEmpty()) {
-                    break;
-                }
-                List<int[]> rows = new ArrayList<>();
-                for (int i : active) {
-                    rows.add(sequences.get(i));
-                }
-                int[] next;
-                try (NDManager stepScope = scope.newSubManager()) {
-                    TokenBatch batch = TokenBatch.of(rows, eos);
-                    long[] gatherIdx = new long[rows.size()];
-                    int[] lastIdx = new int[rows.size()];
-                    for (int b = 0; b < rows.size(); b++) {
-                        gatherIdx[b] = rows.get(b).length - 1;
-                        lastIdx[b] = rows.get(b).length - 1;
-                    }
-                    NDArray logits = model.forward(stepScope, batch, readLast ? options.withReadFrom(lastIdx) : options)
-                            .logits(); // (B, T, V)
-                    NDArray index = Tensors.owned(stepScope.create(gatherIdx, new Shape(rows.size(), 1, 1)))
-                            .repeat(2, model.config().vocabSize()); // (B, 1, V)
-                    NDArray last = logits.gather(index, 1); // (B, 1, V)
-                    next = toInts(last.argMax(2).toLongArray()); // (B)
-                }
-                for (int b = 0; b < active.size(); b++) {
-                    int i = active.get(b);
-                    int[] seq = Arrays.copyOf(sequences.get(i), sequences.get(i).length + 1);
-                    seq[seq.length - 1] = next[b];
-                    sequences.set(i, seq);
-                    if (next[b] == eos) {
-                        done[i] = true;
-                    }
-                }
-            }
-        }
+        // KV-cached where the hooks are positionwise; otherwise each step reruns the sequence (Decoder).
+        List<int[]> generated = new Decoder(model, options, useCache)
+                .greedy(promptIds, maxNewTokens, model.config().eosTokenId());
         List<Generation> out = new ArrayList<>();
-        for (int i = 0; i < n; i++) {
-            int[] generated = Arrays.copyOfRange(sequences.get(i), promptIds.get(i).length, sequences.get(i).length);
-            out.add(new Generation(prompts.get(i), promptIds.get(i), generated, tokenizer.decode(generated)));
+        for (int i = 0; i < prompts.size(); i++) {
+            int[] g = generated.get(i);
+            out.add(new Generation(prompts.get(i), promptIds.get(i), g, tokenizer.decode(g)));
         }
         return out;
     }

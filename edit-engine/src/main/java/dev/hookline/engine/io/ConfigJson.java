@@ -9,7 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.hookline.engine.model.Gpt2Config;
+import dev.hookline.engine.model.gpt2.Gpt2Config;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -253,6 +253,19 @@ public final class SafeTensors {
      */
     public static void write(Path file, List<FloatTensor> tensors, Map<String, String> metadata)
             throws IOException {
+        write(file, tensors, metadata, "F32");
+    }
+
+    /**
+     * As {@link #write(Path, List, Map)}, storing every tensor as {@code dtype}: F32, or BF16
+     * (rounded to nearest even, as torch's float32-to-bfloat16 conversion).
+     */
+    public static void write(Path file, List<FloatTensor> tensors, Map<String, String> metadata, String dtype)
+            throws IOException {
+        if (!dtype.equals("F32") && !dtype.equals("BF16")) {
+            throw new IllegalArgumentException("writer dtype must be F32 or BF16, got " + dtype);
+        }
+        int width = dtypeWidth(dtype);
         ObjectNode header = JSON.createObjectNode();
         if (!metadata.isEmpty()) {
             ObjectNode meta = header.putObject("__metadata__");
@@ -264,12 +277,12 @@ public final class SafeTensors {
                 throw new IllegalArgumentException("duplicate tensor name " + tensor.name());
             }
             ObjectNode entry = header.putObject(tensor.name());
-            entry.put("dtype", "F32");
+            entry.put("dtype", dtype);
             var shape = entry.putArray("shape");
             for (long s : tensor.shape()) {
                 shape.add(s);
             }
-            long bytes = 4L * tensor.data().length;
+            long bytes = (long) width * tensor.data().length;
             entry.putArray("data_offsets").add(offset).add(offset + bytes);
             offset += bytes;
         }
@@ -293,7 +306,11 @@ public final class SafeTensors {
                             out.write(chunk.array(), 0, chunk.position());
                             chunk.clear();
                         }
-                        chunk.putFloat(v);
+                        if (width == 4) {
+                            chunk.putFloat(v);
+                        } else {
+                            chunk.putShort(floatToBfloat16(v));
+                        }
                     }
                 }
                 out.write(chunk.array(), 0, chunk.position());
@@ -303,6 +320,19 @@ public final class SafeTensors {
             Files.deleteIfExists(tmp);
         }
     }
+
+    /** float32 to bfloat16 bits, round to nearest even (NaN stays NaN). */
+    static short floatToBfloat16(float v) {
+        int bits = Float.floatToRawIntBits(v);
+        if (Float.isNaN(v)) {
+            return (short) ((bits >>> 16) | 0x40);
+        }
+        int rounding = 0x7fff + ((bits >>> 16) & 1);
+        return (short) ((bits + rounding) >>> 16);
+    }
+
+    /** Dtypes the reader converts to float32. */
+    public static final java.util.Set<String> FLOAT_DTYPES = java.util.Set.of("F32", "F16", "BF16", "F64");
 
     static int dtypeWidth(String dtype) {
         return switch (dtype) {

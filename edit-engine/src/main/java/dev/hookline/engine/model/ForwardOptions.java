@@ -11,7 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
-/** Immutable options of {@link Gpt2Model#forward}; build with {@link #builder()}. */
+/** Immutable options of {@link CausalLm#forward}; build with {@link #builder()}. */
 public final class ForwardOptions {
     private static final ForwardOptions DEFAULTS = builder().build();
 

@@ -1,5 +1,5 @@
 /*
- * Outputs of one GPT-2 forward pass: logits and the captured internal states.
+ * Outputs of one causal-LM forward pass: logits and the captured internal states.
  */
 package dev.hookline.engine.model;
 
@@ -8,7 +8,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Arrays of one forward pass, all owned by the manager passed to {@link Gpt2Model#forward}.
+ * Arrays of one forward pass, all owned by the manager passed to {@link CausalLm#forward}.
  * B rows, T positions, d hidden size, d_ff MLP width, V vocabulary.
  */
 public final class ForwardResult {

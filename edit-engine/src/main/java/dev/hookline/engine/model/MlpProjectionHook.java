@@ -37,4 +37,16 @@ public interface MlpProjectionHook {
     default NDArray replace(int layer, NDArray keys, NDArray original, NDArray mask, int[] readFrom) {
         return replace(layer, keys, original, mask);
     }
+
+    /**
+     * Whether the output at each position depends only on that position's key and original
+     * output (a corpus z-score or an unconditional hook does; a sequence z-score, which
+     * standardises against the whole sequence, does not). Only positionwise hooks can run on the
+     * new positions of a KV cache alone; generation with any other hook reruns the whole
+     * sequence, as the hooked model's earlier positions may change with each new token. False
+     * unless a hook says otherwise, which is always correct.
+     */
+    default boolean positionwise() {
+        return false;
+    }
 }

@@ -21,7 +21,8 @@ import java.util.List;
 public record PretrainPreset(String name, int hiddenSize, int layers, int heads, int epochs,
         double learningRate, int batchSize, double warmupFraction, double weightDecay, int mlpSize) {
 
-    public static final List<String> NAMES = List.of("tiny", "demo", "demo-wide", "demo-xwide", "demo-d256", "demo-d256x");
+    public static final List<String> NAMES = List.of("tiny", "demo", "demo-wide", "demo-xwide", "demo-d256", "demo-d256x",
+            "large", "tiny-llama", "demo-d256x-llama");
 
     public PretrainPreset {
         if (hiddenSize < 1 || layers < 1 || heads < 1 || hiddenSize % heads != 0 || mlpSize < 1) {
@@ -60,6 +61,14 @@ public record PretrainPreset(String name, int hiddenSize, int layers, int heads,
             // room of demo-xwide. 5 epochs reach only 0.63 recall; 10 (trained here as 5 + 5 with
             // --init-from) reach 1.000 / 1.000 (docs/BENCHMARKS.md, eighth session)
             case "demo-d256x" -> new PretrainPreset("demo-d256x", 256, 3, 8, 10, 3e-3, 128, 0.05, 0.05, 4096);
+            // large: the large world (3,600 subjects, 25,200 facts, 21,000 edit cases: 10,000-edit
+            // streams) at the demo-d256x shape, d 256, d_ff 4096; 6x demo's facts, bigger batches
+            case "large" -> new PretrainPreset("large", 256, 3, 8, 10, 3e-3, 256, 0.05, 0.05, 4096);
+            // The same sizes in the Llama architecture (RMSNorm, rotary, GQA with half the heads for
+            // keys/values, SwiGLU with d_ff as the hooked key width, tied head): the second architecture
+            // of the bench.
+            case "tiny-llama" -> new PretrainPreset("tiny-llama", 96, 3, 4, 16, 5e-3, 64, 0.05, 0.05, 384);
+            case "demo-d256x-llama" -> new PretrainPreset("demo-d256x-llama", 256, 3, 8, 10, 3e-3, 128, 0.05, 0.05, 4096);
             default -> throw new IllegalArgumentException("unknown pretraining preset '" + name
                     + "'; valid presets: " + String.join(", ", NAMES));
         };
@@ -67,7 +76,7 @@ public record PretrainPreset(String name, int hiddenSize, int layers, int heads,
 
     /** The fact-world preset this model preset is trained on. */
     public String world() {
-        return name.startsWith("demo") ? "demo" : name;
+        return name.startsWith("demo") ? "demo" : name.startsWith("tiny") ? "tiny" : name;
     }
 
     /** This preset with another epoch count. */
@@ -80,5 +89,11 @@ public record PretrainPreset(String name, int hiddenSize, int layers, int heads,
     public PretrainPreset withMlpSize(int newMlpSize) {
         return new PretrainPreset(name, hiddenSize, layers, heads, epochs, learningRate, batchSize,
                 warmupFraction, weightDecay, newMlpSize);
+    }
+
+    /** The architecture the preset trains: Llama for the "-llama" presets, GPT-2 otherwise. */
+    public dev.hookline.engine.model.Architecture architecture() {
+        return name.endsWith("-llama") ? dev.hookline.engine.model.Architecture.LLAMA
+                : dev.hookline.engine.model.Architecture.GPT2;
     }
 }

@@ -13,8 +13,13 @@ import dev.hookline.engine.infer.LanguageModel;
 import dev.hookline.engine.infer.PromptTarget;
 import dev.hookline.engine.infer.TextTokenizer;
 import dev.hookline.engine.io.Checkpoint;
-import dev.hookline.engine.model.Gpt2Config;
-import dev.hookline.engine.model.Gpt2Model;
+import dev.hookline.engine.model.gpt2.Gpt2Config;
+import dev.hookline.engine.model.Architecture;
+import dev.hookline.engine.model.CausalLm;
+import dev.hookline.engine.model.ModelConfig;
+import dev.hookline.engine.model.gpt2.Gpt2Model;
+import dev.hookline.engine.model.llama.LlamaConfig;
+import dev.hookline.engine.model.llama.LlamaModel;
 import dev.hookline.engine.util.ProcessMemory;
 import dev.hookline.world.FactWorld;
 import dev.hookline.world.Probe;
@@ -60,13 +65,25 @@ public final class PretrainRun {
      */
     public static PretrainReport run(String worldName, PretrainPreset preset, long seed, Path out,
             PrintStream progress, Path initFrom) throws IOException {
+        return run(worldName, null, preset, seed, out, progress, initFrom);
+    }
+
+    /**
+     * As {@link #run(String, PretrainPreset, long, Path, PrintStream, Path)} on the world preset
+     * drawn with {@code worldSeed} ({@link WorldPreset#withSeed}; null: the preset's own seed); the
+     * world written under {@code out/world/} records it. {@code seed} is the model seed
+     * (initialisation and data order), independent of the world's.
+     */
+    public static PretrainReport run(String worldName, Long worldSeed, PretrainPreset preset, long seed, Path out,
+            PrintStream progress, Path initFrom) throws IOException {
         if (initFrom != null && initFrom.toAbsolutePath().normalize().equals(out.toAbsolutePath().normalize())) {
             throw new IllegalArgumentException("--init-from and --out are the same directory " + out
                     + "; write the continued model to a new directory");
         }
         long startNanos = System.nanoTime();
         double rssStart = ProcessMemory.residentMb();
-        FactWorld world = FactWorld.generate(WorldPreset.named(worldName));
+        WorldPreset worldPreset = WorldPreset.named(worldName);
+        FactWorld world = FactWorld.generate(worldSeed == null ? worldPreset : worldPreset.withSeed(worldSeed));
         Path worldDir = out.resolve(WORLD_DIR);
         Files.createDirectories(worldDir);
         world.writeTo(worldDir);
@@ -85,14 +102,21 @@ public final class PretrainRun {
                 longest = Math.max(longest, withEos.length);
             }
             int positions = (longest + 16 + 31) / 32 * 32; // room for generation past the longest line
-            Gpt2Config config = new Gpt2Config(world.tokenizer().vocabSize(), positions, preset.hiddenSize(),
-                    preset.layers(), preset.heads(), preset.mlpSize(), "gelu_new", 1e-5, true, eos, eos);
-            LOG.info("pretraining world {} ({} lines, vocab {}, longest {} tokens) with preset {}: {} params",
-                    worldName, sequences.size(), config.vocabSize(), longest, preset.name(), config.parameterCount());
+            ModelConfig config = preset.architecture() == Architecture.LLAMA
+                    ? LlamaConfig.llama(world.tokenizer().vocabSize(), positions, preset.hiddenSize(), preset.layers(),
+                            preset.heads(), Math.max(1, preset.heads() / 2), preset.mlpSize(), true, eos, eos)
+                    : new Gpt2Config(world.tokenizer().vocabSize(), positions, preset.hiddenSize(),
+                            preset.layers(), preset.heads(), preset.mlpSize(), "gelu_new", 1e-5, true, eos, eos);
+            long parameterCount = Checkpoint.checkpointShapes(config).values().stream()
+                    .mapToLong(shape -> Arrays.stream(shape).reduce(1, (a, b) -> a * b)).sum();
+            LOG.info("pretraining world {} ({} lines, vocab {}, longest {} tokens) with preset {} ({}): {} params",
+                    worldName, sequences.size(), config.vocabSize(), longest, preset.name(),
+                    config.architecture().modelType(), parameterCount);
             int priorEpochs = initFrom == null ? 0 : checkInitFrom(initFrom, config, tokenizerJson);
             long dataSeed = seed + priorEpochs;
-            try (Gpt2Model model = initFrom == null ? Gpt2Model.randomInit(config, seed, device, DataType.FLOAT32)
-                    : Checkpoint.load(initFrom, device, DataType.FLOAT32)) {
+            try (CausalLm model = initFrom != null ? Checkpoint.loadModel(initFrom, device, DataType.FLOAT32)
+                    : config instanceof LlamaConfig llama ? LlamaModel.randomInit(llama, seed, device, DataType.FLOAT32)
+                    : Gpt2Model.randomInit((Gpt2Config) config, seed, device, DataType.FLOAT32)) {
                 double[] rssAfterWarmup = {-1};
                 List<Double> rssPerEpoch = new ArrayList<>();
                 Pretrainer.Result result = Pretrainer.train(model, sequences, preset, dataSeed, progress,
@@ -108,14 +132,14 @@ public final class PretrainRun {
                 LanguageModel lm = LanguageModel.wrap(model, tokenizer);
                 double canonical = lm.meanAccuracy(pairs(world.canonicalProbes()));
                 double paraphrase = lm.meanAccuracy(pairs(world.paraphraseProbes()));
-                long nonEmbedding = config.parameterCount()
-                        - (long) (config.vocabSize() + config.maxPositions()) * config.hiddenSize();
+                long nonEmbedding = parameterCount - (long) (config.vocabSize()
+                        + (config instanceof Gpt2Config ? config.maxPositions() : 0)) * config.hiddenSize();
                 double meanLength = (double) result.tokens() / (sequences.size() * (long) preset.epochs());
                 // 6 N per token for matmuls (forward + backward), plus the tied head and attention scores.
                 double flopsPerToken = 6.0 * (nonEmbedding + (long) config.vocabSize() * config.hiddenSize())
                         + 6.0 * config.layerCount() * meanLength * config.hiddenSize();
-                PretrainReport report = new PretrainReport(worldName, preset.name(), seed, config.parameterCount(),
-                        config.hiddenSize(), config.layerCount(), config.headCount(), config.vocabSize(),
+                PretrainReport report = new PretrainReport(worldName, preset.name(), seed, parameterCount,
+                        config.hiddenSize(), config.layerCount(), preset.heads(), config.vocabSize(),
                         preset.epochs(), result.steps(), sequences.size(), result.tokens(),
                         flopsPerToken * result.tokens(), result.seconds(), result.cpuSeconds(), (System.nanoTime() - startNanos) / 1e9,
                         result.tokensPerSecond(), result.firstLoss(), result.finalLoss(), canonical, paraphrase,
@@ -134,8 +158,8 @@ public final class PretrainRun {
      * was trained for (from its pretrain-report.json, summing its own prior epochs; 0 without a
      * report).
      */
-    private static int checkInitFrom(Path dir, Gpt2Config config, Path tokenizerJson) throws IOException {
-        Gpt2Config theirs = Checkpoint.readConfig(dir);
+    private static int checkInitFrom(Path dir, ModelConfig config, Path tokenizerJson) throws IOException {
+        ModelConfig theirs = Checkpoint.readModelConfig(dir);
         if (!theirs.equals(config)) {
             throw new IllegalArgumentException("checkpoint " + dir + " has config " + theirs
                     + ", but this world and preset build " + config);

@@ -8,7 +8,7 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.training.GradientCollector;
-import dev.hookline.engine.model.Gpt2Model;
+import dev.hookline.engine.model.CausalLm;
 import dev.hookline.engine.model.TokenBatch;
 import dev.hookline.engine.util.ProgressBar;
 import java.io.PrintStream;
@@ -24,7 +24,7 @@ import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Trains a {@link Gpt2Model} in place on tokenised sequences. */
+/** Trains a {@link CausalLm} in place on tokenised sequences. */
 public final class Pretrainer {
     private static final Logger LOG = LoggerFactory.getLogger(Pretrainer.class);
 
@@ -57,16 +57,16 @@ public final class Pretrainer {
      *
      * @param progress where the progress bar goes (stderr in the CLI), or null for none
      */
-    public static Result train(Gpt2Model model, List<int[]> sequences, PretrainPreset preset, long seed,
+    public static Result train(CausalLm model, List<int[]> sequences, PretrainPreset preset, long seed,
             PrintStream progress) {
         return train(model, sequences, preset, seed, progress, epoch -> { });
     }
 
     /**
-     * As {@link #train(Gpt2Model, List, PretrainPreset, long, PrintStream)}, calling
+     * As {@link #train(CausalLm, List, PretrainPreset, long, PrintStream)}, calling
      * {@code afterEpoch} with the 1-based number of each finished epoch.
      */
-    public static Result train(Gpt2Model model, List<int[]> sequences, PretrainPreset preset, long seed,
+    public static Result train(CausalLm model, List<int[]> sequences, PretrainPreset preset, long seed,
             PrintStream progress, java.util.function.IntConsumer afterEpoch) {
         if (sequences.isEmpty()) {
             throw new IllegalArgumentException("no training sequences");
@@ -159,7 +159,8 @@ public final class Pretrainer {
     static Set<String> decayedNames(Map<String, NDArray> parameters) {
         Set<String> decayed = new HashSet<>();
         for (String name : parameters.keySet()) {
-            if (name.endsWith(".weight") && (name.contains(".attn.") || name.contains(".mlp."))) {
+            // Attention and MLP matrices of every family (GPT-2/GPT-J "attn.", Llama "self_attn.").
+            if (name.endsWith(".weight") && (name.contains("attn.") || name.contains(".mlp."))) {
                 decayed.add(name);
             }
         }

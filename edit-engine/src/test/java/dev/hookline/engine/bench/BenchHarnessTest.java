@@ -21,7 +21,7 @@ import dev.hookline.engine.edit.MemitParams;
 import dev.hookline.engine.edit.ValueStepParams;
 import dev.hookline.engine.eval.ConsecutiveProtocol;
 import dev.hookline.engine.io.Checkpoint;
-import dev.hookline.engine.model.Gpt2Model;
+import dev.hookline.engine.model.gpt2.Gpt2Model;
 import dev.hookline.world.RelationCatalogue;
 import java.awt.image.BufferedImage;
 import java.nio.file.Files;

@@ -24,7 +24,7 @@ import dev.hookline.engine.hook.HookLayer;
 import dev.hookline.engine.hook.SpanScope;
 import dev.hookline.engine.infer.TextTokenizer;
 import dev.hookline.engine.model.ForwardOptions;
-import dev.hookline.engine.model.Gpt2Model;
+import dev.hookline.engine.model.gpt2.Gpt2Model;
 import dev.hookline.engine.model.TokenBatch;
 import dev.hookline.world.RelationCatalogue;
 import java.nio.file.Files;

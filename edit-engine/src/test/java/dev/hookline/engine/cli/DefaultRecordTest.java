@@ -39,7 +39,7 @@ class DefaultRecordTest {
         // Statistics are computed for the layers the methods edit: one layer per closed-form method.
         Methods all = Methods.defaults(List.of());
         for (String name : Methods.NAMES) {
-            if (!name.equals("ft")) {
+            if (!name.equals("ft") && !name.equals("ultraedit")) { // neither reads key statistics
                 assertArrayEquals(CoachHookParams.defaults().layers(), all.statisticsLayers(List.of(name)), name);
             }
         }

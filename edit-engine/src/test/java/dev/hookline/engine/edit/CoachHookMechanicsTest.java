@@ -15,7 +15,7 @@ import dev.hookline.engine.bundle.Digests;
 import dev.hookline.engine.bundle.HookedModel;
 import dev.hookline.engine.infer.LanguageModel;
 import dev.hookline.engine.infer.TextTokenizer;
-import dev.hookline.engine.model.Gpt2Model;
+import dev.hookline.engine.model.gpt2.Gpt2Model;
 import dev.hookline.world.RelationCatalogue;
 import java.util.List;
 import java.util.Map;

@@ -221,4 +221,89 @@ class NormalEquationsTest {
             assertTrue(worst < 1e-2, "worst relative error of W_h k_i vs v_i: " + worst);
         }
     }
+
+    /** F^T F for a row-major (u, u) F. */
+    private static double[] gramOfRows(double[] f, int u) {
+        double[] out = new double[u * u];
+        for (int i = 0; i < u; i++) {
+            for (int j = 0; j < u; j++) {
+                double sum = 0;
+                for (int k = 0; k < u; k++) {
+                    sum += f[k * u + i] * f[k * u + j];
+                }
+                out[i * u + j] = sum;
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void eigenFallbackEqualsCholeskyOnAPositiveDefiniteSystem() {
+        int u = 7;
+        Random random = new Random(9);
+        double[] b = new double[u * u];
+        for (int i = 0; i < b.length; i++) {
+            b[i] = random.nextGaussian();
+        }
+        double[] s = new double[u * u]; // I + B B^T: what I + K^T P K is for a positive definite P
+        for (int i = 0; i < u; i++) {
+            for (int j = 0; j < u; j++) {
+                double sum = i == j ? 1 : 0;
+                for (int k = 0; k < u; k++) {
+                    sum += b[i * u + k] * b[j * u + k];
+                }
+                s[i * u + j] = sum;
+            }
+        }
+        double[] viaCholesky = gramOfRows(NormalEquations.choleskyLowerInverse(s, u), u); // S^-1
+        double[] viaEigen = gramOfRows(NormalEquations.clampedInverseRoot(s, u, 1.0), u);
+        for (int i = 0; i < u * u; i++) {
+            assertEquals(viaCholesky[i], viaEigen[i], 1e-10, "S^-1 entry " + i);
+        }
+    }
+
+    @Test
+    void anIndefiniteKeptInverseNoLongerFailsTheUpdate() {
+        int n = 8;
+        int u = 3;
+        // A kept inverse that has lost its definiteness (as rounding does at d_ff 4096): one negative direction.
+        double[] p = new double[n * n];
+        for (int i = 0; i < n; i++) {
+            p[i * n + i] = i == n - 1 ? -5 : 1;
+        }
+        double[] k = new double[n * u];
+        Random random = new Random(4);
+        for (int i = 0; i < k.length; i++) {
+            k[i] = 0.3 * random.nextGaussian();
+        }
+        k[(n - 1) * u] = 2; // the first key leans on the negative direction: 1 + k^T P k < 0
+        double[] s = new double[u * u];
+        for (int i = 0; i < u; i++) {
+            for (int j = 0; j < u; j++) {
+                double sum = i == j ? 1 : 0;
+                for (int a = 0; a < n; a++) {
+                    sum += k[a * u + i] * p[a * n + a] * k[a * u + j];
+                }
+                s[i * u + j] = sum;
+            }
+        }
+        IllegalStateException provoked = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+                () -> NormalEquations.choleskyLowerInverse(s, u));
+        assertTrue(provoked.getMessage().contains("I + K^T P K is not positive definite"), provoked.getMessage());
+        try (NDManager m = NDManager.newBaseManager()) {
+            var pArr = m.create(p, new ai.djl.ndarray.types.Shape(n, n));
+            var kArr = m.create(k, new ai.djl.ndarray.types.Shape(n, u));
+            double[] a = NormalEquations.updateInverse(pArr, kArr).toDoubleArray(); // no longer throws
+            double[] after = pArr.toDoubleArray();
+            for (double x : a) {
+                assertTrue(Double.isFinite(x), "A finite");
+            }
+            for (int i = 0; i < n; i++) {
+                for (int j = 0; j < n; j++) {
+                    assertTrue(Double.isFinite(after[i * n + j]));
+                    assertEquals(after[i * n + j], after[j * n + i], 0.0, "P stays exactly symmetric");
+                }
+            }
+        }
+    }
 }

@@ -11,7 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.hookline.data.EditRequest;
 import dev.hookline.engine.infer.TextTokenizer;
-import dev.hookline.engine.model.Gpt2Model;
+import dev.hookline.engine.model.gpt2.Gpt2Model;
 import dev.hookline.world.RelationCatalogue;
 import java.util.ArrayList;
 import java.util.List;

@@ -14,7 +14,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.hookline.engine.model.ForwardOptions;
-import dev.hookline.engine.model.Gpt2Model;
+import dev.hookline.engine.model.gpt2.Gpt2Model;
 import dev.hookline.engine.model.TokenBatch;
 import dev.hookline.engine.testing.MicroModels;
 import java.util.ArrayList;

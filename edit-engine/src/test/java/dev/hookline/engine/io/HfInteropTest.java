@@ -15,7 +15,7 @@ import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.hookline.engine.infer.TextTokenizer;
-import dev.hookline.engine.model.Gpt2Model;
+import dev.hookline.engine.model.gpt2.Gpt2Model;
 import dev.hookline.engine.model.TokenBatch;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;

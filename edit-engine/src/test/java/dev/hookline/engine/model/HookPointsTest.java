@@ -3,6 +3,8 @@
  */
 package dev.hookline.engine.model;
 
+import dev.hookline.engine.model.gpt2.Gpt2Config;
+import dev.hookline.engine.model.gpt2.Gpt2Model;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;

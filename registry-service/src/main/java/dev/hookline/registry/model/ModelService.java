@@ -26,6 +26,11 @@ public class ModelService {
 
     /** The checkpoint files every base model has (HF GPT-2 layout). */
     public static final List<String> CHECKPOINT_ROLES = List.of("config.json", "model.safetensors", "tokenizer.json");
+    /**
+     * Architectures the engine runs, by Hugging Face model_type (edit-engine's
+     * dev.hookline.engine.model.Architecture; the V7 migration checks the same list).
+     */
+    public static final List<String> ARCHITECTURES = List.of("gpt2", "gptj", "llama", "mistral", "qwen2");
     private static final TypeReference<List<ManifestEntry>> ENTRIES = new TypeReference<>() {
     };
 
@@ -61,7 +66,10 @@ public class ModelService {
         Check c = new Check();
         c.notBlank(req.name(), "name");
         RequestValidator.line(c, req.name(), "name", RequestValidator.MAX_NAME);
-        c.notBlank(req.architecture(), "architecture");
+        if (c.notBlank(req.architecture(), "architecture")) {
+            c.that(ARCHITECTURES.contains(req.architecture().trim()), "architecture",
+                    "must be one of " + ARCHITECTURES + " (the checkpoint's config.json model_type)");
+        }
         RequestValidator.line(c, req.architecture(), "architecture", RequestValidator.MAX_LABEL);
         entries(c, req.checkpoint(), "checkpoint");
         c.that(req.config() != null && req.config().isObject(), "config", "must be a JSON object (config.json)");

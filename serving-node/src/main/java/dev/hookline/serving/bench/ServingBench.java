@@ -22,7 +22,7 @@ import dev.hookline.engine.hook.HookLayer;
 import dev.hookline.engine.infer.Generation;
 import dev.hookline.engine.infer.LanguageModel;
 import dev.hookline.engine.model.ForwardOptions;
-import dev.hookline.engine.model.Gpt2Config;
+import dev.hookline.engine.model.ModelConfig;
 import dev.hookline.engine.model.MlpProjectionHook;
 import dev.hookline.serving.model.BaseModels;
 import dev.hookline.serving.model.LoadedVersion;
@@ -305,7 +305,7 @@ public final class ServingBench {
      * every position (the scope test needs m_t everywhere), so no implementation of the paper's
      * hook goes below this ratio.
      */
-    static double macRatioFloor(Gpt2Config c, int hookedLayers) {
+    static double macRatioFloor(ModelConfig c, int hookedLayers) {
         double d = c.hiddenSize();
         double ff = c.mlpSize();
         double block = d * 3 * d + d * d + d * ff + ff * d;

@@ -38,6 +38,12 @@ public final class ServingHook implements MlpProjectionHook {
         this.layer = layer;
     }
 
+    /** Positionwise exactly when the reference is (its scope), so generation may use the KV cache. */
+    @Override
+    public boolean positionwise() {
+        return layer.positionwise();
+    }
+
     /** The reference hook this one reproduces. */
     public HookLayer reference() {
         return layer;

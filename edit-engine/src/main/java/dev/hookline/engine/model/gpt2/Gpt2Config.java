@@ -4,8 +4,10 @@
  * n_inner, activation_function, layer_norm_epsilon, tie_word_embeddings, bos/eos_token_id).
  * The key mapping lives in one place: dev.hookline.engine.io.ConfigJson.
  */
-package dev.hookline.engine.model;
+package dev.hookline.engine.model.gpt2;
 
+import dev.hookline.engine.model.Architecture;
+import dev.hookline.engine.model.ModelConfig;
 import java.util.Set;
 
 /**
@@ -35,7 +37,7 @@ public record Gpt2Config(
         double layerNormEpsilon,
         boolean tieWordEmbeddings,
         int bosTokenId,
-        int eosTokenId) {
+        int eosTokenId) implements ModelConfig {
 
     /** Activations that are GPT-2's tanh approximation of GELU under their HF names. */
     public static final Set<String> TANH_GELU_NAMES = Set.of("gelu_new", "gelu_pytorch_tanh");
@@ -68,6 +70,11 @@ public record Gpt2Config(
             int headCount, int bosTokenId, int eosTokenId) {
         return new Gpt2Config(vocabSize, maxPositions, hiddenSize, layerCount, headCount,
                 4 * hiddenSize, "gelu_new", 1e-5, true, bosTokenId, eosTokenId);
+    }
+
+    @Override
+    public Architecture architecture() {
+        return Architecture.GPT2;
     }
 
     /** Width of one attention head, d / n_head. */

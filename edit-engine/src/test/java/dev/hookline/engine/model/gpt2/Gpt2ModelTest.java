@@ -2,8 +2,12 @@
  * Forward-pass correctness of the DJL GPT-2: golden values from the independent float64
  * reference, causality, padding/batching invariance, and autograd vs finite differences.
  */
-package dev.hookline.engine.model;
+package dev.hookline.engine.model.gpt2;
 
+import dev.hookline.engine.model.ForwardOptions;
+import dev.hookline.engine.model.ForwardResult;
+import dev.hookline.engine.model.TokenBatch;
+import dev.hookline.engine.model.ResidualAddition;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

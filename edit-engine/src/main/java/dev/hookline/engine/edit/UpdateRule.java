@@ -1,0 +1,71 @@
+/*
+ * The update rule of a closed-form editor: given a batch's keys K at an editing layer, the matrix
+ * A with W += R A^T (key-to-value layout (d_ff, d) of CausalLm.mlpProjectionWeight: += A R^T), which covariance term it solves against, what it
+ * keeps between batches, and whether the update goes to a hook delta or into the weight.
+ * Reference: MEMIT (Meng et al. 2023) eq. 14; CoachHooK (Li et al.) accumulated C_accu;
+ * DESIGN.md sections 3 and 8 (one class per update rule).
+ */
+package dev.hookline.engine.edit;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import dev.hookline.engine.model.CausalLm;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * One closed-form update rule with its per-layer state. The editor calls {@link #start} once,
+ * then per batch and layer {@link #solve} and {@link #commit}, and {@link #addKeys} whose updates
+ * run after every layer's key pass. A new method of this family is a new implementation.
+ *
+ * <p>Shapes: u requests in the batch, d hidden size, d_ff MLP width.
+ */
+public interface UpdateRule {
+    /** True if the update goes to hook deltas on the frozen base; false: into the weight of a private copy. */
+    boolean hooked();
+
+    /** Builds the per-layer state (e.g. lambda C0 and its inverse) in the editor's {@code state}. */
+    void start(NDManager state, LayerStatistics statistics, int[] layers, int mlpSize);
+
+    /**
+     * A for the batch's keys at {@code layer}: the update is A R^T (key-to-value layout (d_ff, d)), R the residuals.
+     *
+     * @param keys K, (d_ff, u) float64
+     * @return A, (d_ff, u) float64, attached to the rule's state (the caller re-attaches it)
+     */
+    NDArray solve(int layer, NDArray keys);
+
+    /** Applies {@code update} (d_ff, d) to the model's weight when the rule edits in place. */
+    default void commit(CausalLm model, int layer, NDArray update) {
+        if (!hooked()) {
+            model.mlpProjectionWeight(layer).addi(update);
+        }
+    }
+
+    /**
+     * Queues the state updates with the batch's keys of {@code layer}; they run after every layer's
+     * key pass, so earlier layers' hooks score with the state from before the batch.
+     *
+     * @param pending owns {@code keys} until the updates have run
+     * @param keys K, (d_ff, u) float64
+     */
+    void addKeys(NDManager pending, int layer, NDArray keys, List<Runnable> updates);
+
+    /** The kept inverse of the solve's covariance term of {@code layer}, (d_ff, d_ff) float64. */
+    NDArray inverse(int layer);
+
+    /** The covariance term of {@code layer} (C_accu, or lambda C0), (d_ff, d_ff) row-major float64. */
+    double[] covariance(int layer);
+
+    /**
+     * Continues from a saved C_accu of {@code layer} (row-major (d_ff, d_ff)); the replaced inverse
+     * goes to {@code retire}.
+     *
+     * @return the restored C_accu, in the rule's state
+     * @throws IllegalStateException if the rule keeps no restorable state
+     */
+    NDArray restore(int layer, double[] savedCovariance, Consumer<NDArray> retire);
+
+    /** Bytes per layer kept for further editing only (not for serving). */
+    long editingBytesPerLayer(long ff);
+}

@@ -1,0 +1,217 @@
+/*
+ * AlphaEdit's null-space projector and update against independent computations: an
+ * eigen-decomposition (Apache Commons Math) for P, and an LU solve of the paper's system for A;
+ * P is symmetric and idempotent, P K0 ~ 0 for the preserved keys, and the update leaves the
+ * outputs on preserved keys unchanged. One consecutive alphaedit run on the untrained fixture model
+ * makes the edited prompts' targets more likely.
+ */
+package dev.hookline.engine.edit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import dev.hookline.data.EditRequest;
+import dev.hookline.engine.infer.TextTokenizer;
+import dev.hookline.engine.model.gpt2.Gpt2Model;
+import dev.hookline.world.RelationCatalogue;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import org.apache.commons.math3.linear.Array2DRowRealMatrix;
+import org.apache.commons.math3.linear.EigenDecomposition;
+import org.apache.commons.math3.linear.LUDecomposition;
+import org.apache.commons.math3.linear.RealMatrix;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class AlphaEditTest {
+    /** (n, n) row-major as a Commons Math matrix. */
+    private static RealMatrix matrix(double[] v, int rows, int cols) {
+        double[][] m = new double[rows][cols];
+        for (int i = 0; i < rows; i++) {
+            System.arraycopy(v, i * cols, m[i], 0, cols);
+        }
+        return new Array2DRowRealMatrix(m, false);
+    }
+
+    /** The reference projector: sum of v v^T over eigenvectors with eigenvalue below tau. */
+    private static RealMatrix referenceProjector(RealMatrix c, double tau) {
+        EigenDecomposition eig = new EigenDecomposition(c);
+        int n = c.getRowDimension();
+        RealMatrix p = new Array2DRowRealMatrix(n, n);
+        double[] values = eig.getRealEigenvalues();
+        for (int i = 0; i < n; i++) {
+            if (values[i] < tau) {
+                var v = eig.getEigenvector(i);
+                p = p.add(v.outerProduct(v));
+            }
+        }
+        return p;
+    }
+
+    private static double maxAbs(RealMatrix m) {
+        double out = 0;
+        for (double[] row : m.getData()) {
+            for (double x : row) {
+                out = Math.max(out, Math.abs(x));
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void projectorOfALowRankCovarianceAnnihilatesThePreservedKeys() {
+        int n = 24;
+        int rank = 10;
+        int samples = 300;
+        Random random = new Random(11);
+        double[] basis = new double[n * rank];
+        for (int i = 0; i < basis.length; i++) {
+            basis[i] = random.nextGaussian();
+        }
+        double[] k0 = new double[n * samples]; // (n, S): preserved keys in a rank-10 subspace
+        RealMatrix b = matrix(basis, n, rank);
+        double[] mix = new double[rank * samples];
+        for (int i = 0; i < mix.length; i++) {
+            mix[i] = random.nextGaussian();
+        }
+        RealMatrix keys = b.multiply(matrix(mix, rank, samples));
+        for (int i = 0; i < n; i++) {
+            System.arraycopy(keys.getRow(i), 0, k0, i * samples, samples);
+        }
+        RealMatrix c0 = keys.multiply(keys.transpose()).scalarMultiply(1.0 / samples);
+        double tau = 1e-6 * maxAbs(c0);
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray c = m.create(flat(c0), new Shape(n, n));
+            NDArray p = NullSpace.projector(c, tau);
+            RealMatrix pm = matrix(p.toDoubleArray(), n, n);
+            assertEquals(n - rank, NullSpace.rank(p), "null space of a rank-10 covariance in 24 dimensions");
+            assertTrue(maxAbs(pm.subtract(pm.transpose())) < 1e-12, "P symmetric");
+            assertTrue(maxAbs(pm.multiply(pm).subtract(pm)) < 1e-9, "P idempotent: " + maxAbs(pm.multiply(pm).subtract(pm)));
+            double rel = pm.multiply(keys).getFrobeniusNorm() / keys.getFrobeniusNorm();
+            assertTrue(rel < 1e-8, "P K0 ~ 0 for the preserved keys: " + rel);
+            assertTrue(maxAbs(pm.subtract(referenceProjector(c0, tau))) < 1e-8, "P equals the eigen-decomposition's");
+        }
+    }
+
+    @Test
+    void projectorOfAFullRankCovarianceKeepsTheEigenvectorsBelowTheThreshold() {
+        int n = 40;
+        Random random = new Random(5);
+        double[] x = new double[n * 200];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = random.nextGaussian() * (1 + (i / 200) % 7); // features of unequal scale
+        }
+        RealMatrix keys = matrix(x, n, 200);
+        RealMatrix c0 = keys.multiply(keys.transpose()).scalarMultiply(1.0 / 200);
+        double[] values = new EigenDecomposition(c0).getRealEigenvalues().clone();
+        Arrays.sort(values);
+        double tau = (values[14] + values[15]) / 2; // 15 eigenvalues below
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray p = NullSpace.projector(m.create(flat(c0), new Shape(n, n)), tau);
+            RealMatrix pm = matrix(p.toDoubleArray(), n, n);
+            assertEquals(15, NullSpace.rank(p));
+            assertTrue(maxAbs(pm.subtract(referenceProjector(c0, tau))) < 1e-8,
+                    "P equals the eigen-decomposition's: " + maxAbs(pm.subtract(referenceProjector(c0, tau))));
+            assertTrue(maxAbs(pm.multiply(pm).subtract(pm)) < 1e-9, "P idempotent");
+        }
+    }
+
+    @Test
+    void updateSolvesThePapersSystemAndSparesPreservedKeys(@TempDir Path tmp) throws Exception {
+        int[] layers = {1};
+        try (Gpt2Model base = EditFixtures.untrained(5); TextTokenizer tok = EditFixtures.tokenizer();
+                NDManager m = NDManager.newBaseManager()) {
+            int ff = base.config().mlpSize();
+            LayerStatistics stats = LayerStatistics.loadOrCompute(base, tok, EditFixtures.corpus(), 100, layers,
+                    tmp.resolve("stats"));
+            RealMatrix c0 = matrix(stats.c0(1), ff, ff);
+            double[] values = new EigenDecomposition(c0).getRealEigenvalues().clone();
+            Arrays.sort(values);
+            double tau = (values[ff / 2 - 1] + values[ff / 2]) / 2; // half of the key space preserved
+            AlphaEditParams params = new AlphaEditParams(layers, tau, 3, CoachHookMechanicsTest.FAST);
+            AlphaEditUpdate rule = new AlphaEditUpdate(params);
+            rule.start(m, stats, layers, ff);
+            assertEquals(ff / 2, rule.nullity(1));
+            RealMatrix p = matrix(rule.projector(1), ff, ff);
+            assertTrue(maxAbs(p.subtract(referenceProjector(c0, tau))) < 1e-7, "P from the eigen-decomposition");
+            Random random = new Random(2);
+            RealMatrix earlier = new Array2DRowRealMatrix(ff, ff);
+            for (int round = 0; round < 3; round++) {
+                double[] k = new double[ff * 4]; // (d_ff, u = 4)
+                for (int i = 0; i < k.length; i++) {
+                    k[i] = Math.abs(random.nextGaussian());
+                }
+                NDArray keys = m.create(k, new Shape(ff, 4));
+                double[] a = rule.solve(1, keys).toDoubleArray();
+                List<Runnable> updates = new java.util.ArrayList<>();
+                rule.addKeys(m, 1, keys, updates);
+                updates.forEach(Runnable::run);
+                // Independent: A = (P (K K^T + K_p K_p^T) + L2 I)^-1 P K by LU.
+                RealMatrix km = matrix(k, ff, 4);
+                RealMatrix lhs = p.multiply(km.multiply(km.transpose()).add(earlier))
+                        .add(identity(ff).scalarMultiply(3));
+                RealMatrix expected = new LUDecomposition(lhs).getSolver().solve(p.multiply(km));
+                RealMatrix got = matrix(a, ff, 4);
+                double err = got.subtract(expected).getFrobeniusNorm() / expected.getFrobeniusNorm();
+                assertTrue(err < 1e-8, "round " + round + ": A against the LU solve: " + err);
+                // A lies in P's range, so preserved directions (C0's kept eigenvectors) see no change.
+                RealMatrix kept = identity(ff).subtract(p);
+                double leak = kept.multiply(got).getFrobeniusNorm() / got.getFrobeniusNorm();
+                assertTrue(leak < 1e-8, "round " + round + ": (I - P) A ~ 0: " + leak);
+                earlier = earlier.add(km.multiply(km.transpose()));
+                assertTrue(maxAbs(matrix(rule.covariance(1), ff, ff).subtract(earlier)) < 1e-9,
+                        "K_p K_p^T accumulates every batch's keys");
+            }
+        }
+    }
+
+    @Test
+    void consecutiveAlphaEditMakesEditedTargetsMoreLikely(@TempDir Path tmp) throws Exception {
+        int[] layers = {0, 1}; // the fast value step edits at the subject: a later block must carry it
+        List<EditRequest> requests = EditFixtures.requests().subList(0, 8);
+        try (Gpt2Model base = EditFixtures.untrained(5); TextTokenizer tok = EditFixtures.tokenizer()) {
+            LayerStatistics stats = LayerStatistics.loadOrCompute(base, tok, EditFixtures.corpus(), 100, layers,
+                    tmp.resolve("stats"));
+            double[] before = TargetProbe.logProbabilities(base, tok, requests);
+            AlphaEditParams params = new AlphaEditParams(layers, 1e6, 1, CoachHookMechanicsTest.FAST); // P = I
+            try (ClosedFormEditor editor = ClosedFormEditor.alphaEdit(base, tok, stats, params,
+                    RelationCatalogue.CONTEXT_PREFIXES)) {
+                editor.apply(requests.subList(0, 4));
+                editor.apply(requests.subList(4, 8));
+                assertEquals("alphaedit", editor.method());
+                assertEquals(8, editor.editCount());
+                assertTrue(editor.alphas().isEmpty(), "no hooks");
+                double[] after = TargetProbe.logProbabilities(editor.model(), tok, requests);
+                double gain = 0;
+                for (int i = 0; i < requests.size(); i++) {
+                    gain += (after[i] - before[i]) / requests.size();
+                }
+                assertTrue(gain > 0.5, "mean log P(target) rises by more than 0.5 nats: " + gain);
+            }
+        }
+    }
+
+    private static RealMatrix identity(int n) {
+        RealMatrix i = new Array2DRowRealMatrix(n, n);
+        for (int j = 0; j < n; j++) {
+            i.setEntry(j, j, 1);
+        }
+        return i;
+    }
+
+    private static double[] flat(RealMatrix m) {
+        int r = m.getRowDimension();
+        int c = m.getColumnDimension();
+        double[] out = new double[r * c];
+        for (int i = 0; i < r; i++) {
+            System.arraycopy(m.getRow(i), 0, out, i * c, c);
+        }
+        return out;
+    }
+}
