@@ -224,7 +224,8 @@ class WriteFuzzTest {
                 {"batch without edits", "SELECT count(*) FROM edit_batch b WHERE NOT EXISTS "
                         + "(SELECT 1 FROM fact_edit e WHERE e.batch_id = b.id)"},
                 {"batch without its audit event", "SELECT count(*) FROM edit_batch b WHERE NOT EXISTS (SELECT 1 FROM "
-                        + "audit_event a WHERE a.action = 'batch.submitted' AND a.entity_id = b.id::text)"},
+                        + "audit_event a WHERE a.action IN ('batch.submitted', 'batch.revert_submitted') "
+                        + "AND a.entity_id = b.id::text)"},
                 {"version without its audit event", "SELECT count(*) FROM hook_version v WHERE NOT EXISTS (SELECT 1 FROM "
                         + "audit_event a WHERE a.action = 'version.created' AND a.entity_id = v.id::text)"},
                 {"model without its audit event", "SELECT count(*) FROM base_model m WHERE NOT EXISTS (SELECT 1 FROM "
