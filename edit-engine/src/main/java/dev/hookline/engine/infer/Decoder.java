@@ -101,7 +101,9 @@ public final class Decoder {
                     TokenBatch batch = TokenBatch.of(input, pad);
                     int last = batch.length() - 1;
                     ForwardOptions stepOptions = options;
-                    if (!cached && !options.captureResiduals()
+                    // Only each row's last position is read (also in a cached prefill): the last
+                    // block's hook scores that position alone.
+                    if (!options.captureResiduals()
                             && !options.mlpOutputLayers().contains(model.config().layerCount() - 1)) {
                         int[] readFrom = new int[n];
                         Arrays.fill(readFrom, last);

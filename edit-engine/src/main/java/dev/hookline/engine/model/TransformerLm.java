@@ -480,8 +480,11 @@ public abstract class TransformerLm implements CausalLm {
         }
         int offset = cache == null ? 0 : cache.length();
         if (cache != null) {
-            if (readFrom != null || !options.additions().isEmpty()) {
-                throw new IllegalArgumentException("readFrom and residual additions cannot be used with a KV cache");
+            // readFrom stays valid with a cache (its indices are the new positions'): the last
+            // block's MLP output at an unread position feeds only that position's logits, never a
+            // cached key or value.
+            if (!options.additions().isEmpty()) {
+                throw new IllegalArgumentException("residual additions cannot be used with a KV cache");
             }
             for (int b = 0; b < batch.size(); b++) {
                 if (batch.length(b) != batch.length()) {
