@@ -10,6 +10,7 @@ import dev.hookline.client.RegistryClient;
 import dev.hookline.client.RegistryException;
 import dev.hookline.engine.train.PretrainPreset;
 import dev.hookline.engine.train.PretrainRun;
+import dev.hookline.engine.train.PretrainedModels;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
@@ -63,7 +64,16 @@ public final class ModelBuild {
                 Path tmp = dir.resolveSibling(dir.getFileName() + ".building");
                 JobExecution.deleteTree(tmp);
                 Files.createDirectories(tmp);
-                PretrainRun.run(preset, PretrainPreset.named(preset), 1, tmp, progressStream(name, preset));
+                PretrainPreset spec = PretrainPreset.named(preset);
+                var cached = spec.world().equals(preset) ? PretrainedModels.existing(spec, 1) : java.util.Optional.<Path>empty();
+                if (cached.isPresent()) {
+                    // The same weights were pretrained on this machine already (PretrainedModels: same
+                    // preset, world and seed): copy them instead of training again.
+                    LOG.info("model build {}: copying the machine's pretrained {} from {}", name, preset, cached.get());
+                    copyTree(cached.get(), tmp);
+                } else {
+                    PretrainRun.run(preset, spec, 1, tmp, progressStream(name, preset));
+                }
                 JobExecution.deleteTree(dir);
                 Files.move(tmp, dir);
             }
@@ -128,5 +138,19 @@ public final class ModelBuild {
             }
         };
         return new PrintStream(sink, true, StandardCharsets.ISO_8859_1);
+    }
+
+    /** Copies a checkpoint directory (files and sub-folders such as world/) into {@code target}. */
+    private static void copyTree(Path source, Path target) throws IOException {
+        try (java.util.stream.Stream<Path> files = Files.walk(source)) {
+            for (Path f : (Iterable<Path>) files::iterator) {
+                Path to = target.resolve(source.relativize(f).toString());
+                if (Files.isDirectory(f)) {
+                    Files.createDirectories(to);
+                } else if (!f.getFileName().toString().startsWith(".")) {
+                    Files.copy(f, to, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                }
+            }
+        }
     }
 }

@@ -97,6 +97,16 @@ public final class PretrainedModels {
     }
 
     /**
+     * The cached checkpoint of {@code preset} with {@code seed} when another build on this machine
+     * made it already (never builds). Callers that show their own progress (the platform's model
+     * build) copy it instead of pretraining the same weights again.
+     */
+    public static java.util.Optional<Path> existing(PretrainPreset preset, long seed) {
+        Path dir = cacheRoot().resolve(key(preset, seed));
+        return Files.isRegularFile(dir.resolve(COMPLETE)) ? java.util.Optional.of(dir) : java.util.Optional.empty();
+    }
+
+    /**
      * The cache key: the preset's name and the first 16 hex digits of the SHA-256 of everything
      * that determines the weights (preset fields, world preset fields, seed, {@link #FORMAT_VERSION}).
      */
