@@ -32,10 +32,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 @QuarkusTest
 @QuarkusTestResource(HooklineTestResources.class)
-class TensorDiffTest {
+public class TensorDiffTest {
 
-    private static final int DFF = 64;
-    private static final int D = 16;
+    public static final int DFF = 64;
+    public static final int D = 16;
     private static final String[] SUBJECTS = {"Ada", "Bo", "Cy", "Di", "Ed", "Flo"};
     private static int next;
 
@@ -117,7 +117,7 @@ class TensorDiffTest {
     }
 
     /** A version on main whose serving blob holds the given deltas (square 2x2 for layer 0, DFF x D else). */
-    private static long version(String submitter, String worker, long model, Map<Integer, float[]> deltas,
+    public static long version(String submitter, String worker, long model, Map<Integer, float[]> deltas,
                                 Map<Integer, Double> alphas) {
         String subject = SUBJECTS[next++ % SUBJECTS.length];
         GovernanceApi.submit(submitter, GovernanceApi.batch(model, "main", List.of(GovernanceApi.edit(subject, "P103",
@@ -133,7 +133,7 @@ class TensorDiffTest {
     }
 
     /** The safetensors layout written by hand: 8-byte LE header length, JSON header, LE data. */
-    static byte[] safetensors(Map<Integer, float[]> deltas, Map<Integer, Double> alphas) {
+    public static byte[] safetensors(Map<Integer, float[]> deltas, Map<Integer, Double> alphas) {
         StringBuilder header = new StringBuilder("{\"__metadata__\":{\"format\":\"pt\"}");
         ByteArrayOutputStream data = new ByteArrayOutputStream();
         long offset = 0;
