@@ -50,6 +50,14 @@ public class TensorDiff {
      */
     public static final double MOVED_RELATIVE = 1e-6;
 
+    /**
+     * Diffs computed at once; more get a 429 (each holds two layers in memory and a gesvd workspace,
+     * and any role may ask, so the registry bounds what a burst of requests can take).
+     */
+    public static final int MAX_CONCURRENT = 2;
+
+    private final java.util.concurrent.Semaphore running = new java.util.concurrent.Semaphore(MAX_CONCURRENT);
+
     @Inject
     BlobStore blobs;
 
@@ -110,6 +118,10 @@ public class TensorDiff {
                         + from.modelId + " and " + to.modelId + "); their hooks apply to different weights", "from");
             }
         }
+        if (!running.tryAcquire()) {
+            throw new ApiProblem(429, "busy", "Too many requests", MAX_CONCURRENT
+                    + " tensor diffs are being computed; try again shortly", List.of());
+        }
         Path fromFile = null;
         Path toFile = null;
         try {
@@ -121,6 +133,7 @@ public class TensorDiff {
         } finally {
             deleteQuietly(fromFile);
             deleteQuietly(toFile);
+            running.release();
         }
     }
 
