@@ -10,6 +10,7 @@ import dev.hookline.registry.channel.ChannelResource;
 import dev.hookline.registry.governance.ApprovalResource;
 import dev.hookline.registry.governance.ChannelPolicyResource;
 import dev.hookline.registry.governance.Evidence;
+import dev.hookline.registry.governance.TensorDiffResource;
 import dev.hookline.registry.governance.GateResource;
 import dev.hookline.registry.governance.OwnAuditResource;
 import dev.hookline.registry.governance.RevertResource;
@@ -121,6 +122,7 @@ class RoleMatrixTest {
             row("GET", "/api/models/{modelId}/channels/{name}/rollback-target", ANY),
             row("POST", "/api/versions/{id}/revert", Role.SUBMITTER),
             row("GET", "/api/versions/{id}/evidence", ANY),
+            row("GET", "/api/versions/{from}/diff/{to}/tensors", ANY),
             row("GET", "/api/audit/mine", ANY));
 
     private static final Map<Role, String> TOKENS = new EnumMap<>(Role.class);
@@ -142,7 +144,7 @@ class RoleMatrixTest {
                 VersionResource.class, ChannelResource.class, NodeResource.class, BlobResource.class,
                 AuditResource.class, GateResource.class, ChannelPolicyResource.class, ApprovalResource.class,
                 WorkerResource.class, RollbackTargetResource.class, RevertResource.class,
-                Evidence.class, OwnAuditResource.class)) {
+                Evidence.class, OwnAuditResource.class, TensorDiffResource.class)) {
             String base = c.getAnnotation(Path.class).value();
             for (Method m : c.getDeclaredMethods()) {
                 String verb = verb(m);
@@ -195,7 +197,7 @@ class RoleMatrixTest {
 
     private static Response call(RequestSpecification spec, Row row) {
         String path = row.template().replace("{id}", ID).replace("{modelId}", ID).replace("{name}", "nochannel")
-                .replace("{hex}", HEX);
+                .replace("{hex}", HEX).replace("{from}", ID).replace("{to}", ID);
         if (row.method().equals("PUT") && path.startsWith("/api/blobs")) {
             return spec.contentType("application/octet-stream").body(new byte[] {1, 2, 3}).put(path);
         }

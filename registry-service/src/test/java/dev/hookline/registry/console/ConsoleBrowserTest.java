@@ -355,6 +355,25 @@ class ConsoleBrowserTest {
         driver.get(url("/models/" + model));
         assertTrue(driver.findElement(By.cssSelector(".blocked-mark")).getText().contains("BLOCKED"));
         screenshots("channel-blocked");
+
+        // charts along the branch: x-axis by version, alpha0 and the thresholds marked, v2 (rejected) and v3
+        // (blocked) greyed; every version here is gone out of service, v1 included
+        driver.get(url("/models/" + model + "/charts?leaf=" + v[2]));
+        new WebDriverWait(driver, Duration.ofSeconds(15)).until(d -> d.findElements(By.cssSelector(".plot[data-drawn]")).size() >= 2);
+        WebElement quality = driver.findElement(By.cssSelector(".plot[data-chart='quality-data']"));
+        WebElement alpha = driver.findElement(By.cssSelector(".plot[data-chart='alpha-data']"));
+        assertEquals("3", quality.getAttribute("data-greyed"), "v1 recalled, v2 rejected, v3 blocked");
+        assertEquals("3", alpha.getAttribute("data-greyed"));
+        assertEquals("1", alpha.getAttribute("data-marks"), "alpha0 marked on the alpha chart");
+        String source = driver.getPageSource();
+        assertTrue(source.contains("\"xLabels\":[\"v1\",\"v2\",\"v3\"]"), "alpha x-axis labelled by version");
+        assertTrue(source.contains("\"yMarks\":[{\"value\":2.2,\"label\":\"alpha0 2.200\""), "alpha0 = 2.2 marked");
+        List<WebElement> z = driver.findElements(By.cssSelector(".plot[data-chart^='z-']"));
+        assertTrue(!z.isEmpty(), "z-score histograms of v3");
+        for (WebElement plot : z) {
+            assertEquals("2", plot.getAttribute("data-marks"), "alpha after and before marked on each histogram");
+        }
+        screenshots("charts-marked");
         signOut();
     }
 

@@ -148,9 +148,32 @@ public class ModelPages {
         }
         VersionRow fromRow = fromV == null ? null : VersionRow.of(fromV, marks, null);
         VersionRow toRow = toV == null ? null : VersionRow.of(toV, marks, null);
+        List<dev.hookline.console.view.Views.TensorDiffRow> tensors = new ArrayList<>();
+        String tensorNote = null;
+        if (toV == null) {
+            tensorNote = "No version to compare.";
+        } else if (from == to) {
+            tensorNote = "The same version on both sides: nothing moved.";
+        } else {
+            try {
+                JsonNode td = api.get("/api/versions/" + from + "/diff/" + to + "/tensors?top=3");
+                td.path("layers").forEach(l -> tensors.add(dev.hookline.console.view.Views.TensorDiffRow.of(l)));
+                List<String> moved = new ArrayList<>();
+                td.path("movedLayers").forEach(l -> moved.add(l.asText()));
+                tensorNote = moved.isEmpty() ? "No layer's hook weights moved."
+                        : "Layers whose hook weights moved: " + String.join(", ", moved) + ".";
+            } catch (dev.hookline.client.RegistryException e) {
+                if (e.status() != 422 && e.status() != 409) {
+                    throw e;
+                }
+                // versions that are not hook bundles (or of another model): say why, keep the rest of the page
+                tensorNote = "The registry could not compare the hook tensors: "
+                        + (e.detail() != null ? e.detail() : e.getMessage());
+            }
+        }
         return Templates.diff(console.page(s, "Diff · " + model.name(), "models"), model, fromRow, toRow, relation,
                 added, otherSide, layerDiff(fromV, toV), metricDiff(fromV, toV),
-                options(versions, from, true), options(versions, to, false));
+                options(versions, from, true), options(versions, to, false), tensors, tensorNote);
     }
 
     @GET

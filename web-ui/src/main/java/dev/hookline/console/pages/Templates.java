@@ -85,7 +85,9 @@ public final class Templates {
     public static native TemplateInstance diff(Page page, ModelRow model, VersionRow from, VersionRow to,
                                                String relation, List<FactRow> added, List<FactRow> otherSide,
                                                List<LayerDiffRow> layers, List<MetricDiffRow> metrics,
-                                               List<Option> fromOptions, List<Option> toOptions);
+                                               List<Option> fromOptions, List<Option> toOptions,
+                                               List<dev.hookline.console.view.Views.TensorDiffRow> tensors,
+                                               String tensorNote);
 
     public static native TemplateInstance charts(Page page, ModelRow model, List<Option> leaves,
                                                  List<VersionRow> path, List<ChartView> charts,

@@ -80,9 +80,12 @@ public final class Charts {
         for (String[] q : QUALITY) {
             header.add(q[1]);
         }
+        ObjectNode spec = specNode("line", "version (edits so far)", "score (0-1)", x, series, 0.0, 1.0, null, true);
+        versionAxis(spec, path, true);
         return new ChartView(id, "Edit quality along the branch",
-                "Reliability, generality and locality of each version against the number of edits applied so far.",
-                spec("line", "edits so far", "score (0-1)", x, series, 0.0, 1.0, null, true), header, rows);
+                "Reliability, generality and locality of each version against the number of edits applied so far;"
+                        + " rejected and blocked versions greyed.",
+                scriptSafe(spec.toString()), header, rows);
     }
 
     /** Alpha (after each batch) per editing layer across the versions of a path. */
@@ -120,9 +123,18 @@ public final class Charts {
         }
         List<String> header = new ArrayList<>(List.of("version"));
         layers.forEach(l -> header.add("alpha layer " + l));
+        ObjectNode spec = specNode("line", "version", "alpha", x, series, null, null, null, true);
+        versionAxis(spec, path, false);
+        Double alpha0 = alpha0(path);
+        String note = "";
+        if (alpha0 != null) {
+            mark(spec, "yMarks", alpha0, "alpha0 " + Fmt.num(alpha0, 3));
+            note = " The dashed line is alpha0 (" + Fmt.num(alpha0, 3) + "), where the first batch started.";
+        }
         return new ChartView(id, "Alpha per layer across versions",
-                "The scope threshold alpha of each editing layer after each version's batch.",
-                spec("line", "version", "alpha", x, series, null, null, null, true), header, layers.isEmpty() ? List.of() : rows);
+                "The scope threshold alpha of each editing layer after each version's batch; rejected and blocked"
+                        + " versions greyed." + note,
+                scriptSafe(spec.toString()), header, layers.isEmpty() ? List.of() : rows);
     }
 
     /**
@@ -158,11 +170,31 @@ public final class Charts {
                 rows.add(List.of(Fmt.num(lo, 2) + " to " + Fmt.num(hi, 2), String.valueOf(edited[b]),
                         Fmt.percent(es), String.valueOf(other[b]), Fmt.percent(os)));
             }
+            ObjectNode spec = specNode("bars", "z-score (bin start)", "share of positions", x, List.of(e, o), 0.0, null,
+                    edges.get(bins).asDouble(), false);
+            StringBuilder note = new StringBuilder();
+            for (JsonNode a : version.path("alpha")) {
+                if (Fmt.text(a, "layer").equals(l)) {
+                    if (a.path("after").isNumber()) {
+                        mark(spec, "xMarks", a.path("after").asDouble(), "alpha " + Fmt.num(a.path("after").asDouble(), 3));
+                        note.append(" Solid line: the threshold alpha after this batch (")
+                                .append(Fmt.num(a.path("after").asDouble(), 3)).append(").");
+                    }
+                    if (a.path("before").isNumber()) {
+                        mark(spec, "xMarks", a.path("before").asDouble(), "alpha before " + Fmt.num(a.path("before").asDouble(), 3));
+                        note.append(" Dashed: alpha before it (").append(Fmt.num(a.path("before").asDouble(), 3)).append(").");
+                    }
+                }
+            }
+            JsonNode h0 = version.path("hyperparameters").path("alpha0");
+            if (h0.isNumber()) {
+                mark(spec, "xMarks", h0.asDouble(), "alpha0 " + Fmt.num(h0.asDouble(), 3));
+                note.append(" alpha0 = ").append(Fmt.num(h0.asDouble(), 3)).append('.');
+            }
             charts.add(new ChartView(idPrefix + "-" + l, "z-scores at layer " + l,
                     "Share of positions per z-score bin: the batch's edited positions (" + editedTotal
-                            + ") against all positions of the locality sample (" + otherTotal + ").",
-                    spec("bars", "z-score (bin start)", "share of positions", x, List.of(e, o), 0.0, null,
-                            edges.get(bins).asDouble(), false),
+                            + ") against all positions of the locality sample (" + otherTotal + ")." + note,
+                    scriptSafe(spec.toString()),
                     List.of("z-score bin", "edited (count)", "edited (share)", "other (count)", "other (share)"), rows));
         }
         return charts;
@@ -178,6 +210,11 @@ public final class Charts {
 
     private static String spec(String kind, String xLabel, String yLabel, List<Double> x, List<Series> series,
                                Double yMin, Double yMax, Double xMax, boolean xInteger) {
+        return scriptSafe(specNode(kind, xLabel, yLabel, x, series, yMin, yMax, xMax, xInteger).toString());
+    }
+
+    private static ObjectNode specNode(String kind, String xLabel, String yLabel, List<Double> x, List<Series> series,
+                                       Double yMin, Double yMax, Double xMax, boolean xInteger) {
         ObjectNode s = JSON.createObjectNode().put("kind", kind).put("xLabel", xLabel).put("yLabel", yLabel)
                 .put("xInteger", xInteger);
         if (xMax != null) {
@@ -209,7 +246,56 @@ public final class Charts {
                 }
             });
         }
-        return scriptSafe(s.toString());
+        return s;
+    }
+
+    /**
+     * The version-axis extras of a chart along a path: x tick labels "v<n>" at each point and the
+     * indexes of REJECTED/BLOCKED versions, which console.js greys out.
+     */
+    private static void versionAxis(ObjectNode spec, List<JsonNode> path, boolean withEdits) {
+        ArrayNode labels = spec.putArray("xLabels");
+        ArrayNode greyed = spec.putArray("greyed");
+        for (int i = 0; i < path.size(); i++) {
+            JsonNode v = path.get(i);
+            String label = "v" + v.path("number").asInt();
+            if (withEdits) {
+                label += " (" + v.path("editsCumulative").asInt() + ")";
+            }
+            labels.add(label);
+            String state = v.path("state").asText("");
+            if (state.equals("REJECTED") || state.equals("BLOCKED")) {
+                greyed.add(i);
+            }
+        }
+    }
+
+    /** A marker line at {@code value} ("yMarks": horizontal, "xMarks": vertical). */
+    private static void mark(ObjectNode spec, String axis, double value, String label) {
+        ArrayNode marks = spec.has(axis) ? (ArrayNode) spec.get(axis) : spec.putArray(axis);
+        // the threshold in force is solid; where alpha started (alpha0, alpha before the batch) dashed
+        marks.addObject().put("value", value).put("label", label).put("dash", label.startsWith("alpha0") || label.contains("before"));
+    }
+
+    /**
+     * alpha0 of a path: the {@code alpha0} hyperparameter of its first version, else the alpha its
+     * first batch started from (the "before" of its first layer); null when neither is recorded.
+     */
+    static Double alpha0(List<JsonNode> path) {
+        if (path.isEmpty()) {
+            return null;
+        }
+        JsonNode first = path.get(0);
+        JsonNode h = first.path("hyperparameters").path("alpha0");
+        if (h.isNumber()) {
+            return h.asDouble();
+        }
+        for (JsonNode a : first.path("alpha")) {
+            if (a.path("before").isNumber()) {
+                return a.path("before").asDouble();
+            }
+        }
+        return null;
     }
 
     /** JSON safe inside a script element: no "<" (so no "</script>"), no "&". */

@@ -356,6 +356,33 @@ public final class Views {
     }
 
     /** One layer in a diff: weight-delta norm and alpha of both versions. */
+    /**
+     * One layer of the registry's tensor diff (GET /api/versions/{from}/diff/{to}/tensors).
+     *
+     * @param layer          block index
+     * @param fromNorm       ||delta_from||_F
+     * @param toNorm         ||delta_to||_F
+     * @param diffNorm       ||delta_to - delta_from||_F
+     * @param relative       diffNorm over the larger side's norm
+     * @param singularValues the top singular values of the difference, comma separated
+     * @param topEnergy      share of ||D||_F^2 in them
+     * @param moved          whether the layer's delta changed
+     */
+    public record TensorDiffRow(String layer, String fromNorm, String toNorm, String diffNorm, String relative,
+                                String singularValues, String topEnergy, boolean moved) {
+        /** A row from the API's layer object. */
+        public static TensorDiffRow of(com.fasterxml.jackson.databind.JsonNode l) {
+            StringBuilder sv = new StringBuilder();
+            for (com.fasterxml.jackson.databind.JsonNode s : l.path("singularValues")) {
+                sv.append(sv.length() == 0 ? "" : ", ").append(Fmt.num(s.asDouble(), 4));
+            }
+            return new TensorDiffRow(l.path("layer").asText(), Fmt.num(l.path("fromNorm").asDouble(), 4),
+                    Fmt.num(l.path("toNorm").asDouble(), 4), Fmt.num(l.path("diffNorm").asDouble(), 4),
+                    Fmt.num(l.path("relativeChange").asDouble(), 4), sv.length() == 0 ? "—" : sv.toString(),
+                    Fmt.num(l.path("topEnergy").asDouble(), 3), l.path("moved").asBoolean());
+        }
+    }
+
     public record LayerDiffRow(String layer, String fromDelta, String toDelta, String deltaChange, String fromAlpha,
                                String toAlpha, String alphaChange) {
     }
