@@ -4,9 +4,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;
 import io.restassured.response.Response;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
 import org.junit.jupiter.api.Test;
 
 import java.sql.Connection;
@@ -23,7 +20,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Issue 26: a property-based fuzz (jqwik arbitraries) over every write endpoint. Each case takes a
+ * Issue 26: a seeded random fuzz over every write endpoint (deterministic in CI; -Dhookline.fuzz.seed varies it). Each case takes a
  * valid request of one endpoint, replaces one to three values (a top-level field, a nested field or
  * a path segment) with hostile ones (NUL, control and invisible characters, over-long text, wrong
  * JSON types, "" for ids, huge numbers, unknown enums), and sends it. No answer may be a 5xx, every
@@ -110,20 +107,19 @@ class WriteFuzzTest {
                 new Endpoint("blob-delete", "DELETE", () -> "/api/blobs/sha256/" + hex, ADMIN, () -> null),
                 new Endpoint("token-revoke", "DELETE", () -> "/api/tokens/999999999", ADMIN, () -> null));
 
-        Arbitrary<Object> hostile = Arbitraries.oneOf(
-                Arbitraries.of("\u0000", "a\u0000b", "", " ", "\u0007", "\u200B", "\uFEFFx", "\uD800", "x\u202Ey", "Ａ",
-                        "null", "1", "-1", "true", "{}", "../..", "%00"),
-                Arbitraries.strings().ofMinLength(1).ofMaxLength(40),
-                Arbitraries.integers().between(0, 3).map(i -> "x".repeat(new int[]{129, 2_001, 70_000, 300}[i])),
-                Arbitraries.of(1.5, -1, 0, Long.MAX_VALUE, Double.NaN, true, false),
-                Arbitraries.of(List.of(), List.of(1), List.of("\u0000"), Map.of(), Map.of("a", "\u0000")),
-                Arbitraries.just(NULL));
-        Arbitrary<Hit> hit = Combinators.combine(Arbitraries.integers().between(0, 40), hostile).as(Hit::new);
-        Arbitrary<Case> cases = Combinators.combine(Arbitraries.integers().between(0, endpoints.size() - 1),
-                hit.list().ofMinSize(1).ofMaxSize(3)).as(Case::new);
-
+        // A fixed seed keeps CI deterministic; -Dhookline.fuzz.seed=N explores other cases.
+        long seed = Long.getLong("hookline.fuzz.seed", 20261206L);
+        System.out.println("WriteFuzzTest seed " + seed);
+        java.util.Random random = new java.util.Random(seed);
+        List<Case> sample = new ArrayList<>();
+        for (int i = 0; i < CASES; i++) {
+            List<Hit> hits = new ArrayList<>();
+            for (int k = 1 + random.nextInt(3); k > 0; k--) {
+                hits.add(new Hit(random.nextInt(41), hostile(random)));
+            }
+            sample.add(new Case(random.nextInt(endpoints.size()), hits));
+        }
         List<String> failures = new ArrayList<>();
-        List<Case> sample = cases.sampleStream().limit(CASES).toList();
         int n = 0;
         for (Case c : sample) {
             Endpoint e = endpoints.get(c.endpoint());
@@ -133,9 +129,29 @@ class WriteFuzzTest {
                 path = apply(path, body, h);
             }
             String text = body == null ? "" : JSON.writeValueAsString(body).replace("\"" + NULL + "\"", "null");
-            Response r = send(e, path, text);
-            int s = r.statusCode();
+            Response r;
+            try {
+                r = send(e, path, text);
+            } catch (Exception ex) { // RestAssured throws the socket's checked exception as it is
+                // A request line beyond the HTTP layer's limit (4096) is answered 414 and the
+                // connection closed while the client may still be writing it: a broken pipe here
+                // is that refusal, before any resource ran. Anything else is a failure.
+                if (path.length() <= 4096 || !causedBy(ex, java.net.SocketException.class)) {
+                    throw ex;
+                }
+                r = null;
+            }
+            int s = r == null ? 414 : r.statusCode();
             String what = e.name() + " " + e.method() + " " + abbreviate(path) + " " + abbreviate(text) + " -> " + s;
+            if (r == null) {
+                String broken = invariants();
+                if (broken != null) {
+                    failures.add(what + ": invariant broken: " + broken);
+                    break;
+                }
+                n++;
+                continue;
+            }
             if (s >= 500) {
                 failures.add(what + " " + abbreviate(r.asString()));
             } else if (s >= 400 && s != 404 && s != 405 && s != 414 && s != 431 && !String.valueOf(r.contentType()).startsWith("application/problem+json")) {
@@ -154,6 +170,42 @@ class WriteFuzzTest {
     }
 
     private static final String NULL = "__json_null__";
+
+    /** One hostile value: forbidden or odd text, any BMP characters, long text, wrong types, null. */
+    private static Object hostile(java.util.Random r) {
+        Object[] odd = {"\u0000", "a\u0000b", "", " ", "\u0007", "\u200B", "\uFEFFx", "\uD800", "x\u202Ey", "\uFF21",
+                "null", "1", "-1", "true", "{}", "../..", "%00"};
+        Object[] types = {1.5, -1, 0, Long.MAX_VALUE, Double.NaN, true, false};
+        Object[] shapes = {List.of(), List.of(1), List.of("\u0000"), Map.of(), Map.of("a", "\u0000")};
+        switch (r.nextInt(6)) {
+            case 0:
+                return odd[r.nextInt(odd.length)];
+            case 1: {
+                char[] chars = new char[1 + r.nextInt(40)];
+                for (int i = 0; i < chars.length; i++) {
+                    chars[i] = (char) r.nextInt(0x10000);
+                }
+                return new String(chars);
+            }
+            case 2:
+                return "x".repeat(new int[] {129, 2_001, 70_000, 300}[r.nextInt(4)]);
+            case 3:
+                return types[r.nextInt(types.length)];
+            case 4:
+                return shapes[r.nextInt(shapes.length)];
+            default:
+                return NULL;
+        }
+    }
+
+    private static boolean causedBy(Throwable t, Class<? extends Throwable> type) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (type.isInstance(c)) {
+                return true;
+            }
+        }
+        return false;
+    }
 
     private static Response send(Endpoint e, String path, String text) {
         var req = as(e.token());
