@@ -218,7 +218,9 @@ class GovernanceCliTest {
         Run ok = as(bob, "version", "validate", "b" + b1, "-m", "checked the facts");
         assertEquals(0, ok.code(), ok.err());
         assertTrue(ok.err().contains("VALIDATED"), ok.err());
-        Run again = as(bob, "version", "reject", "b" + b1, "-m", "too late");
+        // A second decision of the same kind is a conflict (a recall, rejecting a VALIDATED
+        // version, is allowed: it blocks the descendants; not exercised here).
+        Run again = as(bob, "version", "validate", "b" + b1, "-m", "twice");
         assertEquals(1, again.code());
         assertTrue(again.err().contains("HTTP 409"), again.err());
 
