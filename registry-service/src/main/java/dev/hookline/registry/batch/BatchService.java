@@ -107,7 +107,7 @@ public class BatchService {
         b.reason = trimOrNull(req.reason());
         b.ticket = trimOrNull(req.ticket());
         // No method named: the recommended one, the best measured (docs/BENCHMARKS.md); coachhook is the paper's.
-        b.method = req.method() != null ? req.method() : EditMethod.COACHHOOK_SPAN_RELATION;
+        b.method = EditMethod.orRecommended(req.method());
         b.hyperparametersJson = Json.canonical(req.hyperparameters() == null ? Map.of() : req.hyperparameters());
         b.status = BatchStatus.SUBMITTED;
         b.createdAt = now;

@@ -31,6 +31,14 @@ public enum EditMethod {
     /** Constrained fine-tuning of the editing layers. */
     FT("ft");
 
+    /** The method of a batch that names none (the recommended one, README and API.md). */
+    public static final EditMethod RECOMMENDED = COACHHOOK_SPAN_RELATION;
+
+    /** {@code method}, or {@link #RECOMMENDED} when a batch names none. */
+    public static EditMethod orRecommended(EditMethod method) {
+        return method != null ? method : RECOMMENDED;
+    }
+
     private final String wireName;
 
     EditMethod(String wireName) {

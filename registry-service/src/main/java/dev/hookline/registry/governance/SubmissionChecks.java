@@ -6,6 +6,8 @@
  */
 package dev.hookline.registry.governance;
 
+import dev.hookline.registry.batch.EditMethod;
+
 import com.fasterxml.jackson.core.type.TypeReference;
 import dev.hookline.registry.api.ApiProblem;
 import dev.hookline.registry.api.Json;
@@ -55,7 +57,7 @@ public class SubmissionChecks {
      * @param forkVersionId the version a new branch forks from (null = base)
      */
     public List<Long> check(SubmitBatchRequest req, BaseModel model, EditBranch branch, Long forkVersionId) {
-        WorkerRegistry.checkSubmission(model.id, req.method(), req.hyperparameters());
+        WorkerRegistry.checkSubmission(model.id, EditMethod.orRecommended(req.method()), req.hyperparameters());
         checkVocabulary(req, model);
         return checkConflicts(req, branch, forkVersionId);
     }

@@ -120,6 +120,12 @@ class SubmissionChecksTest {
                 .body("fields[0].message", containsString("lambda"));
         typo.put("hyperparameters", Map.of("lambda", "ten", "layers", List.of(1.5)));
         submit(alice, typo).then().statusCode(422).body("fields.size()", equalTo(2));
+        // A batch that names no method is checked as the recommended one (here: not run by the worker).
+        Map<String, Object> noMethod = batch(model, "b3", List.of(worldEdit(1)));
+        noMethod.remove("method");
+        submit(alice, noMethod).then().statusCode(422)
+                .body("type", equalTo("urn:hookline:problem:method-unsupported"))
+                .body("detail", containsString("coachhook-span-relation"));
         assertEquals(before, batches(model), "a refused batch was stored");
         as(alice).get("/api/models/" + model + "/versions").then().statusCode(200);
         typo.put("hyperparameters", Map.of("lambda", 10.5, "layers", List.of(1), "valueSteps", 3));
