@@ -12,6 +12,7 @@ package dev.hookline.engine.bench;
 import ai.djl.ndarray.types.DataType;
 import dev.hookline.data.EditRequest;
 import dev.hookline.engine.device.ComputeDevice;
+import dev.hookline.engine.device.Precision;
 import dev.hookline.engine.edit.ClosedFormEditor;
 import dev.hookline.engine.edit.CoachHookParams;
 import dev.hookline.engine.edit.LayerStatistics;
@@ -136,7 +137,8 @@ public final class ScaleBench {
         try (TextTokenizer tok = TextTokenizer.load(work.resolve("tokenizer.json"));
                 CausalLm model = create(config, world.tokenizer().vocabSize(), world.tokenizer().eosId())) {
             r.put("params", parameterCount(model));
-            r.put("dtype", model.dataType().toString());
+            r.put("precision", Precision.configured().label());
+            r.put("weightType", model.weightType().toString());
             r.put("initSeconds", seconds(t));
             say(out, r);
             int[] layers = CoachHookParams.defaultLayers(config.layers());
@@ -245,12 +247,12 @@ public final class ScaleBench {
                     config.mlpSize(), "gelu_new", 1e-5, true, eos, eos);
             return Gpt2Model.create(shape, randomWeights(config.seed(), config.layers(),
                     name -> name.matches(".*ln_(1|2|f)\\.weight"), name -> name.endsWith("c_proj.weight")),
-                    ComputeDevice.configured(), DataType.FLOAT32);
+                    ComputeDevice.configured(), DataType.FLOAT32, Precision.configured().weightType());
         }
         return LlamaModel.create(llamaShape(config, vocab, eos), randomWeights(config.seed(), config.layers(),
                 name -> name.endsWith("norm.weight"),
                 name -> name.endsWith("o_proj.weight") || name.endsWith("down_proj.weight")),
-                ComputeDevice.configured(), DataType.FLOAT32);
+                ComputeDevice.configured(), DataType.FLOAT32, Precision.configured().weightType());
     }
 
     /**

@@ -9,11 +9,13 @@ package dev.hookline.engine.model;
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.hookline.engine.util.Tensors;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.security.MessageDigest;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -42,34 +44,68 @@ public abstract class TransformerLm implements CausalLm {
     private final ModelConfig config;
     private final NDManager manager;
     private final DataType dataType;
+    private final DataType weightType;
+    private final String fullPrecisionDigest;
     private final LinkedHashMap<String, NDArray> parameters;
     private final LinkedHashMap<String, long[]> checkpointShapes;
     private final NDArray[] zeroBiases;
+    private final NDArray modelTypeZero; // (1), the model's dtype: casts float16 results up (inModelType)
 
     /** What attention needs beyond its input: the mask, the positions, the cache. */
     protected record AttentionContext(NDManager work, NDArray bias, int batchSize, int length, int offset,
             KvCache cache) {}
 
-    protected TransformerLm(ModelConfig config, NDManager manager, DataType dataType,
-            LinkedHashMap<String, NDArray> parameters, LinkedHashMap<String, long[]> checkpointShapes) {
+    /**
+     * A model's parameters as built.
+     *
+     * @param parameters by HF name, in checkpoint order
+     * @param weightType dtype of the matrices (the model's dtype, or FLOAT16 under a float32 model)
+     * @param fullPrecisionDigest with lower-precision matrices, the digest of the full-precision values
+     *     ({@link CausalLm#fullPrecisionDigest()}); null otherwise
+     */
+    protected record Weights(LinkedHashMap<String, NDArray> parameters, DataType weightType,
+            String fullPrecisionDigest) {
+        /** Parameters all in {@code type}. */
+        public static Weights full(LinkedHashMap<String, NDArray> parameters, DataType type) {
+            return new Weights(parameters, type, null);
+        }
+    }
+
+    protected TransformerLm(ModelConfig config, NDManager manager, DataType dataType, Weights weights,
+            LinkedHashMap<String, long[]> checkpointShapes) {
         this.config = config;
         this.manager = manager;
         this.dataType = dataType;
-        this.parameters = parameters;
+        this.weightType = weights.weightType();
+        this.fullPrecisionDigest = weights.fullPrecisionDigest();
+        this.parameters = weights.parameters();
         this.checkpointShapes = checkpointShapes;
         this.zeroBiases = new NDArray[config.layerCount()];
+        this.modelTypeZero = weightType == dataType ? null : manager.zeros(new Shape(1), dataType);
     }
 
     /**
      * Builds parameters from {@code source} (values in HF layout); names in {@code transposed}'s
      * set are nn.Linear weights, stored (in, out) in memory.
+     *
+     * @param dataType FLOAT32 or FLOAT64: the model's dtype (activations, vectors, hook deltas)
+     * @param weightType the matrices' (2-D parameters': embeddings, projections, head) dtype: the
+     *     model's, or FLOAT16 under FLOAT32, where the float32 values are hashed on the way
+     *     ({@link CausalLm#fullPrecisionDigest()}) as they are gone afterwards
      */
-    protected static LinkedHashMap<String, NDArray> buildParameters(NDManager manager,
-            LinkedHashMap<String, long[]> shapes, Predicate<String> transposed, TensorSource source,
-            DataType dataType) throws IOException {
+    protected static Weights buildParameters(NDManager manager, LinkedHashMap<String, long[]> shapes,
+            Predicate<String> transposed, TensorSource source, DataType dataType, DataType weightType)
+            throws IOException {
         if (dataType != DataType.FLOAT32 && dataType != DataType.FLOAT64) {
             throw new IllegalArgumentException("model dtype must be FLOAT32 or FLOAT64, got " + dataType);
         }
+        // Not BFLOAT16: DJL 0.36's PyTorch JNI has no dtype code for it (a cast aborts the JVM).
+        if (weightType != dataType && !(dataType == DataType.FLOAT32 && weightType == DataType.FLOAT16)) {
+            throw new IllegalArgumentException("weights must be in the model's dtype, or FLOAT16 under FLOAT32; got "
+                    + weightType + " under " + dataType);
+        }
+        boolean reduced = weightType != dataType;
+        MessageDigest digest = reduced ? sha256() : null;
         LinkedHashMap<String, NDArray> parameters = new LinkedHashMap<>();
         for (Map.Entry<String, long[]> e : shapes.entrySet()) {
             long[] shape = e.getValue();
@@ -78,14 +114,50 @@ public abstract class TransformerLm implements CausalLm {
                 values = transpose(values, (int) shape[0], (int) shape[1]);
                 shape = new long[] {shape[1], shape[0]};
             }
+            if (digest != null) {
+                hash(digest, e.getKey(), values, shape);
+            }
             NDArray raw = manager.create(values, new Shape(shape), DataType.FLOAT32);
+            DataType type = shape.length == 2 ? weightType : dataType;
             // A private copy, so the model never aliases the caller's buffer.
-            NDArray array = dataType == DataType.FLOAT32 ? raw.duplicate() : raw.toType(dataType, true);
+            NDArray array = type == DataType.FLOAT32 ? raw.duplicate() : raw.toType(type, true);
             raw.close();
             array.setName(e.getKey());
             parameters.put(e.getKey(), array);
         }
-        return parameters;
+        return new Weights(parameters, weightType,
+                digest == null ? null : java.util.HexFormat.of().formatHex(digest.digest()));
+    }
+
+    /**
+     * Digests.model's definition, applied to the values before they are rounded: per parameter in
+     * checkpoint order its name (UTF-8) and its float32 values, little-endian, in memory layout.
+     */
+    private static void hash(MessageDigest digest, String name, ByteBuffer values, long[] shape) {
+        long n = 1;
+        for (long s : shape) {
+            n *= s;
+        }
+        digest.update(name.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        // Values reach DJL as native-order floats; hash them as little-endian floats.
+        ByteBuffer bytes = values.duplicate();
+        bytes.position(0).limit(Math.toIntExact(4 * n));
+        if (ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN) {
+            digest.update(bytes);
+            return;
+        }
+        java.nio.FloatBuffer floats = bytes.order(ByteOrder.nativeOrder()).asFloatBuffer();
+        ByteBuffer le = ByteBuffer.allocate(4 * floats.remaining()).order(ByteOrder.LITTLE_ENDIAN);
+        le.asFloatBuffer().put(floats);
+        digest.update(le.array());
+    }
+
+    private static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** Row-major (rows, cols) float32 values transposed to (cols, rows). */
@@ -126,6 +198,44 @@ public abstract class TransformerLm implements CausalLm {
             out.flip();
             return out;
         };
+    }
+
+    // ---- precision: what every family's forward uses for its matrices ----
+
+    /** Every element, for the recorded cast below. */
+    private static final NDIndex ALL = new NDIndex("...");
+
+    /**
+     * {@code x W} for an activation x in the model's dtype and a parameter matrix W in the weight
+     * dtype: with float16 matrices x is cast down, the product runs in float16 (float32
+     * accumulation inside the kernel) and is cast back, so what follows (biases, norms,
+     * activations, softmax, the residual stream) stays in the model's dtype. Both casts are
+     * recorded by autograd, so a value step's gradient flows through.
+     */
+    protected final NDArray project(NDArray x, NDArray weight) {
+        if (weight.getDataType() == x.getDataType()) {
+            return x.matMul(weight);
+        }
+        return inModelType(castRecorded(x, weight.getDataType()).matMul(weight));
+    }
+
+    /**
+     * {@code y} (a product or a lookup of float16 matrices) in the model's dtype, by adding a
+     * one-element zero of that dtype: type promotion casts up, and unlike DJL's {@code toType}
+     * (which the PyTorch JNI runs under a NoGradGuard, cutting the graph) autograd records it.
+     */
+    protected final NDArray inModelType(NDArray y) {
+        return y.getDataType() == dataType ? y : y.add(modelTypeZero);
+    }
+
+    /**
+     * {@code x} copied into a new array of {@code type}: an in-place copy that autograd records
+     * (gradient cast back to x's dtype), where {@code toType} would detach.
+     */
+    private static NDArray castRecorded(NDArray x, DataType type) {
+        NDArray out = x.getManager().create(x.getShape(), type);
+        out.set(ALL, x);
+        return out;
     }
 
     // ---- the pieces a family supplies ----
@@ -177,6 +287,16 @@ public abstract class TransformerLm implements CausalLm {
     @Override
     public DataType dataType() {
         return dataType;
+    }
+
+    @Override
+    public DataType weightType() {
+        return weightType;
+    }
+
+    @Override
+    public String fullPrecisionDigest() {
+        return fullPrecisionDigest;
     }
 
     @Override
@@ -262,6 +382,8 @@ public abstract class TransformerLm implements CausalLm {
             c.setName(e.getKey());
             copies.put(e.getKey(), c);
         }
+        // Every parameter in `type`: a copy of a float16-weight model is a full-precision model (the
+        // in-place methods edit their copy's weights, which float16 would round away).
         return withParameters(copyManager, type, copies);
     }
 
@@ -328,7 +450,7 @@ public abstract class TransformerLm implements CausalLm {
                 // MLP from the same normalised input (parallel) or from the attention's residual.
                 NDArray m = parallelBlock() ? x : mlpNorm(layer, afterAttention); // (B, T, d)
                 NDArray key = mlpKey(layer, m); // (B, T, d_ff)
-                NDArray value = key.matMul(mlpProjectionWeight(layer)); // (B, T, d)
+                NDArray value = project(key, mlpProjectionWeight(layer)); // (B, T, d)
                 String biasName = mlpProjectionBiasName(layer);
                 if (biasName != null) {
                     value = value.add(parameters.get(biasName));
