@@ -26,6 +26,8 @@ import java.util.Map;
 import java.util.Random;
 import java.util.function.Predicate;
 import java.util.function.ToDoubleFunction;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Base of the family classes: owns the parameters (HF names; nn.Linear weights kept transposed,
@@ -37,6 +39,8 @@ import java.util.function.ToDoubleFunction;
  * H heads, H_kv key/value heads, hs head size, d_ff key width, V vocabulary.
  */
 public abstract class TransformerLm implements CausalLm {
+
+    private static final Logger LOG = LoggerFactory.getLogger(TransformerLm.class);
 
     /** Large negative logit bias for masked attention (finite, so softmax never yields NaN). */
     protected static final double MASK_BIAS = -1e9;
@@ -105,6 +109,10 @@ public abstract class TransformerLm implements CausalLm {
                     + weightType + " under " + dataType);
         }
         boolean reduced = weightType != dataType;
+        if (reduced && !manager.getDevice().isGpu()) {
+            LOG.warn("{} matrices on the CPU: PyTorch's CPU half-precision products are slower than float32"
+                    + " (about 6x per edit batch on the tiny bench); --precision fp16 is meant for GPUs", weightType);
+        }
         MessageDigest digest = reduced ? sha256() : null;
         LinkedHashMap<String, NDArray> parameters = new LinkedHashMap<>();
         for (Map.Entry<String, long[]> e : shapes.entrySet()) {
@@ -209,23 +217,29 @@ public abstract class TransformerLm implements CausalLm {
      * {@code x W} for an activation x in the model's dtype and a parameter matrix W in the weight
      * dtype: with float16 matrices x is cast down, the product runs in float16 (float32
      * accumulation inside the kernel) and is cast back, so what follows (biases, norms,
-     * activations, softmax, the residual stream) stays in the model's dtype. Both casts are
-     * recorded by autograd, so a value step's gradient flows through.
+     * activations, softmax, the residual stream) stays in the model's dtype. While autograd
+     * records (a value step) both casts are recorded, so the gradient flows through.
      */
     protected final NDArray project(NDArray x, NDArray weight) {
-        if (weight.getDataType() == x.getDataType()) {
+        DataType type = weight.getDataType();
+        if (type == x.getDataType()) {
             return x.matMul(weight);
         }
-        return inModelType(castRecorded(x, weight.getDataType()).matMul(weight));
+        NDArray down = recording() ? castRecorded(x, type) : x.toType(type, false);
+        return inModelType(down.matMul(weight));
     }
 
     /**
-     * {@code y} (a product or a lookup of float16 matrices) in the model's dtype, by adding a
-     * one-element zero of that dtype: type promotion casts up, and unlike DJL's {@code toType}
-     * (which the PyTorch JNI runs under a NoGradGuard, cutting the graph) autograd records it.
+     * {@code y} (a product or a lookup of float16 matrices) in the model's dtype. While autograd
+     * records, by adding a one-element zero of that dtype (type promotion casts up and is
+     * recorded); otherwise by {@code toType}, which the PyTorch JNI runs under a NoGradGuard (it
+     * would cut the value step's graph at the first float16 block).
      */
     protected final NDArray inModelType(NDArray y) {
-        return y.getDataType() == dataType ? y : y.add(modelTypeZero);
+        if (y.getDataType() == dataType) {
+            return y;
+        }
+        return recording() ? y.add(modelTypeZero) : y.toType(dataType, false);
     }
 
     /**
@@ -236,6 +250,15 @@ public abstract class TransformerLm implements CausalLm {
         NDArray out = x.getManager().create(x.getShape(), type);
         out.set(ALL, x);
         return out;
+    }
+
+    /**
+     * Whether PyTorch's grad mode is on (inside a GradientCollector). The engine runs on DJL's
+     * PyTorch engine only; outside grad mode nothing is recorded, so the cheaper single-call casts
+     * are exact.
+     */
+    private static boolean recording() {
+        return ai.djl.pytorch.jni.JniUtils.isGradMode();
     }
 
     // ---- the pieces a family supplies ----
