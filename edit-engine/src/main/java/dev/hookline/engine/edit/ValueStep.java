@@ -189,6 +189,7 @@ public final class ValueStep {
         // reference is (u, V) (20 MB at u = 100 and GPT-2's vocabulary) and was uploaded per step.
         try (NDManager session = NDManager.newBaseManager(model.device())) {
             NDArray klReference; // (u, V), model dtype
+            NDArray blockOutput; // (R, T, d), the output of block `layer` in the unedited pass
             try (NDManager scope = NDManager.newBaseManager(model.device())) {
                 // Unedited pass: h at the subject's last token of the plain prompt, KL reference.
                 ForwardOptions plain = ForwardOptions.builder().hooks(deciding).captureResiduals(true).build();
@@ -198,6 +199,10 @@ public final class ValueStep {
                     plainPos[i] = prompts.get(i).subjectLast()[0];
                 }
                 hidden = Positions.gather(scope, result.residual(layer), plainRow, plainPos);
+                // Every step starts from it: delta is added at `layer`, so blocks 0..layer give the same
+                // output each step (their hooks' decisions are fixed above) and need not run again.
+                blockOutput = result.residual(layer);
+                blockOutput.attach(session);
                 for (int i = 0; i < u; i++) {
                     for (double v : hidden[i]) {
                         hNormSq[i] += v * v;
@@ -225,7 +230,8 @@ public final class ValueStep {
                     NDArray delta = scope.create(deltas, new Shape(u, d)).toType(model.dataType(), false); // (u, d)
                     delta.setRequiresGradient(true);
                     try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
-                        ForwardOptions.Builder options = ForwardOptions.builder().hooks(stepHooks);
+                        ForwardOptions.Builder options = ForwardOptions.builder().hooks(stepHooks)
+                                .resumeAfter(layer, blockOutput);
                         for (int i = 0; i < u; i++) {
                             options.add(new ResidualAddition(layer, delta.get(i),
                                     rowsOf.get(i).stream().mapToInt(Integer::intValue).toArray(),

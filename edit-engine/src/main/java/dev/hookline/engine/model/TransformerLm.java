@@ -446,7 +446,20 @@ public abstract class TransformerLm implements CausalLm {
             NDArray attentionBias = attentionBias(work, batch, offset); // (B, 1, T, S)
             AttentionContext context = new AttentionContext(work, attentionBias, batchSize, length, offset, cache);
 
-            NDArray h = embed(work, ids, offset, length); // (B, T, d)
+            // The embeddings, or (resumed) the given block output with that block's additions.
+            int resume = options.resumeLayer();
+            NDArray h;
+            if (resume >= 0) {
+                h = options.resumeResidual().duplicate(); // (B, T, d), the caller's array stays as it is
+                h.attach(work);
+                for (ResidualAddition addition : options.additions()) {
+                    if (addition.layer() == resume) {
+                        h = h.add(selection(work, addition, batchSize, length).mul(addition.vector()));
+                    }
+                }
+            } else {
+                h = embed(work, ids, offset, length); // (B, T, d)
+            }
             NDArray embeddings = h;
 
             boolean capture = options.captureResiduals();
@@ -456,7 +469,7 @@ public abstract class TransformerLm implements CausalLm {
             Map<Integer, NDArray> mlpOutputs = new HashMap<>();
             int layers = config.layerCount();
 
-            for (int layer = 0; layer < layers; layer++) {
+            for (int layer = resume + 1; layer < layers; layer++) {
                 // A block's temporaries live in their own scope, closed at the block's end: in
                 // `work` a 48-block forward of 8000 tokens at d_ff 6400 held ~75 GB until it
                 // returned. Results attach to their first operand's manager, so moving the
@@ -624,6 +637,36 @@ public abstract class TransformerLm implements CausalLm {
             }
         }
         int offset = cache == null ? 0 : cache.length();
+        int resume = options.resumeLayer();
+        if (resume >= 0) {
+            checkLayer(resume, "resume");
+            Shape expected = new Shape(batch.size(), batch.length(), config.hiddenSize());
+            if (cache != null || options.captureResiduals()) {
+                throw new IllegalArgumentException("a resumed forward takes no KV cache and captures no residuals");
+            }
+            if (!options.resumeResidual().getShape().equals(expected)) {
+                throw new IllegalArgumentException("resume residual " + options.resumeResidual().getShape()
+                        + " does not match the batch, expected " + expected);
+            }
+            for (int l : options.keyLayers()) {
+                if (l <= resume) {
+                    throw new IllegalArgumentException("keys at layer " + l + " are not computed when resuming after "
+                            + resume);
+                }
+            }
+            for (int l : options.mlpOutputLayers()) {
+                if (l <= resume) {
+                    throw new IllegalArgumentException("MLP outputs at layer " + l + " are not computed when resuming"
+                            + " after " + resume);
+                }
+            }
+            for (ResidualAddition addition : options.additions()) {
+                if (addition.layer() < resume) {
+                    throw new IllegalArgumentException("residual addition at layer " + addition.layer()
+                            + " is before the resumed layer " + resume);
+                }
+            }
+        }
         if (cache != null) {
             // readFrom stays valid with a cache (its indices are the new positions'): the last
             // block's MLP output at an unread position feeds only that position's logits, never a
