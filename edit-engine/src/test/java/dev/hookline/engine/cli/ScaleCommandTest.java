@@ -1,5 +1,5 @@
 /*
- * `hookline scale` end to end on the CPU with tiny shapes of both architectures: it builds the
+ * `hookline scale` end to end on the configured device (CI: the CPU) with tiny shapes of both architectures: it builds the
  * random model, runs the statistics pass, a batch of edits, their evaluation and the timed
  * decoding (KV-cached hooked vs unhooked, and uncached), and writes scale.json with every field.
  * Times are not asserted (they go to benchmark figures); shapes, counts and flags are.
@@ -12,6 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.hookline.engine.device.ComputeDevice;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -22,6 +23,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class ScaleCommandTest {
+
+    /** The configured device (CI: the CPU; the GPU machine: HOOKLINE_DEVICE=gpu), passed on unchanged. */
+    private static final String DEVICE = ComputeDevice.configuredSpec();
 
     private record Run(int code, String out, String err) {}
 
@@ -46,7 +50,7 @@ class ScaleCommandTest {
             "msPerTokenHooked", "hookedOverUnhooked");
 
     private static JsonNode scale(Path out, String... extra) throws Exception {
-        List<String> args = new java.util.ArrayList<>(List.of("--device", "cpu", "scale", "--layers", "2",
+        List<String> args = new java.util.ArrayList<>(List.of("--device", DEVICE, "scale", "--layers", "2",
                 "--hidden", "64", "--heads", "4", "--mlp-size", "128", "--statistics-lines", "40", "--batch", "4",
                 "--batches", "1", "--tokens", "6", "--out", out.toString()));
         args.addAll(List.of(extra));
@@ -54,7 +58,7 @@ class ScaleCommandTest {
         assertEquals(0, r.code(), r.err() + r.out());
         assertTrue(r.out().contains("scale: arch="), r.out());
         JsonNode json = new ObjectMapper().readTree(out.resolve("scale.json").toFile());
-        assertEquals("cpu()", json.get("device").asText());
+        assertEquals(ComputeDevice.configured().toString(), json.get("device").asText());
         assertEquals("[1]", json.get("editLayers").asText(), "the last of 2 blocks");
         assertEquals(40, json.get("statisticsLines").asInt());
         assertTrue(json.get("statisticsTokens").asInt() > 40, json.toString());
@@ -101,7 +105,7 @@ class ScaleCommandTest {
     @Test
     void theFaithfulMethodHasNoCachedHookedFigure(@TempDir Path tmp) throws Exception {
         Path out = tmp.resolve("seq");
-        Run r = run("--device", "cpu", "scale", "--layers", "2", "--hidden", "32", "--heads", "2", "--mlp-size", "64",
+        Run r = run("--device", DEVICE, "scale", "--layers", "2", "--hidden", "32", "--heads", "2", "--mlp-size", "64",
                 "--statistics-lines", "20", "--batch", "2", "--batches", "1", "--tokens", "4", "--method", "coachhook",
                 "--out", out.toString());
         assertEquals(0, r.code(), r.err());
