@@ -11,6 +11,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.hookline.engine.device.ComputeDevice;
+import dev.hookline.engine.device.Precision;
 import dev.hookline.engine.io.Checkpoint;
 import dev.hookline.engine.model.ForwardOptions;
 import dev.hookline.engine.model.CausalLm;
@@ -54,22 +55,29 @@ public final class LanguageModel implements AutoCloseable {
 
     /**
      * Loads {@code dir} (config.json, model.safetensors, tokenizer.json) on the configured device
-     * ({@link ComputeDevice#configured()}: --device, HOOKLINE_DEVICE, else a GPU when DJL sees one).
+     * ({@link ComputeDevice#configured()}: --device, HOOKLINE_DEVICE, else a GPU when DJL sees one)
+     * in the configured precision ({@link Precision#configured()}: --precision, HOOKLINE_PRECISION,
+     * else fp32).
      */
     public static LanguageModel load(Path dir) throws IOException {
-        return load(dir, ComputeDevice.configured());
+        return load(dir, ComputeDevice.configured(), Precision.configured());
+    }
+
+    /** Loads {@code dir} on {@code device} with float32 weights. */
+    public static LanguageModel load(Path dir, Device device) throws IOException {
+        return load(dir, device, Precision.FP32);
     }
 
     /**
-     * Loads {@code dir} on {@code device}: any supported architecture (config.json), single or
-     * sharded safetensors, tokenizer.json with tokenizer_config.json.
+     * Loads {@code dir} on {@code device} in {@code precision}: any supported architecture
+     * (config.json), single or sharded safetensors, tokenizer.json with tokenizer_config.json.
      *
      * @throws IllegalArgumentException when the tokenizer produces ids outside the model's vocabulary
      */
-    public static LanguageModel load(Path dir, Device device) throws IOException {
+    public static LanguageModel load(Path dir, Device device, Precision precision) throws IOException {
         TextTokenizer tokenizer = TextTokenizer.loadDirectory(dir);
         try {
-            CausalLm model = Checkpoint.loadModel(dir, device);
+            CausalLm model = Checkpoint.loadModel(dir, device, DataType.FLOAT32, precision.weightType());
             try {
                 tokenizer.requireFits(model.config().vocabSize(), dir.resolve(Checkpoint.TOKENIZER_FILE));
             } catch (RuntimeException e) {
