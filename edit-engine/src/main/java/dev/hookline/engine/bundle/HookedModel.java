@@ -25,15 +25,19 @@ import dev.hookline.engine.model.TokenBatch;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A base model with the validated hooks of one bundle installed. Thread-safe for concurrent
  * inference (hooks are immutable). Close to release the model.
  */
 public final class HookedModel implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(HookedModel.class);
 
     /**
      * What the scope test did at one hooked layer and token.
@@ -65,10 +69,22 @@ public final class HookedModel implements AutoCloseable {
     /**
      * Hooks of {@code bundle} for {@code model}, arrays owned by {@code manager}. A span-scope
      * bundle gets a {@link SpanScope} on its two float64 (d_ff, d_ff) inverses per layer, a
-     * span-relation bundle a {@link RelationSpanScope} on its inverse per relation, routed by the
-     * relations' key sums exactly as the editor routes.
+     * span-relation bundle a {@link RelationSpanScope} in its factored serving form (one float32
+     * (d_ff, d_ff + sum of the relations' ranks) projection per layer, from the bundle's inverses;
+     * the dense float64 form where the preserve inverse does not factor), routed by the relations'
+     * key sums exactly as the editor routes.
      */
     public static Map<Integer, HookLayer> install(CausalLm model, HookBundle bundle, NDManager manager) {
+        return install(model, bundle, manager, true);
+    }
+
+    /**
+     * As {@link #install(CausalLm, HookBundle, NDManager)}; with {@code factoredScope} false a
+     * span-relation bundle keeps the editor's dense float64 form (the reference the factored form is
+     * checked and benchmarked against).
+     */
+    public static Map<Integer, HookLayer> install(CausalLm model, HookBundle bundle, NDManager manager,
+            boolean factoredScope) {
         if (!bundle.architecture().equals(model.architecture().modelType())) {
             throw new IllegalArgumentException("bundle was made for a " + bundle.architecture()
                     + " base model; this base model is " + model.architecture().modelType());
@@ -93,7 +109,7 @@ public final class HookedModel implements AutoCloseable {
                     NDArray accu = manager.create(bundle.scopeAccuInverse().get(l), square); // (d_ff, d_ff) f64
                     yield new SpanScope(preserve, accu);
                 }
-                case HookBundle.SPAN_RELATION -> relationScope(bundle, l, manager);
+                case HookBundle.SPAN_RELATION -> relationScope(bundle, l, manager, factoredScope);
                 default -> SequenceZScore.INSTANCE;
             };
             out.put(l, new HookLayer(l, delta, bundle.alpha().get(l), scope, HookLayer.Mode.VALIDATED, null));
@@ -101,15 +117,28 @@ public final class HookedModel implements AutoCloseable {
         return out;
     }
 
-    private static RelationSpanScope relationScope(HookBundle bundle, int l, NDManager manager) {
+    private static RelationSpanScope relationScope(HookBundle bundle, int l, NDManager manager, boolean factored) {
         HookBundle.RelationScopes rs = bundle.relationScopes();
+        RoutingDirections routing = RoutingDirections.of(rs.keySums().get(l).toArray(new double[0][]),
+                rs.edits().stream().mapToInt(Integer::intValue).toArray());
+        if (factored) {
+            try {
+                RelationSpanScope scope = RelationSpanScope.factored(manager, bundle.mlpSize(),
+                        bundle.scopePreserveInverse().get(l), rs.names(), rs.inverses().get(l), routing.mean(),
+                        routing.directions(), rs.routes());
+                LOG.debug("layer {}: span-relation scope factored, ranks {} of d_ff {}", l,
+                        Arrays.toString(scope.factorRanks()), bundle.mlpSize());
+                return scope;
+            } catch (IllegalStateException notDefinite) {
+                LOG.warn("layer {}: (lambda_s C0)^-1 does not factor ({}); serving the dense float64 scope",
+                        l, notDefinite.getMessage());
+            }
+        }
         Shape square = new Shape(bundle.mlpSize(), bundle.mlpSize());
         List<NDArray> inverses = new ArrayList<>();
         for (double[] inv : rs.inverses().get(l)) {
             inverses.add(manager.create(inv, square)); // (d_ff, d_ff) f64
         }
-        RoutingDirections routing = RoutingDirections.of(rs.keySums().get(l).toArray(new double[0][]),
-                rs.edits().stream().mapToInt(Integer::intValue).toArray());
         return new RelationSpanScope(manager.create(bundle.scopePreserveInverse().get(l), square), rs.names(), inverses,
                 routing.mean(), routing.directions(), rs.routes());
     }
