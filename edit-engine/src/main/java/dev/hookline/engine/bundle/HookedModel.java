@@ -72,11 +72,15 @@ public final class HookedModel implements AutoCloseable {
      * span-relation bundle a {@link RelationSpanScope} in its factored serving form (one float32
      * (d_ff, d_ff + sum of the relations' ranks) projection per layer, from the bundle's inverses;
      * the dense float64 form where the preserve inverse does not factor), routed by the relations'
-     * key sums exactly as the editor routes.
+     * key sums exactly as the editor routes. The JVM property {@value #DENSE_SCOPE_PROPERTY}=true
+     * keeps the dense form (to benchmark the two on one build: {@code hookline bench serving}).
      */
     public static Map<Integer, HookLayer> install(CausalLm model, HookBundle bundle, NDManager manager) {
-        return install(model, bundle, manager, true);
+        return install(model, bundle, manager, !Boolean.getBoolean(DENSE_SCOPE_PROPERTY));
     }
+
+    /** JVM property that makes {@link #install(CausalLm, HookBundle, NDManager)} keep the dense span-relation form. */
+    public static final String DENSE_SCOPE_PROPERTY = "hookline.scope.dense";
 
     /**
      * As {@link #install(CausalLm, HookBundle, NDManager)}; with {@code factoredScope} false a
