@@ -8,6 +8,7 @@ package dev.hookline.engine.bundle;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import dev.hookline.engine.edit.CoachHookParams;
 import dev.hookline.engine.hook.CorpusZScore;
 import dev.hookline.engine.hook.HookLayer;
 import dev.hookline.engine.hook.RelationSpanScope;
@@ -71,7 +72,7 @@ public final class HookedModel implements AutoCloseable {
      * bundle gets a {@link SpanScope} on its two float64 (d_ff, d_ff) inverses per layer, a
      * span-relation bundle a {@link RelationSpanScope} in its factored serving form (one float32
      * (d_ff, d_ff + sum of the relations' ranks) projection per layer, from the bundle's inverses;
-     * the dense float64 form where the preserve inverse does not factor), routed by the relations'
+     * q_0 stays float64 where the preserve inverse does not factor), routed by the relations'
      * key sums exactly as the editor routes. The JVM property {@value #DENSE_SCOPE_PROPERTY}=true
      * keeps the dense form (to benchmark the two on one build: {@code hookline bench serving}).
      */
@@ -126,17 +127,15 @@ public final class HookedModel implements AutoCloseable {
         RoutingDirections routing = RoutingDirections.of(rs.keySums().get(l).toArray(new double[0][]),
                 rs.edits().stream().mapToInt(Integer::intValue).toArray());
         if (factored) {
-            try {
-                RelationSpanScope scope = RelationSpanScope.factored(manager, bundle.mlpSize(),
-                        bundle.scopePreserveInverse().get(l), rs.names(), rs.inverses().get(l), routing.mean(),
-                        routing.directions(), rs.routes());
-                LOG.debug("layer {}: span-relation scope factored, ranks {} of d_ff {}", l,
-                        Arrays.toString(scope.factorRanks()), bundle.mlpSize());
-                return scope;
-            } catch (IllegalStateException notDefinite) {
-                LOG.warn("layer {}: (lambda_s C0)^-1 does not factor ({}); serving the dense float64 scope",
-                        l, notDefinite.getMessage());
-            }
+            // K_r holds one key per edit of relation r, two with the mean and plain keys
+            int keysPerEdit = CoachHookParams.SCOPE_KEYS_MEAN_PLAIN.equals(rs.scopeKeys()) ? 2 : 1;
+            int[] maxRanks = rs.edits().stream().mapToInt(e -> keysPerEdit * e).toArray();
+            RelationSpanScope scope = RelationSpanScope.factored(manager, bundle.mlpSize(),
+                    bundle.scopePreserveInverse().get(l), rs.names(), rs.inverses().get(l), maxRanks, routing.mean(),
+                    routing.directions(), rs.routes());
+            LOG.debug("layer {}: span-relation scope factored (q_0 factored: {}), ranks {} of d_ff {}", l,
+                    scope.preserveFactored(), Arrays.toString(scope.factorRanks()), bundle.mlpSize());
+            return scope;
         }
         Shape square = new Shape(bundle.mlpSize(), bundle.mlpSize());
         List<NDArray> inverses = new ArrayList<>();

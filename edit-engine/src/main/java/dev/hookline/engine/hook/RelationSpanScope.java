@@ -22,6 +22,8 @@ import ai.djl.ndarray.types.Shape;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Per position t with key k: route {@code r(k) = argmax_r <k - mu, c_r>} over the relations with
@@ -44,7 +46,8 @@ import java.util.List;
  * {@link #factored}.
  */
 public final class RelationSpanScope implements KeyScope {
-    private final NDArray preserveInverse; // (d_ff, d_ff) float64, (lambda_s C0)^-1; null in the factored form
+    private static final Logger LOG = LoggerFactory.getLogger(RelationSpanScope.class);
+    private final NDArray preserveInverse; // (d_ff, d_ff) float64, (lambda_s C0)^-1; null where the factored form factors it
     private final List<String> relations;
     private final List<NDArray> accumulatedInverses; // R x (d_ff, d_ff) float64; empty in the factored form
     private final NDArray projection; // (d_ff, W) float32, [L | F_1 .. F_R]; null in the dense form
@@ -118,9 +121,9 @@ public final class RelationSpanScope implements KeyScope {
         }
     }
 
-    private RelationSpanScope(List<String> relations, NDArray projection, NDArray segments, int[] ranks, double[] mean,
-            double[][] directions, int routes) {
-        this.preserveInverse = null;
+    private RelationSpanScope(NDArray densePreserve, List<String> relations, NDArray projection, NDArray segments,
+            int[] ranks, double[] mean, double[][] directions, int routes) {
+        this.preserveInverse = densePreserve;
         this.accumulatedInverses = List.of();
         this.relations = List.copyOf(relations);
         this.projection = projection;
@@ -135,23 +138,27 @@ public final class RelationSpanScope implements KeyScope {
      * The factored serving form of the scope whose dense form the same arguments give (see the
      * class comment): the Cholesky factor of {@code preserveInverse} and a pivoted-Cholesky factor of
      * each relation's difference of inverses, stored as one float32 (d_ff, W) array owned by
-     * {@code manager}. Same routing, same rho up to float32 rounding.
+     * {@code manager}. Same routing, same rho up to float32 rounding. Where the preserve inverse is
+     * not numerically positive definite (an ill-conditioned C0: its float64 inverse has lost its
+     * small eigenvalues) q_0 stays the dense float64 quadratic form and only the relations' terms
+     * are factored.
      *
      * @param manager owner of the factored arrays (the hook's manager; its device computes)
      * @param ff d_ff
      * @param preserveInverse {@code (lambda_s C0)^-1}, (d_ff, d_ff) float64 row-major
      * @param accumulatedInverses per relation {@code (lambda_s C0 + K_r K_r^T)^-1}, same layout
-     * @throws IllegalStateException where {@code preserveInverse} is not numerically positive definite
-     *     (the caller keeps the dense form then)
+     * @param maxRanks per relation the number of keys in K_r (its Woodbury rank bound)
      */
     public static RelationSpanScope factored(NDManager manager, int ff, double[] preserveInverse, List<String> relations,
-            List<double[]> accumulatedInverses, double[] mean, double[][] directions, int routes) {
+            List<double[]> accumulatedInverses, int[] maxRanks, double[] mean, double[][] directions, int routes) {
         if (routes != 1 && routes != 2) {
             throw new IllegalArgumentException("a key is scored under 1 or 2 nearest relations, got " + routes);
         }
-        if (relations.isEmpty() || relations.size() != accumulatedInverses.size() || relations.size() != directions.length) {
-            throw new IllegalArgumentException("relation span scope needs R >= 1 relations with one inverse and one direction"
-                    + " each, got " + relations.size() + ", " + accumulatedInverses.size() + ", " + directions.length);
+        if (relations.isEmpty() || relations.size() != accumulatedInverses.size() || relations.size() != directions.length
+                || relations.size() != maxRanks.length) {
+            throw new IllegalArgumentException("relation span scope needs R >= 1 relations with one inverse, one rank"
+                    + " bound and one direction each, got " + relations.size() + ", " + accumulatedInverses.size() + ", "
+                    + maxRanks.length + ", " + directions.length);
         }
         if (relations.stream().distinct().count() != relations.size()) {
             throw new IllegalArgumentException("relation names repeat: " + relations);
@@ -166,38 +173,58 @@ public final class RelationSpanScope implements KeyScope {
             }
             dirs[r] = directions[r].clone();
         }
-        double[] lower = ScopeFactors.choleskyLower(manager, preserveInverse, ff); // (d_ff, d_ff), L L^T = (lambda_s C0)^-1
+        double[] lower = null; // (d_ff, d_ff), L L^T = (lambda_s C0)^-1
+        NDArray densePreserve = null;
+        try {
+            lower = ScopeFactors.choleskyLower(manager, preserveInverse, ff);
+        } catch (IllegalStateException notDefinite) {
+            LOG.warn("(lambda_s C0)^-1 is not numerically positive definite ({}): q_0 stays a float64 (d_ff, d_ff)"
+                    + " quadratic form, the relations' terms are factored", notDefinite.getMessage());
+            densePreserve = manager.create(preserveInverse, new Shape(ff, ff)); // (d_ff, d_ff) float64
+        }
+        int head = lower == null ? 0 : ff;
         List<List<double[]>> thin = new ArrayList<>();
         int[] ranks = new int[relations.size()];
-        int width = ff;
+        int width = head;
         for (int r = 0; r < relations.size(); r++) {
-            thin.add(ScopeFactors.lowRankDifference(preserveInverse, accumulatedInverses.get(r), ff)); // rank_r x (d_ff)
-            ranks[r] = thin.get(r).size();
+            thin.add(ScopeFactors.lowRankDifference(preserveInverse, accumulatedInverses.get(r), ff, maxRanks[r]));
+            ranks[r] = thin.get(r).size(); // rank_r x (d_ff)
             width += ranks[r];
         }
-        float[] proj = new float[ff * width]; // (d_ff, W) row-major
-        float[] seg = new float[width * (1 + relations.size())]; // (W, 1 + R)
-        for (int a = 0; a < ff; a++) {
-            for (int j = 0; j <= a; j++) {
-                proj[a * width + j] = (float) lower[a * ff + j];
+        int cols = Math.max(1, width); // a zero-width projection is kept as one zero column
+        float[] proj = new float[ff * cols]; // (d_ff, W) row-major
+        float[] seg = new float[cols * (1 + relations.size())]; // (W, 1 + R)
+        if (lower != null) {
+            for (int a = 0; a < ff; a++) {
+                for (int j = 0; j <= a; j++) {
+                    proj[a * cols + j] = (float) lower[a * ff + j];
+                }
+            }
+            for (int c = 0; c < ff; c++) {
+                seg[c * (1 + relations.size())] = 1f;
             }
         }
-        for (int c = 0; c < ff; c++) {
-            seg[c * (1 + relations.size())] = 1f;
-        }
-        int column = ff;
+        int column = head;
         for (int r = 0; r < relations.size(); r++) {
             for (double[] f : thin.get(r)) {
                 for (int a = 0; a < ff; a++) {
-                    proj[a * width + column] = (float) f[a];
+                    proj[a * cols + column] = (float) f[a];
                 }
                 seg[column * (1 + relations.size()) + 1 + r] = 1f;
                 column++;
             }
         }
-        NDArray projection = manager.create(proj, new Shape(ff, width)); // (d_ff, W) float32
-        NDArray segments = manager.create(seg, new Shape(width, 1 + relations.size())); // (W, 1 + R) float32
-        return new RelationSpanScope(relations, projection, segments, ranks, mean.clone(), dirs, routes);
+        NDArray projection = manager.create(proj, new Shape(ff, cols)); // (d_ff, W) float32
+        NDArray segments = manager.create(seg, new Shape(cols, 1 + relations.size())); // (W, 1 + R) float32
+        return new RelationSpanScope(densePreserve, relations, projection, segments, ranks, mean.clone(), dirs, routes);
+    }
+
+    /**
+     * True where the factored form also factors q_0 (the preserve inverse was numerically positive
+     * definite); false for the dense form and for a factored form that keeps q_0 in float64.
+     */
+    public boolean preserveFactored() {
+        return projection != null && preserveInverse == null;
     }
 
     /** True for the factored serving form ({@link #factored}), false for the editor's dense form. */
@@ -335,6 +362,11 @@ public final class RelationSpanScope implements KeyScope {
             }
             NDArray y = k.matMul(projection); // (N, W): L^T k, then F_r^T k per relation
             float[] sums = y.mul(y).matMul(segments).toFloatArray(); // (N, 1 + R): q_0, then ||F_r^T k||^2
+            double[] dense = null; // q_0 in float64 where the preserve inverse did not factor
+            if (preserveInverse != null) {
+                NDArray k64 = k.toType(DataType.FLOAT64, false); // (N, d_ff)
+                dense = k64.matMul(preserveInverse).mul(k64).sum(new int[] {1}).toDoubleArray(); // (N)
+            }
             double[] flat = null;
             if (relations.size() > 1) { // routing in float64 on the keys' values, as in the dense form
                 float[] kf = k.toFloatArray();
@@ -345,7 +377,7 @@ public final class RelationSpanScope implements KeyScope {
             }
             double[] rho = new double[n];
             for (int i = 0; i < n; i++) {
-                double preserved = sums[i * width];
+                double preserved = dense != null ? dense[i] : sums[i * width];
                 if (!(preserved > 1e-30)) {
                     rho[i] = Double.NaN;
                     continue;

@@ -28,9 +28,8 @@ public final class ScopeFactors {
     static final int BLOCK = 256;
 
     /**
-     * Relative size (to the largest diagonal entry of the difference, or of the preserve inverse,
-     * whichever is larger in absolute terms) below which a residual diagonal entry of the
-     * difference is float64 noise and the pivoted Cholesky stops.
+     * Relative size (to the largest diagonal entry of the difference) below which a residual
+     * diagonal entry of the difference is float64 noise and the pivoted Cholesky stops.
      */
     static final double RANK_TOLERANCE = 1e-11;
 
@@ -134,30 +133,29 @@ public final class ScopeFactors {
      * {@code accumulated = (preserve^-1 + K K^T)^-1}): vectors f_1..f_r (each (n)) with
      * {@code D = sum_j f_j f_j^T} up to float64 noise, by a pivoted partial Cholesky that reads D one
      * row at a time. It stops when the largest residual diagonal entry of D falls below
-     * {@link #RANK_TOLERANCE} times the larger of D's and the preserve inverse's largest diagonal
-     * entries (the stored inverses' own rounding), or at n vectors. O(n r^2) arithmetic, no
-     * (n, n) array besides the two inputs.
+     * {@link #RANK_TOLERANCE} times D's largest diagonal entry, or at {@code maxRank} vectors (the
+     * number of keys in K: D's rank in exact arithmetic; what the stored inverses' rounding adds
+     * beyond it is noise). O(n r^2) arithmetic, no (n, n) array besides the two inputs.
      *
      * @param preserve (lambda_s C0)^-1, (n, n) float64, row-major, symmetric
      * @param accumulated (lambda_s C0 + K K^T)^-1, (n, n) float64, row-major, symmetric
+     * @param maxRank the number of keys in K (at most n vectors are returned either way)
      * @return the factor's vectors, r of them, each (n)
      */
-    public static List<double[]> lowRankDifference(double[] preserve, double[] accumulated, int n) {
+    public static List<double[]> lowRankDifference(double[] preserve, double[] accumulated, int n, int maxRank) {
         if (preserve.length != (long) n * n || accumulated.length != (long) n * n) {
             throw new IllegalArgumentException("inverses must be (" + n + ", " + n + "), got " + preserve.length
                     + " and " + accumulated.length + " entries");
         }
         double[] residual = new double[n]; // diagonal of D - sum f f^T
         double largest = 0;
-        double preserveLargest = 0;
         for (int i = 0; i < n; i++) {
             residual[i] = preserve[i * n + i] - accumulated[i * n + i];
             largest = Math.max(largest, residual[i]);
-            preserveLargest = Math.max(preserveLargest, Math.abs(preserve[i * n + i]));
         }
-        double tolerance = RANK_TOLERANCE * Math.max(largest, preserveLargest);
+        double tolerance = RANK_TOLERANCE * largest;
         List<double[]> factor = new ArrayList<>();
-        while (factor.size() < n) {
+        while (factor.size() < Math.min(n, maxRank)) {
             int p = 0;
             for (int i = 1; i < n; i++) {
                 if (residual[i] > residual[p]) {

@@ -104,7 +104,7 @@ public final class ScopeServingCost {
             RelationSpanScope denseScope = new RelationSpanScope(p, names.subList(0, denseR), dense, routing.mean(),
                     Arrays.copyOf(routing.directions(), denseR), 2);
             long t0 = System.nanoTime();
-            RelationSpanScope factored = RelationSpanScope.factored(hooks, ff, preserve, names, values, routing.mean(),
+            RelationSpanScope factored = RelationSpanScope.factored(hooks, ff, preserve, names, values, counts, routing.mean(),
                     routing.directions(), 2);
             double factorSeconds = (System.nanoTime() - t0) / 1e9;
             values.clear();

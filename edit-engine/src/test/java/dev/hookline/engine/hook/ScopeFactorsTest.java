@@ -93,7 +93,8 @@ class ScopeFactorsTest {
             NDArray k = m.create(kv, new Shape(n, keys)); // (n, u)
             double[] preserve = cm.inverse().toDoubleArray();
             double[] accumulated = cm.add(k.matMul(k.transpose())).inverse().toDoubleArray();
-            List<double[]> f = ScopeFactors.lowRankDifference(preserve, accumulated, n);
+            assertEquals(3, ScopeFactors.lowRankDifference(preserve, accumulated, n, 3).size(), "capped at the rank bound");
+            List<double[]> f = ScopeFactors.lowRankDifference(preserve, accumulated, n, n);
             assertEquals(keys, f.size(), "rank of C^-1 - (C + K K^T)^-1 is the number of keys");
             double worst = 0;
             double scale = 0;
@@ -109,19 +110,35 @@ class ScopeFactorsTest {
                 }
             }
             assertTrue(worst < 1e-9 * scale, "F F^T = D: max |diff| " + worst + " of " + scale);
-            assertTrue(ScopeFactors.lowRankDifference(preserve, preserve, n).isEmpty(), "no edits: empty factor");
+            assertTrue(ScopeFactors.lowRankDifference(preserve, preserve, n, n).isEmpty(), "no edits: empty factor");
         }
     }
 
     @Test
     void factoredRelationScopeScoresTheDenseRho() {
+        factoredEqualsDense(false);
+    }
+
+    /**
+     * A preserve inverse with a negative diagonal entry (what an ill-conditioned C0's float64
+     * inverse can be): q_0 stays float64, the relations' terms are factored, rho still equal.
+     */
+    @Test
+    void anIndefinitePreserveInverseKeepsQ0InFloat64() {
+        factoredEqualsDense(true);
+    }
+
+    private static void factoredEqualsDense(boolean indefinite) {
         Random random = new Random(11);
         int n = 40;
         int relations = 3;
         double[] c = spd(random, n);
         try (NDManager m = NDManager.newBaseManager()) {
-            NDArray cm = m.create(c, new Shape(n, n));
-            NDArray preserve = cm.inverse();
+            double[] pv = m.create(c, new Shape(n, n)).inverse().toDoubleArray();
+            if (indefinite) {
+                pv[0] = -1; // not positive definite; K's row 0 is zero below, so I + K^T P K stays definite
+            }
+            NDArray preserve = m.create(pv, new Shape(n, n));
             List<NDArray> inverses = new ArrayList<>();
             List<double[]> inverseValues = new ArrayList<>();
             double[][] sums = new double[relations][n];
@@ -129,14 +146,16 @@ class ScopeFactorsTest {
             for (int r = 0; r < relations; r++) {
                 counts[r] = 2 + r;
                 double[] kv = new double[n * counts[r]];
-                for (int a = 0; a < n; a++) {
+                for (int a = indefinite ? 1 : 0; a < n; a++) {
                     for (int j = 0; j < counts[r]; j++) {
                         kv[a * counts[r] + j] = random.nextGaussian() + (a % relations == r ? 2 : 0);
                         sums[r][a] += kv[a * counts[r] + j];
                     }
                 }
-                NDArray k = m.create(kv, new Shape(n, counts[r]));
-                NDArray inv = cm.add(k.matMul(k.transpose())).inverse();
+                NDArray k = m.create(kv, new Shape(n, counts[r])); // (n, u)
+                NDArray pk = preserve.matMul(k); // (n, u)
+                NDArray s = k.transpose().matMul(pk).add(m.eye(counts[r], counts[r], 0, DataType.FLOAT64)); // (u, u)
+                NDArray inv = preserve.sub(pk.matMul(s.inverse()).matMul(pk.transpose())); // Woodbury: (P^-1 + K K^T)^-1
                 inverses.add(inv);
                 inverseValues.add(inv.toDoubleArray());
             }
@@ -145,10 +164,11 @@ class ScopeFactorsTest {
             for (int routes = 1; routes <= 2; routes++) {
                 RelationSpanScope dense = new RelationSpanScope(preserve, names, inverses, routing.mean(),
                         routing.directions(), routes);
-                RelationSpanScope factored = RelationSpanScope.factored(m, n, preserve.toDoubleArray(), names,
-                        inverseValues, routing.mean(), routing.directions(), routes);
+                RelationSpanScope factored = RelationSpanScope.factored(m, n, pv, names, inverseValues, counts,
+                        routing.mean(), routing.directions(), routes);
                 assertFalse(dense.isFactored());
                 assertTrue(factored.isFactored());
+                assertEquals(!indefinite, factored.preserveFactored());
                 assertEquals(List.of(2, 3, 4), java.util.Arrays.stream(factored.factorRanks()).boxed().toList());
                 float[] keys = new float[2 * 25 * n]; // (2, 25, n): keys near each relation's and random ones
                 for (int i = 0; i < keys.length; i++) {
@@ -164,10 +184,16 @@ class ScopeFactorsTest {
                 assertTrue(Double.isNaN(expected[0]) && Double.isNaN(actual[0]), "zero key: NaN");
                 double worst = 0;
                 double spread = 0;
+                int defined = 0;
                 for (int i = 1; i < expected.length; i++) {
-                    worst = Math.max(worst, Math.abs(expected[i] - actual[i]));
-                    spread = Math.max(spread, expected[i]);
+                    assertEquals(Double.isNaN(expected[i]), Double.isNaN(actual[i]), "position " + i + " defined alike");
+                    if (!Double.isNaN(expected[i])) {
+                        worst = Math.max(worst, Math.abs(expected[i] - actual[i]));
+                        spread = Math.max(spread, expected[i]);
+                        defined++;
+                    }
                 }
+                assertTrue(defined > 40, "most keys have a positive q_0: " + defined);
                 assertTrue(spread > 0.3, "some keys lie in a relation's span: max rho " + spread);
                 assertTrue(worst < 1e-5, "routes " + routes + ": factored rho = dense rho, max |diff| " + worst);
             }
