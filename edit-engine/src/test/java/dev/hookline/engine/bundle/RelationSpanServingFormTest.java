@@ -82,6 +82,7 @@ class RelationSpanServingFormTest {
                 for (int l : bundle.layers()) {
                     RelationSpanScope scope = (RelationSpanScope) factored.get(l).scope();
                     assertTrue(scope.isFactored(), "install serves the factored form");
+                    assertTrue(scope.preserveFactored(), "the converged model's (lambda_s C0)^-1 factors");
                     assertFalse(((RelationSpanScope) dense.get(l).scope()).isFactored());
                     int[] ranks = scope.factorRanks();
                     for (int r = 0; r < relations; r++) {
