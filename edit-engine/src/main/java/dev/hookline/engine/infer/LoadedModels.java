@@ -51,6 +51,8 @@ import org.slf4j.LoggerFactory;
  * <p>Up to {@code keepIdle} checkpoints that no one uses stay loaded (the least recently released
  * closes first), so a worker running job after job, or a CLI command that loads twice, loads once;
  * system property {@value #KEEP_IDLE_PROPERTY} (default 1; 0 closes a model at its last release).
+ * Loading another checkpoint first closes the idle ones beyond {@code keepIdle - 1}, so that the
+ * default never holds an unused model next to a new one.
  */
 public final class LoadedModels {
     private static final Logger LOG = LoggerFactory.getLogger(LoadedModels.class);
@@ -192,6 +194,11 @@ public final class LoadedModels {
         synchronized (this) {
             Entry e = entries.get(key);
             if (e == null) {
+                // Idle models beyond what may stay with this one loaded close first: never two large
+                // checkpoints in memory only because one waits for a next job that asks for another.
+                while (!idle.isEmpty() && idle.size() >= keepIdle) {
+                    closeOldestIdle();
+                }
                 long start = System.nanoTime();
                 e = load(key, dir, device, dataType);
                 entries.put(key, e);
@@ -232,12 +239,16 @@ public final class LoadedModels {
         }
         idle.put(e.key, e);
         while (idle.size() > keepIdle) {
-            Entry oldest = idle.values().iterator().next();
-            idle.remove(oldest.key);
-            entries.remove(oldest.key);
-            oldest.close();
-            LOG.info("closed unused model {}", oldest.dir);
+            closeOldestIdle();
         }
+    }
+
+    private synchronized void closeOldestIdle() {
+        Entry oldest = idle.values().iterator().next();
+        idle.remove(oldest.key);
+        entries.remove(oldest.key);
+        oldest.close();
+        LOG.info("closed unused model {}", oldest.dir);
     }
 
     /** Number of loads this cache has done (a load counter for tests and logs). */

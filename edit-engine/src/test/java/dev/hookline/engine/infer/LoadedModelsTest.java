@@ -58,9 +58,13 @@ class LoadedModelsTest {
 
     /** A private copy of the Llama fixture (tests below change files on disk). */
     private Path copyOfFixture(String name) throws Exception {
+        return copyOfFixture(name, "hf-llama-micro");
+    }
+
+    private Path copyOfFixture(String name, String fixture) throws Exception {
         Path dir = tmp.resolve(name);
         Files.createDirectories(dir);
-        try (Stream<Path> files = Files.list(HfArchitecturesTest.fixture("hf-llama-micro"))) {
+        try (Stream<Path> files = Files.list(HfArchitecturesTest.fixture(fixture))) {
             for (Path f : files.toList()) {
                 Files.copy(f, dir.resolve(f.getFileName()));
             }
@@ -207,6 +211,31 @@ class LoadedModelsTest {
                 assertArrayEquals(before.get(0), logits(original.model(), original.tokenizer()).get(0), 0f);
             }
         }
+    }
+
+    @Test
+    void anIdleModelStaysForItsNextUserAndMakesRoomForAnother() throws Exception {
+        Path llama = copyOfFixture("idle-llama");
+        Path qwen = copyOfFixture("idle-qwen", "hf-qwen2-micro");
+        LoadedModels cache = new LoadedModels(1);
+        CausalLm first;
+        try (LoadedModels.Lease a = cache.acquire(llama, CPU, DataType.FLOAT32)) {
+            first = a.model();
+        }
+        assertEquals(1, cache.size(), "kept idle");
+        try (LoadedModels.Lease again = cache.acquire(llama, CPU, DataType.FLOAT32)) {
+            assertSame(first, again.model(), "the next user finds it loaded");
+        }
+        try (LoadedModels.Lease other = cache.acquire(qwen, CPU, DataType.FLOAT32)) {
+            assertEquals(1, cache.size(), "the idle Llama closed before the Qwen2 model loaded");
+            assertEquals(2, cache.loads());
+        }
+        try (LoadedModels.Lease third = cache.acquire(llama, CPU, DataType.FLOAT32)) {
+            assertNotSame(first, third.model());
+            assertEquals(3, cache.loads());
+        }
+        cache.closeIdle();
+        assertEquals(0, cache.size());
     }
 
     @Test
