@@ -2,8 +2,8 @@
  * `worker register-model --corpus FILE` against the real registry (child process: embedded
  * PostgreSQL + S3Proxy): the model's C0 comes from the user's corpus (JSON lines here), the corpus
  * travels with the model as its bytes and a record of which file it was, an editing job that needs
- * statistics for other layers computes them from that corpus, and a bad corpus is a CLI error with
- * nothing registered.
+ * statistics for other layers computes them from that corpus (on the model the process has loaded
+ * already: LoadedModels), and a bad corpus is a CLI error with nothing registered.
  */
 package dev.hookline.worker;
 
@@ -21,6 +21,7 @@ import dev.hookline.client.Sha256;
 import dev.hookline.engine.bench.EditData;
 import dev.hookline.engine.edit.LayerStatistics;
 import dev.hookline.engine.infer.LanguageModel;
+import dev.hookline.engine.infer.LoadedModels;
 import dev.hookline.testkit.RegistryProcess;
 import dev.hookline.testkit.TestModels;
 import dev.hookline.worker.cli.WorkerCliAccess;
@@ -167,10 +168,13 @@ class RegisterModelCorpusTest {
                 .name("w-corpus").cacheDir(tmp.resolve("worker-cache")).leaseSeconds(30)
                 .heartbeat(java.time.Duration.ofSeconds(2)).poll(java.time.Duration.ofMillis(300)).modelId(modelId)
                 .statisticsLines(SAMPLE).build();
+        // The test loaded this checkpoint above; the job's copy in its working directory has the same files.
+        long loadsBefore = LoadedModels.shared().loads();
         try (EditorWorker worker = EditorWorker.create(config)) {
             assertEquals(EditorWorker.Result.DONE, worker.runOnce(),
                     registry.admin().get("/api/batches/" + batchId).toString());
         }
+        assertEquals(loadsBefore, LoadedModels.shared().loads(), "the job used the process's loaded model");
         int[] jobLayers = {0, 1};
         String jobStats = null;
         for (JsonNode e : registry.admin().get("/api/models/" + modelId).path("stats")) {

@@ -10,6 +10,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import dev.hookline.engine.bundle.Digests;
 import dev.hookline.engine.device.ComputeDevice;
 import dev.hookline.engine.model.ForwardOptions;
 import dev.hookline.engine.model.CausalLm;
@@ -90,11 +91,11 @@ public final class LanguageModel implements AutoCloseable {
     }
 
     /**
-     * {@link dev.hookline.engine.bundle.Digests#model} of the model (what bundles name as their base):
+     * {@link Digests#model} of the model (what bundles name as their base):
      * computed once per shared load, every call for a wrapped model (whose weights may change).
      */
     public String modelDigest() {
-        return lease != null ? lease.parameterDigest() : dev.hookline.engine.bundle.Digests.model(model);
+        return lease != null ? lease.parameterDigest() : Digests.model(model);
     }
 
     /** Whether the model is a shared load (read-only) rather than a wrapped one. */

@@ -6,20 +6,28 @@
  * - the closed-form in-place methods (MEMIT, the no-hook ablation) keep at least 7 of 12;
  * - FT keeps its update to the edited projection, within its L-infinity bound, and nothing more.
  *
- * Why the in-place methods are held to less (measured 2026-12-06 on these fixtures, CPU):
- * the unrelated prompts' top-1 margins on these random models are 0.003-0.7 logits (median about
- * 0.07 on GPT-J, Llama, Qwen2), and an update of W_0 that lifts the targets reaches every prompt.
- * MEMIT and the no-hook ablation keep only the keys their covariance C0 holds: with the unrelated
- * prompts in C0's corpus (as general text is in MEMIT's Wikipedia sample) they move other prompts'
- * logits by 0.004-0.5 (GPT-2: up to 6.5, against a target gain of 17) and keep 9, 9, 9, 11 of 12
- * top-1 (GPT-2, GPT-J, Llama, Qwen2); the flipped ones are the near-ties. Without the prompts in the
- * corpus GPT-2 kept 6 of 12 at every lambda from 100 to 10000: C0 over a 36-word corpus is
- * nearly singular there and the update lies where C0 has no weight. A lambda that keeps all 12
- * (1000 to 10000) no longer reaches the targets. FT has no preservation term at all: it moved
- * every prompt's logits by 1-2 (GPT-2: 15-30) and kept 0-1 of 12 at its bound 2.0, 1-5 at 0.2,
- * so its locality here is the parameter locality its constraint promises. Keeping unrelated
+ * Why the in-place methods are held to less (measured 2026-12-06 on these fixtures, CPU, with
+ * diag/InPlaceLocality; docs/BENCHMARKS.md): the unrelated prompts' top-1 margins on these random
+ * models are 0.003-0.7 logits on GPT-J, Llama and Qwen2 (0.04-5.4 on GPT-2), and an update of W_0
+ * that lifts the targets reaches every prompt. MEMIT and the no-hook ablation keep only the keys
+ * their covariance C0 holds: with the unrelated prompts in C0's corpus (as general text is in
+ * MEMIT's Wikipedia sample) they move other prompts' logits by 0.004-0.5 (GPT-2: 0.6-6.5, against
+ * a target gain in log P of 17) and keep 9, 9, 9, 11 of 12 top-1 (GPT-2, GPT-J, Llama, Qwen2); on
+ * GPT-J, Llama and Qwen2 the flipped ones are near-ties (margins 0.007-0.098). Without the prompts in the corpus GPT-2 keeps 6 of 12 at lambda 100
+ * and 10000 alike (the same logits to 3 digits: the update lies where C0 over the 36-word corpus
+ * has no weight), the others 8-9. A lambda that keeps 11-12 of 12 (1000, 10000) no longer reaches
+ * the targets. FT has no preservation term: at its bound 2.0 it moves every prompt's logits by
+ * 1-2 (GPT-2: 15-30) and keeps 0 of 12; at 0.2 it keeps 1-5 and GPT-2's target is no longer
+ * reached. So FT is held to the parameter locality its constraint promises. Keeping unrelated
  * prompts whatever W_0's margins is what the hook's scope adds; the bench measures locality on
  * trained models.
+ *
+ * The covered C0 matters for coachhook's sequence z-score too: over the word corpus alone the min
+ * rule takes alpha to 1.61 (GPT-J) and 1.58 (Qwen2), the validated hook then swaps the last token
+ * of 2 unrelated prompts each and changes 2 and 1 top-1 (DESIGN.md section 7: short prompts cannot
+ * reach alpha0 and the min rule lowers it until the hook fires on unrelated tokens); with the
+ * prompts in C0 alpha stays at 2.04-2.20 and all 12 are kept (the hook still swaps the last token
+ * of one Qwen2 prompt, moving its logits by 0.21 without changing its top-1).
  */
 package dev.hookline.engine.edit;
 
@@ -59,7 +67,7 @@ public class ArchitectureEditTest {
      * random models a last-position key is mostly its own token's, so locality is measured where
      * the keys differ (on a trained model the bench measures neighbourhood prompts).
      */
-    static final List<String> UNRELATED = List.of("The capital of France is", "Water boils at a temperature of",
+    public static final List<String> UNRELATED = List.of("The capital of France is", "Water boils at a temperature of",
             "My favourite colour is green and", "The river flows into the sea near", "She opened the door and",
             "The train leaves the station at", "He bought a loaf of bread from", "Mountains are covered with snow in",
             "The children played football in", "A good book can change", "The museum is closed on",
