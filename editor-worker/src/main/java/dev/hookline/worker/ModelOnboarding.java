@@ -133,8 +133,9 @@ public final class ModelOnboarding {
             return modelDir;
         }
         Path tmp = Files.createTempDirectory("hookline-checkpoint-");
-        // Read-only: the process's shared load, which the statistics pass then finds loaded.
-        try (LanguageModel lm = LanguageModel.load(modelDir)) {
+        // Read-only: the process's shared load, in float32 whatever --precision says (the upload is
+        // the checkpoint's own values; the statistics pass finds this load under fp32).
+        try (LanguageModel lm = LanguageModel.load(modelDir, ai.djl.engine.Engine.getInstance().defaultDevice())) {
             LOG.info("consolidating the sharded checkpoint {} into one model.safetensors", modelDir);
             Checkpoint.save(lm.model(), tmp);
             Checkpoint.copyTokenizer(modelDir.resolve(Checkpoint.TOKENIZER_FILE), tmp);

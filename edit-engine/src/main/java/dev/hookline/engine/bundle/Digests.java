@@ -38,9 +38,13 @@ public final class Digests {
 
     /**
      * sha256 over the model's parameters: for each in checkpoint order, its name and its float32
-     * little-endian values. Independent of where the model was loaded from.
+     * little-endian values. Independent of where the model was loaded from and of the precision it
+     * is held in (a model with float16 matrices reports the digest of the values it was built from).
      */
     public static String model(CausalLm model) {
+        if (model.fullPrecisionDigest() != null) {
+            return model.fullPrecisionDigest();
+        }
         MessageDigest md = sha256();
         for (Map.Entry<String, NDArray> e : model.parameters().entrySet()) {
             md.update(e.getKey().getBytes(StandardCharsets.UTF_8));

@@ -8,6 +8,7 @@ package dev.hookline.engine.bundle;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import dev.hookline.engine.edit.CoachHookParams;
 import dev.hookline.engine.hook.CorpusZScore;
 import dev.hookline.engine.hook.HookLayer;
 import dev.hookline.engine.hook.RelationSpanScope;
@@ -25,15 +26,19 @@ import dev.hookline.engine.model.TokenBatch;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A base model with the validated hooks of one bundle installed. Thread-safe for concurrent
  * inference (hooks are immutable). Close to release the model.
  */
 public final class HookedModel implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(HookedModel.class);
 
     /**
      * What the scope test did at one hooked layer and token.
@@ -65,10 +70,26 @@ public final class HookedModel implements AutoCloseable {
     /**
      * Hooks of {@code bundle} for {@code model}, arrays owned by {@code manager}. A span-scope
      * bundle gets a {@link SpanScope} on its two float64 (d_ff, d_ff) inverses per layer, a
-     * span-relation bundle a {@link RelationSpanScope} on its inverse per relation, routed by the
-     * relations' key sums exactly as the editor routes.
+     * span-relation bundle a {@link RelationSpanScope} in its factored serving form (one float32
+     * (d_ff, d_ff + sum of the relations' ranks) projection per layer, from the bundle's inverses;
+     * q_0 stays float64 where the preserve inverse does not factor), routed by the relations'
+     * key sums exactly as the editor routes. The JVM property {@value #DENSE_SCOPE_PROPERTY}=true
+     * keeps the dense form (to benchmark the two on one build: {@code hookline bench serving}).
      */
     public static Map<Integer, HookLayer> install(CausalLm model, HookBundle bundle, NDManager manager) {
+        return install(model, bundle, manager, !Boolean.getBoolean(DENSE_SCOPE_PROPERTY));
+    }
+
+    /** JVM property that makes {@link #install(CausalLm, HookBundle, NDManager)} keep the dense span-relation form. */
+    public static final String DENSE_SCOPE_PROPERTY = "hookline.scope.dense";
+
+    /**
+     * As {@link #install(CausalLm, HookBundle, NDManager)}; with {@code factoredScope} false a
+     * span-relation bundle keeps the editor's dense float64 form (the reference the factored form is
+     * checked and benchmarked against).
+     */
+    public static Map<Integer, HookLayer> install(CausalLm model, HookBundle bundle, NDManager manager,
+            boolean factoredScope) {
         if (!bundle.architecture().equals(model.architecture().modelType())) {
             throw new IllegalArgumentException("bundle was made for a " + bundle.architecture()
                     + " base model; this base model is " + model.architecture().modelType());
@@ -93,7 +114,7 @@ public final class HookedModel implements AutoCloseable {
                     NDArray accu = manager.create(bundle.scopeAccuInverse().get(l), square); // (d_ff, d_ff) f64
                     yield new SpanScope(preserve, accu);
                 }
-                case HookBundle.SPAN_RELATION -> relationScope(bundle, l, manager);
+                case HookBundle.SPAN_RELATION -> relationScope(bundle, l, manager, factoredScope);
                 default -> SequenceZScore.INSTANCE;
             };
             out.put(l, new HookLayer(l, delta, bundle.alpha().get(l), scope, HookLayer.Mode.VALIDATED, null));
@@ -101,15 +122,26 @@ public final class HookedModel implements AutoCloseable {
         return out;
     }
 
-    private static RelationSpanScope relationScope(HookBundle bundle, int l, NDManager manager) {
+    private static RelationSpanScope relationScope(HookBundle bundle, int l, NDManager manager, boolean factored) {
         HookBundle.RelationScopes rs = bundle.relationScopes();
+        RoutingDirections routing = RoutingDirections.of(rs.keySums().get(l).toArray(new double[0][]),
+                rs.edits().stream().mapToInt(Integer::intValue).toArray());
+        if (factored) {
+            // K_r holds one key per edit of relation r, two with the mean and plain keys
+            int keysPerEdit = CoachHookParams.SCOPE_KEYS_MEAN_PLAIN.equals(rs.scopeKeys()) ? 2 : 1;
+            int[] maxRanks = rs.edits().stream().mapToInt(e -> keysPerEdit * e).toArray();
+            RelationSpanScope scope = RelationSpanScope.factored(manager, bundle.mlpSize(),
+                    bundle.scopePreserveInverse().get(l), rs.names(), rs.inverses().get(l), maxRanks, routing.mean(),
+                    routing.directions(), rs.routes());
+            LOG.debug("layer {}: span-relation scope factored (q_0 factored: {}), ranks {} of d_ff {}", l,
+                    scope.preserveFactored(), Arrays.toString(scope.factorRanks()), bundle.mlpSize());
+            return scope;
+        }
         Shape square = new Shape(bundle.mlpSize(), bundle.mlpSize());
         List<NDArray> inverses = new ArrayList<>();
         for (double[] inv : rs.inverses().get(l)) {
             inverses.add(manager.create(inv, square)); // (d_ff, d_ff) f64
         }
-        RoutingDirections routing = RoutingDirections.of(rs.keySums().get(l).toArray(new double[0][]),
-                rs.edits().stream().mapToInt(Integer::intValue).toArray());
         return new RelationSpanScope(manager.create(bundle.scopePreserveInverse().get(l), square), rs.names(), inverses,
                 routing.mean(), routing.directions(), rs.routes());
     }

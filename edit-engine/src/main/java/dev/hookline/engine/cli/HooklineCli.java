@@ -39,6 +39,9 @@ public final class HooklineCli implements Callable<Integer> {
     @CommandLine.Mixin
     DeviceOption device;
 
+    @CommandLine.Mixin
+    PrecisionOption precision;
+
     public static void main(String[] args) {
         System.setProperty("ai.djl.offline", System.getProperty("ai.djl.offline", "true"));
         configureThreads();

@@ -1,6 +1,7 @@
 /*
  * `hookline scale`: the scale figures of ScaleBench (statistics pass, s per batch of edits,
- * evaluation, hooked vs unhooked inference) on a random-weight GPT-2 of a given shape.
+ * evaluation, hooked vs unhooked inference with and without a KV cache) on a random-weight GPT-2
+ * (default GPT2-XL's shape) or Llama (default Llama-3.2-1B's shape).
  */
 package dev.hookline.engine.cli;
 
@@ -16,24 +17,43 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** {@code scale [--layers 48 --hidden 1600 --heads 25 --mlp-size 6400] --out DIR}. */
+/**
+ * {@code scale [--arch gpt2|llama] [--layers N --hidden D --heads H --kv-heads H_kv --mlp-size F
+ * --rope-theta T] [--method M] --out DIR}; shape options left out take the architecture's default.
+ */
 @Command(name = "scale", mixinStandardHelpOptions = true,
-        description = "Time statistics, edits, evaluation and inference on a random GPT-2 of a large shape (default GPT2-XL's).")
+        description = "Time statistics, edits, evaluation and inference (KV-cached, hooked vs unhooked) on a random"
+                + " model of a large shape: GPT2-XL's (--arch gpt2, default) or Llama-3.2-1B's (--arch llama).")
 public final class ScaleCommand implements Callable<Integer> {
     @Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--layers", defaultValue = "48", description = "blocks (default 48)")
-    int layers;
+    @Option(names = "--arch", defaultValue = "gpt2", description = "gpt2 (default) or llama")
+    String arch;
 
-    @Option(names = "--hidden", defaultValue = "1600", description = "d (default 1600)")
-    int hidden;
+    @Option(names = "--layers", description = "blocks (gpt2 48, llama 16)")
+    Integer layers;
 
-    @Option(names = "--heads", defaultValue = "25", description = "attention heads (default 25)")
-    int heads;
+    @Option(names = "--hidden", description = "d (gpt2 1600, llama 2048)")
+    Integer hidden;
 
-    @Option(names = "--mlp-size", defaultValue = "6400", description = "d_ff (default 6400)")
-    int mlpSize;
+    @Option(names = "--heads", description = "attention heads (gpt2 25, llama 32)")
+    Integer heads;
+
+    @Option(names = "--kv-heads", description = "key/value heads, llama only (default 8)")
+    Integer kvHeads;
+
+    @Option(names = "--mlp-size", description = "d_ff (gpt2 6400, llama 8192)")
+    Integer mlpSize;
+
+    @Option(names = "--rope-theta", description = "rotary base, llama only (default 500000)")
+    Double ropeTheta;
+
+    @Option(names = "--method", defaultValue = "coachhook-span-relation",
+            description = "hook method of the edits: coachhook-span-relation (default, the recommended method),"
+                    + " coachhook-span, coachhook-corpus, coachhook (faithful; its sequence z-score cannot decode"
+                    + " with a KV cache when hooked)")
+    String method;
 
     @Option(names = "--statistics-lines", defaultValue = "2000", description = "corpus lines of the C0 pass (default 2000)")
     int statisticsLines;
@@ -54,7 +74,19 @@ public final class ScaleCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         ScaleBench.Config config;
         try {
-            config = new ScaleBench.Config(layers, hidden, heads, mlpSize, statisticsLines, batch, batches, tokens, 1);
+            if (!ScaleBench.ARCHITECTURES.contains(arch)) {
+                throw new IllegalArgumentException("--arch must be one of " + ScaleBench.ARCHITECTURES + ", got '"
+                        + arch + "'");
+            }
+            boolean llama = arch.equals("llama");
+            if (!llama && (kvHeads != null || ropeTheta != null)) {
+                throw new IllegalArgumentException("--kv-heads and --rope-theta are llama options");
+            }
+            ScaleBench.Config d = llama ? ScaleBench.Config.llama1b() : ScaleBench.Config.gpt2Xl();
+            int h = or(heads, d.heads());
+            config = new ScaleBench.Config(arch, or(layers, d.layers()), or(hidden, d.hidden()), h,
+                    llama ? or(kvHeads, d.kvHeads()) : h, or(mlpSize, d.mlpSize()),
+                    ropeTheta != null ? ropeTheta : d.ropeTheta(), method, statisticsLines, batch, batches, tokens, 1);
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
@@ -62,5 +94,9 @@ public final class ScaleCommand implements Callable<Integer> {
         Files.createDirectories(out);
         new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(out.resolve("scale.json").toFile(), r);
         return 0;
+    }
+
+    private static int or(Integer value, int fallback) {
+        return value != null ? value : fallback;
     }
 }

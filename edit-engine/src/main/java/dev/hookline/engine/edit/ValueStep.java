@@ -37,6 +37,13 @@ public final class ValueStep {
     private static final double BETA1 = 0.9;
     private static final double BETA2 = 0.999;
     private static final double EPS = 1e-8;
+    /**
+     * Initial loss scale with float16 matrices ({@link CausalLm#weightType()}): their backward runs
+     * through float16 products, whose small gradients lose precision below 6e-5 and vanish below
+     * 6e-8, so the loss is scaled up before the backward and the gradient down after, as PyTorch's
+     * GradScaler does (halved, and the step skipped, when a gradient overflows).
+     */
+    static final double FP16_LOSS_SCALE = 1024;
 
     /**
      * Requests optimised together at most. A larger batch is split into groups in order, each
@@ -177,10 +184,12 @@ public final class ValueStep {
         float[] adamV = new float[u * d];
         double[] probabilityNew = new double[u];
         int steps = 0;
+        double lossScale = model.weightType() == DataType.FLOAT16 ? FP16_LOSS_SCALE : 1;
         // Arrays every step reads stay on the model's device for the whole optimisation: the KL
         // reference is (u, V) (20 MB at u = 100 and GPT-2's vocabulary) and was uploaded per step.
         try (NDManager session = NDManager.newBaseManager(model.device())) {
             NDArray klReference; // (u, V), model dtype
+            NDArray blockOutput; // (R, T, d), the output of block `layer` in the unedited pass
             try (NDManager scope = NDManager.newBaseManager(model.device())) {
                 // Unedited pass: h at the subject's last token of the plain prompt, KL reference.
                 ForwardOptions plain = ForwardOptions.builder().hooks(deciding).captureResiduals(true).build();
@@ -190,6 +199,10 @@ public final class ValueStep {
                     plainPos[i] = prompts.get(i).subjectLast()[0];
                 }
                 hidden = Positions.gather(scope, result.residual(layer), plainRow, plainPos);
+                // Every step starts from it: delta is added at `layer`, so blocks 0..layer give the same
+                // output each step (their hooks' decisions are fixed above) and need not run again.
+                blockOutput = result.residual(layer);
+                blockOutput.attach(session);
                 for (int i = 0; i < u; i++) {
                     for (double v : hidden[i]) {
                         hNormSq[i] += v * v;
@@ -217,7 +230,8 @@ public final class ValueStep {
                     NDArray delta = scope.create(deltas, new Shape(u, d)).toType(model.dataType(), false); // (u, d)
                     delta.setRequiresGradient(true);
                     try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
-                        ForwardOptions.Builder options = ForwardOptions.builder().hooks(stepHooks);
+                        ForwardOptions.Builder options = ForwardOptions.builder().hooks(stepHooks)
+                                .resumeAfter(layer, blockOutput);
                         for (int i = 0; i < u; i++) {
                             options.add(new ResidualAddition(layer, delta.get(i),
                                     rowsOf.get(i).stream().mapToInt(Integer::intValue).toArray(),
@@ -237,7 +251,7 @@ public final class ValueStep {
                         // Weight decay ||delta_i||^2 / ||h_i||^2.
                         NDArray decay = delta.mul(delta).sum(new int[] {1}).mul(invHArr).sum(); // ()
                         NDArray loss = nll.add(kl.mul(params.klFactor())).add(decay.mul(params.weightDecay()));
-                        collector.backward(loss);
+                        collector.backward(lossScale == 1 ? loss : loss.mul(lossScale));
                         float[] lp = targetLp.toType(DataType.FLOAT32, false).toFloatArray();
                         double[] plainSum = new double[u];
                         for (int j = 0; j < n; j++) {
@@ -264,6 +278,18 @@ public final class ValueStep {
                 }
                 if (done) {
                     break;
+                }
+                if (lossScale != 1) {
+                    boolean finite = true;
+                    for (int j = 0; j < grad.length; j++) {
+                        grad[j] = (float) (grad[j] / lossScale);
+                        finite &= Float.isFinite(grad[j]);
+                    }
+                    if (!finite) {
+                        lossScale /= 2;
+                        LOG.debug("value step {}: float16 gradient overflowed; loss scale now {}", step, lossScale);
+                        continue;
+                    }
                 }
                 // Adam on the stacked deltas, then the norm clamp per request.
                 double c1 = 1 - Math.pow(BETA1, step + 1);

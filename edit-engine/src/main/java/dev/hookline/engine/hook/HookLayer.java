@@ -156,7 +156,10 @@ public final class HookLayer implements MlpProjectionHook {
     private float[] selection(NDArray keys, NDArray shift, NDArray mask, int[] readFrom) {
         long rows = keys.getShape().get(0);
         long length = keys.getShape().get(1);
-        float[] m = shift.norm(new int[] {2}).toType(DataType.FLOAT32, false).toFloatArray(); // (B, T)
+        // m = ||k delta|| feeds the m-based scopes and the trace; a key scope without a recorder needs
+        // neither (one device-to-host copy fewer per hooked layer and decoded token).
+        float[] m = scope instanceof KeyScope && recorder == null ? null
+                : shift.norm(new int[] {2}).toType(DataType.FLOAT32, false).toFloatArray(); // (B, T)
         float[] real = mask.toType(DataType.FLOAT32, false).toFloatArray(); // (B, T)
         double[] keyScores = scope instanceof KeyScope ks ? keyScoresFrom(ks, keys, real, readFrom) : null; // (B, T)
         float[] select = new float[(int) (rows * length)];
@@ -167,7 +170,7 @@ public final class HookLayer implements MlpProjectionHook {
             }
             // Right padding: the real positions are 0..n-1.
             double[] mRow = new double[n];
-            for (int t = 0; t < n; t++) {
+            for (int t = 0; m != null && t < n; t++) {
                 mRow[t] = m[(int) (b * length + t)];
             }
             double[] z = keyScores != null

@@ -12,6 +12,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.hookline.engine.bundle.Digests;
 import dev.hookline.engine.device.ComputeDevice;
+import dev.hookline.engine.device.Precision;
 import dev.hookline.engine.model.ForwardOptions;
 import dev.hookline.engine.model.CausalLm;
 import dev.hookline.engine.model.TokenBatch;
@@ -55,25 +56,34 @@ public final class LanguageModel implements AutoCloseable {
 
     /**
      * Loads {@code dir} (config.json, model.safetensors, tokenizer.json) on the configured device
-     * ({@link ComputeDevice#configured()}: --device, HOOKLINE_DEVICE, else a GPU when DJL sees one).
+     * ({@link ComputeDevice#configured()}: --device, HOOKLINE_DEVICE, else a GPU when DJL sees one)
+     * in the configured precision ({@link Precision#configured()}: --precision, HOOKLINE_PRECISION,
+     * else fp32).
      */
     public static LanguageModel load(Path dir) throws IOException {
-        return load(dir, ComputeDevice.configured());
+        return load(dir, ComputeDevice.configured(), Precision.configured());
+    }
+
+    /** Loads {@code dir} on {@code device} with float32 weights. */
+    public static LanguageModel load(Path dir, Device device) throws IOException {
+        return load(dir, device, Precision.FP32);
     }
 
     /**
-     * Loads {@code dir} on {@code device} as float32: any supported architecture (config.json),
-     * single or sharded safetensors, tokenizer.json with tokenizer_config.json.
+     * Loads {@code dir} on {@code device} in {@code precision}: any supported architecture
+     * (config.json), single or sharded safetensors, tokenizer.json with tokenizer_config.json.
      *
      * <p>The model is shared through {@link LoadedModels#shared()}: a second load of a directory
-     * with the same files on the same device returns the same model, and {@link #close()} gives up
-     * this instance's use only. Its parameters are read-only: an editor that writes weights works
-     * on {@code model().copy()}; training loads privately with {@code Checkpoint.loadModel}.
+     * with the same files on the same device in the same precision returns the same model, and
+     * {@link #close()} gives up this instance's use only. Its parameters are read-only: an editor
+     * that writes weights works on {@code model().copy()}; training loads privately with
+     * {@code Checkpoint.loadModel}.
      *
      * @throws IllegalArgumentException when the tokenizer produces ids outside the model's vocabulary
      */
-    public static LanguageModel load(Path dir, Device device) throws IOException {
-        LoadedModels.Lease lease = LoadedModels.shared().acquire(dir, device, DataType.FLOAT32);
+    public static LanguageModel load(Path dir, Device device, Precision precision) throws IOException {
+        LoadedModels.Lease lease = LoadedModels.shared().acquire(dir, device, DataType.FLOAT32,
+                precision.weightType());
         return new LanguageModel(lease.model(), lease.tokenizer(), lease, true, DEFAULT_BATCH, true);
     }
 

@@ -1,9 +1,9 @@
 /*
  * The process-wide cache of loaded base checkpoints (issue 24: "the model is loaded once per
  * process and shared"). A load is identified by the content of the files it reads (config,
- * weights, tokenizer: a sha256 per file, remembered by file identity, size and modification time)
- * and the device and dtype it is loaded on. Users hold reference-counted leases, so one user's
- * close never frees a model another still uses.
+ * weights, tokenizer: a sha256 per file, remembered by file identity, size and modification time),
+ * the device and the dtypes it is loaded in (float32, or float16 matrices under --precision fp16).
+ * Users hold reference-counted leases, so one user's close never frees a model another still uses.
  *
  * Shared models are read-only. The base weights W_0 never change (hooks keep their state outside
  * the model), so every read-only user can share one copy; editors that write weights (MEMIT,
@@ -63,15 +63,16 @@ public final class LoadedModels {
     private static final LoadedModels SHARED = new LoadedModels(Integer.getInteger(KEEP_IDLE_PROPERTY, 1));
 
     /**
-     * What identifies one load: the content of the files a load reads, the device and the dtype.
+     * What identifies one load: the content of the files a load reads, the device and the dtypes.
      *
      * @param filesDigest sha256 over the sorted (file name, file sha256) pairs of the files a load reads
      * @param device the DJL device, e.g. {@code cpu()} or {@code gpu(0)}
      * @param dataType the parameters' dtype in memory
+     * @param weightType the base-model matrices' dtype (float16 under --precision fp16, else dataType)
      */
-    public record Key(String filesDigest, String device, String dataType) {
+    public record Key(String filesDigest, String device, String dataType, String weightType) {
         public Key {
-            if (filesDigest == null || device == null || dataType == null) {
+            if (filesDigest == null || device == null || dataType == null || weightType == null) {
                 throw new IllegalArgumentException("model key parts must not be null");
             }
         }
@@ -190,7 +191,15 @@ public final class LoadedModels {
      * @throws IllegalArgumentException when the tokenizer produces ids outside the model's vocabulary
      */
     public Lease acquire(Path dir, Device device, DataType dataType) throws IOException {
-        Key key = key(dir, device, dataType);
+        return acquire(dir, device, dataType, dataType);
+    }
+
+    /**
+     * As {@link #acquire(Path, Device, DataType)} with the base-model matrices held in
+     * {@code weightType} ({@code Checkpoint.loadModel}'s mixed precision: float16 under fp16).
+     */
+    public Lease acquire(Path dir, Device device, DataType dataType, DataType weightType) throws IOException {
+        Key key = key(dir, device, dataType, weightType);
         synchronized (this) {
             Entry e = entries.get(key);
             if (e == null) {
@@ -200,9 +209,9 @@ public final class LoadedModels {
                     closeOldestIdle();
                 }
                 long start = System.nanoTime();
-                e = load(key, dir, device, dataType);
+                e = load(key, dir, device, dataType, weightType);
                 entries.put(key, e);
-                LOG.info("loaded model {} ({} on {}, files {}) in {} ms", dir, dataType, device,
+                LOG.info("loaded model {} ({}, matrices {}, on {}, files {}) in {} ms", dir, dataType, weightType, device,
                         key.filesDigest().substring(0, 12), (System.nanoTime() - start) / 1_000_000);
             }
             idle.remove(key);
@@ -211,10 +220,10 @@ public final class LoadedModels {
         }
     }
 
-    private Entry load(Key key, Path dir, Device device, DataType dataType) throws IOException {
+    private Entry load(Key key, Path dir, Device device, DataType dataType, DataType weightType) throws IOException {
         TextTokenizer tokenizer = TextTokenizer.loadDirectory(dir);
         try {
-            CausalLm model = Checkpoint.loadModel(dir, device, dataType);
+            CausalLm model = Checkpoint.loadModel(dir, device, dataType, weightType);
             try {
                 tokenizer.requireFits(model.config().vocabSize(), dir.resolve(Checkpoint.TOKENIZER_FILE));
                 // No gradient is ever recorded into shared weights.
@@ -270,8 +279,8 @@ public final class LoadedModels {
         idle.clear();
     }
 
-    /** The key of {@code dir}: sha256 over the files a load reads, device, dtype. */
-    public Key key(Path dir, Device device, DataType dataType) throws IOException {
+    /** The key of {@code dir}: sha256 over the files a load reads, device, dtypes. */
+    public Key key(Path dir, Device device, DataType dataType, DataType weightType) throws IOException {
         if (!Files.isDirectory(dir)) {
             throw new IllegalArgumentException("model directory not found: " + dir);
         }
@@ -285,7 +294,8 @@ public final class LoadedModels {
             all.update((byte) 0);
             all.update(fileDigest(f).getBytes(StandardCharsets.US_ASCII));
         }
-        return new Key(HexFormat.of().formatHex(all.digest()), device.toString(), dataType.toString());
+        return new Key(HexFormat.of().formatHex(all.digest()), device.toString(), dataType.toString(),
+                weightType.toString());
     }
 
     /** The files Checkpoint.loadModel and TextTokenizer.loadDirectory read. */

@@ -139,15 +139,24 @@ public final class Checkpoint {
      *     of the wrong shape or of a dtype that is not a float, or if a tied GPT-2 head differs from wte
      */
     public static CausalLm loadModel(Path dir, Device device, DataType dataType) throws IOException {
+        return loadModel(dir, device, dataType, dataType);
+    }
+
+    /**
+     * As {@link #loadModel(Path, Device, DataType)} with the matrices in {@code weightType}:
+     * {@code dataType}, or FLOAT16 under FLOAT32 ({@link CausalLm#weightType()}).
+     */
+    public static CausalLm loadModel(Path dir, Device device, DataType dataType, DataType weightType)
+            throws IOException {
         ModelConfig config = readModelConfig(dir);
         LinkedHashMap<String, long[]> expected = checkpointShapes(config);
         try (WeightFiles files = WeightFiles.open(dir)) {
             Map<String, String> fileNames = resolveNames(config, expected, files);
             TensorSource source = (name, shape) -> files.readFloat32(fileNames.get(name));
             CausalLm model = switch (config.architecture().family()) {
-                case "gpt2" -> Gpt2Model.create((Gpt2Config) config, source, device, dataType);
-                case "gptj" -> GptjModel.create((GptjConfig) config, source, device, dataType);
-                default -> LlamaModel.create((LlamaConfig) config, source, device, dataType);
+                case "gpt2" -> Gpt2Model.create((Gpt2Config) config, source, device, dataType, weightType);
+                case "gptj" -> GptjModel.create((GptjConfig) config, source, device, dataType, weightType);
+                default -> LlamaModel.create((LlamaConfig) config, source, device, dataType, weightType);
             };
             try {
                 if (config instanceof Gpt2Config) {

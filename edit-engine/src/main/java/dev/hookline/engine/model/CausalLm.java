@@ -37,8 +37,30 @@ public interface CausalLm extends AutoCloseable {
         return config().architecture();
     }
 
-    /** FLOAT32 or FLOAT64. */
+    /**
+     * FLOAT32 or FLOAT64: the dtype of the forward's activations and results (residuals, keys,
+     * logits) and of every vector the editors add or optimise.
+     */
     DataType dataType();
+
+    /**
+     * The dtype the matrices (embeddings, projections, head) are held in: {@link #dataType()}, or
+     * FLOAT16 under a FLOAT32 model (mixed precision: products in float16, results cast back;
+     * {@link dev.hookline.engine.device.Precision}). Norm gains and biases stay in {@link #dataType()}.
+     */
+    default DataType weightType() {
+        return dataType();
+    }
+
+    /**
+     * When the matrices are held below full precision, the digest the full-precision model would
+     * have ({@code bundle.Digests#model}), taken from the values before they were rounded, so a
+     * base model is the same model (same bundles, same statistics cache) in either precision; null
+     * when the parameters are the full-precision values.
+     */
+    default String fullPrecisionDigest() {
+        return null;
+    }
 
     Device device();
 
@@ -91,7 +113,10 @@ public interface CausalLm extends AutoCloseable {
     /** An empty KV cache whose arrays live under {@code parent}. */
     KvCache newCache(NDManager parent);
 
-    /** A deep copy with its own parameter storage, in {@code type}, on the same device. */
+    /**
+     * A deep copy with its own parameter storage, every parameter in {@code type} (a copy of a
+     * float16-weight model is a full-precision one), on the same device.
+     */
     CausalLm copy(DataType type);
 
     /** A deep copy in the model's own dtype. */

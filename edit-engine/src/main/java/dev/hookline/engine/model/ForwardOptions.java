@@ -3,6 +3,7 @@
  */
 package dev.hookline.engine.model;
 
+import ai.djl.ndarray.NDArray;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -22,6 +23,8 @@ public final class ForwardOptions {
     private final boolean captureResiduals;
     private final boolean computeLogits;
     private final int[] readFrom; // per row, the first position whose logits are read; null: all
+    private final int resumeLayer; // -1: run every block
+    private final NDArray resumeResidual; // (B, T, d), the output of block resumeLayer
 
     private ForwardOptions(Builder b) {
         this.hooks = Collections.unmodifiableMap(new HashMap<>(b.hooks));
@@ -31,6 +34,8 @@ public final class ForwardOptions {
         this.captureResiduals = b.captureResiduals;
         this.computeLogits = b.computeLogits;
         this.readFrom = null;
+        this.resumeLayer = b.resumeLayer;
+        this.resumeResidual = b.resumeResidual;
     }
 
     private ForwardOptions(ForwardOptions o, int[] readFrom) {
@@ -41,6 +46,8 @@ public final class ForwardOptions {
         this.captureResiduals = o.captureResiduals;
         this.computeLogits = o.computeLogits;
         this.readFrom = readFrom;
+        this.resumeLayer = o.resumeLayer;
+        this.resumeResidual = o.resumeResidual;
     }
 
     /** Plain forward: logits only, no hooks. */
@@ -94,6 +101,19 @@ public final class ForwardOptions {
         return readFrom == null ? null : readFrom.clone();
     }
 
+    /**
+     * The block after whose output the forward starts, or -1 (every block runs). See
+     * {@link Builder#resumeAfter}.
+     */
+    public int resumeLayer() {
+        return resumeLayer;
+    }
+
+    /** The output of block {@link #resumeLayer()} the forward starts from, (B, T, d), or null. */
+    public NDArray resumeResidual() {
+        return resumeResidual;
+    }
+
     /** These options with {@link #readFrom()} set (one entry per batch row, each >= 0). */
     public ForwardOptions withReadFrom(int[] firstRead) {
         for (int f : firstRead) {
@@ -112,8 +132,27 @@ public final class ForwardOptions {
         private final Set<Integer> mlpOutputLayers = new HashSet<>();
         private boolean captureResiduals;
         private boolean computeLogits = true;
+        private int resumeLayer = -1;
+        private NDArray resumeResidual;
 
         private Builder() {}
+
+        /**
+         * Starts the forward after block {@code layer} from {@code residual}, that block's output
+         * (B, T, d) as an earlier forward of the same batch captured it: blocks 0..layer do not run,
+         * residual additions at {@code layer} are added to it, and the later blocks, ln_f and the
+         * head run as usual. For callers that change nothing before that point (the value step adds
+         * its vector at {@code layer}, so every step shares the blocks below). Not with a KV cache
+         * or captures at or below {@code layer}; the residual is read, never changed or closed.
+         */
+        public Builder resumeAfter(int layer, NDArray residual) {
+            if (layer < 0 || residual == null) {
+                throw new IllegalArgumentException("resume needs a layer >= 0 and its residual");
+            }
+            this.resumeLayer = layer;
+            this.resumeResidual = residual;
+            return this;
+        }
 
         /** Installs {@code hook} on the c_proj output of block {@code layer} (replaces any). */
         public Builder hook(int layer, MlpProjectionHook hook) {

@@ -9,12 +9,14 @@ package dev.hookline.engine.model;
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.hookline.engine.util.Tensors;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -24,6 +26,8 @@ import java.util.Map;
 import java.util.Random;
 import java.util.function.Predicate;
 import java.util.function.ToDoubleFunction;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Base of the family classes: owns the parameters (HF names; nn.Linear weights kept transposed,
@@ -36,40 +40,80 @@ import java.util.function.ToDoubleFunction;
  */
 public abstract class TransformerLm implements CausalLm {
 
+    private static final Logger LOG = LoggerFactory.getLogger(TransformerLm.class);
+
     /** Large negative logit bias for masked attention (finite, so softmax never yields NaN). */
     protected static final double MASK_BIAS = -1e9;
 
     private final ModelConfig config;
     private final NDManager manager;
     private final DataType dataType;
+    private final DataType weightType;
+    private final String fullPrecisionDigest;
     private final LinkedHashMap<String, NDArray> parameters;
     private final LinkedHashMap<String, long[]> checkpointShapes;
     private final NDArray[] zeroBiases;
+    private final NDArray modelTypeZero; // (1), the model's dtype: casts float16 results up (inModelType)
 
     /** What attention needs beyond its input: the mask, the positions, the cache. */
     protected record AttentionContext(NDManager work, NDArray bias, int batchSize, int length, int offset,
             KvCache cache) {}
 
-    protected TransformerLm(ModelConfig config, NDManager manager, DataType dataType,
-            LinkedHashMap<String, NDArray> parameters, LinkedHashMap<String, long[]> checkpointShapes) {
+    /**
+     * A model's parameters as built.
+     *
+     * @param parameters by HF name, in checkpoint order
+     * @param weightType dtype of the matrices (the model's dtype, or FLOAT16 under a float32 model)
+     * @param fullPrecisionDigest with lower-precision matrices, the digest of the full-precision values
+     *     ({@link CausalLm#fullPrecisionDigest()}); null otherwise
+     */
+    protected record Weights(LinkedHashMap<String, NDArray> parameters, DataType weightType,
+            String fullPrecisionDigest) {
+        /** Parameters all in {@code type}. */
+        public static Weights full(LinkedHashMap<String, NDArray> parameters, DataType type) {
+            return new Weights(parameters, type, null);
+        }
+    }
+
+    protected TransformerLm(ModelConfig config, NDManager manager, DataType dataType, Weights weights,
+            LinkedHashMap<String, long[]> checkpointShapes) {
         this.config = config;
         this.manager = manager;
         this.dataType = dataType;
-        this.parameters = parameters;
+        this.weightType = weights.weightType();
+        this.fullPrecisionDigest = weights.fullPrecisionDigest();
+        this.parameters = weights.parameters();
         this.checkpointShapes = checkpointShapes;
         this.zeroBiases = new NDArray[config.layerCount()];
+        this.modelTypeZero = weightType == dataType ? null : manager.zeros(new Shape(1), dataType);
     }
 
     /**
      * Builds parameters from {@code source} (values in HF layout); names in {@code transposed}'s
      * set are nn.Linear weights, stored (in, out) in memory.
+     *
+     * @param dataType FLOAT32 or FLOAT64: the model's dtype (activations, vectors, hook deltas)
+     * @param weightType the matrices' (2-D parameters': embeddings, projections, head) dtype: the
+     *     model's, or FLOAT16 under FLOAT32, where the float32 values are hashed on the way
+     *     ({@link CausalLm#fullPrecisionDigest()}) as they are gone afterwards
      */
-    protected static LinkedHashMap<String, NDArray> buildParameters(NDManager manager,
-            LinkedHashMap<String, long[]> shapes, Predicate<String> transposed, TensorSource source,
-            DataType dataType) throws IOException {
+    protected static Weights buildParameters(NDManager manager, LinkedHashMap<String, long[]> shapes,
+            Predicate<String> transposed, TensorSource source, DataType dataType, DataType weightType)
+            throws IOException {
         if (dataType != DataType.FLOAT32 && dataType != DataType.FLOAT64) {
             throw new IllegalArgumentException("model dtype must be FLOAT32 or FLOAT64, got " + dataType);
         }
+        // Not BFLOAT16: DJL 0.36's PyTorch JNI has no dtype code for it (a cast aborts the JVM).
+        if (weightType != dataType && !(dataType == DataType.FLOAT32 && weightType == DataType.FLOAT16)) {
+            throw new IllegalArgumentException("weights must be in the model's dtype, or FLOAT16 under FLOAT32; got "
+                    + weightType + " under " + dataType);
+        }
+        boolean reduced = weightType != dataType;
+        if (reduced && !manager.getDevice().isGpu()) {
+            LOG.warn("{} matrices on the CPU: PyTorch's CPU half-precision products are slower than float32"
+                    + " (about 6x per edit batch on the tiny bench); --precision fp16 is meant for GPUs", weightType);
+        }
+        MessageDigest digest = reduced ? sha256() : null;
         LinkedHashMap<String, NDArray> parameters = new LinkedHashMap<>();
         for (Map.Entry<String, long[]> e : shapes.entrySet()) {
             long[] shape = e.getValue();
@@ -78,14 +122,50 @@ public abstract class TransformerLm implements CausalLm {
                 values = transpose(values, (int) shape[0], (int) shape[1]);
                 shape = new long[] {shape[1], shape[0]};
             }
+            if (digest != null) {
+                hash(digest, e.getKey(), values, shape);
+            }
             NDArray raw = manager.create(values, new Shape(shape), DataType.FLOAT32);
+            DataType type = shape.length == 2 ? weightType : dataType;
             // A private copy, so the model never aliases the caller's buffer.
-            NDArray array = dataType == DataType.FLOAT32 ? raw.duplicate() : raw.toType(dataType, true);
+            NDArray array = type == DataType.FLOAT32 ? raw.duplicate() : raw.toType(type, true);
             raw.close();
             array.setName(e.getKey());
             parameters.put(e.getKey(), array);
         }
-        return parameters;
+        return new Weights(parameters, weightType,
+                digest == null ? null : java.util.HexFormat.of().formatHex(digest.digest()));
+    }
+
+    /**
+     * Digests.model's definition, applied to the values before they are rounded: per parameter in
+     * checkpoint order its name (UTF-8) and its float32 values, little-endian, in memory layout.
+     */
+    private static void hash(MessageDigest digest, String name, ByteBuffer values, long[] shape) {
+        long n = 1;
+        for (long s : shape) {
+            n *= s;
+        }
+        digest.update(name.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        // Values reach DJL as native-order floats; hash them as little-endian floats.
+        ByteBuffer bytes = values.duplicate();
+        bytes.position(0).limit(Math.toIntExact(4 * n));
+        if (ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN) {
+            digest.update(bytes);
+            return;
+        }
+        java.nio.FloatBuffer floats = bytes.order(ByteOrder.nativeOrder()).asFloatBuffer();
+        ByteBuffer le = ByteBuffer.allocate(4 * floats.remaining()).order(ByteOrder.LITTLE_ENDIAN);
+        le.asFloatBuffer().put(floats);
+        digest.update(le.array());
+    }
+
+    private static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** Row-major (rows, cols) float32 values transposed to (cols, rows). */
@@ -126,6 +206,59 @@ public abstract class TransformerLm implements CausalLm {
             out.flip();
             return out;
         };
+    }
+
+    // ---- precision: what every family's forward uses for its matrices ----
+
+    /** Every element, for the recorded cast below. */
+    private static final NDIndex ALL = new NDIndex("...");
+
+    /**
+     * {@code x W} for an activation x in the model's dtype and a parameter matrix W in the weight
+     * dtype: with float16 matrices x is cast down, the product runs in float16 (float32
+     * accumulation inside the kernel) and is cast back, so what follows (biases, norms,
+     * activations, softmax, the residual stream) stays in the model's dtype. While autograd
+     * records (a value step) both casts are recorded, so the gradient flows through.
+     */
+    protected final NDArray project(NDArray x, NDArray weight) {
+        DataType type = weight.getDataType();
+        if (type == x.getDataType()) {
+            return x.matMul(weight);
+        }
+        NDArray down = recording() ? castRecorded(x, type) : x.toType(type, false);
+        return inModelType(down.matMul(weight));
+    }
+
+    /**
+     * {@code y} (a product or a lookup of float16 matrices) in the model's dtype. While autograd
+     * records, by adding a one-element zero of that dtype (type promotion casts up and is
+     * recorded); otherwise by {@code toType}, which the PyTorch JNI runs under a NoGradGuard (it
+     * would cut the value step's graph at the first float16 block).
+     */
+    protected final NDArray inModelType(NDArray y) {
+        if (y.getDataType() == dataType) {
+            return y;
+        }
+        return recording() ? y.add(modelTypeZero) : y.toType(dataType, false);
+    }
+
+    /**
+     * {@code x} copied into a new array of {@code type}: an in-place copy that autograd records
+     * (gradient cast back to x's dtype), where {@code toType} would detach.
+     */
+    private static NDArray castRecorded(NDArray x, DataType type) {
+        NDArray out = x.getManager().create(x.getShape(), type);
+        out.set(ALL, x);
+        return out;
+    }
+
+    /**
+     * Whether PyTorch's grad mode is on (inside a GradientCollector). The engine runs on DJL's
+     * PyTorch engine only; outside grad mode nothing is recorded, so the cheaper single-call casts
+     * are exact.
+     */
+    private static boolean recording() {
+        return ai.djl.pytorch.jni.JniUtils.isGradMode();
     }
 
     // ---- the pieces a family supplies ----
@@ -177,6 +310,16 @@ public abstract class TransformerLm implements CausalLm {
     @Override
     public DataType dataType() {
         return dataType;
+    }
+
+    @Override
+    public DataType weightType() {
+        return weightType;
+    }
+
+    @Override
+    public String fullPrecisionDigest() {
+        return fullPrecisionDigest;
     }
 
     @Override
@@ -262,6 +405,8 @@ public abstract class TransformerLm implements CausalLm {
             c.setName(e.getKey());
             copies.put(e.getKey(), c);
         }
+        // Every parameter in `type`: a copy of a float16-weight model is a full-precision model (the
+        // in-place methods edit their copy's weights, which float16 would round away).
         return withParameters(copyManager, type, copies);
     }
 
@@ -301,7 +446,20 @@ public abstract class TransformerLm implements CausalLm {
             NDArray attentionBias = attentionBias(work, batch, offset); // (B, 1, T, S)
             AttentionContext context = new AttentionContext(work, attentionBias, batchSize, length, offset, cache);
 
-            NDArray h = embed(work, ids, offset, length); // (B, T, d)
+            // The embeddings, or (resumed) the given block output with that block's additions.
+            int resume = options.resumeLayer();
+            NDArray h;
+            if (resume >= 0) {
+                h = options.resumeResidual().duplicate(); // (B, T, d), the caller's array stays as it is
+                h.attach(work);
+                for (ResidualAddition addition : options.additions()) {
+                    if (addition.layer() == resume) {
+                        h = h.add(selection(work, addition, batchSize, length).mul(addition.vector()));
+                    }
+                }
+            } else {
+                h = embed(work, ids, offset, length); // (B, T, d)
+            }
             NDArray embeddings = h;
 
             boolean capture = options.captureResiduals();
@@ -311,7 +469,7 @@ public abstract class TransformerLm implements CausalLm {
             Map<Integer, NDArray> mlpOutputs = new HashMap<>();
             int layers = config.layerCount();
 
-            for (int layer = 0; layer < layers; layer++) {
+            for (int layer = resume + 1; layer < layers; layer++) {
                 // A block's temporaries live in their own scope, closed at the block's end: in
                 // `work` a 48-block forward of 8000 tokens at d_ff 6400 held ~75 GB until it
                 // returned. Results attach to their first operand's manager, so moving the
@@ -328,7 +486,7 @@ public abstract class TransformerLm implements CausalLm {
                 // MLP from the same normalised input (parallel) or from the attention's residual.
                 NDArray m = parallelBlock() ? x : mlpNorm(layer, afterAttention); // (B, T, d)
                 NDArray key = mlpKey(layer, m); // (B, T, d_ff)
-                NDArray value = key.matMul(mlpProjectionWeight(layer)); // (B, T, d)
+                NDArray value = project(key, mlpProjectionWeight(layer)); // (B, T, d)
                 String biasName = mlpProjectionBiasName(layer);
                 if (biasName != null) {
                     value = value.add(parameters.get(biasName));
@@ -479,6 +637,36 @@ public abstract class TransformerLm implements CausalLm {
             }
         }
         int offset = cache == null ? 0 : cache.length();
+        int resume = options.resumeLayer();
+        if (resume >= 0) {
+            checkLayer(resume, "resume");
+            Shape expected = new Shape(batch.size(), batch.length(), config.hiddenSize());
+            if (cache != null || options.captureResiduals()) {
+                throw new IllegalArgumentException("a resumed forward takes no KV cache and captures no residuals");
+            }
+            if (!options.resumeResidual().getShape().equals(expected)) {
+                throw new IllegalArgumentException("resume residual " + options.resumeResidual().getShape()
+                        + " does not match the batch, expected " + expected);
+            }
+            for (int l : options.keyLayers()) {
+                if (l <= resume) {
+                    throw new IllegalArgumentException("keys at layer " + l + " are not computed when resuming after "
+                            + resume);
+                }
+            }
+            for (int l : options.mlpOutputLayers()) {
+                if (l <= resume) {
+                    throw new IllegalArgumentException("MLP outputs at layer " + l + " are not computed when resuming"
+                            + " after " + resume);
+                }
+            }
+            for (ResidualAddition addition : options.additions()) {
+                if (addition.layer() < resume) {
+                    throw new IllegalArgumentException("residual addition at layer " + addition.layer()
+                            + " is before the resumed layer " + resume);
+                }
+            }
+        }
         if (cache != null) {
             // readFrom stays valid with a cache (its indices are the new positions'): the last
             // block's MLP output at an unread position feeds only that position's logits, never a

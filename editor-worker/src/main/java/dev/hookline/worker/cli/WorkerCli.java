@@ -45,6 +45,9 @@ public final class WorkerCli implements Callable<Integer> {
     @Mixin
     dev.hookline.engine.cli.DeviceOption device;
 
+    @Mixin
+    dev.hookline.engine.cli.PrecisionOption precision;
+
     /** Without a subcommand the worker runs. */
     @Override
     public Integer call() throws Exception {

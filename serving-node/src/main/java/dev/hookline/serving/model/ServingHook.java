@@ -6,7 +6,8 @@
  * batch (no padding there), and (3) it skips dtype conversions that are no-ops. On the demo model a hook call is ~10 native calls of 10-50 us each, which is
  * the whole hook cost (docs/BENCHMARKS.md); most calls in serving swap nothing. With the span scopes
  * (coachhook-span and coachhook-span-relation bundles) the decision needs only the keys (rho from
- * KeyScope.keyScores, two (d_ff, d_ff) float64 quadratic forms per position), so the output change
+ * KeyScope.keyScores: two (d_ff, d_ff) float64 quadratic forms per position for span, one float32
+ * product with the factored span-relation scope's (d_ff, d_ff + sum of ranks) projection), so the output change
  * k (W_h - W_0) is computed only when some position swaps; with ForwardOptions.readFrom (generation
  * reads each row's last position) only the read positions are scored, as in HookLayer.
  * Reference: CoachHooK validated hook layers; edit-engine HookLayer (the reference implementation;

@@ -46,9 +46,9 @@ public final class Gpt2Model extends TransformerLm {
             NDArray ln2Weight, NDArray ln2Bias, // (d)
             NDArray fcWeight, NDArray fcBias) {} // (d, d_ff), (d_ff)
 
-    private Gpt2Model(Gpt2Config config, NDManager manager, DataType dataType,
-            LinkedHashMap<String, NDArray> parameters) {
-        super(config, manager, dataType, parameters, parameterShapes(config));
+    private Gpt2Model(Gpt2Config config, NDManager manager, DataType dataType, Weights weights) {
+        super(config, manager, dataType, weights, parameterShapes(config));
+        LinkedHashMap<String, NDArray> parameters = weights.parameters();
         this.config = config;
         this.wte = parameters.get("transformer.wte.weight");
         this.wpe = parameters.get("transformer.wpe.weight");
@@ -109,10 +109,20 @@ public final class Gpt2Model extends TransformerLm {
      */
     public static Gpt2Model create(Gpt2Config config, TensorSource source, Device device,
             DataType dataType) throws java.io.IOException {
+        return create(config, source, device, dataType, dataType);
+    }
+
+    /**
+     * As {@link #create(Gpt2Config, TensorSource, Device, DataType)} with the matrices (wte, wpe,
+     * the projections) in {@code weightType}: {@code dataType}, or FLOAT16 under FLOAT32
+     * ({@link #weightType()}).
+     */
+    public static Gpt2Model create(Gpt2Config config, TensorSource source, Device device,
+            DataType dataType, DataType weightType) throws java.io.IOException {
         NDManager manager = NDManager.newBaseManager(device);
         try {
             return new Gpt2Model(config, manager, dataType,
-                    buildParameters(manager, parameterShapes(config), name -> false, source, dataType));
+                    buildParameters(manager, parameterShapes(config), name -> false, source, dataType, weightType));
         } catch (java.io.IOException | RuntimeException e) {
             manager.close();
             throw e;
@@ -149,7 +159,7 @@ public final class Gpt2Model extends TransformerLm {
 
     @Override
     protected TransformerLm withParameters(NDManager manager, DataType type, LinkedHashMap<String, NDArray> parameters) {
-        return new Gpt2Model(config, manager, type, parameters);
+        return new Gpt2Model(config, manager, type, Weights.full(parameters, type));
     }
 
     @Override
@@ -163,7 +173,7 @@ public final class Gpt2Model extends TransformerLm {
         tokens.attach(work);
         NDArray positions = wpe.get(new NDIndex(offset + ":" + (offset + length))); // (T, d)
         positions.attach(work);
-        return tokens.add(positions); // (B, T, d)
+        return inModelType(tokens).add(inModelType(positions)); // (B, T, d)
     }
 
     @Override
@@ -187,20 +197,20 @@ public final class Gpt2Model extends TransformerLm {
         Block blk = blocks[layer];
         int heads = config.headCount();
         int hs = config.headSize();
-        NDArray qkv = a.matMul(blk.attnWeight()).add(blk.attnBias()); // (B, T, 3d)
+        NDArray qkv = project(a, blk.attnWeight()).add(blk.attnBias()); // (B, T, 3d)
         NDList parts = qkv.split(3, 2); // 3 x (B, T, d)
         Shape split = new Shape(context.batchSize(), context.length(), heads, hs);
         NDArray q = parts.get(0).reshape(split).transpose(0, 2, 1, 3); // (B, H, T, hs)
         NDArray k = parts.get(1).reshape(split).transpose(0, 2, 1, 3); // (B, H, T, hs)
         NDArray v = parts.get(2).reshape(split).transpose(0, 2, 1, 3); // (B, H, T, hs)
         NDArray y = attend(layer, q, k, v, context, 1.0 / Math.sqrt(hs)); // (B, T, d)
-        return y.matMul(blk.attnProjWeight()).add(blk.attnProjBias()); // (B, T, d)
+        return project(y, blk.attnProjWeight()).add(blk.attnProjBias()); // (B, T, d)
     }
 
     @Override
     protected NDArray mlpKey(int layer, NDArray m) {
         Block blk = blocks[layer];
-        return geluNew(m.matMul(blk.fcWeight()).add(blk.fcBias())); // (B, T, d_ff)
+        return geluNew(project(m, blk.fcWeight()).add(blk.fcBias())); // (B, T, d_ff)
     }
 
     @Override
@@ -222,7 +232,7 @@ public final class Gpt2Model extends TransformerLm {
     protected NDArray head(NDManager work, NDArray x) {
         NDArray head = wte.transpose(); // (d, V)
         head.attach(work);
-        return x.matMul(head); // (B, T, V)
+        return project(x, head); // (B, T, V)
     }
 
     private NDArray layerNorm(NDArray x, NDArray gain, NDArray bias) {

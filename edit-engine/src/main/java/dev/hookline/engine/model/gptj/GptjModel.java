@@ -42,8 +42,9 @@ public final class GptjModel extends TransformerLm {
             NDArray q, NDArray k, NDArray v, NDArray out, // (d, d) each
             NDArray fcInWeight, NDArray fcInBias) {} // (d, d_ff), (d_ff)
 
-    private GptjModel(GptjConfig config, NDManager manager, DataType dataType, LinkedHashMap<String, NDArray> p) {
-        super(config, manager, dataType, p, checkpointShapes(config));
+    private GptjModel(GptjConfig config, NDManager manager, DataType dataType, Weights weights) {
+        super(config, manager, dataType, weights, checkpointShapes(config));
+        LinkedHashMap<String, NDArray> p = weights.parameters();
         this.config = config;
         this.rotary = new Rotary(config.headSize(), Rotary.defaultFrequencies(10000, config.rotaryDim()), true, 1f);
         this.wte = p.get("transformer.wte.weight");
@@ -88,13 +89,19 @@ public final class GptjModel extends TransformerLm {
         return s;
     }
 
-    /** Builds a model from values in HF layout. */
+    /** Builds a model from values in HF layout, every parameter in {@code dataType}. */
     public static GptjModel create(GptjConfig config, TensorSource source, Device device, DataType dataType)
             throws IOException {
+        return create(config, source, device, dataType, dataType);
+    }
+
+    /** Builds a model from values in HF layout with its matrices in {@code weightType} ({@link #weightType()}). */
+    public static GptjModel create(GptjConfig config, TensorSource source, Device device, DataType dataType,
+            DataType weightType) throws IOException {
         NDManager manager = NDManager.newBaseManager(device);
         try {
-            return new GptjModel(config, manager, dataType,
-                    buildParameters(manager, checkpointShapes(config), GptjModel::isLinear, source, dataType));
+            return new GptjModel(config, manager, dataType, buildParameters(manager, checkpointShapes(config),
+                    GptjModel::isLinear, source, dataType, weightType));
         } catch (IOException | RuntimeException e) {
             manager.close();
             throw e;
@@ -124,14 +131,14 @@ public final class GptjModel extends TransformerLm {
 
     @Override
     protected TransformerLm withParameters(NDManager manager, DataType type, LinkedHashMap<String, NDArray> p) {
-        return new GptjModel(config, manager, type, p);
+        return new GptjModel(config, manager, type, Weights.full(p, type));
     }
 
     @Override
     protected NDArray embed(NDManager work, NDArray ids, int offset, int length) {
         NDArray tokens = wte.get(new NDIndex("{}", ids)); // (B, T, d)
         tokens.attach(work);
-        return tokens;
+        return inModelType(tokens);
     }
 
     @Override
@@ -154,19 +161,19 @@ public final class GptjModel extends TransformerLm {
     protected NDArray attention(int layer, NDArray x, AttentionContext c) {
         Block blk = blocks[layer];
         Shape split = new Shape(c.batchSize(), c.length(), config.headCount(), config.headSize());
-        NDArray q = x.matMul(blk.q()).reshape(split).transpose(0, 2, 1, 3); // (B, H, T, hs)
-        NDArray k = x.matMul(blk.k()).reshape(split).transpose(0, 2, 1, 3); // (B, H, T, hs)
-        NDArray v = x.matMul(blk.v()).reshape(split).transpose(0, 2, 1, 3); // (B, H, T, hs)
+        NDArray q = project(x, blk.q()).reshape(split).transpose(0, 2, 1, 3); // (B, H, T, hs)
+        NDArray k = project(x, blk.k()).reshape(split).transpose(0, 2, 1, 3); // (B, H, T, hs)
+        NDArray v = project(x, blk.v()).reshape(split).transpose(0, 2, 1, 3); // (B, H, T, hs)
         q = rotary.apply(c.work(), q, c.offset(), c.length());
         k = rotary.apply(c.work(), k, c.offset(), c.length());
         NDArray y = attend(layer, q, k, v, c, 1.0 / Math.sqrt(config.headSize())); // (B, T, d)
-        return y.matMul(blk.out()); // (B, T, d)
+        return project(y, blk.out()); // (B, T, d)
     }
 
     @Override
     protected NDArray mlpKey(int layer, NDArray x) {
         Block blk = blocks[layer];
-        return Gpt2Model.geluNew(x.matMul(blk.fcInWeight()).add(blk.fcInBias())); // (B, T, d_ff)
+        return Gpt2Model.geluNew(project(x, blk.fcInWeight()).add(blk.fcInBias())); // (B, T, d_ff)
     }
 
     @Override
@@ -187,6 +194,6 @@ public final class GptjModel extends TransformerLm {
 
     @Override
     protected NDArray head(NDManager work, NDArray x) {
-        return x.matMul(headWeight).add(headBias); // (B, T, V)
+        return project(x, headWeight).add(headBias); // (B, T, V)
     }
 }

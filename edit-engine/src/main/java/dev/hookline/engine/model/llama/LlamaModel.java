@@ -48,8 +48,9 @@ public final class LlamaModel extends TransformerLm {
             NDArray gate, NDArray gateBias, // (d, d_ff), (d_ff) or null
             NDArray up, NDArray upBias) {} // (d, d_ff), (d_ff) or null
 
-    private LlamaModel(LlamaConfig config, NDManager manager, DataType dataType, LinkedHashMap<String, NDArray> p) {
-        super(config, manager, dataType, p, checkpointShapes(config));
+    private LlamaModel(LlamaConfig config, NDManager manager, DataType dataType, Weights weights) {
+        super(config, manager, dataType, weights, checkpointShapes(config));
+        LinkedHashMap<String, NDArray> p = weights.parameters();
         this.config = config;
         this.rotary = config.rope().rotary(config.headSize());
         this.embedTokens = p.get("model.embed_tokens.weight");
@@ -104,13 +105,19 @@ public final class LlamaModel extends TransformerLm {
         }
     }
 
-    /** Builds a model from values in HF layout. */
+    /** Builds a model from values in HF layout, every parameter in {@code dataType}. */
     public static LlamaModel create(LlamaConfig config, TensorSource source, Device device, DataType dataType)
             throws IOException {
+        return create(config, source, device, dataType, dataType);
+    }
+
+    /** Builds a model from values in HF layout with its matrices in {@code weightType} ({@link #weightType()}). */
+    public static LlamaModel create(LlamaConfig config, TensorSource source, Device device, DataType dataType,
+            DataType weightType) throws IOException {
         NDManager manager = NDManager.newBaseManager(device);
         try {
-            return new LlamaModel(config, manager, dataType,
-                    buildParameters(manager, checkpointShapes(config), LlamaModel::isLinear, source, dataType));
+            return new LlamaModel(config, manager, dataType, buildParameters(manager, checkpointShapes(config),
+                    LlamaModel::isLinear, source, dataType, weightType));
         } catch (IOException | RuntimeException e) {
             manager.close();
             throw e;
@@ -146,14 +153,14 @@ public final class LlamaModel extends TransformerLm {
 
     @Override
     protected TransformerLm withParameters(NDManager manager, DataType type, LinkedHashMap<String, NDArray> p) {
-        return new LlamaModel(config, manager, type, p);
+        return new LlamaModel(config, manager, type, Weights.full(p, type));
     }
 
     @Override
     protected NDArray embed(NDManager work, NDArray ids, int offset, int length) {
         NDArray tokens = embedTokens.get(new NDIndex("{}", ids)); // (B, T, d)
         tokens.attach(work);
-        return tokens;
+        return inModelType(tokens);
     }
 
     @Override
@@ -218,15 +225,15 @@ public final class LlamaModel extends TransformerLm {
     @Override
     protected NDArray head(NDManager work, NDArray x) {
         if (headWeight != null) {
-            return x.matMul(headWeight); // (B, T, V)
+            return project(x, headWeight); // (B, T, V)
         }
         NDArray tied = embedTokens.transpose(); // (d, V)
         tied.attach(work);
-        return x.matMul(tied); // (B, T, V)
+        return project(x, tied); // (B, T, V)
     }
 
-    private static NDArray linear(NDArray x, NDArray weight, NDArray bias) {
-        NDArray y = x.matMul(weight);
+    private NDArray linear(NDArray x, NDArray weight, NDArray bias) {
+        NDArray y = project(x, weight);
         return bias == null ? y : y.add(bias);
     }
 
