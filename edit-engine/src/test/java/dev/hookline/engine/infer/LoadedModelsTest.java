@@ -239,6 +239,21 @@ class LoadedModelsTest {
     }
 
     @Test
+    void anotherPrecisionIsAnotherLoad() throws Exception {
+        Path dir = copyOfFixture("precision");
+        LoadedModels cache = new LoadedModels(0);
+        try (LoadedModels.Lease fp32 = cache.acquire(dir, CPU, DataType.FLOAT32);
+                LoadedModels.Lease fp16 = cache.acquire(dir, CPU, DataType.FLOAT32, DataType.FLOAT16);
+                LoadedModels.Lease fp16Again = cache.acquire(dir, CPU, DataType.FLOAT32, DataType.FLOAT16)) {
+            assertNotSame(fp32.model(), fp16.model());
+            assertSame(fp16.model(), fp16Again.model());
+            assertEquals(2, cache.loads());
+            assertEquals(DataType.FLOAT16, fp16.model().mlpProjectionWeight(0).getDataType());
+            assertEquals(DataType.FLOAT32, fp32.model().mlpProjectionWeight(0).getDataType());
+        }
+    }
+
+    @Test
     void threadsLoadingAtOnceLoadOnce() throws Exception {
         Path dir = copyOfFixture("concurrent");
         LoadedModels cache = new LoadedModels(0);
