@@ -16,7 +16,7 @@ import dev.hookline.client.RegistryClient;
 import dev.hookline.client.RegistryException;
 import dev.hookline.client.Sha256;
 import dev.hookline.data.EditRequest;
-import dev.hookline.engine.bundle.Digests;
+import dev.hookline.engine.bench.EditData;
 import dev.hookline.engine.bundle.HookBundle;
 import dev.hookline.engine.bundle.HookedModel;
 import dev.hookline.engine.edit.ClosedFormEditor;
@@ -118,7 +118,7 @@ final class JobExecution {
             }
             long t = System.nanoTime();
             Computed computed = job.computeFromFiles(work, modelDir, statsBefore,
-                    () -> corpusFile != null && Files.isRegularFile(corpusFile) ? Files.readAllLines(corpusFile) : null,
+                    () -> corpusFile != null && Files.isRegularFile(corpusFile) ? EditData.readCorpus(corpusFile) : null,
                     "model " + modelDir, parentDir, "parent bundle " + parentDir, requests, earlier, requested,
                     statsName -> job.log("statistics", "computed {} (kept in {})", statsName, statsDir));
             Files.move(computed.bundleDir(), out);
@@ -217,6 +217,8 @@ final class JobExecution {
             String role = e.path("role").asText();
             if (role.equals(ROLE_CORPUS)) {
                 corpusEntry = e;
+            } else if (role.equals(ModelOnboarding.ROLE_CORPUS_SOURCE)) {
+                continue; // the record of which corpus it is, for people
             } else if (role.endsWith(".safetensors") || role.endsWith(".json")) {
                 cache.materialise(ref(e), statsDir.resolve(safeName(role)));
                 statsBefore.add(safeName(role));
@@ -239,7 +241,8 @@ final class JobExecution {
         JsonNode corpusRef = corpusEntry;
         JsonNode parentRef = parentVersion;
         Computed computed = computeFromFiles(work, modelDir, statsBefore, () -> corpusRef == null ? null
-                : Files.readAllLines(cache.materialise(ref(corpusRef), work.resolve(ROLE_CORPUS))),
+                // plain text or JSON lines (register-model --corpus)
+                : EditData.readCorpus(cache.materialise(ref(corpusRef), work.resolve(ROLE_CORPUS))),
                 "model " + modelId, parentDir, parentRef == null ? "" : "parent version " + parentRef.path("id").asLong(),
                 requests, earlier, requested, statsName -> publishStatistics(modelId, statsDir, statsName));
 
@@ -302,7 +305,7 @@ final class JobExecution {
         Files.createDirectories(statsDir);
         long t;
         try (LanguageModel lm = LanguageModel.load(modelDir)) {
-            String baseDigest = Digests.model(lm.model());
+            String baseDigest = lm.modelDigest();
             HookBundle parent = null;
             if (parentDir != null) {
                 parent = HookBundle.read(parentDir);

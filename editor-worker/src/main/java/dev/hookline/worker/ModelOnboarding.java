@@ -1,7 +1,8 @@
 /*
  * Model onboarding: registers a base checkpoint directory with the registry (blobs first, then
- * the model row), and computes its covariance statistics once (LayerStatistics over the model's
- * world corpus) and attaches them with the corpus, so that every worker can load them instead of
+ * the model row), and computes its covariance statistics once (LayerStatistics over a corpus: the
+ * user's --corpus, plain text or JSON lines, else the model's world corpus) and attaches them with
+ * the corpus and a record of which corpus it is, so that every worker can load them instead of
  * recomputing, and compute statistics for other layer sets from the same corpus. Without explicit
  * layers the statistics are for the editor's default editing layer (CoachHookParams.defaultLayers:
  * the model's last block), so that a batch without a "layers" hyperparameter finds them.
@@ -13,12 +14,12 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hookline.client.BlobRef;
 import dev.hookline.client.RegistryClient;
-import dev.hookline.engine.bundle.Digests;
+import dev.hookline.client.Sha256;
+import dev.hookline.engine.bench.EditData;
 import dev.hookline.engine.edit.CoachHookParams;
 import dev.hookline.engine.edit.LayerStatistics;
 import dev.hookline.engine.infer.LanguageModel;
 import dev.hookline.engine.io.Checkpoint;
-import dev.hookline.engine.model.CausalLm;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,6 +32,11 @@ import org.slf4j.LoggerFactory;
 /** Registers models and their statistics; needs a token with the ADMIN role. */
 public final class ModelOnboarding {
     private static final Logger LOG = LoggerFactory.getLogger(ModelOnboarding.class);
+    /**
+     * Role of the stats entry that says which corpus C0 was computed from: a JSON blob with the
+     * corpus's file name, sha256, format ("text" or "jsonl"), number of texts and the sample size.
+     */
+    public static final String ROLE_CORPUS_SOURCE = "corpus-source.json";
     /** The checkpoint files the registry requires, as file names in the model directory. */
     public static final List<String> CHECKPOINT_FILES = List.of("config.json", "model.safetensors", "tokenizer.json");
 
@@ -53,15 +59,32 @@ public final class ModelOnboarding {
 
     /**
      * Uploads the checkpoint, registers it as {@code name}, computes statistics for {@code layers}
-     * over {@code statisticsLines} corpus lines and attaches them; answers the model view.
+     * over {@code statisticsLines} texts of the model's own corpus ({@link #corpusOf}) and attaches them;
+     * answers the model view.
      *
      * @param layers layers to compute statistics for, or null for {@link #defaultLayers(Path)}
      * @throws IllegalArgumentException before anything is uploaded when a layer is not in the model
      */
     public JsonNode register(String name, Path modelDir, int[] layers, int statisticsLines) throws IOException {
+        return register(name, modelDir, layers, statisticsLines, null);
+    }
+
+    /**
+     * As {@link #register(String, Path, int[], int)} with C0 from {@code corpus} (plain text, one
+     * text per line, or JSON lines with a string "text"; null: the model's own corpus). Every
+     * editing job of the model then computes its statistics from that corpus.
+     *
+     * @throws IllegalArgumentException before anything is uploaded when a layer is not in the model,
+     *     the corpus is missing, malformed or holds no text, or {@code statisticsLines < 1}
+     */
+    public JsonNode register(String name, Path modelDir, int[] layers, int statisticsLines, Path corpus)
+            throws IOException {
+        if (statisticsLines < 1) {
+            throw new IllegalArgumentException("--stats-lines must be >= 1, got " + statisticsLines);
+        }
         // Any supported architecture (config.json model_type); an unsupported one fails here, naming them.
         String architecture = Checkpoint.readArchitecture(modelDir).modelType();
-        Path corpus = corpusOf(modelDir);
+        CorpusFile corpusFile = CorpusFile.read(corpus != null ? corpus : corpusOf(modelDir));
         int[] statLayers = layers != null ? EditMapping.checkLayers(layers, blockCount(modelDir), "--layers")
                 : defaultLayers(modelDir);
         ArrayNode checkpoint = RegistryClient.json().createArrayNode();
@@ -86,7 +109,7 @@ public final class ModelOnboarding {
         body.set("checkpoint", checkpoint);
         JsonNode model = admin.post("/api/models", body);
         LOG.info("registered model {} as id {}", name, model.path("id").asLong());
-        return attachStatistics(model.path("id").asLong(), modelDir, corpus, statLayers, statisticsLines);
+        return attachStatistics(model.path("id").asLong(), modelDir, corpusFile, statLayers, statisticsLines);
     }
 
     /** {@link #register(String, Path, int[], int)} with statistics for the default editing layer. */
@@ -110,9 +133,11 @@ public final class ModelOnboarding {
             return modelDir;
         }
         Path tmp = Files.createTempDirectory("hookline-checkpoint-");
-        try (CausalLm model = Checkpoint.loadModel(modelDir, ai.djl.engine.Engine.getInstance().defaultDevice())) {
+        // Read-only: the process's shared load, in float32 whatever --precision says (the upload is
+        // the checkpoint's own values; the statistics pass finds this load under fp32).
+        try (LanguageModel lm = LanguageModel.load(modelDir, ai.djl.engine.Engine.getInstance().defaultDevice())) {
             LOG.info("consolidating the sharded checkpoint {} into one model.safetensors", modelDir);
-            Checkpoint.save(model, tmp);
+            Checkpoint.save(lm.model(), tmp);
             Checkpoint.copyTokenizer(modelDir.resolve(Checkpoint.TOKENIZER_FILE), tmp);
             // The original config.json (the writer's holds only the keys the engine reads).
             Files.copy(modelDir.resolve(Checkpoint.CONFIG_FILE), tmp.resolve(Checkpoint.CONFIG_FILE),
@@ -137,18 +162,71 @@ public final class ModelOnboarding {
         return CoachHookParams.defaultLayers(blockCount(modelDir));
     }
 
-    /** Computes (or loads from the directory's cache) statistics and attaches them with the corpus. */
+    /**
+     * A corpus for C0 read and checked before anything is uploaded: its texts ({@link
+     * EditData#readCorpus}: plain text or JSON lines), format and sha256 of the file's bytes.
+     */
+    public record CorpusFile(Path file, List<String> texts, String format, String sha256) {
+        public CorpusFile {
+            if (file == null || texts == null || format == null || sha256 == null) {
+                throw new IllegalArgumentException("corpus file, texts, format and sha256 are required");
+            }
+            texts = List.copyOf(texts);
+        }
+
+        /**
+         * Reads {@code file}.
+         *
+         * @throws IllegalArgumentException naming the file when it is missing, malformed (a JSON line
+         *     that is not an object with a string "text") or holds no non-blank text
+         */
+        public static CorpusFile read(Path file) throws IOException {
+            List<String> texts = EditData.readCorpus(file);
+            if (texts.stream().allMatch(String::isBlank)) {
+                throw new IllegalArgumentException("corpus " + file + " holds no text to compute key statistics from");
+            }
+            boolean jsonLines = Files.readAllLines(file).stream().filter(l -> !l.isBlank()).findFirst()
+                    .map(l -> l.strip().startsWith("{")).orElse(false);
+            return new CorpusFile(file, texts, jsonLines ? "jsonl" : "text", Sha256.hex(file));
+        }
+
+        /** Texts that count towards the sample (the non-blank ones). */
+        public long textCount() {
+            return texts.stream().filter(t -> !t.isBlank()).count();
+        }
+    }
+
+    /** {@link #attachStatistics(long, Path, CorpusFile, int[], int)} of a corpus file. */
     public JsonNode attachStatistics(long modelId, Path modelDir, Path corpus, int[] layers, int statisticsLines)
+            throws IOException {
+        return attachStatistics(modelId, modelDir, CorpusFile.read(corpus), layers, statisticsLines);
+    }
+
+    /**
+     * Computes (or loads from the directory's cache) statistics and attaches them with the corpus
+     * (role {@value JobExecution#ROLE_CORPUS}, the file's own bytes) and its record (role
+     * {@value #ROLE_CORPUS_SOURCE}).
+     */
+    public JsonNode attachStatistics(long modelId, Path modelDir, CorpusFile corpus, int[] layers, int statisticsLines)
             throws IOException {
         Path statsDir = Files.createTempDirectory("hookline-stats-");
         try (LanguageModel lm = LanguageModel.load(modelDir)) {
             long t = System.nanoTime();
-            LayerStatistics.loadOrCompute(lm.model(), lm.tokenizer(), Files.readAllLines(corpus), statisticsLines,
-                    layers, statsDir);
-            String file = JobExecution.statisticsFileName(Digests.model(lm.model()), layers, statisticsLines);
-            LOG.info("statistics {} for model {} in {} s", file, modelId, Math.round((System.nanoTime() - t) / 1e8) / 10.0);
+            LayerStatistics.loadOrCompute(lm.model(), lm.tokenizer(), corpus.texts(), statisticsLines, layers, statsDir);
+            String file = JobExecution.statisticsFileName(lm.modelDigest(), layers, statisticsLines);
+            LOG.info("statistics {} for model {} from {} ({} texts) in {} s", file, modelId, corpus.file().getFileName(),
+                    corpus.textCount(), Math.round((System.nanoTime() - t) / 1e8) / 10.0);
+            ObjectNode source = RegistryClient.json().createObjectNode();
+            source.put("file", corpus.file().getFileName().toString());
+            source.put("sha256", corpus.sha256());
+            source.put("format", corpus.format());
+            source.put("texts", corpus.textCount());
+            source.put("statisticsLines", statisticsLines);
+            Path sourceFile = statsDir.resolve(ROLE_CORPUS_SOURCE);
+            RegistryClient.json().writerWithDefaultPrettyPrinter().writeValue(sourceFile.toFile(), source);
             ArrayNode stats = RegistryClient.json().createArrayNode();
-            stats.add(entry(JobExecution.ROLE_CORPUS, admin.putBlob(corpus)));
+            stats.add(entry(JobExecution.ROLE_CORPUS, admin.putBlob(corpus.file())));
+            stats.add(entry(ROLE_CORPUS_SOURCE, admin.putBlob(sourceFile)));
             stats.add(entry(file, admin.putBlob(statsDir.resolve(file))));
             Path json = statsDir.resolve(file.replace(".safetensors", ".json"));
             if (Files.isRegularFile(json)) {

@@ -11,7 +11,6 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hookline.data.EditRequest;
-import dev.hookline.engine.bundle.Digests;
 import dev.hookline.engine.edit.LayerStatistics;
 import dev.hookline.engine.edit.SequentialEditor;
 import dev.hookline.engine.eval.ConsecutiveProtocol;
@@ -115,7 +114,7 @@ public final class BenchHarness {
             progress.println(String.format(Locale.ROOT, "bench: unedited model evaluated on %d edits in %.1f s",
                     requests.size(), uneditedSeconds));
             Timing timing = new Timing(benchStart, uneditedSeconds);
-            String modelDigest = Digests.model(lm.model());
+            String modelDigest = lm.modelDigest();
             List<ConsecutiveProtocol.Result> results = new ArrayList<>();
             Path report = config.out().resolve("report.json");
             for (String name : config.methodNames()) {

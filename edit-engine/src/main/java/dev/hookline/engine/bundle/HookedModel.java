@@ -154,7 +154,7 @@ public final class HookedModel implements AutoCloseable {
         HookBundle bundle = HookBundle.read(bundleDir, false);
         LanguageModel lm = LanguageModel.load(modelDir);
         try {
-            String digest = Digests.model(lm.model());
+            String digest = lm.modelDigest();
             if (!digest.equals(bundle.baseModelDigest())) {
                 throw new IllegalArgumentException("bundle " + bundleDir + " was made for base model "
                         + bundle.baseModelDigest() + " but " + modelDir + " is " + digest);

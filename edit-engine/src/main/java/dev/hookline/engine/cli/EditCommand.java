@@ -9,7 +9,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.hookline.data.EditRequest;
 import dev.hookline.engine.bench.EditData;
 import dev.hookline.engine.bench.Methods;
-import dev.hookline.engine.bundle.Digests;
 import dev.hookline.engine.bundle.HookBundle;
 import dev.hookline.engine.edit.ClosedFormEditor;
 import dev.hookline.engine.edit.CoachHookParams;
@@ -128,7 +127,7 @@ public final class EditCommand implements Callable<Integer> {
                 // continued version.
                 params = params.withAlpha0(parentBundle.alpha().get(params.layers()[0]));
             }
-            String baseDigest = Digests.model(lm.model());
+            String baseDigest = lm.modelDigest();
             if (parentBundle != null && !parentBundle.baseModelDigest().equals(baseDigest)) {
                 throw new IllegalArgumentException("parent bundle was made for another base model");
             }

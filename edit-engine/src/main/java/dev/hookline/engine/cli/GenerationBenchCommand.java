@@ -7,6 +7,7 @@ package dev.hookline.engine.cli;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.types.DataType;
 import dev.hookline.engine.infer.Decoder;
+import dev.hookline.engine.infer.LoadedModels;
 import dev.hookline.engine.io.Checkpoint;
 import dev.hookline.engine.model.Architecture;
 import dev.hookline.engine.model.CausalLm;
@@ -80,8 +81,11 @@ public final class GenerationBenchCommand implements Callable<Integer> {
         }
         int longest = promptTokens + Arrays.stream(newTokens).max().orElse(0);
         PrintWriter out = line.getOut();
-        try (CausalLm lm = model != null ? Checkpoint.loadModel(model, Engine.getInstance().defaultDevice())
-                : randomModel(line, longest)) {
+        // A checkpoint is the process's shared load (read-only here); a random model is this command's own.
+        try (LoadedModels.Lease lease = model != null
+                ? LoadedModels.shared().acquire(model, Engine.getInstance().defaultDevice(), DataType.FLOAT32) : null;
+                CausalLm own = model != null ? null : randomModel(line, longest)) {
+            CausalLm lm = lease != null ? lease.model() : own;
             if (longest > lm.config().maxPositions()) {
                 throw new ParameterException(line, "prompt + new tokens (" + longest + ") exceed the model's "
                         + lm.config().maxPositions() + " positions");

@@ -10,9 +10,9 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import dev.hookline.engine.bundle.Digests;
 import dev.hookline.engine.device.ComputeDevice;
 import dev.hookline.engine.device.Precision;
-import dev.hookline.engine.io.Checkpoint;
 import dev.hookline.engine.model.ForwardOptions;
 import dev.hookline.engine.model.CausalLm;
 import dev.hookline.engine.model.TokenBatch;
@@ -32,25 +32,26 @@ public final class LanguageModel implements AutoCloseable {
 
     private final CausalLm model;
     private final TextTokenizer tokenizer;
-    private final boolean owned;
+    /** The shared load this model comes from, or null for a wrapped model. */
+    private final LoadedModels.Lease lease;
+    /** Whether close releases {@link #lease} (the instance load returned; views do not). */
+    private final boolean holdsLease;
     private final int batchSize;
     private final boolean useCache;
 
-    private LanguageModel(CausalLm model, TextTokenizer tokenizer, boolean owned, int batchSize) {
-        this(model, tokenizer, owned, batchSize, true);
-    }
-
-    private LanguageModel(CausalLm model, TextTokenizer tokenizer, boolean owned, int batchSize, boolean useCache) {
+    private LanguageModel(CausalLm model, TextTokenizer tokenizer, LoadedModels.Lease lease, boolean holdsLease,
+            int batchSize, boolean useCache) {
         this.model = model;
         this.tokenizer = tokenizer;
-        this.owned = owned;
+        this.lease = lease;
+        this.holdsLease = holdsLease;
         this.batchSize = batchSize;
         this.useCache = useCache;
     }
 
     /** The same model and tokenizer, generating with (default) or without the KV cache. */
     public LanguageModel withCache(boolean cache) {
-        return new LanguageModel(model, tokenizer, false, batchSize, cache);
+        return new LanguageModel(model, tokenizer, lease, false, batchSize, cache);
     }
 
     /**
@@ -72,28 +73,23 @@ public final class LanguageModel implements AutoCloseable {
      * Loads {@code dir} on {@code device} in {@code precision}: any supported architecture
      * (config.json), single or sharded safetensors, tokenizer.json with tokenizer_config.json.
      *
+     * <p>The model is shared through {@link LoadedModels#shared()}: a second load of a directory
+     * with the same files on the same device in the same precision returns the same model, and
+     * {@link #close()} gives up this instance's use only. Its parameters are read-only: an editor
+     * that writes weights works on {@code model().copy()}; training loads privately with
+     * {@code Checkpoint.loadModel}.
+     *
      * @throws IllegalArgumentException when the tokenizer produces ids outside the model's vocabulary
      */
     public static LanguageModel load(Path dir, Device device, Precision precision) throws IOException {
-        TextTokenizer tokenizer = TextTokenizer.loadDirectory(dir);
-        try {
-            CausalLm model = Checkpoint.loadModel(dir, device, DataType.FLOAT32, precision.weightType());
-            try {
-                tokenizer.requireFits(model.config().vocabSize(), dir.resolve(Checkpoint.TOKENIZER_FILE));
-            } catch (RuntimeException e) {
-                model.close();
-                throw e;
-            }
-            return new LanguageModel(model, tokenizer, true, DEFAULT_BATCH);
-        } catch (IOException | RuntimeException e) {
-            tokenizer.close();
-            throw e;
-        }
+        LoadedModels.Lease lease = LoadedModels.shared().acquire(dir, device, DataType.FLOAT32,
+                precision.weightType());
+        return new LanguageModel(lease.model(), lease.tokenizer(), lease, true, DEFAULT_BATCH, true);
     }
 
     /** Wraps a model and tokenizer the caller keeps owning (close does not close them). */
     public static LanguageModel wrap(CausalLm model, TextTokenizer tokenizer) {
-        return new LanguageModel(model, tokenizer, false, DEFAULT_BATCH);
+        return new LanguageModel(model, tokenizer, null, false, DEFAULT_BATCH, true);
     }
 
     /** The same model and tokenizer with another chunk size for batched calls. */
@@ -101,7 +97,20 @@ public final class LanguageModel implements AutoCloseable {
         if (size < 1) {
             throw new IllegalArgumentException("batch size must be >= 1, got " + size);
         }
-        return new LanguageModel(model, tokenizer, false, size, useCache);
+        return new LanguageModel(model, tokenizer, lease, false, size, useCache);
+    }
+
+    /**
+     * {@link Digests#model} of the model (what bundles name as their base):
+     * computed once per shared load, every call for a wrapped model (whose weights may change).
+     */
+    public String modelDigest() {
+        return lease != null ? lease.parameterDigest() : Digests.model(model);
+    }
+
+    /** Whether the model is a shared load (read-only) rather than a wrapped one. */
+    public boolean shared() {
+        return lease != null;
     }
 
     public int batchSize() {
@@ -275,12 +284,14 @@ public final class LanguageModel implements AutoCloseable {
         return out;
     }
 
-    /** Closes the model and tokenizer if this instance loaded them. */
+    /**
+     * Gives up this instance's use of a loaded model (the shared model closes when its last user
+     * has closed and it is not kept idle); views and wrapped models are left alone.
+     */
     @Override
     public void close() {
-        if (owned) {
-            model.close();
-            tokenizer.close();
+        if (holdsLease) {
+            lease.release();
         }
     }
 }

@@ -114,6 +114,8 @@ public final class PretrainRun {
                     config.architecture().modelType(), parameterCount);
             int priorEpochs = initFrom == null ? 0 : checkInitFrom(initFrom, config, tokenizerJson);
             long dataSeed = seed + priorEpochs;
+            // A private load, never LanguageModel.load: training writes every parameter, and the
+            // process's shared models (LoadedModels) are read-only.
             try (CausalLm model = initFrom != null ? Checkpoint.loadModel(initFrom, device, DataType.FLOAT32)
                     : config instanceof LlamaConfig llama ? LlamaModel.randomInit(llama, seed, device, DataType.FLOAT32)
                     : Gpt2Model.randomInit((Gpt2Config) config, seed, device, DataType.FLOAT32)) {

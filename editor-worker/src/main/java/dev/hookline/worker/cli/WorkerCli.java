@@ -1,7 +1,7 @@
 /*
  * `hookline worker ...`: the editor worker daemon and its operator commands (picocli).
  *   worker [run] --registry URL --token T      lease and compute edit jobs until stopped
- *   worker register-model --dir D --name N     upload + register a checkpoint, attach statistics
+ *   worker register-model --dir D --name N [--corpus F]  upload + register a checkpoint, attach statistics
  *   worker build-model --preset demo --name N --dir D   pretrain (progress in the registry) + register
  *   worker gc [--delete] [--min-age-seconds S] list / remove unreferenced blobs
  *   worker run-local --model D [--parent B] --cases F --edits N --out O   a job's compute from local files
@@ -240,7 +240,8 @@ public final class WorkerCli implements Callable<Integer> {
         @Mixin
         Registry registry;
 
-        @Option(names = "--dir", required = true, description = "checkpoint directory (config.json, model.safetensors, tokenizer.json, world/corpus.txt)")
+        @Option(names = "--dir", required = true, description = "checkpoint directory (config.json, model.safetensors "
+                + "or a sharded index, tokenizer.json; world/corpus.txt unless --corpus)")
         Path dir;
 
         @Option(names = "--name", required = true, description = "model name in the registry")
@@ -250,8 +251,13 @@ public final class WorkerCli implements Callable<Integer> {
                 + "the editor's default editing layer; layer 2 for the 3-block presets)")
         String layers;
 
-        @Option(names = "--stats-lines", defaultValue = "1000", description = "corpus lines for C0 (default 1000)")
+        @Option(names = "--stats-lines", defaultValue = "1000",
+                description = "corpus texts sampled for C0, the first N non-blank ones (default 1000)")
         int statsLines;
+
+        @Option(names = "--corpus", description = "corpus for the key statistics C0 of this model's edits: plain text "
+                + "(one text per line) or JSON lines with a string \"text\" (default: DIR/world/corpus.txt or DIR/corpus.txt)")
+        Path corpus;
 
         @Override
         public Integer call() throws Exception {
@@ -259,7 +265,7 @@ public final class WorkerCli implements Callable<Integer> {
                 throw new IllegalArgumentException("not a directory: " + dir);
             }
             JsonNode m = new ModelOnboarding(registry.client()).register(name, dir,
-                    layers != null ? ModelOnboarding.parseLayers(layers) : null, statsLines);
+                    layers != null ? ModelOnboarding.parseLayers(layers) : null, statsLines, corpus);
             System.out.println("model " + m.path("name").asText() + " id " + m.path("id").asLong() + " status "
                     + m.path("status").asText() + " (" + m.path("stats").size() + " statistics blobs)");
             return 0;

@@ -65,7 +65,7 @@ public final class BaseModels implements AutoCloseable {
             long start = System.nanoTime();
             LanguageModel lm = LanguageModel.load(dir);
             try {
-                h = new Handle(key, lm, Digests.model(lm.model()));
+                h = new Handle(key, lm, lm.modelDigest());
             } catch (RuntimeException e) {
                 lm.close();
                 throw e;
