@@ -175,7 +175,10 @@ public class BlobUploads {
             throw refuse(staging, "size", "the uploaded object has " + uploaded.get().size() + " bytes, the upload was "
                     + "offered for " + declared + "; it was removed");
         }
+        long started = System.nanoTime();
         BlobStore.Readback back = store.readBack(staging, declared);
+        metrics.timer("hookline.blob.upload.verify", "step", "readback")
+                .record(System.nanoTime() - started, java.util.concurrent.TimeUnit.NANOSECONDS);
         if (back.size() != declared) {
             throw refuse(staging, "size", "the uploaded object changed to " + (back.size() > declared ? "more" : "fewer")
                     + " than " + declared + " bytes while it was verified; it was removed");
@@ -187,6 +190,7 @@ public class BlobUploads {
         if (back.etag() == null) {
             throw new IllegalStateException("the object store sent no ETag for " + staging);
         }
+        started = System.nanoTime();
         Boolean created = publication.underLock(key, declared, () -> {
             boolean existed = store.stat(key).isPresent();
             if (store.copyIfUnchanged(staging, key, back.etag())) {
@@ -196,6 +200,8 @@ public class BlobUploads {
             // removed it): fine if the key already holds the blob, refused otherwise.
             return existed ? Boolean.FALSE : null;
         });
+        metrics.timer("hookline.blob.upload.verify", "step", "copy")
+                .record(System.nanoTime() - started, java.util.concurrent.TimeUnit.NANOSECONDS);
         if (created == null) {
             discard(staging);
             count("refused");
