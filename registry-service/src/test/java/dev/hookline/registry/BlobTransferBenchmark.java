@@ -38,7 +38,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * Benchmark command (issue 26): blob upload and download through the registry against a direct
  * S3 transfer of an object of the same size, on the embedded S3 (S3Proxy) of the test instance.
  * Uploads: presigned (the client's default: straight to the store, then verified by the registry)
- * and streamed (through the registry); downloads: by redirect (the client's default) and streamed.
+ * and streamed (through the registry), against two direct ones: the MinIO SDK's uploadObject (what
+ * a program that talks S3 itself does: multipart, payload-signed over plain HTTP) and one raw PUT of
+ * the file to a URL presigned for it (the least work any S3 upload does); downloads: by redirect
+ * (the client's default) and streamed.
  * Each round uploads fresh random files in a rotating order, so a shared machine's load falls on
  * every path alike; the ratios are of the medians over the rounds. Prints MiB/s, and what the
  * presigned completion spent reading the object back and copying it; asserts only that the
@@ -52,8 +55,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 class BlobTransferBenchmark {
 
     /** Columns of a round. */
-    private static final String[] COLUMNS = {"PUT direct", "PUT presigned", "PUT streamed", "GET direct",
-        "GET redirect", "GET streamed", "verify readback s", "verify copy s"};
+    private static final String[] COLUMNS = {"PUT direct", "PUT presigned", "PUT streamed", "PUT raw",
+        "GET direct", "GET redirect", "GET streamed", "verify readback s", "verify copy s"};
 
     @Inject
     MeterRegistry meters;
@@ -72,22 +75,25 @@ class BlobTransferBenchmark {
                 RegistryClient.Options.defaults().withBlobUpload(RegistryClient.BlobUploadMode.PRESIGNED));
         RegistryClient streaming = new RegistryClient(base, worker,
                 RegistryClient.Options.defaults().withBlobUpload(RegistryClient.BlobUploadMode.STREAMED));
-        HttpClient http = HttpClient.newHttpClient();
+        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
         Path dir = Files.createTempDirectory("hookline-bench-");
         List<double[]> rows = new ArrayList<>();
         try {
             for (int r = 0; r < rounds; r++) {
-                Path a = random(dir.resolve("a.bin"), mib, 3L * r);
-                Path b = random(dir.resolve("b.bin"), mib, 3L * r + 1);
-                Path c = random(dir.resolve("c.bin"), mib, 3L * r + 2);
+                Path a = random(dir.resolve("a.bin"), mib, 4L * r);
+                Path b = random(dir.resolve("b.bin"), mib, 4L * r + 1);
+                Path c = random(dir.resolve("c.bin"), mib, 4L * r + 2);
+                Path d = random(dir.resolve("d.bin"), mib, 4L * r + 3);
                 long bytes = Files.size(a);
                 double[] row = new double[COLUMNS.length];
                 BlobRef[] refs = new BlobRef[3];
                 double readback0 = verifySeconds("readback");
                 double copy0 = verifySeconds("copy");
                 String object = "bench/direct-" + r;
-                for (int k = 0; k < 3; k++) {
-                    int which = (k + r) % 3; // rotate the order of the three uploads
+                String raw = s3.getPresignedObjectUrl(io.minio.GetPresignedObjectUrlArgs.builder()
+                        .method(io.minio.http.Method.PUT).bucket("hookline").object("bench/raw-" + r).expiry(600).build());
+                for (int k = 0; k < 4; k++) {
+                    int which = (k + r) % 4; // rotate the order of the four uploads
                     long t0 = System.nanoTime();
                     switch (which) {
                         case 0 -> s3.uploadObject(UploadObjectArgs.builder().bucket("hookline").object(object)
@@ -97,16 +103,19 @@ class BlobTransferBenchmark {
                             assertEquals(BlobUpload.Transfer.PRESIGNED, up.transfer());
                             refs[1] = up.ref();
                         }
-                        default -> {
+                        case 2 -> {
                             BlobUpload up = streaming.uploadBlob(c);
                             assertEquals(BlobUpload.Transfer.STREAMED, up.transfer());
                             refs[2] = up.ref();
                         }
+                        default -> assertEquals(200, http.send(HttpRequest.newBuilder(URI.create(raw))
+                                .PUT(HttpRequest.BodyPublishers.ofFile(d)).build(),
+                                HttpResponse.BodyHandlers.discarding()).statusCode());
                     }
                     row[which] = rate(bytes, t0);
                 }
-                row[6] = verifySeconds("readback") - readback0;
-                row[7] = verifySeconds("copy") - copy0;
+                row[7] = verifySeconds("readback") - readback0;
+                row[8] = verifySeconds("copy") - copy0;
                 BlobRef ref = refs[1];
                 for (int k = 0; k < 3; k++) {
                     int which = (k + r) % 3;
@@ -130,19 +139,22 @@ class BlobTransferBenchmark {
                             }
                         }
                     }
-                    row[3 + which] = rate(bytes, t0);
+                    row[4 + which] = rate(bytes, t0);
                 }
                 assertEquals(ref.hex(), sha256(dir.resolve("stream.out")));
                 assertEquals(ref.hex(), sha256(dir.resolve("redirect.out")));
                 assertEquals(sha256(a), sha256(dir.resolve("direct.out")));
                 assertEquals(sha256(c), refs[2].hex());
                 rows.add(row);
-                System.out.printf(Locale.ROOT, "round %d (%d MiB, load %.2f): PUT direct %.0f, presigned %.0f (%.2f), "
-                                + "streamed %.0f MiB/s (%.2f); GET direct %.0f, redirect %.0f (%.2f), streamed %.0f MiB/s "
-                                + "(%.2f); presigned completion: read-back %.2f s, copy %.2f s%n",
-                        r + 1, mib, load(), row[0], row[1], row[1] / row[0], row[2], row[2] / row[0], row[3], row[4],
-                        row[4] / row[3], row[5], row[5] / row[3], row[6], row[7]);
+                System.out.printf(Locale.ROOT, "round %d (%d MiB, load %.2f): PUT direct %.0f, raw %.0f, presigned %.0f "
+                                + "(%.2f; %.2f of raw), streamed %.0f MiB/s (%.2f; %.2f of raw); GET direct %.0f, "
+                                + "redirect %.0f (%.2f), streamed %.0f MiB/s (%.2f); presigned completion: read-back "
+                                + "%.2f s, copy %.2f s%n",
+                        r + 1, mib, load(), row[0], row[3], row[1], row[1] / row[0], row[1] / row[3], row[2],
+                        row[2] / row[0], row[2] / row[3], row[4], row[5], row[5] / row[4], row[6], row[6] / row[4],
+                        row[7], row[8]);
                 s3.removeObject(io.minio.RemoveObjectArgs.builder().bucket("hookline").object(object).build());
+                s3.removeObject(io.minio.RemoveObjectArgs.builder().bucket("hookline").object("bench/raw-" + r).build());
             }
             double[] med = new double[COLUMNS.length];
             for (int k = 0; k < COLUMNS.length; k++) {
@@ -151,11 +163,13 @@ class BlobTransferBenchmark {
                 med[k] = sorted.length % 2 == 1 ? sorted[sorted.length / 2]
                         : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
             }
-            System.out.printf(Locale.ROOT, "median of %d rounds (%d MiB, load %.2f): PUT direct %.0f, presigned %.0f "
-                            + "(ratio %.2f), streamed %.0f MiB/s (ratio %.2f); GET direct %.0f, redirect %.0f (ratio %.2f), "
-                            + "streamed %.0f MiB/s (ratio %.2f); presigned completion: read-back %.2f s, copy %.2f s%n",
-                    rounds, mib, load(), med[0], med[1], med[1] / med[0], med[2], med[2] / med[0], med[3], med[4],
-                    med[4] / med[3], med[5], med[5] / med[3], med[6], med[7]);
+            System.out.printf(Locale.ROOT, "median of %d rounds (%d MiB, load %.2f): PUT direct %.0f, raw %.0f, "
+                            + "presigned %.0f (ratio %.2f; %.2f of raw), streamed %.0f MiB/s (ratio %.2f; %.2f of raw); "
+                            + "GET direct %.0f, redirect %.0f (ratio %.2f), streamed %.0f MiB/s (ratio %.2f); presigned "
+                            + "completion: read-back %.2f s, copy %.2f s%n",
+                    rounds, mib, load(), med[0], med[3], med[1], med[1] / med[0], med[1] / med[3], med[2],
+                    med[2] / med[0], med[2] / med[3], med[4], med[5], med[5] / med[4], med[6], med[6] / med[4], med[7],
+                    med[8]);
         } finally {
             try (var s = Files.list(dir)) {
                 s.forEach(p -> p.toFile().delete());
