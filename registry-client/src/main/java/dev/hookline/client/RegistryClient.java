@@ -449,8 +449,7 @@ public final class RegistryClient implements AutoCloseable {
                     ignored.transferTo(OutputStream.nullOutputStream());
                 }
                 URI url = URI.create(location.get());
-                HttpRequest direct = HttpRequest.newBuilder(url).timeout(options.blobTimeout()).GET().build();
-                fetchVerified(direct, "GET", url.getScheme() + "://" + url.getAuthority() + url.getPath(), blob, target);
+                fetchVerified(url, url.getScheme() + "://" + url.getAuthority() + url.getPath(), blob, target);
             } else {
                 verifyInto(r, "GET", path, blob, target);
             }
@@ -465,15 +464,42 @@ public final class RegistryClient implements AutoCloseable {
     public void downloadPresigned(URI url, BlobRef blob, Path target) {
         String shown = url.getScheme() + "://" + url.getAuthority() + url.getPath();
         retrying("GET", shown, () -> {
-            HttpRequest req = HttpRequest.newBuilder(url).timeout(options.blobTimeout()).GET().build();
-            fetchVerified(req, "GET", shown, blob, target);
+            fetchVerified(url, shown, blob, target);
             return null;
         });
     }
 
-    private void fetchVerified(HttpRequest req, String method, String path, BlobRef blob, Path target)
-            throws IOException, InterruptedException {
-        verifyInto(http.send(req, HttpResponse.BodyHandlers.ofInputStream()), method, path, blob, target);
+    /**
+     * GETs an object-store URL (no bearer token) into {@code target}, verified. Through
+     * HttpURLConnection: its blocking socket stream moves bulk bytes at the store's rate, where
+     * java.net.http's body subscriber (16 KiB buffers handed across threads) measured 0.6-0.9 of a
+     * direct S3 GET of the same object (docs/BENCHMARKS.md, issue 26). Each read may wait the
+     * request timeout.
+     */
+    private void fetchVerified(URI url, String shown, BlobRef blob, Path target) throws IOException {
+        java.net.HttpURLConnection c = (java.net.HttpURLConnection) url.toURL().openConnection();
+        c.setConnectTimeout((int) Math.min(Integer.MAX_VALUE, options.connectTimeout().toMillis()));
+        c.setReadTimeout((int) Math.min(Integer.MAX_VALUE, options.requestTimeout().toMillis()));
+        c.setInstanceFollowRedirects(false);
+        boolean done = false;
+        try {
+            int status = c.getResponseCode();
+            if (status != 200) {
+                byte[] body;
+                try (InputStream e = c.getErrorStream()) {
+                    body = e == null ? new byte[0] : e.readAllBytes();
+                }
+                throw error("GET", shown, status, body, c.getContentType());
+            }
+            try (InputStream in = c.getInputStream()) {
+                writeVerified(in, blob, target);
+            }
+            done = true;
+        } finally {
+            if (!done) {
+                c.disconnect(); // a connection left mid-body cannot be reused
+            }
+        }
     }
 
     private void verifyInto(HttpResponse<InputStream> r, String method, String path, BlobRef blob, Path target)
@@ -485,13 +511,20 @@ public final class RegistryClient implements AutoCloseable {
             }
             throw error(method, path, r.statusCode(), body, r.headers().firstValue("Content-Type").orElse(null));
         }
+        try (InputStream in = r.body()) {
+            writeVerified(in, blob, target);
+        }
+    }
+
+    /** Streams into a temporary file beside {@code target} while hashing; moves it there only when it verified. */
+    private static void writeVerified(InputStream body, BlobRef blob, Path target) throws IOException {
         Path dir = target.toAbsolutePath().getParent();
         Files.createDirectories(dir);
         Path tmp = Files.createTempFile(dir, ".download-", ".part");
         try {
             MessageDigest md = Sha256.digest();
             long n = 0;
-            try (InputStream in = r.body(); OutputStream out = Files.newOutputStream(tmp)) {
+            try (InputStream in = body; OutputStream out = Files.newOutputStream(tmp)) {
                 byte[] buf = new byte[1 << 20];
                 for (int k; (k = in.read(buf)) > 0; ) {
                     md.update(buf, 0, k);
