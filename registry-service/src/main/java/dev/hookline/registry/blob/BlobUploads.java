@@ -176,7 +176,16 @@ public class BlobUploads {
                     + "offered for " + declared + "; it was removed");
         }
         long started = System.nanoTime();
-        BlobStore.Readback back = store.readBack(staging, declared);
+        BlobStore.Readback back;
+        try {
+            back = store.readBack(staging, declared);
+        } catch (IllegalStateException e) {
+            if (store.statBlob(staging).isEmpty()) {
+                // Removed under us (the client aborted, or a parallel completion finished): its input, not our fault.
+                throw ApiProblem.conflict("upload " + uploadId + " of " + key + " was removed while it was verified", "uploadId");
+            }
+            throw e;
+        }
         metrics.timer("hookline.blob.upload.verify", "step", "readback")
                 .record(System.nanoTime() - started, java.util.concurrent.TimeUnit.NANOSECONDS);
         if (back.size() != declared) {
