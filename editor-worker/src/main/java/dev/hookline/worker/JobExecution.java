@@ -12,6 +12,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hookline.client.BlobRef;
+import dev.hookline.client.BlobUpload;
 import dev.hookline.client.RegistryClient;
 import dev.hookline.client.RegistryException;
 import dev.hookline.client.Sha256;
@@ -538,7 +539,11 @@ final class JobExecution {
         for (int i = 0; i < 3; i++) {
             checkLease();
             try {
-                BlobRef ref = client.putBlob(file);
+                BlobUpload up = client.uploadBlob(file);
+                BlobRef ref = up.ref();
+                if (up.note() != null) {
+                    log("upload", "{} went through the registry ({}): {}", role, up.transfer(), up.note());
+                }
                 cache.adopt(file, ref);
                 ObjectNode e = JSON.createObjectNode();
                 e.put("role", role).put("key", ref.key()).put("size", ref.size());

@@ -38,6 +38,10 @@ class ChainedVersionsTest extends RegistryBackedTest {
         for (List<EditRequest> b : batches) {
             batchIds.add(fx.submit("main", "coachhook", null, b).path("id").asLong());
         }
+        double presignedBefore = fx.blobUploads("presigned", null);
+        double createdBefore = fx.blobUploads("presigned", "created");
+        double streamedBefore = fx.blobUploads("streamed", null);
+        assertTrue(createdBefore >= 3, "onboarding uploaded the checkpoint presigned: " + createdBefore);
         long t0 = System.nanoTime();
         try (EditorWorker worker = EditorWorker.create(fx.worker(tmp.resolve("cache"), "w-chain").build())) {
             for (int i = 0; i < 3; i++) {
@@ -49,6 +53,11 @@ class ChainedVersionsTest extends RegistryBackedTest {
             assertTrue(worker.metrics().scrape().contains("hookline_worker_phase_seconds_count{phase=\"compute\"} 3"));
         }
         System.out.printf("3 jobs in %.1f s%n", (System.nanoTime() - t0) / 1e9);
+        // The worker's blobs went straight to the object store (issue 26), none through the registry:
+        // 3 versions x 3 blobs offered (one already stored is answered so), the new hook states stored.
+        assertTrue(fx.blobUploads("presigned", null) - presignedBefore >= 9);
+        assertTrue(fx.blobUploads("presigned", "created") - createdBefore >= 3);
+        assertEquals(0, fx.blobUploads("streamed", null) - streamedBefore, 1e-9);
 
         JsonNode model = fx.admin.get("/api/models/" + fx.modelId);
         String statsKey = null;

@@ -108,6 +108,24 @@ final class WorkerFixture implements AutoCloseable {
         return b;
     }
 
+    /**
+     * The registry's count of blob uploads by path ({@code presigned} or {@code streamed}) and
+     * outcome ({@code created}, {@code existing}, {@code refused}; null: all), from /q/metrics.
+     */
+    double blobUploads(String path, String outcome) throws Exception {
+        java.net.http.HttpResponse<String> r = java.net.http.HttpClient.newHttpClient().send(
+                java.net.http.HttpRequest.newBuilder(registry.url().resolve("/q/metrics")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        double sum = 0;
+        for (String line : r.body().split("\n")) {
+            if (line.startsWith("hookline_blob_uploads_total{") && line.contains("path=\"" + path + "\"")
+                    && (outcome == null || line.contains("outcome=\"" + outcome + "\""))) {
+                sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            }
+        }
+        return sum;
+    }
+
     /** The versions of the fixture's model. */
     JsonNode versions() {
         return admin.get("/api/models/" + modelId + "/versions");

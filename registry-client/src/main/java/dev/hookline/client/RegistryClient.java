@@ -35,14 +35,35 @@ import java.util.Optional;
  * A registry client bound to one base URL and one bearer token. Thread-safe.
  *
  * <p>Every non-2xx answer becomes a {@link RegistryException} carrying the problem JSON. Idempotent
- * requests (GET, HEAD, blob PUT) are retried on transient failures (no answer, 429, 5xx) with
+ * requests (GET, HEAD, blob PUT, presigned-upload offer and completion) are retried on transient failures (no answer, 429, 5xx) with
  * exponential backoff; POSTs are not retried here because only the caller knows whether they are
  * idempotent (job completion is, per lease token).
  */
 public final class RegistryClient implements AutoCloseable {
+    /** How blob uploads reach the object store. */
+    public enum BlobUploadMode {
+        /** Presigned PUT straight to the store when the registry offers one; streamed otherwise, or when the store
+         *  cannot be reached or refuses the PUT. */
+        AUTO,
+        /** Presigned only: an upload fails when the registry offers none or the store refuses it. */
+        PRESIGNED,
+        /** Always through the registry (a store on a network only the registry reaches). */
+        STREAMED;
+
+        /** Parses {@code auto}, {@code presigned} or {@code streamed} (any case). */
+        public static BlobUploadMode parse(String s) {
+            for (BlobUploadMode m : values()) {
+                if (m.name().equalsIgnoreCase(s == null ? "" : s.strip())) {
+                    return m;
+                }
+            }
+            throw new IllegalArgumentException("blob upload mode must be auto, presigned or streamed, got '" + s + "'");
+        }
+    }
+
     /** Client settings. */
     public record Options(Duration connectTimeout, Duration requestTimeout, Duration blobTimeout, int attempts,
-            Duration backoff) {
+            Duration backoff, BlobUploadMode blobUpload) {
         public Options {
             if (attempts < 1) {
                 throw new IllegalArgumentException("attempts must be >= 1, got " + attempts);
@@ -51,17 +72,30 @@ public final class RegistryClient implements AutoCloseable {
                     || backoff.isNegative()) {
                 throw new IllegalArgumentException("durations must not be negative");
             }
+            if (blobUpload == null) {
+                throw new IllegalArgumentException("blobUpload is required (AUTO, PRESIGNED or STREAMED)");
+            }
         }
 
-        /** 5 s connect, 30 s per JSON request, 10 min per blob transfer, 3 attempts from 200 ms. */
+        /**
+         * 5 s connect, 30 s per JSON request, 10 min per blob transfer, 3 attempts from 200 ms; blob
+         * uploads AUTO unless the system property {@code hookline.blob-upload} or the environment
+         * variable {@code HOOKLINE_BLOB_UPLOAD} says {@code presigned} or {@code streamed}.
+         */
         public static Options defaults() {
+            String mode = System.getProperty("hookline.blob-upload", System.getenv("HOOKLINE_BLOB_UPLOAD"));
             return new Options(Duration.ofSeconds(5), Duration.ofSeconds(30), Duration.ofMinutes(10), 3,
-                    Duration.ofMillis(200));
+                    Duration.ofMillis(200), mode == null || mode.isBlank() ? BlobUploadMode.AUTO : BlobUploadMode.parse(mode));
         }
 
         /** The same settings with another number of attempts (1 = no retry). */
         public Options withAttempts(int n) {
-            return new Options(connectTimeout, requestTimeout, blobTimeout, n, backoff);
+            return new Options(connectTimeout, requestTimeout, blobTimeout, n, backoff, blobUpload);
+        }
+
+        /** The same settings with another blob upload mode. */
+        public Options withBlobUpload(BlobUploadMode mode) {
+            return new Options(connectTimeout, requestTimeout, blobTimeout, attempts, backoff, mode);
         }
     }
 
@@ -244,30 +278,137 @@ public final class RegistryClient implements AutoCloseable {
 
     // ---------------------------------------------------------------- blobs
 
-    /** Uploads a file as {@code sha256/<hex>} (idempotent; the registry refuses bytes that do not match). */
+    /** Uploads a file as {@code sha256/<hex>} ({@link #uploadBlob(Path)}); answers its reference. */
     public BlobRef putBlob(Path file) {
-        BlobRef ref = Sha256.ref(file);
-        String path = "/api/blobs/" + ref.key();
-        retrying("PUT", path, () -> {
-            HttpRequest req = request(path, options.blobTimeout())
-                    .header("Content-Type", "application/octet-stream")
-                    .PUT(HttpRequest.BodyPublishers.ofFile(file)).build();
-            return expectOk("PUT", path, http.send(req, HttpResponse.BodyHandlers.ofByteArray()));
-        });
-        return ref;
+        return uploadBlob(file).ref();
     }
 
-    /** Uploads bytes as {@code sha256/<hex>}. */
+    /** Uploads bytes as {@code sha256/<hex>} ({@link #uploadBlob(byte[])}); answers their reference. */
     public BlobRef putBlob(byte[] bytes) {
+        return uploadBlob(bytes).ref();
+    }
+
+    /**
+     * Uploads a file as {@code sha256/<hex>} (idempotent). In {@link BlobUploadMode#AUTO} the bytes
+     * go straight to the object store through a presigned PUT the registry offers, and the registry
+     * verifies them (size and sha256) before they are stored under their key; when the registry
+     * offers none, or the store cannot be reached or refuses the PUT, they are streamed through the
+     * registry instead, which refuses bytes that do not match their key.
+     *
+     * @throws RegistryException when the registry refuses the bytes (422: they do not hash to the key)
+     */
+    public BlobUpload uploadBlob(Path file) {
+        BlobRef ref = Sha256.ref(file);
+        return upload(ref, () -> HttpRequest.BodyPublishers.ofFile(file));
+    }
+
+    /** Uploads bytes as {@code sha256/<hex>}, as {@link #uploadBlob(Path)} does. */
+    public BlobUpload uploadBlob(byte[] bytes) {
         BlobRef ref = Sha256.ref(bytes);
+        return upload(ref, () -> HttpRequest.BodyPublishers.ofByteArray(bytes));
+    }
+
+    @FunctionalInterface
+    private interface Body {
+        HttpRequest.BodyPublisher open() throws IOException;
+    }
+
+    /** Why a presigned PUT did not store the bytes: the store's status (0: no answer) and its words. */
+    private record StoreFailure(int status, String message, Exception cause) {
+    }
+
+    private BlobUpload upload(BlobRef ref, Body body) {
+        String note = null;
+        if (options.blobUpload() != BlobUploadMode.STREAMED) {
+            String offerPath = "/api/blobs/" + ref.key() + "/uploads";
+            JsonNode offer = null;
+            try {
+                offer = send("POST", offerPath, JSON.createObjectNode().put("size", ref.size()), null, true,
+                        options.requestTimeout()).body;
+            } catch (RegistryException e) {
+                if (e.status() != 404 && e.status() != 405) {
+                    throw e;
+                }
+                note = "the registry offers no presigned uploads (" + e.status() + " from POST " + offerPath + ")";
+            }
+            if (offer != null && offer.path("stored").asBoolean(false)) {
+                return new BlobUpload(ref, BlobUpload.Transfer.ALREADY_STORED, null);
+            }
+            JsonNode upload = offer == null ? null : offer.path("upload");
+            if (upload != null && upload.isObject()) {
+                StoreFailure failure = putPresigned(ref, upload, body);
+                String complete = upload.path("complete").asText();
+                if (failure == null) {
+                    // The registry reads the object back and hashes it: give it the blob timeout.
+                    send("POST", complete, null, null, true, options.blobTimeout());
+                    return new BlobUpload(ref, BlobUpload.Transfer.PRESIGNED, null);
+                }
+                try {
+                    send("DELETE", complete, null, null, false, options.requestTimeout());
+                } catch (RegistryException e) {
+                    // Best effort: the registry sweeps staging objects nobody completed.
+                }
+                if (options.blobUpload() == BlobUploadMode.PRESIGNED) {
+                    throw new RegistryException(failure.status(), "PUT", storeAddress(upload), null, failure.message(),
+                            failure.cause());
+                }
+                note = failure.message();
+            } else if (offer != null) {
+                note = offer.path("reason").asText("the registry offered no presigned upload");
+            }
+            if (options.blobUpload() == BlobUploadMode.PRESIGNED) {
+                throw new RegistryException(0, "POST", offerPath, null, "no presigned upload for " + ref.key() + ": "
+                        + note, null);
+            }
+        }
         String path = "/api/blobs/" + ref.key();
         retrying("PUT", path, () -> {
             HttpRequest req = request(path, options.blobTimeout())
                     .header("Content-Type", "application/octet-stream")
-                    .PUT(HttpRequest.BodyPublishers.ofByteArray(bytes)).build();
+                    .PUT(body.open()).build();
             return expectOk("PUT", path, http.send(req, HttpResponse.BodyHandlers.ofByteArray()));
         });
-        return ref;
+        return new BlobUpload(ref, BlobUpload.Transfer.STREAMED, note);
+    }
+
+    /** PUTs the bytes to a presigned URL with exactly the offered headers; null when the store took them. */
+    private StoreFailure putPresigned(BlobRef ref, JsonNode upload, Body body) {
+        String where = storeAddress(upload);
+        try {
+            HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(upload.path("url").asText()))
+                    .timeout(options.blobTimeout()).version(HttpClient.Version.HTTP_1_1);
+            var headers = upload.path("headers").fields();
+            while (headers.hasNext()) {
+                var h = headers.next();
+                // Content-Length is signed too; java.net.http sets it from the body's length itself.
+                if (!h.getKey().equalsIgnoreCase("Content-Length")) {
+                    b.header(h.getKey(), h.getValue().asText());
+                }
+            }
+            HttpResponse<String> r = http.send(b.method(upload.path("method").asText("PUT"), body.open()).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            if (r.statusCode() / 100 == 2) {
+                return null;
+            }
+            String code = r.body() == null ? "" : r.body().replaceAll("(?s).*<Code>([^<]*)</Code>.*", "$1");
+            return new StoreFailure(r.statusCode(), "the object store at " + where + " refused the presigned PUT of "
+                    + ref.key() + ": " + r.statusCode() + (code.length() < 80 ? " " + code : ""), null);
+        } catch (IOException | IllegalArgumentException e) {
+            return new StoreFailure(0, "the object store at " + where + " is not reachable from here ("
+                    + e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage()) + ")", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new RegistryException(0, "PUT", where, null, "PUT " + where + ": interrupted", e);
+        }
+    }
+
+    private static String storeAddress(JsonNode upload) {
+        try {
+            URI u = URI.create(upload.path("url").asText());
+            return u.getScheme() + "://" + u.getAuthority() + u.getPath();
+        } catch (IllegalArgumentException e) {
+            return "(unparsable upload URL)";
+        }
     }
 
     /** The stored size of a blob, empty when the store does not have it. */
@@ -308,8 +449,7 @@ public final class RegistryClient implements AutoCloseable {
                     ignored.transferTo(OutputStream.nullOutputStream());
                 }
                 URI url = URI.create(location.get());
-                HttpRequest direct = HttpRequest.newBuilder(url).timeout(options.blobTimeout()).GET().build();
-                fetchVerified(direct, "GET", url.getScheme() + "://" + url.getAuthority() + url.getPath(), blob, target);
+                fetchVerified(url, url.getScheme() + "://" + url.getAuthority() + url.getPath(), blob, target);
             } else {
                 verifyInto(r, "GET", path, blob, target);
             }
@@ -324,15 +464,42 @@ public final class RegistryClient implements AutoCloseable {
     public void downloadPresigned(URI url, BlobRef blob, Path target) {
         String shown = url.getScheme() + "://" + url.getAuthority() + url.getPath();
         retrying("GET", shown, () -> {
-            HttpRequest req = HttpRequest.newBuilder(url).timeout(options.blobTimeout()).GET().build();
-            fetchVerified(req, "GET", shown, blob, target);
+            fetchVerified(url, shown, blob, target);
             return null;
         });
     }
 
-    private void fetchVerified(HttpRequest req, String method, String path, BlobRef blob, Path target)
-            throws IOException, InterruptedException {
-        verifyInto(http.send(req, HttpResponse.BodyHandlers.ofInputStream()), method, path, blob, target);
+    /**
+     * GETs an object-store URL (no bearer token) into {@code target}, verified. Through
+     * HttpURLConnection: its blocking socket stream moves bulk bytes at the store's rate, where
+     * java.net.http's body subscriber (16 KiB buffers handed across threads) measured 0.6-0.9 of a
+     * direct S3 GET of the same object (docs/BENCHMARKS.md, issue 26). Each read may wait the
+     * request timeout.
+     */
+    private void fetchVerified(URI url, String shown, BlobRef blob, Path target) throws IOException {
+        java.net.HttpURLConnection c = (java.net.HttpURLConnection) url.toURL().openConnection();
+        c.setConnectTimeout((int) Math.min(Integer.MAX_VALUE, options.connectTimeout().toMillis()));
+        c.setReadTimeout((int) Math.min(Integer.MAX_VALUE, options.requestTimeout().toMillis()));
+        c.setInstanceFollowRedirects(false);
+        boolean done = false;
+        try {
+            int status = c.getResponseCode();
+            if (status != 200) {
+                byte[] body;
+                try (InputStream e = c.getErrorStream()) {
+                    body = e == null ? new byte[0] : e.readAllBytes();
+                }
+                throw error("GET", shown, status, body, c.getContentType());
+            }
+            try (InputStream in = c.getInputStream()) {
+                writeVerified(in, blob, target);
+            }
+            done = true;
+        } finally {
+            if (!done) {
+                c.disconnect(); // a connection left mid-body cannot be reused
+            }
+        }
     }
 
     private void verifyInto(HttpResponse<InputStream> r, String method, String path, BlobRef blob, Path target)
@@ -344,13 +511,20 @@ public final class RegistryClient implements AutoCloseable {
             }
             throw error(method, path, r.statusCode(), body, r.headers().firstValue("Content-Type").orElse(null));
         }
+        try (InputStream in = r.body()) {
+            writeVerified(in, blob, target);
+        }
+    }
+
+    /** Streams into a temporary file beside {@code target} while hashing; moves it there only when it verified. */
+    private static void writeVerified(InputStream body, BlobRef blob, Path target) throws IOException {
         Path dir = target.toAbsolutePath().getParent();
         Files.createDirectories(dir);
         Path tmp = Files.createTempFile(dir, ".download-", ".part");
         try {
             MessageDigest md = Sha256.digest();
             long n = 0;
-            try (InputStream in = r.body(); OutputStream out = Files.newOutputStream(tmp)) {
+            try (InputStream in = body; OutputStream out = Files.newOutputStream(tmp)) {
                 byte[] buf = new byte[1 << 20];
                 for (int k; (k = in.read(buf)) > 0; ) {
                     md.update(buf, 0, k);
@@ -396,6 +570,11 @@ public final class RegistryClient implements AutoCloseable {
     }
 
     private Answer send(String method, String path, Object body, String ifNoneMatch, boolean idempotent) {
+        return send(method, path, body, ifNoneMatch, idempotent, options.requestTimeout());
+    }
+
+    private Answer send(String method, String path, Object body, String ifNoneMatch, boolean idempotent,
+            Duration timeout) {
         byte[] payload;
         try {
             payload = body == null ? null : JSON.writeValueAsBytes(body);
@@ -403,7 +582,7 @@ public final class RegistryClient implements AutoCloseable {
             throw new IllegalArgumentException("cannot serialise request body for " + method + " " + path, e);
         }
         Call<Answer> call = () -> {
-            HttpRequest.Builder b = request(path, options.requestTimeout()).header("Accept", "application/json");
+            HttpRequest.Builder b = request(path, timeout).header("Accept", "application/json");
             if (ifNoneMatch != null) {
                 b.header("If-None-Match", ifNoneMatch);
             }

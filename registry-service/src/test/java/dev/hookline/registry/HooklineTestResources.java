@@ -40,6 +40,8 @@ public class HooklineTestResources implements QuarkusTestResourceLifecycleManage
         config.put("hookline.admin-token", ADMIN_TOKEN);
         config.put("hookline.jobs.lease-seconds", "30");
         config.put("hookline.s3.presign-seconds", "60");
+        // Short enough that PresignedUploadTest sees an upload URL expire; clients PUT at once.
+        config.put("hookline.blobs.upload-url-seconds", "10");
         config.put("hookline.audit.hmac-key", AUDIT_KEY);
         return config;
     }

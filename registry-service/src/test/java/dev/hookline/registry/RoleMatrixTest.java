@@ -109,6 +109,9 @@ class RoleMatrixTest {
             row("HEAD", "/api/blobs/sha256/{hex}", ANY),
             row("GET", "/api/blobs/sha256/{hex}", Role.WORKER, Role.SERVING, Role.REVIEWER, Role.ADMIN),
             row("DELETE", "/api/blobs/sha256/{hex}", Role.ADMIN),
+            row("POST", "/api/blobs/sha256/{hex}/uploads", Role.WORKER, Role.ADMIN),
+            row("POST", "/api/blobs/sha256/{hex}/uploads/{uploadId}", Role.WORKER, Role.ADMIN),
+            row("DELETE", "/api/blobs/sha256/{hex}/uploads/{uploadId}", Role.WORKER, Role.ADMIN),
             row("GET", "/api/blobs/unreferenced", Role.ADMIN),
             row("GET", "/api/audit", Role.ADMIN, Role.REVIEWER),
             row("GET", "/api/audit/verify", Role.ADMIN, Role.REVIEWER, Role.RELEASER),
@@ -197,7 +200,8 @@ class RoleMatrixTest {
 
     private static Response call(RequestSpecification spec, Row row) {
         String path = row.template().replace("{id}", ID).replace("{modelId}", ID).replace("{name}", "nochannel")
-                .replace("{hex}", HEX).replace("{from}", ID).replace("{to}", ID);
+                .replace("{hex}", HEX).replace("{from}", ID).replace("{to}", ID)
+                .replace("{uploadId}", "3-0123456789abcdef0123456789abcdef");
         if (row.method().equals("PUT") && path.startsWith("/api/blobs")) {
             return spec.contentType("application/octet-stream").body(new byte[] {1, 2, 3}).put(path);
         }

@@ -105,7 +105,13 @@ class WriteFuzzTest {
                         () -> map("versionId", version, "status", "SERVING", "message", "m")),
                 new Endpoint("blob-put", "PUT", () -> "/api/blobs/sha256/" + hex, worker, () -> null),
                 new Endpoint("blob-delete", "DELETE", () -> "/api/blobs/sha256/" + hex, ADMIN, () -> null),
-                new Endpoint("token-revoke", "DELETE", () -> "/api/tokens/999999999", ADMIN, () -> null));
+                new Endpoint("token-revoke", "DELETE", () -> "/api/tokens/999999999", ADMIN, () -> null),
+                new Endpoint("upload-offer", "POST", () -> "/api/blobs/sha256/" + hex + "/uploads", worker,
+                        () -> map("size", 200)),
+                new Endpoint("upload-complete", "POST", () -> "/api/blobs/sha256/" + hex
+                        + "/uploads/200-0123456789abcdef0123456789abcdef", worker, () -> null),
+                new Endpoint("upload-abort", "DELETE", () -> "/api/blobs/sha256/" + hex
+                        + "/uploads/200-0123456789abcdef0123456789abcdef", worker, () -> null));
 
         // A fixed seed keeps CI deterministic; -Dhookline.fuzz.seed=N explores other cases.
         long seed = Long.getLong("hookline.fuzz.seed", 20261206L);

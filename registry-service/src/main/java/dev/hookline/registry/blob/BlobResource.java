@@ -4,12 +4,14 @@ import dev.hookline.registry.api.ApiProblem;
 import dev.hookline.registry.auth.Allow;
 import dev.hookline.registry.auth.Caller;
 import dev.hookline.registry.auth.Role;
+import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.DefaultValue;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.HEAD;
+import jakarta.ws.rs.POST;
 import jakarta.ws.rs.PUT;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
@@ -22,7 +24,10 @@ import org.eclipse.microprofile.openapi.annotations.security.SecurityRequirement
 
 import java.io.InputStream;
 
-/** Content-addressed blobs: {@code /api/blobs/sha256/<hex>}, and their garbage collection. */
+/**
+ * Content-addressed blobs: {@code /api/blobs/sha256/<hex>}, their presigned uploads
+ * ({@code .../uploads}, see {@link BlobUploads}) and their garbage collection.
+ */
 @Path("/api/blobs")
 @SecurityRequirement(name = "bearer")
 public class BlobResource {
@@ -34,15 +39,70 @@ public class BlobResource {
     BlobGcService gc;
 
     @Inject
+    BlobUploads uploads;
+
+    @Inject
     Caller caller;
 
+    @Inject
+    MeterRegistry metrics;
+
+    /** Streamed upload: the bytes come through the registry (clients that cannot reach the store). */
     @PUT
     @Path("/sha256/{hex}")
     @Consumes(MediaType.WILDCARD)
     @Allow({Role.WORKER, Role.ADMIN})
     public Response upload(@PathParam("hex") String hex, InputStream body) {
-        BlobStore.Stored stored = store.put(hex, body);
+        BlobStore.Stored stored;
+        try {
+            stored = store.put(hex, body);
+        } catch (ApiProblem e) {
+            countStreamed("refused");
+            throw e;
+        }
+        countStreamed(stored.created() ? "created" : "existing");
         return Response.status(stored.created() ? 201 : 200).entity(stored).type(MediaType.APPLICATION_JSON).build();
+    }
+
+    /**
+     * Offers a presigned upload: 201 with {@code upload} (a URL straight to the object store), or
+     * 200 with {@code stored: true} (nothing to send) or with no upload and a {@code reason}
+     * (stream the bytes through {@code PUT /api/blobs/sha256/<hex>}).
+     */
+    @POST
+    @Path("/sha256/{hex}/uploads")
+    @Consumes(MediaType.APPLICATION_JSON)
+    @Produces(MediaType.APPLICATION_JSON)
+    @Allow({Role.WORKER, Role.ADMIN})
+    public Response offerUpload(@PathParam("hex") String hex, BlobUploads.OfferRequest req) {
+        BlobUploads.Offer offer = uploads.offer(hex, req);
+        if (offer.upload() == null) {
+            return Response.ok(offer).build();
+        }
+        return Response.status(201).entity(offer).location(java.net.URI.create(offer.upload().complete())).build();
+    }
+
+    /** Completes a presigned upload after verifying it: 201 stored, 200 already stored; 404/409/422 refused. */
+    @POST
+    @Path("/sha256/{hex}/uploads/{uploadId}")
+    @Produces(MediaType.APPLICATION_JSON)
+    @Allow({Role.WORKER, Role.ADMIN})
+    public Response completeUpload(@PathParam("hex") String hex, @PathParam("uploadId") String uploadId) {
+        BlobStore.Stored stored = uploads.complete(hex, uploadId);
+        return Response.status(stored.created() ? 201 : 200).entity(stored).build();
+    }
+
+    /** Abandons a presigned upload (its staging object is removed); 204, also when there was none. */
+    @DELETE
+    @Path("/sha256/{hex}/uploads/{uploadId}")
+    @Allow({Role.WORKER, Role.ADMIN})
+    public Response abortUpload(@PathParam("hex") String hex, @PathParam("uploadId") String uploadId) {
+        uploads.abort(hex, uploadId);
+        return Response.noContent().build();
+    }
+
+    private void countStreamed(String outcome) {
+        metrics.counter("hookline.blob.uploads", "path", "streamed", "outcome", outcome).increment();
     }
 
     @HEAD

@@ -35,7 +35,10 @@ import java.util.Optional;
 /**
  * Content-addressed blobs in one S3 bucket under {@code sha256/<hex>} keys, through the MinIO SDK.
  * Uploads are hashed on the way in and refused (422) when the bytes do not match their key;
- * uploading an existing digest again is a no-op.
+ * uploading an existing digest again is a no-op. Presigned uploads ({@link BlobUploads}) land under
+ * {@code uploads/...} staging keys, which are never blobs: only the registry writes {@code sha256/}.
+ * The step that makes a key visible runs under the key's advisory lock ({@link BlobPublication}),
+ * as a deletion does.
  */
 @ApplicationScoped
 public class BlobStore {
@@ -45,10 +48,16 @@ public class BlobStore {
     @Inject
     S3Config config;
 
+    @Inject
+    BlobPublication publication;
+
     private MinioClient client;
     /** The same store through the asynchronous client, for multipart uploads part by part. */
     private io.minio.MinioAsyncClient async;
     private MinioClient presigner;
+    /** Parts of streamed uploads go out through presigned UploadPart URLs (see {@link #sendPart}). */
+    private final java.net.http.HttpClient parts = java.net.http.HttpClient.newBuilder()
+            .version(java.net.http.HttpClient.Version.HTTP_1_1).connectTimeout(java.time.Duration.ofSeconds(10)).build();
     private volatile boolean bucketReady;
 
     /** Outcome of an upload. */
@@ -61,6 +70,13 @@ public class BlobStore {
 
     /** A presigned download. */
     public record SignedUrl(String role, String key, long size, String url, Instant expiresAt) {
+    }
+
+    /**
+     * What reading an object back found: the sha256 of its bytes, how many there were (counting
+     * stops one past {@code limit}), and the ETag of the very response that carried them.
+     */
+    public record Readback(String hex, long size, String etag) {
     }
 
     @PostConstruct
@@ -131,6 +147,9 @@ public class BlobStore {
     /** Part size of streamed uploads: what one upload holds in memory (twice, while a part is sent). */
     static final int PART_SIZE = 16 << 20;
 
+    /** Lifetime of the UploadPart URLs the registry signs for itself (a part is sent at once). */
+    private static final int PART_URL_SECONDS = 600;
+
     /**
      * Stores the request body under {@code sha256/<hex>} as it arrives, hashing on the way: the
      * bytes go to the object store once, with no temporary file. An object up to one part is checked
@@ -158,10 +177,14 @@ public class BlobStore {
                 if (exists) {
                     return new Stored(key, stat(key).orElse(size), false);
                 }
-                client.putObject(PutObjectArgs.builder().bucket(config.bucket()).object(key)
-                        .stream(new java.io.ByteArrayInputStream(first), first.length, -1)
-                        .contentType("application/octet-stream").build());
-                return new Stored(key, size, true);
+                boolean created = publication.underLock(key, size, () -> {
+                    boolean existed = stat(key).isPresent();
+                    client.putObject(PutObjectArgs.builder().bucket(config.bucket()).object(key)
+                            .stream(new java.io.ByteArrayInputStream(first), first.length, -1)
+                            .contentType("application/octet-stream").build());
+                    return !existed;
+                });
+                return new Stored(key, size, created);
             }
             return multipart(key, hex, first, body, md);
         } catch (ApiProblem | ClientAbortException e) {
@@ -176,7 +199,7 @@ public class BlobStore {
         String uploadId = async.createMultipartUploadAsync(bucket, config.region(), key,
                 com.google.common.collect.ImmutableMultimap.of("Content-Type", "application/octet-stream"), null)
                 .get().result().uploadId();
-        List<java.util.concurrent.CompletableFuture<io.minio.UploadPartResponse>> sent = new ArrayList<>();
+        List<java.util.concurrent.CompletableFuture<String>> sent = new ArrayList<>();
         boolean completed = false;
         try {
             long size = 0;
@@ -187,23 +210,28 @@ public class BlobStore {
                 if (sent.size() >= 2) {
                     sent.get(sent.size() - 2).get();
                 }
-                sent.add(async.uploadPartAsync(bucket, config.region(), key, part, part.length, uploadId, number,
-                        null, null));
+                sent.add(sendPart(key, uploadId, number, part));
                 size += part.length;
                 number++;
                 part = part.length < PART_SIZE ? new byte[0] : readPart(body, md, key);
             }
             io.minio.messages.Part[] parts = new io.minio.messages.Part[sent.size()];
             for (int i = 0; i < parts.length; i++) {
-                io.minio.UploadPartResponse r = sent.get(i).get();
-                parts[i] = new io.minio.messages.Part(r.partNumber(), r.etag());
+                parts[i] = new io.minio.messages.Part(i + 1, sent.get(i).get());
             }
             requireDigest(md, hex, key);
-            async.completeMultipartUploadAsync(bucket, config.region(), key, uploadId, parts, null, null).get();
+            boolean created = publication.underLock(key, size, () -> {
+                boolean existed = stat(key).isPresent();
+                async.completeMultipartUploadAsync(bucket, config.region(), key, uploadId, parts, null, null).get();
+                return !existed;
+            });
             completed = true;
-            return new Stored(key, size, true);
+            return new Stored(key, size, created);
         } finally {
             if (!completed) {
+                for (var f : sent) {
+                    f.cancel(false);
+                }
                 try {
                     async.abortMultipartUploadAsync(bucket, config.region(), key, uploadId, null, null).get();
                 } catch (Exception e) {
@@ -211,6 +239,30 @@ public class BlobStore {
                 }
             }
         }
+    }
+
+    /**
+     * Sends one part through a presigned UploadPart URL. Such a request carries UNSIGNED-PAYLOAD:
+     * through the SDK over plain HTTP every part would be hashed once more for its SigV4 signature
+     * and again by the store to check it, two extra passes over bytes whose sha256 this upload
+     * already computes for its key. Answers the part's ETag (unquoted, as CompleteMultipartUpload takes it).
+     */
+    private java.util.concurrent.CompletableFuture<String> sendPart(String key, String uploadId, int number, byte[] part)
+            throws Exception {
+        String url = client.getPresignedObjectUrl(GetPresignedObjectUrlArgs.builder().method(Method.PUT)
+                .bucket(config.bucket()).object(key).expiry(PART_URL_SECONDS)
+                .extraQueryParams(java.util.Map.of("partNumber", String.valueOf(number), "uploadId", uploadId)).build());
+        java.net.http.HttpRequest req = java.net.http.HttpRequest.newBuilder(java.net.URI.create(url))
+                .timeout(java.time.Duration.ofSeconds(PART_URL_SECONDS))
+                .PUT(java.net.http.HttpRequest.BodyPublishers.ofByteArray(part)).build();
+        return parts.sendAsync(req, java.net.http.HttpResponse.BodyHandlers.ofString()).thenApply(r -> {
+            if (r.statusCode() != 200) {
+                throw new IllegalStateException("the object store refused part " + number + " of " + key + ": HTTP "
+                        + r.statusCode() + " " + r.body());
+            }
+            return r.headers().firstValue("ETag").map(e -> e.replace("\"", ""))
+                    .orElseThrow(() -> new IllegalStateException("no ETag for part " + number + " of " + key));
+        });
     }
 
     /** Reads up to one part from the client, hashing it; a read failure is the client's abort. */
@@ -296,6 +348,93 @@ public class BlobStore {
             throw new IllegalStateException("object store listing failed", e);
         }
     }
+
+    /** Every object under {@code prefix} whatever its name (for sweeping presigned-upload staging objects). */
+    public List<StoredBlob> listPrefix(String prefix) {
+        try {
+            ensureBucket();
+            List<StoredBlob> out = new ArrayList<>();
+            for (Result<Item> r : client.listObjects(ListObjectsArgs.builder().bucket(config.bucket())
+                    .prefix(prefix).recursive(true).build())) {
+                Item item = r.get();
+                if (item.isDir()) {
+                    continue;
+                }
+                Instant modified = item.lastModified() == null ? Instant.EPOCH : item.lastModified().toInstant();
+                out.add(new StoredBlob(item.objectName(), item.size(), modified));
+            }
+            return out;
+        } catch (Exception e) {
+            throw new IllegalStateException("object store listing failed under " + prefix, e);
+        }
+    }
+
+    /**
+     * Reads an object back and hashes it (what a presigned upload is verified with). Reading stops
+     * once more than {@code limit} bytes came: the answer's size is then {@code limit + 1}.
+     */
+    public Readback readBack(String key, long limit) {
+        try (io.minio.GetObjectResponse in = client.getObject(GetObjectArgs.builder().bucket(config.bucket())
+                .object(key).build())) {
+            String etag = in.headers().get("ETag");
+            MessageDigest md = Digests.sha256();
+            byte[] buf = new byte[1 << 20];
+            long n = 0;
+            for (int k; (k = in.read(buf)) > 0; ) {
+                md.update(buf, 0, k);
+                n += k;
+                if (n > limit) {
+                    return new Readback(null, limit + 1, etag);
+                }
+            }
+            return new Readback(HexFormat.of().formatHex(md.digest()), n, etag == null ? null : etag.replace("\"", ""));
+        } catch (Exception e) {
+            throw new IllegalStateException("object store read-back failed for " + key, e);
+        }
+    }
+
+    /**
+     * Server-side copy of {@code from} to {@code to}, only while {@code from} still has the ETag
+     * {@code etag} (x-amz-copy-source-if-match). False when that precondition failed or {@code from}
+     * is gone: the object changed since it was read.
+     */
+    public boolean copyIfUnchanged(String from, String to, String etag) {
+        try {
+            ensureBucket();
+            client.copyObject(io.minio.CopyObjectArgs.builder().bucket(config.bucket()).object(to)
+                    .source(io.minio.CopySource.builder().bucket(config.bucket()).object(from).matchETag(etag).build())
+                    .build());
+            return true;
+        } catch (ErrorResponseException e) {
+            String code = e.errorResponse().code();
+            if ("PreconditionFailed".equals(code) || "NoSuchKey".equals(code) || "NotFound".equals(code)) {
+                return false;
+            }
+            throw new IllegalStateException("object store copy failed for " + from + " -> " + to + ": " + code, e);
+        } catch (Exception e) {
+            throw new IllegalStateException("object store copy failed for " + from + " -> " + to, e);
+        }
+    }
+
+    /**
+     * A PUT URL for exactly {@code key}, valid {@code seconds}, on the endpoint clients use. Content-Length and
+     * Content-Type are signed headers, so the store itself refuses a body of another length
+     * (403 SignatureDoesNotMatch) and the object is served back as plain bytes.
+     */
+    public SignedUrl presignPut(String key, long size, int seconds) {
+        try {
+            String url = presigner.getPresignedObjectUrl(GetPresignedObjectUrlArgs.builder().method(Method.PUT)
+                    .bucket(config.bucket()).object(key).expiry(seconds)
+                    .extraHeaders(java.util.Map.of("Content-Length", Long.toString(size),
+                            "Content-Type", UPLOAD_CONTENT_TYPE)).build());
+            return new SignedUrl("upload", key, size, url, Instant.now().plusSeconds(seconds));
+        } catch (Exception e) {
+            throw new IllegalStateException("presigning failed for " + key, e);
+        }
+    }
+
+    /** The content type signed into presigned PUTs (the client must send exactly this). */
+    public static final String UPLOAD_CONTENT_TYPE = "application/octet-stream";
 
     /** Removes a stored blob (the caller has checked that nothing references it). */
     public void delete(String key) {
