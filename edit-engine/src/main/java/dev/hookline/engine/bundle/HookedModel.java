@@ -135,15 +135,37 @@ public final class HookedModel implements AutoCloseable {
                     routing.directions(), rs.routes());
             LOG.debug("layer {}: span-relation scope factored (q_0 factored: {}), ranks {} of d_ff {}", l,
                     scope.preserveFactored(), Arrays.toString(scope.factorRanks()), bundle.mlpSize());
-            return scope;
+            return requireFinite(scope, rs, l, manager);
         }
         Shape square = new Shape(bundle.mlpSize(), bundle.mlpSize());
         List<NDArray> inverses = new ArrayList<>();
         for (double[] inv : rs.inverses().get(l)) {
             inverses.add(manager.create(inv, square)); // (d_ff, d_ff) f64
         }
-        return new RelationSpanScope(manager.create(bundle.scopePreserveInverse().get(l), square), rs.names(), inverses,
-                routing.mean(), routing.directions(), rs.routes());
+        return requireFinite(new RelationSpanScope(manager.create(bundle.scopePreserveInverse().get(l), square), rs.names(),
+                inverses, routing.mean(), routing.directions(), rs.routes()), rs, l, manager);
+    }
+
+    /**
+     * Refuses a span-relation bundle whose scope cannot score its own relations' mean edited keys
+     * with a finite rho (inverses of an ill-conditioned C0 that are not positive definite, written by
+     * an editor before the scope whitened stably): served, its hook would silently never open.
+     */
+    private static RelationSpanScope requireFinite(RelationSpanScope scope, HookBundle.RelationScopes rs, int l,
+            NDManager manager) {
+        double[][] means = new double[rs.names().size()][];
+        for (int r = 0; r < means.length; r++) {
+            means[r] = rs.keySums().get(l).get(r).clone();
+            for (int a = 0; a < means[r].length; a++) {
+                means[r][a] /= rs.edits().get(r);
+            }
+        }
+        try {
+            scope.requireFinite(manager, means, "layer " + l);
+        } catch (IllegalStateException broken) {
+            throw new IllegalArgumentException("span-relation bundle refused: " + broken.getMessage(), broken);
+        }
+        return scope;
     }
 
     /**

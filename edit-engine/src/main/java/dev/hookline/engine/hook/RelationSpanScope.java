@@ -47,7 +47,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class RelationSpanScope implements KeyScope {
     private static final Logger LOG = LoggerFactory.getLogger(RelationSpanScope.class);
-    private final NDArray preserveInverse; // (d_ff, d_ff) float64, (lambda_s C0)^-1; null where the factored form factors it
+    private final NDArray preserveInverse; // (d_ff, d_ff) float64, (lambda_s C0)^-1, or W = L^-1 when whitened; null where the factored form factors it
+    private final boolean whitened; // dense form in whitened coordinates: preserveInverse holds W, the inverses (I + Z_r Z_r^T)^-1
     private final List<String> relations;
     private final List<NDArray> accumulatedInverses; // R x (d_ff, d_ff) float64; empty in the factored form
     private final NDArray projection; // (d_ff, W) float32, [L | F_1 .. F_R]; null in the dense form
@@ -77,6 +78,27 @@ public final class RelationSpanScope implements KeyScope {
      */
     public RelationSpanScope(NDArray preserveInverse, List<String> relations, List<NDArray> accumulatedInverses,
             double[] mean, double[][] directions, int routes) {
+        this(preserveInverse, relations, accumulatedInverses, mean, directions, routes, false);
+    }
+
+    /**
+     * The editor's dense form in whitened coordinates (numerically stable for any C0 that factors):
+     * with {@code lambda_s C0 = L L^T} and W = L^-1, a key is scored on y = W k as
+     * {@code rho_r = 1 - y^T (I + Z_r Z_r^T)^-1 y / ||y||^2}, Z_r = W K_r, which is the same rho as
+     * the (lambda_s C0)^-1 form: (lambda_s C0 + K_r K_r^T)^-1 = W^T (I + Z_r Z_r^T)^-1 W. Every
+     * matrix here has eigenvalues in (0, 1] or is triangular, so no explicit inverse of an
+     * ill-conditioned C0 enters (ScopeFactors#whitening).
+     *
+     * @param whitening W, (d_ff, d_ff) float64
+     * @param whitenedInverses per relation {@code (I + Z_r Z_r^T)^-1}, (d_ff, d_ff) float64
+     */
+    public static RelationSpanScope whitened(NDArray whitening, List<String> relations, List<NDArray> whitenedInverses,
+            double[] mean, double[][] directions, int routes) {
+        return new RelationSpanScope(whitening, relations, whitenedInverses, mean, directions, routes, true);
+    }
+
+    private RelationSpanScope(NDArray preserveInverse, List<String> relations, List<NDArray> accumulatedInverses,
+            double[] mean, double[][] directions, int routes, boolean whitened) {
         if (routes != 1 && routes != 2) {
             throw new IllegalArgumentException("a key is scored under 1 or 2 nearest relations, got " + routes);
         }
@@ -108,6 +130,7 @@ public final class RelationSpanScope implements KeyScope {
             }
         }
         this.preserveInverse = preserveInverse;
+        this.whitened = whitened;
         this.routes = routes;
         this.relations = List.copyOf(relations);
         this.accumulatedInverses = List.copyOf(accumulatedInverses);
@@ -124,6 +147,7 @@ public final class RelationSpanScope implements KeyScope {
     private RelationSpanScope(NDArray densePreserve, List<String> relations, NDArray projection, NDArray segments,
             int[] ranks, double[] mean, double[][] directions, int routes) {
         this.preserveInverse = densePreserve;
+        this.whitened = false;
         this.accumulatedInverses = List.of();
         this.relations = List.copyOf(relations);
         this.projection = projection;
@@ -227,6 +251,11 @@ public final class RelationSpanScope implements KeyScope {
         return projection != null && preserveInverse == null;
     }
 
+    /** True for the editor's dense form in whitened coordinates ({@link #whitened}). */
+    public boolean isWhitened() {
+        return whitened;
+    }
+
     /** True for the factored serving form ({@link #factored}), false for the editor's dense form. */
     public boolean isFactored() {
         return projection != null;
@@ -308,8 +337,17 @@ public final class RelationSpanScope implements KeyScope {
         try (NDManager work = keys.getManager().newSubManager()) {
             NDArray k = keys.toType(DataType.FLOAT64, true).reshape(n, ff); // (N, d_ff)
             k.attach(work);
-            double[] preserved = k.matMul(preserveInverse).mul(k).sum(new int[] {1}).toDoubleArray(); // (N)
-            double[] flat = k.toDoubleArray();
+            double[] flat = k.toDoubleArray(); // routing reads the keys themselves
+            double[] preserved; // (N) k^T (lambda_s C0)^-1 k
+            double[] scored; // (N, d_ff): the rows the relations' inverses score, W k when whitened
+            if (whitened) {
+                NDArray y = k.matMul(preserveInverse.transpose()); // (N, d_ff), rows W k
+                preserved = y.mul(y).sum(new int[] {1}).toDoubleArray();
+                scored = y.toDoubleArray();
+            } else {
+                preserved = k.matMul(preserveInverse).mul(k).sum(new int[] {1}).toDoubleArray();
+                scored = flat;
+            }
             int[][] route = new int[n][];
             int[] count = new int[relations.size()];
             for (int i = 0; i < n; i++) {
@@ -330,7 +368,7 @@ public final class RelationSpanScope implements KeyScope {
                 for (int i = 0; i < n; i++) {
                     for (int x : route[i]) {
                         if (x == r) {
-                            System.arraycopy(flat, i * ff, rows, c * ff, ff);
+                            System.arraycopy(scored, i * ff, rows, c * ff, ff);
                             at[c++] = i;
                         }
                     }
@@ -346,6 +384,7 @@ public final class RelationSpanScope implements KeyScope {
             }
             for (int i = 0; i < n; i++) {
                 rho[i] = preserved[i] > 1e-30 ? rho[i] : Double.NaN;
+                requireDefined(rho[i], preserved[i], flat, i * ff, ff);
             }
             return rho;
         }
@@ -367,29 +406,77 @@ public final class RelationSpanScope implements KeyScope {
                 NDArray k64 = k.toType(DataType.FLOAT64, false); // (N, d_ff)
                 dense = k64.matMul(preserveInverse).mul(k64).sum(new int[] {1}).toDoubleArray(); // (N)
             }
-            double[] flat = null;
-            if (relations.size() > 1) { // routing in float64 on the keys' values, as in the dense form
-                float[] kf = k.toFloatArray();
-                flat = new double[kf.length];
-                for (int i = 0; i < kf.length; i++) {
-                    flat[i] = kf[i];
-                }
+            float[] kf = k.toFloatArray();
+            double[] flat = new double[kf.length]; // routing in float64 on the keys' values, as in the dense form
+            for (int i = 0; i < kf.length; i++) {
+                flat[i] = kf[i];
             }
             double[] rho = new double[n];
             for (int i = 0; i < n; i++) {
                 double preserved = dense != null ? dense[i] : sums[i * width];
                 if (!(preserved > 1e-30)) {
                     rho[i] = Double.NaN;
-                    continue;
+                } else {
+                    double best = Double.NEGATIVE_INFINITY;
+                    for (int r : relations.size() == 1 ? new int[] {0} : nearest(flat, i * ff, routes)) {
+                        best = Math.max(best, sums[i * width + 1 + r] / preserved);
+                    }
+                    rho[i] = best;
                 }
-                double best = Double.NEGATIVE_INFINITY;
-                for (int r : flat == null ? new int[] {0} : nearest(flat, i * ff, routes)) {
-                    best = Math.max(best, sums[i * width + 1 + r] / preserved);
-                }
-                rho[i] = best;
+                requireDefined(rho[i], preserved, flat, i * ff, ff);
             }
             return rho;
         }
+    }
+
+    /**
+     * Checks that the scope scores each of {@code probes} (non-zero keys, e.g. the relations' mean
+     * edited keys) with a finite rho; a scope that cannot would keep its hook closed everywhere.
+     *
+     * @param probes R' keys, each (d_ff)
+     * @param what names the layer in the error
+     * @throws IllegalStateException naming the relation and the cause where a rho is not finite
+     */
+    public void requireFinite(NDManager manager, double[][] probes, String what) {
+        int ff = mean.length;
+        double[] flat = new double[probes.length * ff]; // (1, R', d_ff)
+        for (int r = 0; r < probes.length; r++) {
+            System.arraycopy(probes[r], 0, flat, r * ff, ff);
+        }
+        double[] rho;
+        try (NDManager probe = manager.newSubManager()) {
+            rho = keyScores(probe.create(flat, new Shape(1, probes.length, ff)));
+        } catch (IllegalStateException broken) {
+            throw new IllegalStateException(what + ": " + broken.getMessage(), broken);
+        }
+        for (int r = 0; r < rho.length; r++) {
+            if (!Double.isFinite(rho[r])) {
+                throw new IllegalStateException(what + ": the span-relation scope scores probe key " + r + " with rho "
+                        + rho[r] + "; its hook would never open");
+            }
+        }
+    }
+
+    /**
+     * A rho that is not finite at a non-zero key means the scope's quadratic forms broke (an
+     * explicit (lambda_s C0)^-1 that is not positive definite, a non-finite inverse); left as NaN it
+     * would silently keep the hook closed at every position, so it fails loudly instead. A zero key
+     * (q_0 = 0) stays NaN: rho is undefined there and the hook does not swap.
+     */
+    private static void requireDefined(double rho, double preserved, double[] flat, int offset, int ff) {
+        if (Double.isFinite(rho)) {
+            return;
+        }
+        double norm = 0;
+        for (int a = 0; a < ff; a++) {
+            norm += flat[offset + a] * flat[offset + a];
+        }
+        if (norm == 0) {
+            return;
+        }
+        throw new IllegalStateException("span-relation scope: rho is " + rho + " at a non-zero key (k^T (lambda_s C0)^-1 k = "
+                + preserved + "): the scope's inverses are not numerically positive definite (an ill-conditioned C0"
+                + " inverted explicitly?) or not finite; re-edit with this version of the editor, which whitens stably");
     }
 
     @Override

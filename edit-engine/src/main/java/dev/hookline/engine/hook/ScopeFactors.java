@@ -19,9 +19,13 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import java.util.ArrayList;
 import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** Shapes: n = d_ff, r = rank of a relation's difference of inverses. Row-major Java arrays. */
 public final class ScopeFactors {
+    private static final Logger LOG = LoggerFactory.getLogger(ScopeFactors.class);
+
     private ScopeFactors() {}
 
     /** Columns per block of {@link #choleskyLower}: the trailing update is one BLAS matmul per block. */
@@ -88,6 +92,104 @@ public final class ScopeFactors {
             }
         }
         return out;
+    }
+
+    /**
+     * Relative ridges (times the mean diagonal entry of lambda_s C0) tried, in order, when
+     * lambda_s C0 itself does not factor: a rank-deficient or numerically indefinite C0 (fewer
+     * corpus positions than d_ff, dead units) has no inverse, and the smallest ridge that makes it
+     * factor defines rho with the least change.
+     */
+    static final double[] RIDGES = {1e-12, 1e-10, 1e-8, 1e-6};
+
+    /**
+     * The whitening W = L^-1 of the scope's preserve term, {@code sym(lambda_s C0) = L L^T}, so that
+     * {@code k^T (lambda_s C0)^-1 k = ||W k||^2} without ever forming the explicit inverse (whose
+     * float64 rounding grows with C0's condition number: at d_ff 4096 on a few thousand corpus
+     * positions it is neither symmetric nor positive definite). Where the Cholesky factorisation
+     * fails, the smallest of {@link #RIDGES} that lets it succeed is added to the diagonal (logged).
+     *
+     * @param c0 C0, (n, n) float64, row-major (symmetrised here)
+     * @param what names the matrix in the log and in errors (e.g. "layer 1")
+     * @return W, (n, n) row-major, lower triangular
+     * @throws IllegalStateException where no ridge makes lambda_s C0 positive definite, or W is not finite
+     */
+    public static double[] whitening(NDManager manager, double[] c0, int n, double lambdaS, String what) {
+        if (c0.length != (long) n * n) {
+            throw new IllegalArgumentException("C0 has " + c0.length + " entries, not (" + n + ", " + n + ")");
+        }
+        if (!(lambdaS > 0) || Double.isInfinite(lambdaS)) {
+            throw new IllegalArgumentException("scope lambda must be positive and finite, got " + lambdaS);
+        }
+        double[] a = new double[n * n]; // (n, n) lambda_s sym(C0)
+        double trace = 0;
+        for (int i = 0; i < n; i++) {
+            for (int j = 0; j < n; j++) {
+                a[i * n + j] = lambdaS * (c0[i * n + j] + c0[j * n + i]) / 2;
+            }
+            trace += a[i * n + i];
+        }
+        if (!Double.isFinite(trace) || !(trace > 0)) {
+            throw new IllegalStateException(what + ": lambda_s C0 has trace " + trace
+                    + " (not finite or not positive): the key statistics are broken");
+        }
+        double[] lower;
+        try {
+            lower = choleskyLower(manager, a, n);
+        } catch (IllegalStateException notDefinite) {
+            lower = null;
+            for (double ridge : RIDGES) {
+                double shift = ridge * trace / n;
+                double[] shifted = a.clone();
+                for (int i = 0; i < n; i++) {
+                    shifted[i * n + i] += shift;
+                }
+                try {
+                    lower = choleskyLower(manager, shifted, n);
+                    LOG.warn("{}: lambda_s C0 is not numerically positive definite ({}); the span scope whitens with"
+                            + " lambda_s C0 + {} I (a relative ridge of {})", what, notDefinite.getMessage(), shift, ridge);
+                    break;
+                } catch (IllegalStateException stillNot) {
+                    // try the next ridge
+                }
+            }
+            if (lower == null) {
+                throw new IllegalStateException(what + ": lambda_s C0 is not positive definite even with a relative"
+                        + " ridge of " + RIDGES[RIDGES.length - 1] + " (" + notDefinite.getMessage() + ")");
+            }
+        }
+        double[] w = lowerInverse(manager, lower, n);
+        for (double x : w) {
+            if (!Double.isFinite(x)) {
+                throw new IllegalStateException(what + ": the span scope's whitening L^-1 of lambda_s C0 is not finite");
+            }
+        }
+        return w;
+    }
+
+    /**
+     * The inverse of a lower triangular (n, n) matrix (row-major), by blocks:
+     * {@code [L11 0; L21 L22]^-1 = [L11^-1 0; -L22^-1 L21 L11^-1  L22^-1]}, the off-diagonal block as
+     * float64 matmuls on {@code manager}'s device, the diagonal blocks of at most {@link #BLOCK} by
+     * forward substitution. Triangular inverses stay accurate far beyond what the condition number
+     * of a general inverse allows.
+     */
+    public static double[] lowerInverse(NDManager manager, double[] l, int n) {
+        try (NDManager work = manager.newSubManager()) {
+            return lowerInverse(work, work.create(l, new Shape(n, n)), n).toDoubleArray();
+        }
+    }
+
+    private static NDArray lowerInverse(NDManager work, NDArray l, int n) {
+        if (n <= BLOCK) {
+            return work.create(lowerInverse(l.toDoubleArray(), n), new Shape(n, n));
+        }
+        int h = n / 2;
+        NDArray a = lowerInverse(work, l.get(new NDIndex(":" + h + ", :" + h)), h); // (h, h) L11^-1
+        NDArray b = lowerInverse(work, l.get(new NDIndex(h + ":, " + h + ":")), n - h); // (n-h, n-h) L22^-1
+        NDArray c = b.matMul(l.get(new NDIndex(h + ":, :" + h)).matMul(a)).neg(); // (n-h, h)
+        NDArray top = a.concat(work.zeros(new Shape(h, n - h), a.getDataType()), 1); // (h, n)
+        return top.concat(c.concat(b, 1), 0); // (n, n)
     }
 
     /** Cholesky of one (b, b) diagonal block (row-major); {@code offset} names its place in errors. */

@@ -133,7 +133,8 @@ class RelationSpanBundleTest {
             assertTrue(servingBytes >= tensors && servingBytes < tensors + 8192,
                     "serving = deltas, alphas, (lambda_s C0)^-1 and an inverse and key sum per relation: " + servingBytes
                             + " vs " + tensors);
-            assertEquals(tensors + LAYERS.length * (long) ff * ff * 8 + relations * 8L * LAYERS.length, stateBytes);
+            // editing state besides the serving tensors: C_accu and the scope's whitening W per layer
+            assertEquals(tensors + 2 * LAYERS.length * (long) ff * ff * 8 + relations * 8L * LAYERS.length, stateBytes);
             assertEquals(20, v20.relationScopes().edits().stream().mapToInt(Integer::intValue).sum());
             var manifest = JSON.readTree(tmp.resolve("v20").resolve(HookBundle.MANIFEST).toFile());
             assertEquals(HookBundle.FORMAT_SPAN_RELATION, manifest.path("format").asText());

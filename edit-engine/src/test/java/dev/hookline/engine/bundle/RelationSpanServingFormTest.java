@@ -122,6 +122,27 @@ class RelationSpanServingFormTest {
                 float[] actual = logits(lm, prompts,
                         ForwardOptions.builder().hooks(factored).build());
                 assertArrayEquals(expected, actual, 0f, "same decisions, same served logits");
+                // A bundle whose (lambda_s C0)^-1 is not positive definite (what an explicit inverse of an
+                // ill-conditioned C0 gave) is refused at load in both forms instead of serving NaN rho.
+                Map<Integer, double[]> broken = new java.util.LinkedHashMap<>();
+                for (int l : bundle.layers()) {
+                    double[] negated = bundle.scopePreserveInverse().get(l).clone();
+                    for (int i = 0; i < negated.length; i++) {
+                        negated[i] = -negated[i];
+                    }
+                    broken.put(l, negated);
+                }
+                HookBundle tampered = new HookBundle(bundle.method(), bundle.hyperparameters(), bundle.baseModelDigest(),
+                        bundle.parentDigest(), bundle.statisticsDigest(), bundle.edits(), bundle.lambda(), bundle.layers(),
+                        bundle.mlpSize(), bundle.hiddenSize(), bundle.alpha(), bundle.scope(), bundle.scopeMu(),
+                        bundle.scopeSigma(), bundle.deltas(), bundle.cAccu(), broken, bundle.scopeAccuInverse(),
+                        bundle.scopeLambda(), bundle.relationScopes(), bundle.architecture());
+                for (boolean form : new boolean[] {true, false}) {
+                    IllegalArgumentException refused = org.junit.jupiter.api.Assertions.assertThrows(
+                            IllegalArgumentException.class, () -> HookedModel.install(lm.model(), tampered, hooks, form));
+                    assertTrue(refused.getMessage().startsWith("span-relation bundle refused: layer ")
+                            && refused.getMessage().contains("not numerically positive definite"), refused.getMessage());
+                }
             }
         }
     }

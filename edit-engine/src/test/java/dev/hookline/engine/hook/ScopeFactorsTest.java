@@ -16,6 +16,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -197,6 +198,50 @@ class ScopeFactorsTest {
                 assertTrue(spread > 0.3, "some keys lie in a relation's span: max rho " + spread);
                 assertTrue(worst < 1e-5, "routes " + routes + ": factored rho = dense rho, max |diff| " + worst);
             }
+        }
+    }
+
+    @Test
+    void whiteningTurnsLambdaC0IntoTheIdentityAndRidgesOnlyWhereCholeskyFails() {
+        Random random = new Random(5);
+        int n = 300; // above BLOCK: the blocked triangular inverse recurses
+        double[] c = spd(random, n);
+        double lambda = 15;
+        try (NDManager nd = NDManager.newBaseManager()) {
+            double[] w = ScopeFactors.whitening(nd, c, n, lambda, "test");
+            NDArray wArr = nd.create(w, new Shape(n, n));
+            NDArray product = wArr.matMul(nd.create(c, new Shape(n, n)).mul(lambda)).matMul(wArr.transpose());
+            double[] eye = product.sub(nd.eye(n, n, 0, DataType.FLOAT64)).toDoubleArray();
+            assertTrue(maxAbs(eye) < 1e-9, "W (lambda C0) W^T = I: " + maxAbs(eye));
+            for (int i = 0; i < n; i++) {
+                for (int j = i + 1; j < n; j++) {
+                    assertEquals(0.0, w[i * n + j], 0.0, "W is lower triangular");
+                }
+            }
+            // rank 3 < n: Cholesky fails, the smallest ridge that factors is added; W stays finite
+            double[] thin = new double[n * n];
+            for (int v = 0; v < 3; v++) {
+                double[] x = new double[n];
+                for (int a = 0; a < n; a++) {
+                    x[a] = random.nextGaussian();
+                }
+                for (int a = 0; a < n; a++) {
+                    for (int b = 0; b < n; b++) {
+                        thin[a * n + b] += x[a] * x[b];
+                    }
+                }
+            }
+            assertThrows(IllegalStateException.class, () -> ScopeFactors.choleskyLower(nd, thin, n));
+            double[] ridged = ScopeFactors.whitening(nd, thin, n, lambda, "rank 3");
+            assertTrue(Arrays.stream(ridged).allMatch(Double::isFinite));
+            // nothing makes an indefinite or broken C0 definite: clear errors
+            double[] indefinite = {1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, -2};
+            IllegalStateException e = assertThrows(IllegalStateException.class,
+                    () -> ScopeFactors.whitening(nd, indefinite, 4, 1, "layer 7"));
+            assertTrue(e.getMessage().startsWith("layer 7: lambda_s C0 is not positive definite even with"), e.getMessage());
+            double[] nan = {1, 0, 0, Double.NaN};
+            assertTrue(assertThrows(IllegalStateException.class, () -> ScopeFactors.whitening(nd, nan, 2, 1, "layer 2"))
+                    .getMessage().contains("not finite"));
         }
     }
 }
