@@ -17,7 +17,8 @@ cp /tmp/m1/pretrain-report.json "$R/" 2>/dev/null
 [[ -n "${OUT:-}" ]] && tar czf - -C /tmp --exclude=hookline-stats m1 | split -b 15M - "$OUT/m1.tgz.part-"
 mark pretrain
 b() { local tag="$1"; shift; "$K/run" hookline bench --model /tmp/m1 --data /tmp/m1/world/counterfact.json "$@" --out "/tmp/$tag" 2>&1 | q | tail -30 > "$R/$tag.log"
-      cp "/tmp/$tag/report.json" "$R/$tag.json" 2>/dev/null; cp "/tmp/$tag/report.md" "$R/$tag.md" 2>/dev/null; }
+      cp "/tmp/$tag/report.json" "$R/$tag.json" 2>/dev/null; cp "/tmp/$tag/report.md" "$R/$tag.md" 2>/dev/null
+      mkdir -p "$R/$tag-edits"; cp /tmp/$tag/edits-*.jsonl "$R/$tag-edits/" 2>/dev/null; }
 b e100-b10 --methods $ALL --edits 100 --batch 10 --curve-every 100; mark e100-b10
 b e100-b100 --methods $ALL --edits 100 --batch 100 --curve-every 100; mark e100-b100
 b e1000-b100 --methods $ALL --edits 1000 --batch 100 --curve-every 1000; mark e1000-b100
