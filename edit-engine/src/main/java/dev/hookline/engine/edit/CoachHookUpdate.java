@@ -37,8 +37,9 @@ public class CoachHookUpdate implements UpdateRule {
         this.state = state;
         this.ff = mlpSize;
         for (int l : layers) {
-            NDArray preserve = state.create(statistics.c0(l), new Shape(ff, ff)).mul(lambda); // lambda C0
-            solveInverse.put(l, preserve.inverse());
+            double[] c0 = statistics.c0(l);
+            NDArray preserve = state.create(c0, new Shape(ff, ff)).mul(lambda); // lambda C0
+            solveInverse.put(l, NormalEquations.spdInverse(state, c0, ff, lambda, "C_accu = lambda C0, layer " + l));
             cAccu.put(l, preserve);
         }
     }
@@ -74,8 +75,7 @@ public class CoachHookUpdate implements UpdateRule {
         if (old != null) {
             old.close();
         }
-        NDArray inverse = restored.inverse();
-        inverse.attach(state);
+        NDArray inverse = NormalEquations.spdInverse(state, savedCovariance, ff, 1.0, "restored C_accu, layer " + layer);
         NDArray oldInverse = solveInverse.put(layer, inverse);
         if (oldInverse != null && oldInverse != inverse) {
             retire.accept(oldInverse); // a span scope may still read it until it is refreshed

@@ -34,9 +34,7 @@ public final class MemitUpdate implements UpdateRule {
         this.statistics = statistics;
         int ff = mlpSize;
         for (int l : layers) {
-            NDArray preserve = state.create(statistics.c0(l), new Shape(ff, ff)).mul(lambda); // lambda C0
-            solveInverse.put(l, preserve.inverse());
-            preserve.close();
+            solveInverse.put(l, NormalEquations.spdInverse(state, statistics.c0(l), ff, lambda, "MEMIT lambda C0, layer " + l));
         }
     }
 

@@ -40,6 +40,40 @@ public final class NormalEquations {
     }
 
     /**
+     * {@code P = (scale sym(C))^-1} of a covariance that may be only positive <em>semi</em>-definite
+     * (fewer corpus positions than d_ff, dead or duplicate units, a random model's keys): by the
+     * Cholesky factor, {@code scale sym(C) = L L^T}, {@code W = L^-1} and {@code P = W^T W}, so P is
+     * symmetric positive definite by construction. Where the factorisation fails, the smallest
+     * relative ridge of {@link ScopeFactors#RIDGES} that lets it succeed is added to the diagonal
+     * (logged). An explicit LU inverse of such a matrix is neither symmetric nor definite, and every
+     * later solve with it is noise (seen: a Llama model with d_ff 8192, reliability 0.05 with
+     * {@code I + K^T P K} at a pivot of -6e13; docs/BENCHMARKS.md, third GPU session).
+     *
+     * @param manager where P lives (and the device of the factorisation)
+     * @param c C, (n, n), float64, row-major
+     * @param scale the factor of C (lambda), positive and finite
+     * @param what names the matrix in the log and in errors (e.g. "coachhook, layer 2")
+     * @return P, (n, n), float64, attached to {@code manager}
+     * @throws IllegalStateException where no ridge makes it positive definite or P is not finite
+     */
+    public static NDArray spdInverse(NDManager manager, double[] c, int n, double scale, String what) {
+        double[] w = dev.hookline.engine.hook.ScopeFactors.whitening(manager, c, n, scale, what); // L^-1, lower
+        try (NDManager work = manager.newSubManager()) {
+            NDArray wt = work.create(w, new ai.djl.ndarray.types.Shape(n, n));
+            NDArray p = wt.transpose().matMul(wt); // W^T W, (n, n)
+            p.attach(manager);
+            return p;
+        }
+    }
+
+    /** {@link #spdInverse(NDManager, double[], int, double, String)} of a float64 (n, n) array, on its manager. */
+    public static NDArray spdInverse(NDArray c, double scale, String what) {
+        requireFloat64(c);
+        int n = (int) c.getShape().get(0);
+        return spdInverse(c.getManager(), c.toDoubleArray(), n, scale, what);
+    }
+
+    /**
      * The same {@code A = (C + K K^T)^-1 K} from {@code P = C^-1} by the Woodbury identity,
      * {@code A = P K (I_u + K^T P K)^-1}: O(d_ff^2 u) instead of the O(d_ff^3) inverse, for editors
      * that keep C^-1 between batches.

@@ -146,8 +146,8 @@ public final class ScopeFactors {
                 }
                 try {
                     lower = choleskyLower(manager, shifted, n);
-                    LOG.warn("{}: lambda_s C0 is not numerically positive definite ({}); the span scope whitens with"
-                            + " lambda_s C0 + {} I (a relative ridge of {})", what, notDefinite.getMessage(), shift, ridge);
+                    LOG.warn("{}: the preserve term is not numerically positive definite ({}); whitening with"
+                            + " it + {} I instead (a relative ridge of {})", what, notDefinite.getMessage(), shift, ridge);
                     break;
                 } catch (IllegalStateException stillNot) {
                     // try the next ridge

@@ -52,11 +52,8 @@ public class SpanScopeStrategy extends ScopeStrategy {
         int ff = editor.mlpSize();
         for (int l : editor.layers()) {
             if (scopeLambda != editor.lambda()) {
-                try (NDManager work = editor.state().newSubManager()) {
-                    NDArray inv = work.create(editor.statistics().c0(l), new Shape(ff, ff)).mul(scopeLambda).inverse();
-                    inv.attach(editor.state());
-                    preserveInverse.put(l, inv); // (lambda_s C0)^-1
-                }
+                preserveInverse.put(l, NormalEquations.spdInverse(editor.state(), editor.statistics().c0(l), ff,
+                        scopeLambda, "span scope lambda_s C0, layer " + l)); // (lambda_s C0)^-1
             } else {
                 preserveInverse.put(l, editor.solveInverse(l).duplicate()); // C_accu starts as lambda C0
             }
@@ -105,8 +102,8 @@ public class SpanScopeStrategy extends ScopeStrategy {
                     .mul(scopeLambda - context.lambda());
             NDArray sum = cAccu.add(shift); // (d_ff, d_ff)
             sum.attach(work);
-            NDArray inv = sum.inverse();
-            inv.attach(context.state());
+            NDArray inv = NormalEquations.spdInverse(context.state(), sum.toDoubleArray(), ff, 1.0,
+                    "restored span scope lambda_s C0 + sum K K^T, layer " + layer);
             NDArray old = scopeInverse.put(layer, inv);
             if (old != null && old != inv) {
                 context.retire(old);
