@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Device call 2 of the third GPU session (2026-12-06), issue 29, three concurrent processes:
-#   s3: model seed 3 again (the whitened span-relation scope), the dev choice on its test stream
+#   s3: model seed 3 again (the whitened span-relation scope and Cholesky preserve inverses), the dev
+#       choice on its test stream; then the Llama-1B scale run again (its reliability was 0.01)
 #   w7: a second world (world seed 7, model seed 1), the same
 #   m1: model seed 1; span-relation with given and 20 % wrong labels, then span-relation and alphaedit
 #       at batch 10, then the other methods at batch 10
@@ -13,7 +14,9 @@ pack() { [[ -n "${OUT:-}" ]] && flock /tmp/res.lock sh -c "tar czf /tmp/res.tgz 
 mark() { echo "T $1 $(( $(date +%s) - S )) s" | tee -a "$R/calls.log"; pack; }
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv | tee -a "$R/calls.log"
 ( while sleep 30; do pack; done ) & PACKER=$!
-( bash gpu/science.sh "$K" "$R/s3" replay gpu/selection.json --seed 3 > "$R/s3.out" 2>&1; mark s3 ) &
+( bash gpu/science.sh "$K" "$R/s3" replay gpu/selection.json --seed 3 > "$R/s3.out" 2>&1; mark s3
+  timeout 150 "$K/run" hookline scale --arch llama --statistics-lines 1000 --batches 2 --tokens 32 --out /tmp/scale-llama > "$R/scale-llama.log" 2>&1
+  cp /tmp/scale-llama/scale.json "$R/scale-llama.json" 2>/dev/null; mark scale-llama ) &
 ( bash gpu/science.sh "$K" "$R/w7" replay gpu/selection.json --world-seed 7 --seed 1 > "$R/w7.out" 2>&1; mark w7 ) &
 ( "$K/run" hookline pretrain --world demo --preset demo-d256x --seed 1 --out /tmp/m1 2>&1 | grep -v ' INFO ' | tail -6 > "$R/m1-pretrain.log"
   cp /tmp/m1/pretrain-report.json "$R/m1-pretrain.json"; mark m1

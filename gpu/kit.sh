@@ -2,7 +2,7 @@
 # GPU run kit: assembles into DIR what a CUDA host without Java or Maven needs to run the engine
 # and the editor worker on its GPU (docs/ARCHITECTURE.md, "GPU run kit"):
 #   DIR/jre        a jlink runtime (no font manager: plots use the built-in bitmap font);
-#                  with --pack as DIR/jre.tar.xz instead (28 MB instead of 45), unpacked by run
+#                  with --pack as DIR/jre.tar.xz instead (17 MB instead of 45), unpacked by run
 #   DIR/lib        runtime jars of edit-engine + editor-worker, WITHOUT pytorch-native-cpu and
 #                  pytorch-jni (the host's CUDA libtorch and the JNI built for it replace them)
 #   DIR/jni        the DJL JNI built against the host's libtorch (HOOKLINE_JNI, default
@@ -55,7 +55,9 @@ cp "$JNI" "$KIT/jni/$(basename "$JNI")"
 
 if [[ ! -x "$KIT/jre/bin/java" && ! -f "$KIT/jre.tar.xz" ]]; then
   jlink --add-modules java.base,java.logging,java.management,jdk.management,jdk.unsupported,java.naming,java.xml,java.net.http,java.desktop \
-      --strip-debug --no-man-pages --no-header-files --compress=2 --output "$KIT/jre"
+      --strip-debug --no-man-pages --no-header-files --compress="$([[ -n "$PACK" ]] && echo 0 || echo 2)" --output "$KIT/jre"
+  # packed: the modules file uncompressed, so that xz sees the classes themselves (17 MB packed
+  # instead of 28 MB with jlink's own zip compression, which leaves room in a 64 MiB call for a model)
   # Nothing may need AWT's font manager (it needs libharfbuzz, missing on GPU hosts): without the
   # library a font use fails at once instead of on the first GPU host.
   rm -f "$KIT"/jre/lib/libfontmanager.so "$KIT"/jre/lib/libjavajpeg.so "$KIT"/jre/lib/libsplashscreen.so \
