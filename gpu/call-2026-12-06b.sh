@@ -3,7 +3,8 @@
 # pretrained there and sent back (for the same runs on the CPU), every method at its defaults on
 # the first 100 edits at batch 10 and 100 (run alone: the s/batch figures), all 1000 edits at batch 100
 # (alone), then all 1000 edits at batch 10 in three concurrent processes (metrics; their s/batch is
-# shared). Run from the repo root with the kit in .gpu/kit: `timeout 575 bash gpu/call-2026-12-06b.sh`.
+# shared); beside them issue 29's label study on this model's test stream (span-relation with given
+# and 20 % wrong labels) and its batch-10 test runs. Run from the repo root with the kit in .gpu/kit: `timeout 575 bash gpu/call-2026-12-06b.sh`.
 set -uo pipefail
 K=.gpu/kit; R=/tmp/res; mkdir -p "$R"; S=$(date +%s)
 ALL=coachhook-span-relation,coachhook,coachhook-nohook,memit,alphaedit,ultraedit,ft
@@ -29,4 +30,8 @@ export HOOKLINE_THREADS=5
   b e1000-b10-e --methods coachhook-nohook --edits 1000 --batch 10 --curve-every 1000; mark b10-e ) &
 ( b e1000-b10-c --methods coachhook --edits 1000 --batch 10 --curve-every 1000; mark b10-c
   b e1000-b10-f --methods memit --edits 1000 --batch 10 --curve-every 1000; mark b10-f ) &
-wait; mark done
+( LABELS=given ONLY=coachhook-span-relation bash gpu/science.sh "$K" "$R/m1-given" test gpu/selection.json /tmp/m1 m1given > /dev/null 2>&1; mark m1-given
+  LABELS=wrong:0.2 ONLY=coachhook-span-relation bash gpu/science.sh "$K" "$R/m1-wrong" test gpu/selection.json /tmp/m1 m1wrong > /dev/null 2>&1; mark m1-wrong
+  BATCH=10 ONLY=coachhook-span-relation,alphaedit bash gpu/science.sh "$K" "$R/m1-b10" test gpu/selection.json /tmp/m1 m1b10 > /dev/null 2>&1; mark m1-b10 ) &
+( while sleep 30; do mark tick > /dev/null; done ) & TICK=$!
+wait -n; wait -n; wait -n; wait -n; kill $TICK; mark done
