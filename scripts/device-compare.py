@@ -58,7 +58,8 @@ def main(a_path, b_path):
         if name not in bm:
             continue
         n = bm[name]
-        diffs = [abs(m[k] - n[k]) for k in KEYS if k in m and k in n and m[k] is not None and n[k] is not None]
+        num = lambda x: isinstance(x, (int, float))
+        diffs = [abs(m[k] - n[k]) for k in KEYS if num(m.get(k)) and num(n.get(k))]
         for kind, v in (m.get("localityByKind") or {}).items():
             w = (n.get("localityByKind") or {}).get(kind)
             if isinstance(v, (int, float)) and isinstance(w, (int, float)):
