@@ -9,6 +9,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
+import dev.hookline.engine.hook.ScopeFactors;
 
 /**
  * Shapes: d_ff key width, u number of keys in the batch.
@@ -57,20 +58,13 @@ public final class NormalEquations {
      * @throws IllegalStateException where no ridge makes it positive definite or P is not finite
      */
     public static NDArray spdInverse(NDManager manager, double[] c, int n, double scale, String what) {
-        double[] w = dev.hookline.engine.hook.ScopeFactors.whitening(manager, c, n, scale, what); // L^-1, lower
+        double[] w = ScopeFactors.whitening(manager, c, n, scale, what); // L^-1, lower
         try (NDManager work = manager.newSubManager()) {
             NDArray wt = work.create(w, new ai.djl.ndarray.types.Shape(n, n));
             NDArray p = wt.transpose().matMul(wt); // W^T W, (n, n)
             p.attach(manager);
             return p;
         }
-    }
-
-    /** {@link #spdInverse(NDManager, double[], int, double, String)} of a float64 (n, n) array, on its manager. */
-    public static NDArray spdInverse(NDArray c, double scale, String what) {
-        requireFloat64(c);
-        int n = (int) c.getShape().get(0);
-        return spdInverse(c.getManager(), c.toDoubleArray(), n, scale, what);
     }
 
     /**
