@@ -53,7 +53,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @QuarkusTest
 class PresignedUploadTest {
 
-    private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
     @Inject
     BlobUploads uploads;
@@ -271,7 +270,10 @@ class PresignedUploadTest {
     static int put(String url, byte[] bytes) throws Exception {
         HttpRequest req = HttpRequest.newBuilder(URI.create(url)).header("Content-Type", "application/octet-stream")
                 .PUT(HttpRequest.BodyPublishers.ofByteArray(bytes)).build();
-        return HTTP.send(req, HttpResponse.BodyHandlers.discarding()).statusCode();
+        // A new client each time: a store that refuses a body closes that connection unread, and
+        // a shared pool could hand the dead connection to the next PUT (a PUT is not retried).
+        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        return http.send(req, HttpResponse.BodyHandlers.discarding()).statusCode();
     }
 
     private static MinioClient store() {
