@@ -385,16 +385,8 @@ public final class RegistryClient implements AutoCloseable {
                     b.header(h.getKey(), h.getValue().asText());
                 }
             }
-            HttpRequest req = b.method(upload.path("method").asText("PUT"), body.open()).build();
-            HttpResponse<String> r;
-            try {
-                r = http.send(req, HttpResponse.BodyHandlers.ofString());
-            } catch (IOException stale) {
-                // A store that refused an earlier body closes that connection without reading it;
-                // the pool may hand it out once more. The PUT is idempotent: one retry on a new one.
-                req = b.method(upload.path("method").asText("PUT"), body.open()).build();
-                r = http.send(req, HttpResponse.BodyHandlers.ofString());
-            }
+            HttpResponse<String> r = http.send(b.method(upload.path("method").asText("PUT"), body.open()).build(),
+                    HttpResponse.BodyHandlers.ofString());
             if (r.statusCode() / 100 == 2) {
                 return null;
             }
