@@ -34,15 +34,18 @@ import java.util.TreeSet;
  *     threshold ({@link dev.hookline.engine.hook.RelationSpanScope}; {@link CoachHookParams#spanRelationTuned()})
  * @param alphaEdit AlphaEdit (ICLR 2025): null-space projected update in place
  * @param ultraEdit UltraEdit (2025): lifelong-normalised one-step update in place
+ * @param coachHookNearest CoachHooK with the nearest-edit scope ({@link dev.hookline.engine.hook.NearestKeyScope}):
+ *     no relation labels; a bench method (no hook bundle form yet)
  */
 public record Methods(CoachHookParams coachHook, CoachHookParams coachHookCorpus, MemitParams memit, FtParams ft,
         List<String> contextPrefixes, CoachHookParams coachHookPlus, CoachHookParams noHook,
         CoachHookParams coachHookSpan, CoachHookParams coachHookSpanRelation, AlphaEditParams alphaEdit,
-        UltraEditParams ultraEdit) {
+        UltraEditParams ultraEdit, CoachHookParams coachHookNearest) {
 
     /** Method names accepted by {@link #create}. */
     public static final List<String> NAMES = List.of("coachhook", "coachhook-corpus", "coachhook-plus",
-            "coachhook-span", "coachhook-span-relation", "coachhook-nohook", "memit", "ft", "alphaedit", "ultraedit");
+            "coachhook-span", "coachhook-span-relation", "coachhook-nohook", "memit", "ft", "alphaedit", "ultraedit",
+            "coachhook-nearest");
 
     public Methods {
         if (!coachHook.scope().equals("sequence") || !coachHookCorpus.scope().equals("corpus")) {
@@ -60,7 +63,25 @@ public record Methods(CoachHookParams coachHook, CoachHookParams coachHookCorpus
         if (alphaEdit == null || ultraEdit == null) {
             throw new IllegalArgumentException("alphaEdit and ultraEdit hyperparameters are required");
         }
+        if (coachHookNearest == null || !coachHookNearest.scope().equals("nearest")) {
+            throw new IllegalArgumentException("coachhook-nearest uses the nearest scope");
+        }
         contextPrefixes = List.copyOf(contextPrefixes);
+    }
+
+    /** The eleven-record form: coachhook-nearest takes span-relation's record with the nearest scope. */
+    public Methods(CoachHookParams coachHook, CoachHookParams coachHookCorpus, MemitParams memit, FtParams ft,
+            List<String> contextPrefixes, CoachHookParams coachHookPlus, CoachHookParams noHook,
+            CoachHookParams coachHookSpan, CoachHookParams coachHookSpanRelation, AlphaEditParams alphaEdit,
+            UltraEditParams ultraEdit) {
+        this(coachHook, coachHookCorpus, memit, ft, contextPrefixes, coachHookPlus, noHook, coachHookSpan,
+                coachHookSpanRelation, alphaEdit, ultraEdit, nearestOf(coachHookSpanRelation, CoachHookParams.NEAREST_ALPHA0));
+    }
+
+    /** {@code relation}'s record (layers, lambda, value step, lambda_s) with the nearest scope at {@code alpha}. */
+    public static CoachHookParams nearestOf(CoachHookParams relation, double alpha) {
+        return new CoachHookParams(relation.layers(), relation.lambda(), alpha, "nearest", relation.valueStep(), 0,
+                relation.scopeLambda(), relation.valueHooks(), CoachHookParams.SCOPE_KEYS_MEAN_PLAIN, 1);
     }
 
     /**
@@ -100,7 +121,7 @@ public record Methods(CoachHookParams coachHook, CoachHookParams coachHookCorpus
         return new Methods(CoachHookParams.defaults(), CoachHookParams.corpusTuned(), MemitParams.defaults(),
                 FtParams.tuned(), contextPrefixes, CoachHookParams.plusTuned(), CoachHookParams.noHookTuned(),
                 CoachHookParams.spanTuned(), CoachHookParams.spanRelationTuned(), AlphaEditParams.defaults(),
-                UltraEditParams.defaults());
+                UltraEditParams.defaults(), CoachHookParams.nearestTuned());
     }
 
     /** The same records as {@link #defaults(List)}. */
@@ -131,6 +152,7 @@ public record Methods(CoachHookParams coachHook, CoachHookParams coachHookCorpus
                 case "coachhook-plus" -> coachHookPlus.layers();
                 case "coachhook-span" -> coachHookSpan.layers();
                 case "coachhook-span-relation" -> coachHookSpanRelation.layers();
+                case "coachhook-nearest" -> coachHookNearest.layers();
                 case "memit" -> memit.layers();
                 case "alphaedit" -> alphaEdit.layers();
                 default -> new int[0]; // ft and ultraedit need no key statistics
@@ -151,6 +173,7 @@ public record Methods(CoachHookParams coachHook, CoachHookParams coachHookCorpus
             case "coachhook-plus" -> coachHookPlus;
             case "coachhook-span" -> coachHookSpan;
             case "coachhook-span-relation" -> coachHookSpanRelation;
+            case "coachhook-nearest" -> coachHookNearest;
             case "memit" -> memit;
             case "ft" -> ft;
             case "alphaedit" -> alphaEdit;
@@ -170,6 +193,8 @@ public record Methods(CoachHookParams coachHook, CoachHookParams coachHookCorpus
                     "coachhook-span", false);
             case "coachhook-span-relation" -> ClosedFormEditor.span(base, tokenizer, stats, coachHookSpanRelation,
                     contextPrefixes, "coachhook-span-relation", false);
+            case "coachhook-nearest" -> ClosedFormEditor.span(base, tokenizer, stats, coachHookNearest, contextPrefixes,
+                    "coachhook-nearest", false);
             case "coachhook-nohook" -> ClosedFormEditor.noHook(base, tokenizer, stats, noHook, contextPrefixes);
             case "memit" -> ClosedFormEditor.memit(base, tokenizer, stats, memit, contextPrefixes);
             case "ft" -> new FtEditor(base, tokenizer, ft, contextPrefixes);

@@ -30,7 +30,7 @@ import picocli.CommandLine.Spec;
                 + " Llama/Mistral and Qwen2 checkpoints.",
         subcommands = {HooklineCli.World.class, HooklineCli.Pretrain.class, HooklineCli.Generate.class,
             EditCommand.class, BenchCommand.class, ExplainCommand.class, LogitsCommand.class,
-            GenerationBenchCommand.class, ScaleCommand.class})
+            GenerationBenchCommand.class, ScaleCommand.class, ScopeGeometryCommand.class})
 public final class HooklineCli implements Callable<Integer> {
 
     @Spec

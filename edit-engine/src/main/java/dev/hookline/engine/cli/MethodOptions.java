@@ -38,6 +38,11 @@ public final class MethodOptions {
             + "--span-value-hooks apply to it too")
     Double spanRelationAlpha;
 
+    @Option(names = "--nearest-alpha", description = "coachhook-nearest: fixed threshold on the nearest edited key's "
+            + "score in [0, 1) (default " + CoachHookParams.NEAREST_ALPHA0 + "); it shares coachhook-span-relation's "
+            + "lambda, lambda_s and value step")
+    Double nearestAlpha;
+
     @Option(names = "--span-relation-keys", description = "coachhook-span-relation: keys each relation's span holds per"
             + " edit: mean+plain (default: the update's key and the plain prompt's key) or mean (the update's only)")
     String spanRelationKeys;
@@ -132,6 +137,9 @@ public final class MethodOptions {
     /** @param defaultLayers layers used where {@code --layers} is absent (null: each record's own) */
     private Methods resolve(int[] defaultLayers) {
         Methods d = Methods.defaults(RelationCatalogue.CONTEXT_PREFIXES);
+        if (nearestAlpha != null && !(nearestAlpha >= 0 && nearestAlpha < 1)) {
+            throw new IllegalArgumentException("--nearest-alpha must be in [0, 1), got " + nearestAlpha);
+        }
         CoachHookParams plus = override(d.coachHookPlus(), defaultLayers);
         if (boostRounds != null) {
             plus = new CoachHookParams(plus.layers(), plus.lambda(), plus.alpha0(), plus.scope(), plus.valueStep(),
@@ -168,7 +176,8 @@ public final class MethodOptions {
         UltraEditParams ultra = new UltraEditParams(layers(ud.layers(), defaultLayers),
                 ultraEditLearningRate != null ? ultraEditLearningRate : ud.learningRate(), ud.ridge());
         return new Methods(override(d.coachHook(), defaultLayers), override(d.coachHookCorpus(), defaultLayers), memit,
-                ft, d.contextPrefixes(), plus, override(d.noHook(), defaultLayers), span, relation, alpha, ultra);
+                ft, d.contextPrefixes(), plus, override(d.noHook(), defaultLayers), span, relation, alpha, ultra,
+                Methods.nearestOf(relation, nearestAlpha != null ? nearestAlpha : d.coachHookNearest().alpha0()));
     }
 
     private int[] layers(int[] recordLayers, int[] defaultLayers) {

@@ -185,8 +185,8 @@ public final class ClosedFormEditor implements SequentialEditor {
      */
     public static ClosedFormEditor span(CausalLm base, TextTokenizer tokenizer, LayerStatistics statistics,
             CoachHookParams params, List<String> contextPrefixes, String method, boolean adaptAlpha) {
-        if (!params.scope().equals("span") && !params.scope().equals("span-relation")) {
-            throw new IllegalArgumentException("span editor needs scope 'span' or 'span-relation', got '"
+        if (!params.scope().equals("span") && !params.scope().equals("span-relation") && !params.scope().equals("nearest")) {
+            throw new IllegalArgumentException("span editor needs scope 'span', 'span-relation' or 'nearest', got '"
                     + params.scope() + "'");
         }
         return hooked(base, tokenizer, statistics, params, contextPrefixes, method, adaptAlpha);
@@ -554,6 +554,9 @@ public final class ClosedFormEditor implements SequentialEditor {
     public HookBundle snapshot(String baseModelDigest, String parentDigest, String hyperparametersJson) {
         if (!rule.hooked()) {
             throw new IllegalStateException(method + " changes the model in place and has no hook bundle");
+        }
+        if (scope instanceof dev.hookline.engine.scope.NearestKeyScopeStrategy) {
+            throw new IllegalStateException(method + " has no hook bundle form yet (a bench method)");
         }
         Map<Integer, float[]> d = new LinkedHashMap<>();
         Map<Integer, double[]> c = new LinkedHashMap<>();

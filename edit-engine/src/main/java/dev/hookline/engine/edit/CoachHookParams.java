@@ -54,8 +54,8 @@ public record CoachHookParams(int[] layers, double lambda, double alpha0, String
             throw new IllegalArgumentException("alpha0 must be finite, got " + alpha0);
         }
         if (!"sequence".equals(scope) && !"corpus".equals(scope) && !"span".equals(scope)
-                && !"span-relation".equals(scope)) {
-            throw new IllegalArgumentException("scope must be 'sequence', 'corpus', 'span' or 'span-relation', got '"
+                && !"span-relation".equals(scope) && !"nearest".equals(scope)) {
+            throw new IllegalArgumentException("scope must be 'sequence', 'corpus', 'span', 'span-relation' or 'nearest', got '"
                     + scope + "'");
         }
         if (valueStep == null) {
@@ -74,7 +74,7 @@ public record CoachHookParams(int[] layers, double lambda, double alpha0, String
             throw new IllegalArgumentException("scopeKeys must be '" + SCOPE_KEYS_MEAN + "' or '" + SCOPE_KEYS_MEAN_PLAIN
                     + "', got '" + scopeKeys + "'");
         }
-        if (SCOPE_KEYS_MEAN_PLAIN.equals(scopeKeys) && !"span-relation".equals(scope)) {
+        if (SCOPE_KEYS_MEAN_PLAIN.equals(scopeKeys) && !"span-relation".equals(scope) && !"nearest".equals(scope)) {
             throw new IllegalArgumentException("scopeKeys '" + SCOPE_KEYS_MEAN_PLAIN
                     + "' is a span-relation option; scope '" + scope + "' takes '" + SCOPE_KEYS_MEAN + "'");
         }
@@ -213,6 +213,24 @@ public record CoachHookParams(int[] layers, double lambda, double alpha0, String
                 ValueStepParams.defaults(), 0, SPAN_SCOPE_LAMBDA, VALUE_HOOKS_VALIDATED, SCOPE_KEYS_MEAN_PLAIN,
                 SPAN_RELATION_ROUTES);
     }
+
+    /**
+     * coachhook-nearest: span-relation's record (update, value step, lambda_s 15, mean and plain keys)
+     * with the nearest-edit scope ({@link dev.hookline.engine.hook.NearestKeyScope}) and its threshold
+     * {@link #NEAREST_ALPHA0}. Needs no relation labels.
+     */
+    public static CoachHookParams nearestTuned() {
+        return new CoachHookParams(PRESET_LAYERS, SPAN_LAMBDA, NEAREST_ALPHA0, "nearest", ValueStepParams.defaults(), 0,
+                SPAN_SCOPE_LAMBDA, VALUE_HOOKS_VALIDATED, SCOPE_KEYS_MEAN_PLAIN, 1);
+    }
+
+    /**
+     * Threshold of {@link #nearestTuned()} on the largest single-key score: on the demo-d256x dev
+     * stream after 500 edits, 0.425 keeps 97 % of same-relation neighbours' last-token keys below it
+     * and lets 80 % of paraphrases above (`hookline scope-geometry`, docs/BENCHMARKS.md, seventeenth
+     * session); the bench's dev sweep then chooses among 0.3 / 0.45 / 0.6.
+     */
+    public static final double NEAREST_ALPHA0 = 0.45;
 
     /** Nearest relations that score a key in {@link #spanRelationTuned()}. */
     public static final int SPAN_RELATION_ROUTES = 2;

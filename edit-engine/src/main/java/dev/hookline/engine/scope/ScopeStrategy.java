@@ -39,6 +39,7 @@ public abstract class ScopeStrategy {
             case "span-relation" -> new RelationSpanScopeStrategy(params.scopeLambda(), params.scopeKeys(),
                     params.scopeRoutes());
             case "sequence" -> new SequenceZScopeStrategy();
+            case "nearest" -> new NearestKeyScopeStrategy(params.scopeLambda());
             default -> throw new IllegalArgumentException("unknown scope '" + params.scope() + "'");
         };
     }

@@ -2,7 +2,7 @@
  * Every editing method runs on every architecture through the CausalLm interface: one batch on
  * each Hugging Face fixture (GPT-2, GPT-J, Llama, Qwen2; random weights) makes the edited prompts'
  * targets top-1 and keeps unrelated prompts' top-1:
- * - the hook methods (coachhook, coachhook-span-relation) keep every unrelated prompt's top-1;
+ * - the hook methods (coachhook, coachhook-span-relation, coachhook-nearest) keep every unrelated prompt's top-1;
  * - the closed-form in-place methods (MEMIT, the no-hook ablation) keep at least 7 of 12;
  * - FT keeps its update to the edited projection, within its L-infinity bound, and nothing more.
  *
@@ -53,8 +53,9 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 public class ArchitectureEditTest {
 
-    static final List<String> METHODS = List.of("coachhook", "coachhook-span-relation", "memit", "coachhook-nohook", "ft");
-    static final List<String> HOOKED = List.of("coachhook", "coachhook-span-relation");
+    static final List<String> METHODS = List.of("coachhook", "coachhook-span-relation", "coachhook-nearest", "memit",
+            "coachhook-nohook", "ft");
+    static final List<String> HOOKED = List.of("coachhook", "coachhook-span-relation", "coachhook-nearest");
 
     public static final List<EditRequest> EDITS = List.of(
             new EditRequest("1", "Danielle Darrieux", "The mother tongue of {} was", "English", null,

@@ -1,0 +1,83 @@
+/*
+ * The nearest-edit scope (coachhook-nearest): a position takes the hooked output where its key is
+ * close to one edited key, measured in the whitening of the scope's preserve term.
+ * Reference: this project's scope geometry (docs/BENCHMARKS.md, seventeenth session): one span of
+ * every edited key fills the key space as edits accumulate, single keys do not.
+ */
+package dev.hookline.engine.hook;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+
+/**
+ * Per position t with key k and whitened key {@code q = W k} ({@code W^T W = (lambda_s C0)^-1}):
+ * {@code score(k) = max_i (a_i . q)^2 / |q|^2} with {@code a_i = z_i / sqrt(1 + |z_i|^2)} for every
+ * edited key's whitening {@code z_i}: the largest single-key span score
+ * ({@link SpanScope}'s rho with one edited key), in [0, 1). It depends on the position's own key
+ * alone (causal, cacheable), and unlike a span of all edited keys it does not grow towards 1 for
+ * every key as edits accumulate.
+ *
+ * <p>Float32 (the whitening and the edited keys), O(d_ff (d_ff + E)) multiply-adds per position for
+ * E edited keys. NaN where the key is zero; 0 before any edit. Shapes: B rows, T positions, d_ff key
+ * width, E edited keys. The arrays belong to the caller; this object does not close them.
+ */
+public final class NearestKeyScope implements KeyScope {
+    private final NDArray whiteningT; // (d_ff, d_ff) float32, W^T
+    private final NDArray editedT; // (d_ff, E) float32, columns a_i; null before any edit
+
+    /**
+     * @param whiteningT {@code W^T}, (d_ff, d_ff) float32
+     * @param editedT the scaled whitened edited keys as columns, (d_ff, E) float32, or null for none
+     */
+    public NearestKeyScope(NDArray whiteningT, NDArray editedT) {
+        if (whiteningT.getDataType() != DataType.FLOAT32 || (editedT != null && editedT.getDataType() != DataType.FLOAT32)) {
+            throw new IllegalArgumentException("nearest-edit scope arrays must be float32");
+        }
+        long ff = whiteningT.getShape().get(0);
+        if (whiteningT.getShape().dimension() != 2 || whiteningT.getShape().get(1) != ff
+                || (editedT != null && (editedT.getShape().dimension() != 2 || editedT.getShape().get(0) != ff))) {
+            throw new IllegalArgumentException("nearest-edit scope needs W^T (d_ff, d_ff) and keys (d_ff, E), got "
+                    + whiteningT.getShape() + " and " + (editedT == null ? "none" : editedT.getShape()));
+        }
+        this.whiteningT = whiteningT;
+        this.editedT = editedT;
+    }
+
+    /** Edited keys held, E. */
+    public long edits() {
+        return editedT == null ? 0 : editedT.getShape().get(1);
+    }
+
+    /** Scores of every position of a batch of keys (B, T, d_ff), row-major (B, T). */
+    @Override
+    public double[] keyScores(NDArray keys) {
+        try (NDManager work = keys.getManager().newSubManager()) {
+            long b = keys.getShape().get(0);
+            long t = keys.getShape().get(1);
+            long ff = keys.getShape().get(2);
+            NDArray k = keys.toType(DataType.FLOAT32, true).reshape(b * t, ff); // (B*T, d_ff)
+            k.attach(work);
+            NDArray q = k.matMul(whiteningT); // (B*T, d_ff), rows W k
+            double[] norm = q.mul(q).sum(new int[] {1}).toType(DataType.FLOAT64, false).toDoubleArray(); // (B*T)
+            double[] best = editedT == null ? new double[norm.length]
+                    : q.matMul(editedT).square().max(new int[] {1}).toType(DataType.FLOAT64, false).toDoubleArray();
+            double[] score = new double[norm.length];
+            for (int i = 0; i < score.length; i++) {
+                score[i] = norm[i] > 1e-30 ? Math.min(best[i] / norm[i], 1.0) : Double.NaN;
+            }
+            return score;
+        }
+    }
+
+    @Override
+    public String name() {
+        return "nearest";
+    }
+
+    /** A position's score depends on its own key alone. */
+    @Override
+    public boolean positionwise() {
+        return true;
+    }
+}

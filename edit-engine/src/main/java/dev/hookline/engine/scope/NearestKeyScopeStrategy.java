@@ -1,0 +1,114 @@
+/*
+ * The nearest-edit scope's editor-side state (coachhook-nearest): per layer the whitening W = L^-1 of
+ * lambda_s C0 = L L^T and every edited key's scaled whitening a_i = W k_i / sqrt(1 + |W k_i|^2)
+ * (the mean key and the plain prompt's key of each edit), from which NearestKeyScope scores.
+ * Reference: docs/BENCHMARKS.md, seventeenth session (scope geometry).
+ */
+package dev.hookline.engine.scope;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import dev.hookline.data.EditRequest;
+import dev.hookline.engine.hook.NearestKeyScope;
+import dev.hookline.engine.hook.ScopeFactors;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** {@link NearestKeyScope} per layer; shapes: d_ff MLP width, u batch size, E edited keys so far. */
+public final class NearestKeyScopeStrategy extends ScopeStrategy {
+    /** The scope's name in reports (this scope has no bundle form yet). */
+    public static final String NAME = "nearest";
+
+    private final double scopeLambda;
+    private final Map<Integer, NDArray> whiteningT = new LinkedHashMap<>(); // (d_ff, d_ff) float32, W^T
+    private final Map<Integer, NDArray> edited = new LinkedHashMap<>(); // (d_ff, E) float32, columns a_i
+
+    /** @param scopeLambda lambda_s of the whitening */
+    public NearestKeyScopeStrategy(double scopeLambda) {
+        this.scopeLambda = scopeLambda;
+    }
+
+    @Override
+    public String bundleName() {
+        return NAME;
+    }
+
+    @Override
+    public void start(ScopeContext editor) {
+        super.start(editor);
+        int ff = editor.mlpSize();
+        for (int l : editor.layers()) {
+            double[] w = ScopeFactors.whitening(editor.state(), editor.statistics().c0(l), ff, scopeLambda,
+                    "nearest-edit scope lambda_s C0, layer " + l);
+            NDArray wt = editor.state().create(w, new Shape(ff, ff)).transpose().toType(DataType.FLOAT32, false);
+            wt.attach(editor.state());
+            whiteningT.put(l, wt);
+        }
+        refresh();
+    }
+
+    @Override
+    public boolean wantsPlainKeys() {
+        return true;
+    }
+
+    /** Appends the batch's mean and plain keys, whitened and scaled, to the layer's edited keys. */
+    @Override
+    public void addBatchKeys(NDManager pending, int layer, NDArray kept, double[] keys, double[] plainKeys,
+            List<EditRequest> batch, List<Runnable> updates) {
+        int ff = context.mlpSize();
+        int u = batch.size();
+        double[] both = new double[ff * 2 * u]; // (d_ff, 2u): mean keys, then plain keys
+        for (int a = 0; a < ff; a++) {
+            System.arraycopy(keys, a * u, both, a * 2 * u, u);
+            System.arraycopy(plainKeys != null ? plainKeys : keys, a * u, both, a * 2 * u + u, u);
+        }
+        NDArray k = pending.create(both, new Shape(ff, 2 * u)).toType(DataType.FLOAT32, false); // (d_ff, 2u)
+        NDArray z = whiteningT.get(layer).transpose().matMul(k); // (d_ff, 2u), W k
+        NDArray scale = z.mul(z).sum(new int[] {0}).add(1).sqrt(); // (2u), sqrt(1 + |z|^2)
+        NDArray a = z.div(scale); // (d_ff, 2u)
+        a.attach(pending);
+        updates.add(() -> {
+            NDArray old = edited.get(layer);
+            NDArray next = old == null ? a.duplicate() : old.concat(a, 1); // (d_ff, E + 2u)
+            next.attach(context.state());
+            edited.put(layer, next);
+            if (old != null) {
+                context.retire(old);
+            }
+        });
+    }
+
+    @Override
+    public void afterBatch(List<EditRequest> batch) {
+        refresh();
+    }
+
+    @Override
+    public void refresh() {
+        for (int l : context.layers()) {
+            tests.put(l, new NearestKeyScope(whiteningT.get(l), edited.get(l)));
+        }
+    }
+
+    /** W^T and E edited keys in float32; E grows by two per edit. */
+    @Override
+    public long servingBytesPerLayer(long ff) {
+        long e = edited.isEmpty() ? 0 : edited.values().iterator().next().getShape().get(1);
+        return ff * ff * 4L + ff * e * 4L;
+    }
+
+    @Override
+    public void requireBundleRestore(String method) {
+        throw new IllegalArgumentException(method + " has no hook bundle form yet (a bench method): it cannot continue"
+                + " from a saved version");
+    }
+
+    @Override
+    public double bundleScopeLambda() {
+        return scopeLambda;
+    }
+}
