@@ -103,6 +103,25 @@ class BenchHarnessTest {
         assertFalse(Files.exists(tmp.resolve("o").resolve("report.json")), "nothing half-written");
         assertNotEquals(0, new CommandLine(new EditCommand()).execute("--model", tmp.toString(), "--data",
                 tmp.resolve("none.json").toString(), "--batch", "0", "--out", tmp.resolve("b").toString()));
+        java.io.PrintStream err = System.err;
+        java.io.ByteArrayOutputStream message = new java.io.ByteArrayOutputStream();
+        int nearest;
+        try {
+            System.setErr(new java.io.PrintStream(message, true, java.nio.charset.StandardCharsets.UTF_8));
+            nearest = new CommandLine(new BenchCommand()).execute("--model", tmp.toString(), "--data", "x.json",
+                    "--edits", "10", "--batch", "2", "--methods", "coachhook-nearest", "--nearest-alpha", "1.5",
+                    "--out", tmp.resolve("n").toString());
+        } finally {
+            System.setErr(err);
+        }
+        assertNotEquals(0, nearest);
+        assertTrue(message.toString(java.nio.charset.StandardCharsets.UTF_8).contains("--nearest-alpha must be in [0, 1)"),
+                message.toString(java.nio.charset.StandardCharsets.UTF_8));
+        assertFalse(Files.exists(tmp.resolve("n").resolve("report.json")), "nothing half-written");
+        assertNotEquals(0, new CommandLine(new dev.hookline.engine.cli.ScopeGeometryCommand()).execute("--model",
+                tmp.resolve("missing").toString(), "--data", "x.json"));
+        assertNotEquals(0, new CommandLine(new dev.hookline.engine.cli.ScopeGeometryCommand()).execute("--model",
+                tmp.toString(), "--data", tmp.resolve("none.json").toString()));
         assertThrows(IllegalArgumentException.class, () -> Methods.requireKnown(List.of("rome")));
         assertThrows(IllegalArgumentException.class, () -> new ConsecutiveProtocol.Params(0, 1, 1));
     }
