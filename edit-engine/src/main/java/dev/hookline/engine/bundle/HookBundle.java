@@ -19,9 +19,14 @@
  *                        in bundles written before it existed: "mean"), and relationRoutes under how
  *                        many nearest relations a key is scored (1 or 2; absent in bundles written
  *                        before it existed: 1)
+ *                        nearest-edit scope (format /4, method coachhook-nearest): scope_whiten_t.<l>
+ *                        = W^T with W^T W = (lambda_s C0)^-1 (d_ff, d_ff) F32 and scope_keys.<l> = the
+ *                        scaled whitened edited keys a_i = W k_i / sqrt(1 + |W k_i|^2) as columns
+ *                        (d_ff, E) F32, E = the manifest's nearestKeys (two per edit: mean and plain)
  *   editing.safetensors  c_accu.<l> (d_ff, d_ff) F64 per layer
  * Sizes do not depend on the number of edits (W_h, C_accu and its inverse are fixed-size); a
- * span-relation bundle grows with the number of relations edited (one inverse each per layer).
+ * span-relation bundle grows with the number of relations edited (one inverse each per layer), a
+ * nearest-edit bundle with the number of edits (two d_ff float32 keys each per layer).
  * Reference: CoachHooK hook state; DESIGN.md sections 3 and 5 (serving vs editing blobs).
  */
 package dev.hookline.engine.bundle;
@@ -67,13 +72,41 @@ import java.util.Map;
  * @param relationScopes span-relation scope only (else null): per relation its inverse and key sum per layer
  * @param architecture the base model's architecture ({@code model_type}: gpt2, gptj, llama, mistral,
  *     qwen2); manifests from before it was recorded are GPT-2's
+ * @param nearestScope nearest-edit scope only (else null): per layer W^T and the scaled whitened edited keys
  */
 public record HookBundle(String method, String hyperparameters, String baseModelDigest, String parentDigest,
         String statisticsDigest, int edits, double lambda, int[] layers, int mlpSize, int hiddenSize,
         Map<Integer, Double> alpha, String scope, Map<Integer, Double> scopeMu, Map<Integer, Double> scopeSigma,
         Map<Integer, float[]> deltas, Map<Integer, double[]> cAccu,
         Map<Integer, double[]> scopePreserveInverse, Map<Integer, double[]> scopeAccuInverse, double scopeLambda,
-        RelationScopes relationScopes, String architecture) {
+        RelationScopes relationScopes, String architecture, NearestScope nearestScope) {
+
+    /** A bundle without a nearest-edit scope. */
+    public HookBundle(String method, String hyperparameters, String baseModelDigest, String parentDigest,
+            String statisticsDigest, int edits, double lambda, int[] layers, int mlpSize, int hiddenSize,
+            Map<Integer, Double> alpha, String scope, Map<Integer, Double> scopeMu, Map<Integer, Double> scopeSigma,
+            Map<Integer, float[]> deltas, Map<Integer, double[]> cAccu,
+            Map<Integer, double[]> scopePreserveInverse, Map<Integer, double[]> scopeAccuInverse, double scopeLambda,
+            RelationScopes relationScopes, String architecture) {
+        this(method, hyperparameters, baseModelDigest, parentDigest, statisticsDigest, edits, lambda, layers, mlpSize,
+                hiddenSize, alpha, scope, scopeMu, scopeSigma, deltas, cAccu, scopePreserveInverse, scopeAccuInverse,
+                scopeLambda, relationScopes, architecture, null);
+    }
+
+    /**
+     * The nearest-edit scope's state (coachhook-nearest bundles).
+     *
+     * @param whiteningT per layer W^T, (d_ff, d_ff) row-major float32, {@code W^T W = (lambda_s C0)^-1}
+     * @param keys per layer the scaled whitened edited keys as columns, (d_ff, keyCount) row-major float32
+     * @param keyCount E, the edited keys per layer (two per edit), at least one
+     */
+    public record NearestScope(Map<Integer, float[]> whiteningT, Map<Integer, float[]> keys, int keyCount) {
+        public NearestScope {
+            if (keyCount < 1) {
+                throw new IllegalArgumentException("a nearest-edit scope holds at least one edited key, got " + keyCount);
+            }
+        }
+    }
 
     /** A bundle for a GPT-2 base model (the form before the architecture was recorded). */
     public HookBundle(String method, String hyperparameters, String baseModelDigest, String parentDigest,
@@ -136,6 +169,10 @@ public record HookBundle(String method, String hyperparameters, String baseModel
     public static final String FORMAT_SPAN_RELATION = "hookline-hook-bundle/3";
     /** The per-relation span scope's name in the manifest. */
     public static final String SPAN_RELATION = "span-relation";
+    /** Format of bundles with the nearest-edit scope: format /1 with W^T and the edited keys per layer. */
+    public static final String FORMAT_NEAREST = "hookline-hook-bundle/4";
+    /** The nearest-edit scope's name in the manifest. */
+    public static final String NEAREST = "nearest";
     public static final String MANIFEST = "manifest.json";
     public static final String SERVING = "serving.safetensors";
     public static final String EDITING = "editing.safetensors";
@@ -160,8 +197,11 @@ public record HookBundle(String method, String hyperparameters, String baseModel
             }
         }
         if (!scope.equals("sequence-z") && !scope.equals("corpus-z") && !scope.equals(SPAN)
-                && !scope.equals(SPAN_RELATION)) {
+                && !scope.equals(SPAN_RELATION) && !scope.equals(NEAREST)) {
             throw new IllegalArgumentException("unknown scope test " + scope);
+        }
+        if (scope.equals(NEAREST) != (nearestScope != null)) {
+            throw new IllegalArgumentException("a nearest-edit scope belongs to nearest bundles, and they need one");
         }
         if (scope.equals(SPAN_RELATION) != (relationScopes != null)) {
             throw new IllegalArgumentException("relation scopes belong to span-relation bundles, and they need them");
@@ -201,6 +241,22 @@ public record HookBundle(String method, String hyperparameters, String baseModel
             if (!(scopeLambda > 0) || !Double.isFinite(scopeLambda)) {
                 throw new IllegalArgumentException("span scope lambda must be finite and > 0, got " + scopeLambda);
             }
+        } else if (scope.equals(NEAREST)) {
+            if (scopePreserveInverse != null || scopeAccuInverse != null) {
+                throw new IllegalArgumentException("a nearest bundle has no span inverses");
+            }
+            for (int l : layers) {
+                float[] w = nearestScope.whiteningT().get(l);
+                float[] k = nearestScope.keys().get(l);
+                if (w == null || k == null || w.length != (long) mlpSize * mlpSize
+                        || k.length != (long) mlpSize * nearestScope.keyCount()) {
+                    throw new IllegalArgumentException("nearest scope of layer " + l + " needs W^T (d_ff, d_ff) and "
+                            + nearestScope.keyCount() + " keys of d_ff");
+                }
+            }
+            if (!(scopeLambda > 0) || !Double.isFinite(scopeLambda)) {
+                throw new IllegalArgumentException("nearest scope lambda must be finite and > 0, got " + scopeLambda);
+            }
         } else if (scopePreserveInverse != null || scopeAccuInverse != null) {
             throw new IllegalArgumentException("scope inverses belong to span-scope bundles only, scope is " + scope);
         } else if (scopeLambda != lambda) {
@@ -228,6 +284,7 @@ public record HookBundle(String method, String hyperparameters, String baseModel
         return switch (scope) {
             case SPAN -> FORMAT_SPAN;
             case SPAN_RELATION -> FORMAT_SPAN_RELATION;
+            case NEAREST -> FORMAT_NEAREST;
             default -> FORMAT;
         };
     }
@@ -271,6 +328,12 @@ public record HookBundle(String method, String hyperparameters, String baseModel
                                 relationScopes.keySums().get(l).get(j)));
                     }
                 }
+                if (scope.equals(NEAREST)) {
+                    serving.add(TensorFile.Tensor.f32("scope_whiten_t." + l, new long[] {mlpSize, mlpSize},
+                            nearestScope.whiteningT().get(l)));
+                    serving.add(TensorFile.Tensor.f32("scope_keys." + l, new long[] {mlpSize, nearestScope.keyCount()},
+                            nearestScope.keys().get(l)));
+                }
                 if (cAccu != null) {
                     editing.add(new TensorFile.Tensor("c_accu." + l, "F64", new long[] {mlpSize, mlpSize}, cAccu.get(l)));
                 }
@@ -293,8 +356,11 @@ public record HookBundle(String method, String hyperparameters, String baseModel
             m.put("statisticsDigest", statisticsDigest);
             m.put("edits", edits);
             m.put("lambda", lambda);
-            if (spanKind(scope)) {
+            if (spanKind(scope) || scope.equals(NEAREST)) {
                 m.put("scopeLambda", scopeLambda);
+            }
+            if (scope.equals(NEAREST)) {
+                m.put("nearestKeys", nearestScope.keyCount());
             }
             if (scope.equals(SPAN_RELATION)) {
                 ArrayNode rs = m.putArray("relations");
@@ -370,9 +436,10 @@ public record HookBundle(String method, String hyperparameters, String baseModel
         }
         JsonNode m = JSON.readTree(manifestFile.toFile());
         String format = m.path("format").asText();
-        if (!FORMAT.equals(format) && !FORMAT_SPAN.equals(format) && !FORMAT_SPAN_RELATION.equals(format)) {
+        if (!FORMAT.equals(format) && !FORMAT_SPAN.equals(format) && !FORMAT_SPAN_RELATION.equals(format)
+                && !FORMAT_NEAREST.equals(format)) {
             throw new IllegalArgumentException(dir + ": unsupported bundle format '" + format
-                    + "', expected " + FORMAT + ", " + FORMAT_SPAN + " or " + FORMAT_SPAN_RELATION);
+                    + "', expected " + FORMAT + ", " + FORMAT_SPAN + ", " + FORMAT_SPAN_RELATION + " or " + FORMAT_NEAREST);
         }
         String scope = m.path("scope").asText();
         if (!formatOf(scope).equals(format)) {
@@ -402,6 +469,10 @@ public record HookBundle(String method, String hyperparameters, String baseModel
             relationNames.add(r.path("name").asText());
             relationEdits.add(r.path("edits").asInt());
         }
+        boolean nearest = scope.equals(NEAREST);
+        int nearestKeys = m.path("nearestKeys").asInt(0);
+        Map<Integer, float[]> nearestWhitening = new LinkedHashMap<>();
+        Map<Integer, float[]> nearestKeyColumns = new LinkedHashMap<>();
         Map<Integer, List<double[]>> relationInverses = new LinkedHashMap<>();
         Map<Integer, List<double[]>> relationKeySums = new LinkedHashMap<>();
         for (JsonNode ln : m.path("layers")) {
@@ -434,6 +505,10 @@ public record HookBundle(String method, String hyperparameters, String baseModel
                 relationInverses.put(l, inv);
                 relationKeySums.put(l, sums);
             }
+            if (nearest) {
+                nearestWhitening.put(l, floats(serving.tensor("scope_whiten_t." + l).data()));
+                nearestKeyColumns.put(l, floats(serving.tensor("scope_keys." + l).data()));
+            }
             if (withEditing) {
                 cAccu.put(l, editing.tensor("c_accu." + l).data());
             }
@@ -443,11 +518,20 @@ public record HookBundle(String method, String hyperparameters, String baseModel
                 m.path("baseModelDigest").asText(), parent.isNull() || parent.isMissingNode() ? null : parent.asText(),
                 m.path("statisticsDigest").asText(), m.path("edits").asInt(), m.path("lambda").asDouble(),
                 layerList.stream().mapToInt(Integer::intValue).toArray(), ff, d, alpha, scope, mu, sigma, deltas, cAccu,
-                preserveInverse, accuInverse, spanKind(scope) ? m.path("scopeLambda").asDouble(m.path("lambda").asDouble())
-                        : m.path("lambda").asDouble(),
+                preserveInverse, accuInverse, spanKind(scope) || nearest
+                        ? m.path("scopeLambda").asDouble(m.path("lambda").asDouble()) : m.path("lambda").asDouble(),
                 relation ? new RelationScopes(relationNames, relationEdits, relationInverses, relationKeySums,
                         m.path("relationScopeKeys").asText("mean"), m.path("relationRoutes").asInt(1)) : null,
-                m.path("architecture").asText(dev.hookline.engine.model.Architecture.GPT2.modelType()));
+                m.path("architecture").asText(dev.hookline.engine.model.Architecture.GPT2.modelType()),
+                nearest ? new NearestScope(nearestWhitening, nearestKeyColumns, nearestKeys) : null);
+    }
+
+    private static float[] floats(double[] v) {
+        float[] out = new float[v.length];
+        for (int i = 0; i < v.length; i++) {
+            out[i] = (float) v[i];
+        }
+        return out;
     }
 
     private static Path verified(Path dir, JsonNode entry, String role) throws IOException {

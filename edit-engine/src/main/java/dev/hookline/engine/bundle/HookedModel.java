@@ -11,6 +11,7 @@ import ai.djl.ndarray.types.Shape;
 import dev.hookline.engine.edit.CoachHookParams;
 import dev.hookline.engine.hook.CorpusZScore;
 import dev.hookline.engine.hook.HookLayer;
+import dev.hookline.engine.hook.NearestKeyScope;
 import dev.hookline.engine.hook.RelationSpanScope;
 import dev.hookline.engine.hook.RoutingDirections;
 import dev.hookline.engine.hook.ScopeTest;
@@ -115,6 +116,10 @@ public final class HookedModel implements AutoCloseable {
                     yield new SpanScope(preserve, accu);
                 }
                 case HookBundle.SPAN_RELATION -> relationScope(bundle, l, manager, factoredScope);
+                case HookBundle.NEAREST -> new NearestKeyScope(
+                        manager.create(bundle.nearestScope().whiteningT().get(l), new Shape(bundle.mlpSize(), bundle.mlpSize())),
+                        manager.create(bundle.nearestScope().keys().get(l),
+                                new Shape(bundle.mlpSize(), bundle.nearestScope().keyCount())));
                 default -> SequenceZScore.INSTANCE;
             };
             out.put(l, new HookLayer(l, delta, bundle.alpha().get(l), scope, HookLayer.Mode.VALIDATED, null));

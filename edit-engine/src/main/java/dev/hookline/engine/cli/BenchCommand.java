@@ -33,7 +33,7 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--methods", defaultValue = "coachhook,memit,coachhook-nohook,ft",
             description = "comma-separated: coachhook, coachhook-corpus, coachhook-plus, coachhook-span, "
-                    + "coachhook-span-relation, coachhook-nohook, memit, ft, alphaedit, ultraedit")
+                    + "coachhook-span-relation, coachhook-nearest, coachhook-nohook, memit, ft, alphaedit, ultraedit")
     String methods;
 
     @Option(names = "--edits", required = true, description = "number of consecutive edits N")

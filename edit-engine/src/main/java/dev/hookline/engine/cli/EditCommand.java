@@ -32,7 +32,7 @@ import picocli.CommandLine.Option;
 public final class EditCommand implements Callable<Integer> {
     /** Methods that write a hook bundle. */
     static final List<String> METHODS = List.of("coachhook", "coachhook-corpus", "coachhook-plus", "coachhook-span",
-            "coachhook-span-relation");
+            "coachhook-span-relation", "coachhook-nearest");
     /** Methods that change the weights in place and write an edited checkpoint to {@code --out}. */
     static final List<String> IN_PLACE_METHODS = List.of("memit", "coachhook-nohook", "alphaedit", "ultraedit", "ft");
 
@@ -57,7 +57,8 @@ public final class EditCommand implements Callable<Integer> {
 
     @Option(names = "--method", defaultValue = "coachhook",
             description = "coachhook, coachhook-corpus, coachhook-plus, coachhook-span (fixed threshold --span-alpha on rho)"
-                    + " or coachhook-span-relation (a span per relation, the edits' relation labels; --span-relation-alpha)")
+                    + ", coachhook-span-relation (a span per relation, the edits' relation labels; --span-relation-alpha)"
+                    + " or coachhook-nearest (the nearest edited key, no labels; --nearest-alpha)")
     String method;
 
     @Option(names = "--out", required = true, description = "directory of the new bundle (must not exist)")
@@ -106,7 +107,8 @@ public final class EditCommand implements Callable<Integer> {
                 // Continuing a bundle: its C_accu (and a span scope's (lambda C0)^-1) were built with its lambda.
                 params = params.withLayersAndLambda(params.layers(), parentBundle.lambda());
             }
-            boolean span = method.equals("coachhook-span") || method.equals("coachhook-span-relation");
+            boolean span = method.equals("coachhook-span") || method.equals("coachhook-span-relation")
+                    || method.equals("coachhook-nearest");
             if (parentBundle != null && span && options.spanScopeLambda == null) {
                 // ... and its span scope's inverses with its scope lambda.
                 params = params.withScopeLambda(parentBundle.scopeLambda());
@@ -121,7 +123,8 @@ public final class EditCommand implements Callable<Integer> {
                 // ... and how many relations score a key (bundles from before relationRoutes: 1).
                 params = params.withScopeRoutes(parentBundle.relationScopes().routes());
             }
-            Double alphaGiven = method.equals("coachhook-span") ? options.spanAlpha : options.spanRelationAlpha;
+            Double alphaGiven = method.equals("coachhook-span") ? options.spanAlpha
+                    : method.equals("coachhook-nearest") ? options.nearestAlpha : options.spanRelationAlpha;
             if (parentBundle != null && span && alphaGiven == null) {
                 // ... and its fixed threshold; --span-alpha (--span-relation-alpha) sets a new one for the
                 // continued version.

@@ -555,9 +555,6 @@ public final class ClosedFormEditor implements SequentialEditor {
         if (!rule.hooked()) {
             throw new IllegalStateException(method + " changes the model in place and has no hook bundle");
         }
-        if (scope instanceof dev.hookline.engine.scope.NearestKeyScopeStrategy) {
-            throw new IllegalStateException(method + " has no hook bundle form yet (a bench method)");
-        }
         Map<Integer, float[]> d = new LinkedHashMap<>();
         Map<Integer, double[]> c = new LinkedHashMap<>();
         Map<Integer, Double> mu = new LinkedHashMap<>();
@@ -575,7 +572,7 @@ public final class ClosedFormEditor implements SequentialEditor {
         return new HookBundle(method, hyperparametersJson, baseModelDigest, parentDigest, statistics.digest(), edits,
                 lambda, layers, model.config().mlpSize(), model.config().hiddenSize(), new LinkedHashMap<>(alpha),
                 scope.bundleName(), mu, sigma, d, c, scope.preserveInverses(), scope.accumulatedInverses(),
-                scope.bundleScopeLambda(), relations, model.architecture().modelType());
+                scope.bundleScopeLambda(), relations, model.architecture().modelType(), scope.nearestScope());
     }
 
     /**

@@ -11,16 +11,18 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.hookline.data.EditRequest;
+import dev.hookline.engine.bundle.HookBundle;
 import dev.hookline.engine.hook.NearestKeyScope;
 import dev.hookline.engine.hook.ScopeFactors;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** {@link NearestKeyScope} per layer; shapes: d_ff MLP width, u batch size, E edited keys so far. */
 public final class NearestKeyScopeStrategy extends ScopeStrategy {
-    /** The scope's name in reports (this scope has no bundle form yet). */
-    public static final String NAME = "nearest";
+    private static final Logger LOG = LoggerFactory.getLogger(NearestKeyScopeStrategy.class);
 
     private final double scopeLambda;
     private final Map<Integer, NDArray> whiteningT = new LinkedHashMap<>(); // (d_ff, d_ff) float32, W^T
@@ -33,7 +35,7 @@ public final class NearestKeyScopeStrategy extends ScopeStrategy {
 
     @Override
     public String bundleName() {
-        return NAME;
+        return HookBundle.NEAREST;
     }
 
     @Override
@@ -43,9 +45,13 @@ public final class NearestKeyScopeStrategy extends ScopeStrategy {
         for (int l : editor.layers()) {
             double[] w = ScopeFactors.whitening(editor.state(), editor.statistics().c0(l), ff, scopeLambda,
                     "nearest-edit scope lambda_s C0, layer " + l);
-            NDArray wt = editor.state().create(w, new Shape(ff, ff)).transpose().toType(DataType.FLOAT32, false);
-            wt.attach(editor.state());
-            whiteningT.put(l, wt);
+            float[] t = new float[ff * ff]; // W^T, row-major (a contiguous array, as bundles store it)
+            for (int i = 0; i < ff; i++) {
+                for (int j = 0; j < ff; j++) {
+                    t[i * ff + j] = (float) w[j * ff + i];
+                }
+            }
+            whiteningT.put(l, editor.state().create(t, new Shape(ff, ff)));
         }
         refresh();
     }
@@ -103,8 +109,57 @@ public final class NearestKeyScopeStrategy extends ScopeStrategy {
 
     @Override
     public void requireBundleRestore(String method) {
-        throw new IllegalArgumentException(method + " has no hook bundle form yet (a bench method): it cannot continue"
-                + " from a saved version");
+        throw new IllegalArgumentException(method + " continues from a hook bundle only (its edited keys live there),"
+                + " not from bare deltas");
+    }
+
+    @Override
+    public void checkBundle(HookBundle bundle, String method) {
+        if (bundle.scopeLambda() != scopeLambda) {
+            throw new IllegalArgumentException("nearest bundle was made with scope lambda " + bundle.scopeLambda()
+                    + ", the editor has scope lambda " + scopeLambda + ": continue with the bundle's");
+        }
+        if (!bundle.statisticsDigest().equals(context.statistics().digest())) {
+            LOG.warn("nearest bundle statistics {} differ from the editor's {}: new keys are whitened as the bundle's",
+                    bundle.statisticsDigest(), context.statistics().digest());
+        }
+    }
+
+    /** Takes the bundle's whitening and edited keys, so new keys are scored and whitened as the old ones. */
+    @Override
+    public void restoreFromBundle(HookBundle bundle) {
+        int ff = context.mlpSize();
+        HookBundle.NearestScope n = bundle.nearestScope();
+        for (int l : context.layers()) {
+            NDArray w = context.state().create(n.whiteningT().get(l), new Shape(ff, ff)); // (d_ff, d_ff) float32, W^T
+            NDArray keys = context.state().create(n.keys().get(l), new Shape(ff, n.keyCount())); // (d_ff, E) float32
+            NDArray oldW = whiteningT.put(l, w);
+            NDArray oldKeys = edited.put(l, keys);
+            if (oldW != null) {
+                context.retire(oldW);
+            }
+            if (oldKeys != null) {
+                context.retire(oldKeys);
+            }
+        }
+        refresh();
+    }
+
+    @Override
+    public HookBundle.NearestScope nearestScope() {
+        Map<Integer, float[]> w = new LinkedHashMap<>();
+        Map<Integer, float[]> keys = new LinkedHashMap<>();
+        int count = 0;
+        for (int l : context.layers()) {
+            NDArray k = edited.get(l);
+            if (k == null) {
+                throw new IllegalStateException("the nearest-edit scope has no edited keys yet: no version to save");
+            }
+            w.put(l, whiteningT.get(l).toFloatArray()); // (d_ff, d_ff) row-major
+            keys.put(l, k.toFloatArray()); // (d_ff, E) row-major
+            count = (int) k.getShape().get(1);
+        }
+        return new HookBundle.NearestScope(w, keys, count);
     }
 
     @Override

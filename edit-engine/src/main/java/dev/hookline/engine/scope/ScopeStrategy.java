@@ -127,6 +127,11 @@ public abstract class ScopeStrategy {
         return context.lambda();
     }
 
+    /** Bundle part: the nearest-edit scope's whitening and edited keys, or null. */
+    public HookBundle.NearestScope nearestScope() {
+        return null;
+    }
+
     /** Bundle part: the per-relation spans, or null. */
     public HookBundle.RelationScopes relationScopes(String method) {
         return null;
