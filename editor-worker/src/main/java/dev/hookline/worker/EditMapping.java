@@ -31,11 +31,12 @@ public final class EditMapping {
 
     /** Methods this worker computes (the engine's hook methods; in-place baselines have no hook bundle). */
     public static final List<String> SUPPORTED_METHODS = List.of("coachhook", "coachhook-corpus", "coachhook-plus",
-            "coachhook-span", "coachhook-span-relation");
+            "coachhook-span", "coachhook-span-relation", "coachhook-nearest");
 
-    /** The span methods: fixed threshold on rho, a scope lambda of their own. */
+    /** The key-scope methods: fixed threshold on a score in [0, 1), a scope lambda of their own. */
     static boolean isSpan(String method) {
-        return method.equals("coachhook-span") || method.equals("coachhook-span-relation");
+        return method.equals("coachhook-span") || method.equals("coachhook-span-relation")
+                || method.equals("coachhook-nearest");
     }
 
     /** Hyperparameter keys a batch may set ({@code boostRounds}: coachhook-plus only). */
@@ -184,12 +185,13 @@ public final class EditMapping {
                         plan.method());
     }
 
-    /** The bundle scope a method's versions carry ("sequence-z", "corpus-z", "span" or "span-relation"). */
+    /** The bundle scope a method's versions carry ("sequence-z", "corpus-z", "span", "span-relation" or "nearest"). */
     public static String bundleScope(String method) {
         return switch (method) {
             case "coachhook-corpus", "coachhook-plus" -> "corpus-z";
             case "coachhook-span" -> "span";
             case "coachhook-span-relation" -> "span-relation";
+            case "coachhook-nearest" -> "nearest";
             default -> "sequence-z";
         };
     }
@@ -251,6 +253,7 @@ public final class EditMapping {
             case "coachhook-plus" -> CoachHookParams.plusTuned();
             case "coachhook-span" -> CoachHookParams.spanTuned();
             case "coachhook-span-relation" -> CoachHookParams.spanRelationTuned();
+            case "coachhook-nearest" -> CoachHookParams.nearestTuned();
             default -> CoachHookParams.defaults();
         };
         ValueStepParams v = d.valueStep();
@@ -305,8 +308,8 @@ public final class EditMapping {
                     }
                     case "scopeLambda" -> {
                         if (!isSpan(method)) {
-                            throw new IllegalArgumentException("hyperparameter 'scopeLambda' applies to coachhook-span and "
-                                    + "coachhook-span-relation only, not " + method);
+                            throw new IllegalArgumentException("hyperparameter 'scopeLambda' applies to coachhook-span, "
+                                    + "coachhook-span-relation and coachhook-nearest only, not " + method);
                         }
                         scopeLambda = number(k, val);
                     }
@@ -337,7 +340,7 @@ public final class EditMapping {
             ValueStepParams value = new ValueStepParams(steps, lr, clamp, kl, wd, ctx, stop, editToken);
             CoachHookParams params = new CoachHookParams(layers, lambda, alpha0, d.scope(), value, boostRounds,
                     scopeLambda != null ? scopeLambda : lambda, valueHooks, scopeKeys, scopeRoutes);
-            if (params.scope().startsWith("span") && !(alpha0 >= 0 && alpha0 < 1)) {
+            if ((params.scope().startsWith("span") || params.scope().equals("nearest")) && !(alpha0 >= 0 && alpha0 < 1)) {
                 throw new IllegalArgumentException(method + " thresholds rho in [0, 1): alpha0 must be in [0, 1), got "
                         + alpha0);
             }

@@ -477,8 +477,9 @@ final class JobExecution {
             }
         }
         ObjectNode scores = JSON.valueToTree(hist.toJson());
-        // The span scope's score is rho in [0, 1), not a z-score: say which one the histogram counts.
-        scores.put("score", plan.params().scope().equals("span") ? "rho" : "z");
+        // The key scopes (span, span-relation, nearest) score in [0, 1), not a z-score: say which one the histogram counts.
+        String scope = plan.params().scope();
+        scores.put("score", scope.startsWith("span") || scope.equals("nearest") ? "rho" : "z");
         m.set("zScores", scores);
         return m;
     }

@@ -148,6 +148,29 @@ class EditMappingTest {
     }
 
     @Test
+    void nearestMapsToItsScopeRecordAndParent() throws Exception {
+        EditMapping.Plan p = EditMapping.plan("coachhook-nearest", null, 1000).forModel(3, null);
+        assertEquals("nearest", p.params().scope());
+        assertEquals(CoachHookParams.NEAREST_ALPHA0, p.params().alpha0(), 0.0, "fixed threshold on the nearest key");
+        assertEquals(CoachHookParams.SPAN_SCOPE_LAMBDA, p.params().scopeLambda(), 0.0);
+        assertEquals(CoachHookParams.SCOPE_KEYS_MEAN_PLAIN, p.params().scopeKeys());
+        assertArrayEquals(new int[] {2}, p.params().layers());
+        assertEquals("nearest", EditMapping.bundleScope("coachhook-nearest"));
+        var hp = EditMapping.advertisement().path("coachhook-nearest").path("hyperparameters");
+        assertTrue(hp.has("scopeLambda") && hp.has("alpha0") && !hp.has("scopeKeys") && !hp.has("boostRounds"), hp.toString());
+        EditMapping.Plan inherits = EditMapping.plan("coachhook-nearest", null, 1000).forModel(3, new int[] {2})
+                .withParent(5000, 15, 0.3);
+        assertEquals(0.3, inherits.params().alpha0(), 0.0, "a branch keeps its parent's threshold");
+        assertEquals(5000, inherits.params().lambda(), 0.0);
+        String m = assertThrows(IllegalArgumentException.class,
+                () -> EditMapping.plan("coachhook-nearest", json("{\"alpha0\": 1.2}"), 1000)).getMessage();
+        assertTrue(m.contains("[0, 1)"), m);
+        m = assertThrows(IllegalArgumentException.class,
+                () -> EditMapping.plan("coachhook-nearest", json("{\"scopeKeys\": \"mean\"}"), 1000)).getMessage();
+        assertTrue(m.contains("coachhook-span-relation only"), m);
+    }
+
+    @Test
     void spanAndPlusMapToTheirScopesAndRecords() throws Exception {
         EditMapping.Plan span = EditMapping.plan("coachhook-span", null, 1000).forModel(3, null);
         String m0;
@@ -191,7 +214,7 @@ class EditMappingTest {
         assertTrue(m0.contains("'validated' or 'temporary'"), m0);
         m0 = assertThrows(IllegalArgumentException.class,
                 () -> EditMapping.plan("coachhook", json("{\"scopeLambda\": 15}"), 1000)).getMessage();
-        assertTrue(m0.contains("applies to coachhook-span and coachhook-span-relation only"), m0);
+        assertTrue(m0.contains("applies to coachhook-span, coachhook-span-relation and coachhook-nearest only"), m0);
         m0 = assertThrows(IllegalArgumentException.class,
                 () -> EditMapping.plan("coachhook-span", json("{\"scopeLambda\": -1}"), 1000)).getMessage();
         assertTrue(m0.contains("scope lambda must be finite and > 0"), m0);

@@ -41,7 +41,7 @@ public final class ExplainCommand implements Callable<Integer> {
         }
         try (HookedModel hooked = HookedModel.open(model, bundle)) {
             // The span scope thresholds rho (the key's whitened share in the edited span), not a z-score.
-            String score = hooked.scope().startsWith("span") ? "rho" : "z";
+            String score = hooked.scope().startsWith("span") || hooked.scope().equals("nearest") ? "rho" : "z";
             System.out.println("bundle " + hooked.bundleDigest() + " (" + hooked.edits() + " edits, scope "
                     + hooked.scope() + ")");
             System.out.printf(Locale.ROOT, "%-5s %-4s %-16s %10s %8s %8s %s%n", "layer", "pos", "token", "m", score,

@@ -225,12 +225,13 @@ public record CoachHookParams(int[] layers, double lambda, double alpha0, String
     }
 
     /**
-     * Threshold of {@link #nearestTuned()} on the largest single-key score: on the demo-d256x dev
-     * stream after 500 edits, 0.425 keeps 97 % of same-relation neighbours' last-token keys below it
-     * and lets 80 % of paraphrases above (`hookline scope-geometry`, docs/BENCHMARKS.md, seventeenth
-     * session); the bench's dev sweep then chooses among 0.3 / 0.45 / 0.6.
+     * Threshold of {@link #nearestTuned()} on the largest single-key score, chosen on the demo-d256x
+     * dev stream (500 edits, batch 100, lambda 5000, no labels) among 0.3 / 0.45 / 0.6 by the best
+     * mean of reliability, generality and locality: 0.817 / 0.808 / 0.789 (docs/BENCHMARKS.md,
+     * seventeenth session; `hookline scope-geometry` put the range there: 0.425 keeps 97 % of the
+     * neighbours' keys out after 500 edits).
      */
-    public static final double NEAREST_ALPHA0 = 0.45;
+    public static final double NEAREST_ALPHA0 = 0.3;
 
     /** Nearest relations that score a key in {@link #spanRelationTuned()}. */
     public static final int SPAN_RELATION_ROUTES = 2;

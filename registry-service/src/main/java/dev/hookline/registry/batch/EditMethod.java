@@ -24,6 +24,8 @@ public enum EditMethod {
     COACHHOOK_SPAN("coachhook-span"),
     /** CoachHooK with one span per relation (the edits' {@code relation}), routed by key, fixed threshold. */
     COACHHOOK_SPAN_RELATION("coachhook-span-relation"),
+    /** CoachHooK with the nearest-edit scope: a key takes the edit near one edited key; no relation labels. */
+    COACHHOOK_NEAREST("coachhook-nearest"),
     /** CoachHooK's accumulating C_accu without hooks, W changed in place (ablation). */
     COACHHOOK_NOHOOK("coachhook-nohook"),
     /** MEMIT: same value step, no accumulation, W changed in place. */

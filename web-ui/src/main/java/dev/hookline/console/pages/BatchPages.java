@@ -68,6 +68,7 @@ public class BatchPages {
     static final List<Option> METHODS = List.of(
             new Option("coachhook-span-relation", "coachhook-span-relation (recommended; the default)", true),
             new Option("coachhook", "coachhook (the paper's method)", false),
+            new Option("coachhook-nearest", "coachhook-nearest (no relation labels needed)", false),
             new Option("coachhook-span", "coachhook-span", false),
             new Option("coachhook-corpus", "coachhook-corpus", false),
             new Option("coachhook-plus", "coachhook-plus", false));

@@ -1,0 +1,89 @@
+/*
+ * coachhook-nearest through the real registry: two batches without relation labels on one branch
+ * become two chained versions whose bundles carry the nearest-edit scope (format
+ * hookline-hook-bundle/4: W^T and two keys per edit in the serving blob), the second job continues
+ * from the first's bundle, the histogram says it counts rho, and the last version's serving blobs,
+ * downloaded as a node would, answer the new facts.
+ */
+package dev.hookline.worker;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.hookline.client.BlobRef;
+import dev.hookline.client.RegistryClient;
+import dev.hookline.data.EditRequest;
+import dev.hookline.engine.bundle.HookBundle;
+import dev.hookline.engine.bundle.HookedModel;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class NearestVersionsTest extends RegistryBackedTest {
+    @Test
+    void nearestBatchesMakeChainedVersionsThatServeTheNewFacts() throws Exception {
+        JsonNode hyper = RegistryClient.json().readTree("{\"lambda\": 300, \"alpha0\": 0.3}");
+        List<List<EditRequest>> batches = new ArrayList<>();
+        for (List<EditRequest> b : List.of(fx.cases.subList(30, 33), fx.cases.subList(33, 36))) {
+            List<EditRequest> unlabelled = new ArrayList<>();
+            for (EditRequest r : b) { // no relation labels: the scope does not use them
+                unlabelled.add(new EditRequest(r.caseId(), r.subject(), r.prompt(), r.targetNew(), r.targetTrue(),
+                        r.paraphrasePrompts(), r.neighborhoodPrompts(), r.neighborhoodTarget(), r.localityPrompts(),
+                        r.localityTargets()));
+            }
+            batches.add(unlabelled);
+        }
+        List<Long> ids = new ArrayList<>();
+        for (List<EditRequest> b : batches) {
+            ids.add(fx.submit("nearest", "coachhook-nearest", hyper, b).path("id").asLong());
+        }
+        try (EditorWorker worker = EditorWorker.create(fx.worker(tmp.resolve("cache"), "w-nearest").build())) {
+            assertEquals(EditorWorker.Result.DONE, worker.runOnce(), "nearest job 1: " + fx.batch(ids.get(0)));
+            assertEquals(EditorWorker.Result.DONE, worker.runOnce(), "nearest job 2: " + fx.batch(ids.get(1)));
+        }
+        Long parent = null;
+        JsonNode last = null;
+        for (long id : ids) {
+            JsonNode batch = fx.batch(id);
+            assertEquals("COMPUTED", batch.path("status").asText(), batch.toString());
+            JsonNode v = fx.admin.get("/api/versions/" + batch.path("resultVersionId").asLong());
+            assertEquals("coachhook-nearest", v.path("method").asText());
+            if (parent != null) {
+                assertEquals(parent.longValue(), v.path("parentVersionId").asLong(), "version chain");
+            }
+            for (JsonNode a : v.path("alpha")) {
+                assertEquals(0.3, a.path("after").asDouble(), 1e-12, "the threshold is fixed: " + a);
+            }
+            assertEquals("rho", v.path("metrics").path("zScores").path("score").asText());
+            parent = v.path("id").asLong();
+            last = v;
+        }
+        Path modelDir = tmp.resolve("serve/model");
+        JsonNode model = fx.admin.get("/api/models/" + fx.modelId);
+        for (JsonNode e : model.path("checkpoint")) {
+            fx.admin.downloadBlob(new BlobRef(e.path("key").asText(), e.path("size").asLong()),
+                    modelDir.resolve(e.path("role").asText()));
+        }
+        Path bundleDir = tmp.resolve("serve/bundle");
+        for (JsonNode e : last.path("manifest").path("serving")) {
+            fx.admin.downloadBlob(new BlobRef(e.path("key").asText(), e.path("size").asLong()),
+                    bundleDir.resolve(e.path("role").asText()));
+        }
+        HookBundle serving = HookBundle.read(bundleDir, false);
+        assertEquals(HookBundle.NEAREST, serving.scope());
+        assertEquals(12, serving.nearestScope().keyCount(), "two keys per edit, both batches");
+        int top1 = 0;
+        try (HookedModel hooked = HookedModel.open(modelDir, bundleDir)) {
+            assertEquals(6, hooked.edits());
+            for (List<EditRequest> b : batches) {
+                for (EditRequest r : b) {
+                    top1 += hooked.score(r.filledPrompt(), r.targetNew()).accuracy() == 1.0 ? 1 : 0;
+                }
+            }
+        }
+        System.out.printf("nearest versions: %d/6 new facts top-1 with the last version's serving blobs%n", top1);
+        assertTrue(top1 >= 5, "the last nearest version answers the new facts: " + top1 + "/6");
+    }
+}
