@@ -139,6 +139,38 @@ class HooklineCliTest {
     }
 
     @Test
+    void nearestBundleFromTheCliContinuesAndExplains(@TempDir Path tmp) throws Exception {
+        Path model = dev.hookline.engine.edit.EditFixtures.pretrainedTiny();
+        String data = model.resolve("world").resolve("counterfact.json").toString();
+        Path v1 = tmp.resolve("v1");
+        Run first = run("edit", "--model", model.toString(), "--data", data, "--edits", "4", "--batch", "2",
+                "--method", "coachhook-nearest", "--nearest-alpha", "0.4", "--out", v1.toString());
+        assertEquals(0, first.code(), first.err());
+        dev.hookline.engine.bundle.HookBundle b1 = dev.hookline.engine.bundle.HookBundle.read(v1);
+        assertEquals("nearest", b1.scope());
+        assertEquals(8, b1.nearestScope().keyCount());
+        assertTrue(b1.alpha().values().stream().allMatch(a -> a == 0.4), b1.alpha().toString());
+        // Continued without a threshold option: the parent's threshold and keys carried on.
+        Path v2 = tmp.resolve("v2");
+        Run next = run("edit", "--model", model.toString(), "--bundle", v1.toString(), "--data", data, "--edits", "2",
+                "--batch", "2", "--method", "coachhook-nearest", "--out", v2.toString());
+        assertEquals(0, next.code(), next.err());
+        dev.hookline.engine.bundle.HookBundle b2 = dev.hookline.engine.bundle.HookBundle.read(v2);
+        assertTrue(b2.alpha().values().stream().allMatch(a -> a == 0.4), b2.alpha().toString());
+        assertEquals(6, b2.edits());
+        assertEquals(12, b2.nearestScope().keyCount());
+        Run bad = run("edit", "--model", model.toString(), "--data", data, "--edits", "2", "--batch", "2",
+                "--method", "coachhook-nearest", "--nearest-alpha", "1", "--out", tmp.resolve("v3").toString());
+        assertTrue(bad.code() != 0);
+        assertTrue(bad.err().contains("--nearest-alpha must be in [0, 1)"), bad.err());
+        assertTrue(Files.notExists(tmp.resolve("v3")), "nothing written");
+        Run explain = run("explain", "--model", model.toString(), "--bundle", v2.toString(), "--prompt",
+                "The mother tongue of Setas Zokobri is");
+        assertEquals(0, explain.code(), explain.err());
+        assertTrue(explain.out().contains("rho"), explain.out());
+    }
+
+    @Test
     void relationSpanBundleFromTheCliContinuesAndExplains(@TempDir Path tmp) throws Exception {
         Path model = dev.hookline.engine.edit.EditFixtures.pretrainedTiny();
         Path dataFile = model.resolve("world").resolve("counterfact.json");
