@@ -72,11 +72,13 @@ public final class NearestKeyScopeStrategy extends ScopeStrategy {
             System.arraycopy(keys, a * u, both, a * 2 * u, u);
             System.arraycopy(plainKeys != null ? plainKeys : keys, a * u, both, a * 2 * u + u, u);
         }
+        // Every temporary hangs on pending (the first operand's manager), which the editor closes after the batch.
         NDArray k = pending.create(both, new Shape(ff, 2 * u)).toType(DataType.FLOAT32, false); // (d_ff, 2u)
-        NDArray z = whiteningT.get(layer).transpose().matMul(k); // (d_ff, 2u), W k
+        NDArray w = whiteningT.get(layer).transpose(); // (d_ff, d_ff), W: a view, moved to pending
+        w.attach(pending);
+        NDArray z = w.matMul(k); // (d_ff, 2u), W k
         NDArray scale = z.mul(z).sum(new int[] {0}).add(1).sqrt(); // (2u), sqrt(1 + |z|^2)
-        NDArray a = z.div(scale); // (d_ff, 2u)
-        a.attach(pending);
+        NDArray a = z.div(scale); // (d_ff, 2u), contiguous
         updates.add(() -> {
             NDArray old = edited.get(layer);
             NDArray next = old == null ? a.duplicate() : old.concat(a, 1); // (d_ff, E + 2u)
