@@ -166,15 +166,8 @@ class ChainedVersionsTest extends RegistryBackedTest {
 
         // Pull the last version's serving blobs and the base checkpoint, verified, into directories.
         Path modelDir = tmp.resolve("serve/model");
-        for (JsonNode e : model.path("checkpoint")) {
-            fx.admin.downloadBlob(new BlobRef(e.path("key").asText(), e.path("size").asLong()),
-                    modelDir.resolve(e.path("role").asText()));
-        }
         Path bundleDir = tmp.resolve("serve/bundle");
-        for (JsonNode e : last.path("manifest").path("serving")) {
-            fx.admin.downloadBlob(new BlobRef(e.path("key").asText(), e.path("size").asLong()),
-                    bundleDir.resolve(e.path("role").asText()));
-        }
+        fx.downloadServing(last, modelDir, bundleDir);
         assertFalse(Files.exists(bundleDir.resolve("editing.safetensors")), "serving needs only the serving part");
         Map<String, Double> accuracy = new HashMap<>();
         Map<String, Double> baseAccuracy = new HashMap<>();

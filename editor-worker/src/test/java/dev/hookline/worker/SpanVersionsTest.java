@@ -12,7 +12,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.hookline.client.BlobRef;
 import dev.hookline.client.RegistryClient;
 import dev.hookline.data.EditRequest;
 import dev.hookline.engine.bundle.HookBundle;
@@ -56,16 +55,8 @@ class SpanVersionsTest extends RegistryBackedTest {
         }
 
         Path modelDir = tmp.resolve("serve/model");
-        JsonNode model = fx.admin.get("/api/models/" + fx.modelId);
-        for (JsonNode e : model.path("checkpoint")) {
-            fx.admin.downloadBlob(new BlobRef(e.path("key").asText(), e.path("size").asLong()),
-                    modelDir.resolve(e.path("role").asText()));
-        }
         Path bundleDir = tmp.resolve("serve/bundle");
-        for (JsonNode e : last.path("manifest").path("serving")) {
-            fx.admin.downloadBlob(new BlobRef(e.path("key").asText(), e.path("size").asLong()),
-                    bundleDir.resolve(e.path("role").asText()));
-        }
+        fx.downloadServing(last, modelDir, bundleDir);
         HookBundle serving = HookBundle.read(bundleDir, false);
         assertEquals("span", serving.scope());
         assertEquals(300, serving.lambda(), 0.0);

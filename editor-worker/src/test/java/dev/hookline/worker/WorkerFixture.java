@@ -84,6 +84,21 @@ final class WorkerFixture implements AutoCloseable {
         return submitter.post("/api/batches", body);
     }
 
+    /**
+     * Downloads, verified, the model's base checkpoint into {@code modelDir} and {@code version}'s
+     * serving blobs into {@code bundleDir}, as a serving node does.
+     */
+    void downloadServing(JsonNode version, java.nio.file.Path modelDir, java.nio.file.Path bundleDir) {
+        for (JsonNode e : admin.get("/api/models/" + modelId).path("checkpoint")) {
+            admin.downloadBlob(new dev.hookline.client.BlobRef(e.path("key").asText(), e.path("size").asLong()),
+                    modelDir.resolve(e.path("role").asText()));
+        }
+        for (JsonNode e : version.path("manifest").path("serving")) {
+            admin.downloadBlob(new dev.hookline.client.BlobRef(e.path("key").asText(), e.path("size").asLong()),
+                    bundleDir.resolve(e.path("role").asText()));
+        }
+    }
+
     JsonNode batch(long id) {
         return admin.get("/api/batches/" + id);
     }

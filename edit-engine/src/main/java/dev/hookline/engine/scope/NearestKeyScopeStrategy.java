@@ -17,12 +17,9 @@ import dev.hookline.engine.hook.ScopeFactors;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /** {@link NearestKeyScope} per layer; shapes: d_ff MLP width, u batch size, E edited keys so far. */
 public final class NearestKeyScopeStrategy extends ScopeStrategy {
-    private static final Logger LOG = LoggerFactory.getLogger(NearestKeyScopeStrategy.class);
 
     private final double scopeLambda;
     private final Map<Integer, NDArray> whiteningT = new LinkedHashMap<>(); // (d_ff, d_ff) float32, W^T
@@ -117,14 +114,7 @@ public final class NearestKeyScopeStrategy extends ScopeStrategy {
 
     @Override
     public void checkBundle(HookBundle bundle, String method) {
-        if (bundle.scopeLambda() != scopeLambda) {
-            throw new IllegalArgumentException("nearest bundle was made with scope lambda " + bundle.scopeLambda()
-                    + ", the editor has scope lambda " + scopeLambda + ": continue with the bundle's");
-        }
-        if (!bundle.statisticsDigest().equals(context.statistics().digest())) {
-            LOG.warn("nearest bundle statistics {} differ from the editor's {}: new keys are whitened as the bundle's",
-                    bundle.statisticsDigest(), context.statistics().digest());
-        }
+        checkScopeLambdaAndStatistics(bundle, scopeLambda, "nearest", "new keys are whitened as the bundle's");
     }
 
     /** Takes the bundle's whitening and edited keys, so new keys are scored and whitened as the old ones. */

@@ -109,6 +109,21 @@ public abstract class ScopeStrategy {
     /** Refuses a bundle this strategy cannot continue (lambda, scope lambda, keys). */
     public void checkBundle(HookBundle bundle, String method) {}
 
+    /**
+     * Refuses a bundle made with another scope lambda, and logs where its statistics differ from the
+     * editor's ({@code kind} names the scope, {@code consequence} says what the editor uses then).
+     */
+    protected void checkScopeLambdaAndStatistics(HookBundle bundle, double scopeLambda, String kind, String consequence) {
+        if (bundle.scopeLambda() != scopeLambda) {
+            throw new IllegalArgumentException(kind + " bundle was made with scope lambda " + bundle.scopeLambda()
+                    + ", the editor has scope lambda " + scopeLambda + ": continue with the bundle's");
+        }
+        if (!bundle.statisticsDigest().equals(context.statistics().digest())) {
+            org.slf4j.LoggerFactory.getLogger(getClass()).warn("{} bundle statistics {} differ from the editor's {}: {}",
+                    kind, bundle.statisticsDigest(), context.statistics().digest(), consequence);
+        }
+    }
+
     /** Takes the scope's own state from {@code bundle} (before the update rule's restore). */
     public void restoreFromBundle(HookBundle bundle) {}
 

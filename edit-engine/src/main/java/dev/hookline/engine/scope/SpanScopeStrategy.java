@@ -17,12 +17,9 @@ import dev.hookline.engine.hook.SpanScope;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /** {@link SpanScope} per layer; shapes: d_ff MLP width. */
 public class SpanScopeStrategy extends ScopeStrategy {
-    private static final Logger LOG = LoggerFactory.getLogger(SpanScopeStrategy.class);
 
     /** lambda_s: the lambda inside rho. */
     protected final double scopeLambda;
@@ -123,14 +120,7 @@ public class SpanScopeStrategy extends ScopeStrategy {
                     + ", the editor has lambda " + context.lambda()
                     + ": rho needs C_accu and (lambda C0)^-1 on one lambda");
         }
-        if (bundle.scopeLambda() != scopeLambda) {
-            throw new IllegalArgumentException("span bundle was made with scope lambda " + bundle.scopeLambda()
-                    + ", the editor has scope lambda " + scopeLambda + ": continue with the bundle's");
-        }
-        if (!bundle.statisticsDigest().equals(context.statistics().digest())) {
-            LOG.warn("span bundle statistics {} differ from the editor's {}: rho uses the editor's (lambda C0)^-1",
-                    bundle.statisticsDigest(), context.statistics().digest());
-        }
+        checkScopeLambdaAndStatistics(bundle, scopeLambda, "span", "rho uses the editor's (lambda C0)^-1");
     }
 
     @Override
