@@ -2,7 +2,8 @@
  * Nearest-edit bundles (format hookline-hook-bundle/4, method coachhook-nearest): the serving part
  * alone reproduces the editor's hooked outputs, the bundle holds two keys per edit, continued
  * editing from a bundle equals editing in one editor, and other scopes' bundles and editors are
- * refused both ways.
+ * refused both ways. Relation labels do not enter the method: the data's labels, none and 20 %
+ * wrong ones give the same hooks to the bit (issue 29: the recommended method must not need them).
  */
 package dev.hookline.engine.bundle;
 
@@ -17,6 +18,7 @@ import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hookline.data.EditRequest;
+import dev.hookline.engine.bench.Labels;
 import dev.hookline.engine.edit.ClosedFormEditor;
 import dev.hookline.engine.edit.CoachHookParams;
 import dev.hookline.engine.edit.EditFixtures;
@@ -32,6 +34,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -134,6 +137,39 @@ class NearestBundleTest {
             Files.write(v10, JSON.writeValueAsBytes(forged));
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> HookBundle.read(tmp.resolve("v10")));
             assertTrue(e.getMessage().contains("format"), e.getMessage());
+        }
+    }
+    @Test
+    void relationLabelsDoNotChangeTheHooks(@TempDir Path tmp) throws Exception {
+        List<EditRequest> given = EditFixtures.requests().subList(0, 12);
+        assertTrue(given.stream().map(EditRequest::relation).filter(Objects::nonNull).distinct().count() >= 2,
+                "the fixture's edits carry labels of several relations");
+        List<String> probe = prompts(given);
+        try (Gpt2Model base = EditFixtures.untrained(5); TextTokenizer tok = EditFixtures.tokenizer()) {
+            LayerStatistics stats = LayerStatistics.loadOrCompute(base, tok, EditFixtures.corpus(), 100, LAYERS,
+                    tmp.resolve("stats"));
+            CoachHookParams params = new CoachHookParams(LAYERS, 10, 0.3, "nearest", HookBundleTest.FAST, 0, 1,
+                    CoachHookParams.VALUE_HOOKS_VALIDATED, CoachHookParams.SCOPE_KEYS_MEAN_PLAIN, 1);
+            float[] reference = null;
+            for (String labels : new String[] {"given", "none", "wrong:0.2"}) {
+                List<EditRequest> seen = Labels.parse(labels).apply(given);
+                if (!labels.equals("given")) {
+                    assertTrue(!seen.stream().map(EditRequest::relation).toList()
+                            .equals(given.stream().map(EditRequest::relation).toList()), labels + " changes the labels");
+                }
+                try (ClosedFormEditor editor = editor(base, tok, stats, params)) {
+                    editor.apply(seen.subList(0, 6));
+                    editor.apply(seen.subList(6, 12));
+                    float[] out = logits(base, tok, probe, editor.inferenceOptions());
+                    if (reference == null) {
+                        reference = out;
+                        assertTrue(maxAbsDiff(logits(base, tok, probe, ForwardOptions.defaults()), out) > 1e-4,
+                                "the hooks change some outputs");
+                    } else {
+                        assertArrayEquals(reference, out, 0f, "labels " + labels + " give the same hooked outputs");
+                    }
+                }
+            }
         }
     }
 }

@@ -7,9 +7,11 @@
  * dense float64 scope, and on the factored float32 scope (issue 29). Prints per-block time and the
  * hooked / unhooked ratio for a model of FULL_LAYERS such blocks with one hooked layer:
  * 1 + (hooked - unhooked) / (unhooked * FULL_LAYERS / BLOCKS) (embedding and head left out: an
- * upper bound on the ratio). Interleaves the three variants, REPS rounds.
- * Run: java -cp <test classpath> dev.hookline.engine.diag.ScopeServingCost D D_FF HEADS BLOCKS FULL_LAYERS R RANK T REPS
- * e.g. 1600 6400 25 2 48 7 300 16 20 (GPT2-XL-shaped).
+ * upper bound on the ratio). With a tenth argument E > 0 it also times coachhook-nearest's scope
+ * (NearestKeyScope: a random float32 W^T and E edited keys; two keys per edit, so 1000 edits are
+ * E = 2000). Interleaves the variants, REPS rounds.
+ * Run: java -cp <test classpath> dev.hookline.engine.diag.ScopeServingCost D D_FF HEADS BLOCKS FULL_LAYERS R RANK T REPS [E]
+ * e.g. 1600 6400 25 2 48 7 300 16 20 (GPT2-XL-shaped), 1600 6400 25 2 48 7 286 1 20 2000.
  */
 package dev.hookline.engine.diag;
 
@@ -18,6 +20,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.hookline.engine.hook.HookLayer;
+import dev.hookline.engine.hook.NearestKeyScope;
 import dev.hookline.engine.hook.RelationSpanScope;
 import dev.hookline.engine.hook.RoutingDirections;
 import dev.hookline.engine.model.ForwardOptions;
@@ -48,6 +51,7 @@ public final class ScopeServingCost {
         int rank = Integer.parseInt(args[6]);
         int positions = Integer.parseInt(args[7]);
         int reps = Integer.parseInt(args[8]);
+        int nearestKeys = args.length > 9 ? Integer.parseInt(args[9]) : 0;
         Gpt2Config config = new Gpt2Config(1000, Math.max(64, positions), d, blocks, heads, ff, "gelu_new", 1e-5, true, 0, 0);
         Random random = new Random(1);
         try (Gpt2Model model = Gpt2Model.create(config, (name, shape) -> {
@@ -118,13 +122,21 @@ public final class ScopeServingCost {
                 ids[t] = 1 + random.nextInt(999);
             }
             TokenBatch batch = TokenBatch.single(ids, 0);
-            List<ForwardOptions> variants = List.of(ForwardOptions.builder().computeLogits(false).build(),
+            List<ForwardOptions> variants = new ArrayList<>(List.of(ForwardOptions.builder().computeLogits(false).build(),
                     ForwardOptions.builder().hooks(withDense).computeLogits(false).build(),
-                    ForwardOptions.builder().hooks(withFactored).computeLogits(false).build());
-            long[][] nanos = new long[3][reps];
+                    ForwardOptions.builder().hooks(withFactored).computeLogits(false).build()));
+            if (nearestKeys > 0) { // W^T and the edited keys: random, scaled like whitened keys
+                NDArray whiteningT = hooks.randomNormal(0, (float) (1 / Math.sqrt(ff)), new Shape(ff, ff), DataType.FLOAT32);
+                NDArray keys = hooks.randomNormal(0, (float) (1 / Math.sqrt(ff)), new Shape(ff, nearestKeys), DataType.FLOAT32);
+                NearestKeyScope nearest = new NearestKeyScope(whiteningT, keys);
+                variants.add(ForwardOptions.builder().hooks(Map.of(blocks - 1,
+                        new HookLayer(blocks - 1, delta, 0.3, nearest, HookLayer.Mode.VALIDATED, null))).computeLogits(false).build());
+            }
+            int nv = variants.size();
+            long[][] nanos = new long[nv][reps];
             for (int rep = -2; rep < reps; rep++) { // two warm-up rounds
-                for (int v0 = 0; v0 < 3; v0++) {
-                    int v = (v0 + Math.max(rep, 0)) % 3; // rotate which variant goes first
+                for (int v0 = 0; v0 < nv; v0++) {
+                    int v = (v0 + Math.max(rep, 0)) % nv; // rotate which variant goes first
                     long s = System.nanoTime();
                     try (NDManager scope = NDManager.newBaseManager(model.device())) {
                         model.forward(scope, batch, variants.get(v));
@@ -134,8 +146,8 @@ public final class ScopeServingCost {
                     }
                 }
             }
-            double[] median = new double[3];
-            for (int v = 0; v < 3; v++) {
+            double[] median = new double[nv];
+            for (int v = 0; v < nv; v++) {
                 long[] sorted = nanos[v].clone();
                 Arrays.sort(sorted);
                 median[v] = sorted[reps / 2] / 1e6;
@@ -149,6 +161,11 @@ public final class ScopeServingCost {
             System.out.printf(Locale.ROOT, "hook cost ms: dense %.2f, factored %.2f; ratio with %d layers: dense %.3f,"
                     + " factored %.3f%n", median[1] - median[0], median[2] - median[0], fullLayers,
                     1 + (median[1] - median[0]) / (perBlock * fullLayers), 1 + (median[2] - median[0]) / (perBlock * fullLayers));
+            if (nearestKeys > 0) {
+                System.out.printf(Locale.ROOT, "nearest scope, %d edited keys: forward median %.2f ms, hook cost %.2f ms;"
+                        + " ratio with %d layers %.3f%n", nearestKeys, median[3], median[3] - median[0], fullLayers,
+                        1 + (median[3] - median[0]) / (perBlock * fullLayers));
+            }
         }
     }
 }

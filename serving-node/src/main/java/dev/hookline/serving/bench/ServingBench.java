@@ -164,12 +164,14 @@ public final class ServingBench {
             BaseModels.Handle forPlain = bases.acquire("bench", s.model());
             LoadedVersion hooked = LoadedVersion.load(info(1), forHooked, s.bundle(), List.of());
             LoadedVersion plain = LoadedVersion.load(info(0), forPlain, null, List.of());
+            String scope = json.readTree(s.bundle().resolve(HookBundle.MANIFEST).toFile()).path("scope").asText();
             // span-relation bundles serve the factored scope unless the JVM property asks for the dense one
-            String scopeForm = Boolean.getBoolean(HookedModel.DENSE_SCOPE_PROPERTY) ? "dense" : "factored";
+            String scopeForm = !HookBundle.SPAN_RELATION.equals(scope) ? null
+                    : Boolean.getBoolean(HookedModel.DENSE_SCOPE_PROPERTY) ? "dense" : "factored";
             System.out.printf(Locale.ROOT, "serving bench: model %s, bundle %s (layers %s, %d edits), %d requests x %d tokens, "
-                    + "%d clients, %d PyTorch thread(s), span-relation scope form %s%n", s.model(), s.bundle(), hooked.layers(),
+                    + "%d clients, %d PyTorch thread(s), scope %s%s%n", s.model(), s.bundle(), hooked.layers(),
                     hooked.info().edits(), s.requests(), s.maxTokens(), s.clients(),
-                    Integer.getInteger("ai.djl.pytorch.num_threads", 1), scopeForm);
+                    Integer.getInteger("ai.djl.pytorch.num_threads", 1), scope, scopeForm == null ? "" : " (" + scopeForm + " form)");
             for (int i = 0; i < s.warmup(); i++) {
                 String p = prompts.get(i % prompts.size());
                 plain.generate(List.of(p), s.maxTokens());
@@ -199,7 +201,10 @@ public final class ServingBench {
             report.put("maxTokens", s.maxTokens());
             report.put("clients", s.clients());
             report.put("threads", Integer.getInteger("ai.djl.pytorch.num_threads", 1));
-            report.put("spanRelationScopeForm", scopeForm);
+            report.put("scope", scope);
+            if (scopeForm != null) {
+                report.put("spanRelationScopeForm", scopeForm);
+            }
             report.putPOJO("forwardUnhookedMs", fp);
             report.putPOJO("forwardHookedMs", fh);
             report.put("forwardRatioMean", fh.mean() / fp.mean());
