@@ -4,7 +4,8 @@
  * directory the way the node loads a version. The node's fast path equals the engine's reference
  * HookLayer bit for bit, answers equal the engine's HookedModel, edited prompts answer the new
  * object and unedited subjects answer as the base model does. A coachhook-span-relation bundle
- * (format /3) is served by the same fast path, equal to the engine's hook and answers.
+ * (format /3) and a coachhook-nearest bundle (format /4) are served by the same fast path, equal to
+ * the engine's hook and answers.
  */
 package dev.hookline.serving.model;
 
@@ -18,6 +19,7 @@ import dev.hookline.engine.bundle.HookBundle;
 import dev.hookline.engine.bundle.HookedModel;
 import dev.hookline.engine.cli.HooklineCli;
 import dev.hookline.engine.hook.HookLayer;
+import dev.hookline.engine.hook.NearestKeyScope;
 import dev.hookline.engine.hook.RelationSpanScope;
 import dev.hookline.engine.hook.ScopeTest;
 import dev.hookline.engine.hook.SpanScope;
@@ -122,14 +124,40 @@ class SpanServingTest {
 
     @Test
     void relationSpanBundleServesAsTheEngine(@TempDir Path tmp) throws Exception {
+        servesAsTheEngine(tmp, "coachhook-span-relation", List.of("--span-lambda", "300", "--span-relation-alpha", "0.5"),
+                HookBundle.SPAN_RELATION, RelationSpanScope.class);
+    }
+
+    /** coachhook-nearest at its defaults (nothing tuned on the tiny model): served as the engine, and it edits. */
+    @Test
+    void nearestBundleServesAsTheEngineAndEdits(@TempDir Path tmp) throws Exception {
+        List<String> served = servesAsTheEngine(tmp, "coachhook-nearest", List.of(), HookBundle.NEAREST, NearestKeyScope.class);
+        TestBundles.Fixture fx = TestBundles.tiny();
+        int newObject = 0;
+        int at = 0;
+        for (EditRequest r : CounterFactDataset.toEditRequests(fx.casesA())) {
+            newObject += served.get(at).trim().startsWith(r.targetNew().trim()) ? 1 : 0;
+            at += 1 + Math.min(2, r.neighborhoodPrompts().size()) + Math.min(1, r.paraphrasePrompts().size());
+        }
+        assertTrue(newObject >= 4, "edited prompts answer the new object: " + newObject + "/5, served " + served);
+    }
+
+    /**
+     * Edits bundle A's cases with METHOD from the CLI, checks the node's fast path against the engine's
+     * hook and the node's answers against the engine's HookedModel; answers the node's completions of
+     * each edit's prompt, 2 neighbours and 1 paraphrase, in that order.
+     */
+    private static List<String> servesAsTheEngine(Path tmp, String method, List<String> options, String scope,
+            Class<? extends ScopeTest> scopeClass) throws Exception {
         TestBundles.Fixture fx = TestBundles.tiny();
         Path casesA = fx.bundleA().getParent().resolve("cases-a.json");
-        Path bundle = tmp.resolve("span-relation");
-        List<String> args = List.of("edit", "--method", "coachhook-span-relation", "--model", fx.model().toString(),
+        Path bundle = tmp.resolve(method);
+        List<String> args = new ArrayList<>(List.of("edit", "--method", method, "--model", fx.model().toString(),
                 "--data", casesA.toString(), "--corpus", fx.model().resolve("world/corpus.txt").toString(), "--batch", "5",
-                "--span-lambda", "300", "--span-relation-alpha", "0.5", "--out", bundle.toString());
+                "--out", bundle.toString()));
+        args.addAll(options);
         assertEquals(0, HooklineCli.execute(args.toArray(String[]::new)), String.join(" ", args));
-        assertEquals("span-relation", HookBundle.read(bundle, false).scope());
+        assertEquals(scope, HookBundle.read(bundle, false).scope());
         List<String> prompts = new ArrayList<>();
         for (EditRequest r : CounterFactDataset.toEditRequests(fx.casesA())) {
             prompts.add(r.prompt().replace("{}", r.subject()));
@@ -137,7 +165,7 @@ class SpanServingTest {
             prompts.addAll(r.paraphrasePrompts().subList(0, Math.min(1, r.paraphrasePrompts().size())));
         }
         Map<Integer, ScopeTest> scopes = ServingHookTest.assertFastPathEqualsReference(fx.model(), bundle, prompts);
-        assertTrue(scopes.values().iterator().next() instanceof RelationSpanScope);
+        assertTrue(scopeClass.isInstance(scopes.values().iterator().next()), "scope " + scopes);
         List<String> reference;
         try (HookedModel hm = HookedModel.open(fx.model(), bundle)) {
             reference = prompts.stream().map(p -> hm.generate(p, TOKENS).completion()).toList();
@@ -147,8 +175,9 @@ class SpanServingTest {
         try (BaseModels bases = new BaseModels()) {
             LoadedVersion v = LoadedVersion.load(info, bases.acquire("tiny", fx.model()), bundle, List.of());
             try {
-                assertEquals(reference, v.generate(prompts, TOKENS).stream().map(g -> g.completion()).toList(),
-                        "the node answers as the engine's HookedModel with the same bundle");
+                List<String> served = v.generate(prompts, TOKENS).stream().map(g -> g.completion()).toList();
+                assertEquals(reference, served, "the node answers as the engine's HookedModel with the same bundle");
+                return served;
             } finally {
                 v.release();
             }
