@@ -106,7 +106,7 @@ public class BatchService {
         b.submitter = actor;
         b.reason = trimOrNull(req.reason());
         b.ticket = trimOrNull(req.ticket());
-        // No method named: the recommended one, the best measured (docs/BENCHMARKS.md); coachhook is the paper's.
+        // No method named: the recommended one (label-free, the best held-out locality measured: docs/BENCHMARKS.md); coachhook is the paper's.
         b.method = EditMethod.orRecommended(req.method());
         b.hyperparametersJson = Json.canonical(req.hyperparameters() == null ? Map.of() : req.hyperparameters());
         b.status = BatchStatus.SUBMITTED;

@@ -66,9 +66,9 @@ public class BatchPages {
      * when a batch names none (docs/API.md), then the paper's and the other hook methods.
      */
     static final List<Option> METHODS = List.of(
-            new Option("coachhook-span-relation", "coachhook-span-relation (recommended; the default)", true),
+            new Option("coachhook-nearest", "coachhook-nearest (recommended; the default)", true),
             new Option("coachhook", "coachhook (the paper's method)", false),
-            new Option("coachhook-nearest", "coachhook-nearest (no relation labels needed)", false),
+            new Option("coachhook-span-relation", "coachhook-span-relation (a span per relation label)", false),
             new Option("coachhook-span", "coachhook-span", false),
             new Option("coachhook-corpus", "coachhook-corpus", false),
             new Option("coachhook-plus", "coachhook-plus", false));
