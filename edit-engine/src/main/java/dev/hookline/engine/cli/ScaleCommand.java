@@ -50,7 +50,7 @@ public final class ScaleCommand implements Callable<Integer> {
     Double ropeTheta;
 
     @Option(names = "--method", defaultValue = "coachhook-span-relation",
-            description = "hook method of the edits: coachhook-span-relation (default, the recommended method),"
+            description = "hook method of the edits: coachhook-span-relation (default; the scale figures were measured with it),"
                     + " coachhook-span, coachhook-corpus, coachhook (faithful; its sequence z-score cannot decode"
                     + " with a KV cache when hooked)")
     String method;

@@ -1,5 +1,5 @@
 /*
- * The factored serving form of the recommended method's scope (coachhook-span-relation, issue 29)
+ * The factored serving form of coachhook-span-relation's scope (issue 29)
  * on the converged tiny model: a bundle written by the editor, served through HookedModel.install,
  * scores the same rho and takes the same decisions as the editor's dense float64 form at every
  * position of edit, paraphrase and neighbourhood prompts, and serves the same logits. The bundle
@@ -55,7 +55,7 @@ class RelationSpanServingFormTest {
         List<EditRequest> requests = EditData.requests(modelDir.resolve("world").resolve("counterfact.json"), EDITS);
         CoachHookParams defaults = CoachHookParams.defaults();
         CoachHookParams params = CoachHookParams.spanRelationTuned().withLayersAndLambda(defaults.layers(),
-                defaults.lambda()); // the recommended method's record, as the bench and the CLI build it
+                defaults.lambda()); // span-relation's record, as the bench and the CLI build it
         List<String> prompts = new ArrayList<>();
         for (EditRequest r : requests) {
             prompts.add(r.filledPrompt());
