@@ -7,6 +7,7 @@
  */
 package dev.hookline.engine.bundle;
 
+import static dev.hookline.engine.bundle.RelationSpanBundleTest.prompts;
 import static dev.hookline.engine.bundle.SpanBundleTest.logits;
 import static dev.hookline.engine.bundle.SpanBundleTest.maxAbsDiff;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -31,7 +32,6 @@ import dev.hookline.engine.model.gpt2.Gpt2Model;
 import dev.hookline.world.RelationCatalogue;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -41,16 +41,6 @@ import org.junit.jupiter.api.io.TempDir;
 class NearestBundleTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int[] LAYERS = {0, 1};
-
-    private static List<String> prompts(List<EditRequest> requests) {
-        List<String> out = new ArrayList<>();
-        for (EditRequest r : requests) {
-            out.add(r.filledPrompt());
-            out.add(r.paraphrasePrompts().get(0));
-            out.addAll(r.neighborhoodPrompts().subList(0, Math.min(2, r.neighborhoodPrompts().size())));
-        }
-        return out;
-    }
 
     private static ClosedFormEditor editor(Gpt2Model base, TextTokenizer tok, LayerStatistics stats, CoachHookParams p) {
         return ClosedFormEditor.span(base, tok, stats, p, RelationCatalogue.CONTEXT_PREFIXES, "coachhook-nearest", false);

@@ -45,7 +45,8 @@ class RelationSpanBundleTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int[] LAYERS = {0, 1};
 
-    private static List<String> prompts(List<EditRequest> requests) {
+    /** Each request's edit prompt, first paraphrase and up to two neighbourhood prompts. */
+    static List<String> prompts(List<EditRequest> requests) {
         List<String> out = new ArrayList<>();
         for (EditRequest r : requests) {
             out.add(r.filledPrompt());
