@@ -14,8 +14,9 @@ pack() { [[ -n "${OUT:-}" ]] && flock /tmp/res.lock sh -c "tar czf /tmp/res.tgz 
 mark() { echo "T $1 $(( $(date +%s) - S )) s" | tee -a "$R/calls.log"; pack; }
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv | tee -a "$R/calls.log"
 ( while sleep 30; do pack; done ) & PACKER=$!
-( OUT=$R/large bash gpu/large-10k.sh pretrain > "$R/large.out" 2>&1
-  mkdir -p "$OUT/large"; mv "$R"/large/large.tgz.part-* "$OUT/large/" 2>/dev/null; mark large ) &
+( OUT=/tmp/largeout bash gpu/large-10k.sh pretrain > "$R/large.out" 2>&1
+  mkdir -p "$R/large" "$OUT/large"; cp /tmp/largeout/*.log /tmp/largeout/*.json "$R/large/" 2>/dev/null
+  mv /tmp/largeout/large.tgz.part-* "$OUT/large/" 2>/dev/null; mark large ) &
 ( bash gpu/nearest-replay.sh "$K" "$R/s2" --seed 2 > "$R/s2.out" 2>&1; mark s2 ) &
 ( bash gpu/nearest-replay.sh "$K" "$R/s3" --seed 3 > "$R/s3.out" 2>&1; mark s3
   ONLY=coachhook-span-relation bash gpu/science.sh "$K" "$R/s3sr" test gpu/selection.json /tmp/nearseed3 s3sr > /dev/null 2>&1
