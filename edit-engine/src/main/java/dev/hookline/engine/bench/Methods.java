@@ -3,6 +3,7 @@
  */
 package dev.hookline.engine.bench;
 
+import dev.hookline.engine.edit.AlphaEditNearestParams;
 import dev.hookline.engine.edit.AlphaEditParams;
 import dev.hookline.engine.edit.ClosedFormEditor;
 import dev.hookline.engine.edit.CoachHookParams;
@@ -35,17 +36,24 @@ import java.util.TreeSet;
  * @param alphaEdit AlphaEdit (ICLR 2025): null-space projected update in place
  * @param ultraEdit UltraEdit (2025): lifelong-normalised one-step update in place
  * @param coachHookNearest CoachHooK with the nearest-edit scope ({@link dev.hookline.engine.hook.NearestKeyScope}):
- *     no relation labels; a bench method (no hook bundle form yet)
+ *     no relation labels
+ * <p>alphaedit-nearest (this project's method) has no record of its own: AlphaEdit's record for the update,
+ * coachhook-nearest's threshold and lambda_s for the scope ({@link #alphaEditNearest()}).
  */
 public record Methods(CoachHookParams coachHook, CoachHookParams coachHookCorpus, MemitParams memit, FtParams ft,
         List<String> contextPrefixes, CoachHookParams coachHookPlus, CoachHookParams noHook,
         CoachHookParams coachHookSpan, CoachHookParams coachHookSpanRelation, AlphaEditParams alphaEdit,
         UltraEditParams ultraEdit, CoachHookParams coachHookNearest) {
 
+    /** alphaedit-nearest's record: {@code alphaEdit}'s update with {@code coachHookNearest}'s scope. */
+    public AlphaEditNearestParams alphaEditNearest() {
+        return AlphaEditNearestParams.of(alphaEdit, coachHookNearest);
+    }
+
     /** Method names accepted by {@link #create}. */
     public static final List<String> NAMES = List.of("coachhook", "coachhook-corpus", "coachhook-plus",
             "coachhook-span", "coachhook-span-relation", "coachhook-nohook", "memit", "ft", "alphaedit", "ultraedit",
-            "coachhook-nearest");
+            "coachhook-nearest", "alphaedit-nearest");
 
     public Methods {
         if (!coachHook.scope().equals("sequence") || !coachHookCorpus.scope().equals("corpus")) {
@@ -154,7 +162,7 @@ public record Methods(CoachHookParams coachHook, CoachHookParams coachHookCorpus
                 case "coachhook-span-relation" -> coachHookSpanRelation.layers();
                 case "coachhook-nearest" -> coachHookNearest.layers();
                 case "memit" -> memit.layers();
-                case "alphaedit" -> alphaEdit.layers();
+                case "alphaedit", "alphaedit-nearest" -> alphaEdit.layers();
                 default -> new int[0]; // ft and ultraedit need no key statistics
             };
             for (int l : ls) {
@@ -177,6 +185,7 @@ public record Methods(CoachHookParams coachHook, CoachHookParams coachHookCorpus
             case "memit" -> memit;
             case "ft" -> ft;
             case "alphaedit" -> alphaEdit;
+            case "alphaedit-nearest" -> alphaEditNearest();
             case "ultraedit" -> ultraEdit;
             default -> throw new IllegalArgumentException("unknown method " + name);
         };
@@ -199,6 +208,8 @@ public record Methods(CoachHookParams coachHook, CoachHookParams coachHookCorpus
             case "memit" -> ClosedFormEditor.memit(base, tokenizer, stats, memit, contextPrefixes);
             case "ft" -> new FtEditor(base, tokenizer, ft, contextPrefixes);
             case "alphaedit" -> ClosedFormEditor.alphaEdit(base, tokenizer, stats, alphaEdit, contextPrefixes);
+            case "alphaedit-nearest" -> ClosedFormEditor.alphaEditNearest(base, tokenizer, stats, alphaEditNearest(),
+                    contextPrefixes);
             case "ultraedit" -> new UltraEditor(base, tokenizer, ultraEdit);
             default -> throw new IllegalArgumentException("unknown method '" + name + "'; valid: " + String.join(", ", NAMES));
         };

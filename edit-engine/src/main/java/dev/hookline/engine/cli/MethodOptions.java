@@ -40,7 +40,7 @@ public final class MethodOptions {
 
     @Option(names = "--nearest-alpha", description = "coachhook-nearest: fixed threshold on the nearest edited key's "
             + "score in [0, 1) (default " + CoachHookParams.NEAREST_ALPHA0 + "); it shares coachhook-span-relation's "
-            + "lambda, lambda_s and value step")
+            + "lambda, lambda_s and value step; alphaedit-nearest serves under the same threshold and lambda_s")
     Double nearestAlpha;
 
     @Option(names = "--span-relation-keys", description = "coachhook-span-relation: keys each relation's span holds per"

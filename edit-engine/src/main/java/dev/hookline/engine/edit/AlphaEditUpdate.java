@@ -3,7 +3,9 @@
  * the preserved keys, so the outputs on preserved knowledge do not move:
  * Delta = R K^T P (K_p K_p^T P + K K^T P + L2 I)^-1, in the key-to-value layout (d_ff, d) of CausalLm.mlpProjectionWeight
  * A R^T with A = (P (K K^T + K_p K_p^T) + L2 I)^-1 P K; K_p K_p^T accumulates the keys of every
- * earlier batch (the paper's protection of earlier edits). Written into the weight in place.
+ * earlier batch (the paper's protection of earlier edits). Written into the weight in place, or, for
+ * alphaedit-nearest (this project's variant, not the paper's), into hook deltas that serve only under
+ * the nearest-edit scope.
  * Reference: Fang et al., "AlphaEdit: Null-Space Constrained Knowledge Editing for Language
  * Models", ICLR 2025, eq. 9-12 and the authors' AlphaEdit_main.py (L2 ridge, cache_c).
  */
@@ -26,20 +28,31 @@ public final class AlphaEditUpdate implements UpdateRule {
 
     private final double threshold;
     private final double l2;
+    private final boolean hooked;
     private NDManager state;
     private final Map<Integer, NDArray> projector = new LinkedHashMap<>(); // layer -> P, (d_ff, d_ff) float64
     private final Map<Integer, NDArray> earlierKeys = new LinkedHashMap<>(); // layer -> K_p K_p^T, float64
     private final Map<Integer, Long> nullity = new LinkedHashMap<>();
 
-    /** AlphaEdit with {@code params}' threshold and L2. */
+    /** AlphaEdit with {@code params}' threshold and L2, in place (the paper's). */
     public AlphaEditUpdate(AlphaEditParams params) {
+        this(params, false);
+    }
+
+    /**
+     * AlphaEdit with {@code params}' threshold and L2.
+     *
+     * @param hooked true: the update goes to hook deltas on the frozen base (alphaedit-nearest); false: in place
+     */
+    public AlphaEditUpdate(AlphaEditParams params, boolean hooked) {
         this.threshold = params.nullspaceThreshold();
         this.l2 = params.l2();
+        this.hooked = hooked;
     }
 
     @Override
     public boolean hooked() {
-        return false;
+        return hooked;
     }
 
     @Override
@@ -107,9 +120,26 @@ public final class AlphaEditUpdate implements UpdateRule {
         return earlierKeys.get(layer).toDoubleArray();
     }
 
+    /**
+     * Continues from a saved K_p K_p^T of {@code layer} (hooked form only: the in-place form's edits live
+     * in the weight); P is the one {@link #start} made from the same statistics.
+     */
     @Override
     public NDArray restore(int layer, double[] savedCovariance, Consumer<NDArray> retire) {
-        throw new IllegalStateException("only hook state can be restored");
+        if (!hooked) {
+            throw new IllegalStateException("only hook state can be restored");
+        }
+        int ff = (int) earlierKeys.get(layer).getShape().get(0);
+        if (savedCovariance.length != ff * ff) {
+            throw new IllegalArgumentException("saved K_p K_p^T of layer " + layer + " has " + savedCovariance.length
+                    + " values, expected " + ff + " x " + ff);
+        }
+        NDArray restored = state.create(savedCovariance, new Shape(ff, ff)); // (d_ff, d_ff) float64
+        NDArray old = earlierKeys.put(layer, restored);
+        if (old != null) {
+            old.close();
+        }
+        return restored;
     }
 
     /** P and K_p K_p^T. */

@@ -23,6 +23,7 @@ import dev.hookline.engine.infer.TextTokenizer;
 import dev.hookline.engine.model.ForwardOptions;
 import dev.hookline.engine.model.CausalLm;
 import dev.hookline.engine.model.TokenBatch;
+import dev.hookline.engine.scope.NearestKeyScopeStrategy;
 import dev.hookline.engine.scope.RelationSpanScopeStrategy;
 import dev.hookline.engine.scope.ScopeContext;
 import dev.hookline.engine.scope.ScopeStrategy;
@@ -225,6 +226,20 @@ public final class ClosedFormEditor implements SequentialEditor {
         return new ClosedFormEditor("alphaedit", new AlphaEditUpdate(params), new SequenceZScopeStrategy(), base,
                 tokenizer, statistics, params.layers(), 0, CoachHookParams.VALUE_HOOKS_VALIDATED, 0, false, 0,
                 params.valueStep(), contextPrefixes);
+    }
+
+    /**
+     * alphaedit-nearest (this project's method): AlphaEdit's projected update of {@link AlphaEditUpdate} in
+     * hook deltas on the frozen {@code base}, served under the nearest-edit scope
+     * ({@link NearestKeyScopeStrategy}) at the fixed threshold {@code params.alpha0()}; the value step
+     * sees the current hooks as they serve (validated), like coachhook-nearest's.
+     */
+    public static ClosedFormEditor alphaEditNearest(CausalLm base, TextTokenizer tokenizer, LayerStatistics statistics,
+            AlphaEditNearestParams params, List<String> contextPrefixes) {
+        AlphaEditParams update = params.update();
+        return new ClosedFormEditor("alphaedit-nearest", new AlphaEditUpdate(update, true),
+                new NearestKeyScopeStrategy(params.scopeLambda()), base, tokenizer, statistics, update.layers(), 0,
+                CoachHookParams.VALUE_HOOKS_VALIDATED, params.alpha0(), false, 0, update.valueStep(), contextPrefixes);
     }
 
     /**
