@@ -237,7 +237,7 @@ public final class ClosedFormEditor implements SequentialEditor {
     public static ClosedFormEditor alphaEditNearest(CausalLm base, TextTokenizer tokenizer, LayerStatistics statistics,
             AlphaEditNearestParams params, List<String> contextPrefixes) {
         AlphaEditParams update = params.update();
-        return new ClosedFormEditor("alphaedit-nearest", new AlphaEditUpdate(update, true),
+        return new ClosedFormEditor(ALPHAEDIT_NEAREST, new AlphaEditUpdate(update, true),
                 new NearestKeyScopeStrategy(params.scopeLambda()), base, tokenizer, statistics, update.layers(), 0,
                 CoachHookParams.VALUE_HOOKS_VALIDATED, params.alpha0(), false, 0, update.valueStep(), contextPrefixes);
     }
@@ -482,6 +482,9 @@ public final class ClosedFormEditor implements SequentialEditor {
         return current;
     }
 
+    /** The method name of {@link #alphaEditNearest}. */
+    public static final String ALPHAEDIT_NEAREST = "alphaedit-nearest";
+
     /** The per-relation scope's group of edits without a relation label. */
     public static final String UNLABELLED = RelationSpanScopeStrategy.UNLABELLED;
 
@@ -607,6 +610,11 @@ public final class ClosedFormEditor implements SequentialEditor {
         }
         if (bundle.cAccu() == null) {
             throw new IllegalArgumentException("bundle was read without its editing part (C_accu)");
+        }
+        if ((rule instanceof AlphaEditUpdate) != ALPHAEDIT_NEAREST.equals(bundle.method())) {
+            // The editing part means another thing per rule: C_accu (CoachHooK) or K_p K_p^T (AlphaEdit).
+            throw new IllegalArgumentException("bundle was made by " + bundle.method() + "; " + method
+                    + " cannot continue it (their editing state differs: C_accu against AlphaEdit's K_p K_p^T)");
         }
         if (!bundle.scope().equals(scope.bundleName())) {
             throw new IllegalArgumentException("bundle scope test " + bundle.scope() + " differs from the editor's ("

@@ -4,7 +4,7 @@
  * gate open (threshold 0 admits every real position) two consecutive batches give the in-place
  * method's weight change as the hook delta and its outputs; the base weights stay frozen; with the gate
  * nearly shut, unrelated corpus lines keep the base model's logits to the bit; the method reads no
- * relation label.
+ * relation label; its bundle serves exactly, continues like one editor, and is no CoachHooK bundle.
  */
 package dev.hookline.engine.bundle;
 
@@ -14,15 +14,19 @@ import static dev.hookline.engine.bundle.SpanBundleTest.maxAbsDiff;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.djl.ndarray.NDManager;
 import dev.hookline.data.EditRequest;
 import dev.hookline.engine.bench.Labels;
 import dev.hookline.engine.edit.AlphaEditNearestParams;
 import dev.hookline.engine.edit.AlphaEditParams;
 import dev.hookline.engine.edit.ClosedFormEditor;
+import dev.hookline.engine.edit.CoachHookParams;
 import dev.hookline.engine.edit.EditFixtures;
 import dev.hookline.engine.edit.LayerStatistics;
+import dev.hookline.engine.hook.HookLayer;
 import dev.hookline.engine.infer.TextTokenizer;
 import dev.hookline.engine.model.ForwardOptions;
 import dev.hookline.engine.model.gpt2.Gpt2Model;
@@ -30,6 +34,7 @@ import dev.hookline.world.RelationCatalogue;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -135,6 +140,60 @@ class AlphaEditNearestTest {
                         assertArrayEquals(expected, out, 0f, "labels " + labels + " give the same hooks");
                     }
                 }
+            }
+        }
+    }
+
+    @Test
+    void itsBundleServesExactlyContinuesAndIsNotACoachHookBundle(@TempDir Path tmp) throws Exception {
+        List<EditRequest> requests = EditFixtures.requests();
+        List<String> probe = prompts(requests.subList(0, 20));
+        try (Gpt2Model base = EditFixtures.untrained(5); TextTokenizer tok = EditFixtures.tokenizer()) {
+            String digest = Digests.model(base);
+            LayerStatistics stats = LayerStatistics.loadOrCompute(base, tok, EditFixtures.corpus(), 100, LAYERS,
+                    tmp.resolve("stats"));
+            float[] expected10;
+            float[] expected20;
+            try (ClosedFormEditor editor = hooked(base, tok, stats, 0.3)) {
+                editor.apply(requests.subList(0, 10));
+                HookBundle ten = editor.snapshot(digest, null, "{}");
+                assertEquals("alphaedit-nearest", ten.method());
+                assertEquals(HookBundle.NEAREST, ten.scope());
+                ten.write(tmp.resolve("v10"));
+                expected10 = logits(base, tok, probe, editor.inferenceOptions());
+                HookBundle serving = HookBundle.read(tmp.resolve("v10"), false);
+                try (NDManager hooks = NDManager.newBaseManager(base.device())) {
+                    Map<Integer, HookLayer> installed = HookedModel.install(base, serving, hooks);
+                    assertArrayEquals(expected10, logits(base, tok, probe, ForwardOptions.builder().hooks(installed).build()),
+                            0f, "the serving part reproduces the editor exactly");
+                }
+                editor.apply(requests.subList(10, 20));
+                expected20 = logits(base, tok, probe, editor.inferenceOptions());
+            }
+            // Chained: restore v10 (deltas, K_p K_p^T, edited keys) and edit 10 more == 20 edits in one editor.
+            try (ClosedFormEditor resumed = hooked(base, tok, stats, 0.3)) {
+                resumed.restore(HookBundle.read(tmp.resolve("v10")));
+                assertArrayEquals(expected10, logits(base, tok, probe, resumed.inferenceOptions()), 0f,
+                        "the restored editor equals the saved version");
+                resumed.apply(requests.subList(10, 20));
+                double diff = maxAbsDiff(expected20, logits(base, tok, probe, resumed.inferenceOptions()));
+                assertTrue(diff <= 1e-4, "chained 10 + 10 equals 20 in one editor: max |diff| " + diff);
+            }
+            // A coachhook-nearest editor cannot continue it (its editing part is K_p K_p^T, not C_accu), nor the reverse.
+            CoachHookParams nearest = new CoachHookParams(LAYERS, 10, 0.3, "nearest", HookBundleTest.FAST, 0, 1,
+                    CoachHookParams.VALUE_HOOKS_VALIDATED, CoachHookParams.SCOPE_KEYS_MEAN_PLAIN, 1);
+            try (ClosedFormEditor coach = ClosedFormEditor.span(base, tok, stats, nearest,
+                    RelationCatalogue.CONTEXT_PREFIXES, "coachhook-nearest", false)) {
+                IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                        () -> coach.restore(HookBundle.read(tmp.resolve("v10"))));
+                assertTrue(e.getMessage().contains("alphaedit-nearest"), e.getMessage());
+                coach.apply(requests.subList(0, 4));
+                coach.snapshot(digest, null, "{}").write(tmp.resolve("coach"));
+            }
+            try (ClosedFormEditor editor = hooked(base, tok, stats, 0.3)) {
+                IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                        () -> editor.restore(HookBundle.read(tmp.resolve("coach"))));
+                assertTrue(e.getMessage().contains("coachhook-nearest"), e.getMessage());
             }
         }
     }
