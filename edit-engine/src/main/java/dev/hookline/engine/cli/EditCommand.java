@@ -10,6 +10,8 @@ import dev.hookline.data.EditRequest;
 import dev.hookline.engine.bench.EditData;
 import dev.hookline.engine.bench.Methods;
 import dev.hookline.engine.bundle.HookBundle;
+import dev.hookline.engine.edit.AlphaEditNearestParams;
+import dev.hookline.engine.edit.AlphaEditParams;
 import dev.hookline.engine.edit.ClosedFormEditor;
 import dev.hookline.engine.edit.CoachHookParams;
 import dev.hookline.engine.edit.LayerStatistics;
@@ -32,7 +34,7 @@ import picocli.CommandLine.Option;
 public final class EditCommand implements Callable<Integer> {
     /** Methods that write a hook bundle. */
     static final List<String> METHODS = List.of("coachhook", "coachhook-corpus", "coachhook-plus", "coachhook-span",
-            "coachhook-span-relation", "coachhook-nearest");
+            "coachhook-span-relation", "coachhook-nearest", ClosedFormEditor.ALPHAEDIT_NEAREST);
     /** Methods that change the weights in place and write an edited checkpoint to {@code --out}. */
     static final List<String> IN_PLACE_METHODS = List.of("memit", "coachhook-nohook", "alphaedit", "ultraedit", "ft");
 
@@ -58,7 +60,9 @@ public final class EditCommand implements Callable<Integer> {
     @Option(names = "--method", defaultValue = "coachhook",
             description = "coachhook, coachhook-corpus, coachhook-plus, coachhook-span (fixed threshold --span-alpha on rho)"
                     + ", coachhook-span-relation (a span per relation, the edits' relation labels; --span-relation-alpha)"
-                    + " or coachhook-nearest (the nearest edited key, no labels; --nearest-alpha)")
+                    + ", coachhook-nearest (the nearest edited key, no labels; --nearest-alpha)"
+                    + " or alphaedit-nearest (AlphaEdit's update in hooks under the same scope; --alphaedit-threshold,"
+                    + " --alphaedit-l2, --nearest-alpha)")
     String method;
 
     @Option(names = "--out", required = true, description = "directory of the new bundle (must not exist)")
@@ -101,14 +105,21 @@ public final class EditCommand implements Callable<Integer> {
             // block), or the parent's layers when continuing a bundle and --layers is not given.
             Methods methods = options.methods(lm.model().config().layerCount(),
                     parentBundle != null ? parentBundle.layers() : null);
-            var params = (CoachHookParams) methods.params(method);
-            if (parentBundle != null && options.lambda == null && options.spanLambda == null
+            // alphaedit-nearest: coachhook-nearest's record carries its layers, value step and scope; AlphaEdit's its update.
+            boolean alphaNearest = method.equals(ClosedFormEditor.ALPHAEDIT_NEAREST);
+            if (parentBundle != null && parentBundle.method().equals(ClosedFormEditor.ALPHAEDIT_NEAREST) != alphaNearest) {
+                throw new IllegalArgumentException("parent bundle was made by " + parentBundle.method() + "; " + method
+                        + " cannot continue it (C_accu against AlphaEdit's K_p K_p^T): use --method "
+                        + (alphaNearest ? "a coachhook method" : ClosedFormEditor.ALPHAEDIT_NEAREST));
+            }
+            var params = (CoachHookParams) methods.params(alphaNearest ? "coachhook-nearest" : method);
+            if (parentBundle != null && !alphaNearest && options.lambda == null && options.spanLambda == null
                     && params.lambda() != parentBundle.lambda()) {
                 // Continuing a bundle: its C_accu (and a span scope's (lambda C0)^-1) were built with its lambda.
                 params = params.withLayersAndLambda(params.layers(), parentBundle.lambda());
             }
             boolean span = method.equals("coachhook-span") || method.equals("coachhook-span-relation")
-                    || method.equals("coachhook-nearest");
+                    || method.equals("coachhook-nearest") || alphaNearest;
             if (parentBundle != null && span && options.spanScopeLambda == null) {
                 // ... and its span scope's inverses with its scope lambda.
                 params = params.withScopeLambda(parentBundle.scopeLambda());
@@ -124,7 +135,7 @@ public final class EditCommand implements Callable<Integer> {
                 params = params.withScopeRoutes(parentBundle.relationScopes().routes());
             }
             Double alphaGiven = method.equals("coachhook-span") ? options.spanAlpha
-                    : method.equals("coachhook-nearest") ? options.nearestAlpha : options.spanRelationAlpha;
+                    : method.equals("coachhook-nearest") || alphaNearest ? options.nearestAlpha : options.spanRelationAlpha;
             if (parentBundle != null && span && alphaGiven == null) {
                 // ... and its fixed threshold; --span-alpha (--span-relation-alpha) sets a new one for the
                 // continued version.
@@ -138,8 +149,12 @@ public final class EditCommand implements Callable<Integer> {
             // A user's --corpus (plain text or JSON lines) keys the cache by its digest too.
             LayerStatistics stats = LayerStatistics.loadOrCompute(lm.model(), lm.tokenizer(), lines,
                     options.statisticsLines, params.layers(), cache, corpus != null, System.err);
+            AlphaEditNearestParams alphaParams = alphaNearest ? alphaNearestParams(methods, params, parentBundle) : null;
             // The span methods keep their threshold fixed (no min rule), as in the bench (Methods.create).
-            try (ClosedFormEditor editor = span
+            try (ClosedFormEditor editor = alphaNearest
+                    ? ClosedFormEditor.alphaEditNearest(lm.model(), lm.tokenizer(), stats, alphaParams,
+                            methods.contextPrefixes())
+                    : span
                     ? ClosedFormEditor.span(lm.model(), lm.tokenizer(), stats, params, methods.contextPrefixes(), method, false)
                     : ClosedFormEditor.coachHook(lm.model(), lm.tokenizer(), stats, params, methods.contextPrefixes(),
                             method)) {
@@ -152,7 +167,7 @@ public final class EditCommand implements Callable<Integer> {
                             (requests.size() + batch - 1) / batch, o.seconds(), o.alphaAfter());
                 }
                 System.err.println();
-                String hyper = new ObjectMapper().writeValueAsString(params);
+                String hyper = new ObjectMapper().writeValueAsString(alphaNearest ? alphaParams : params);
                 HookBundle bundle = editor.snapshot(baseDigest, parent != null ? HookBundle.digest(parent) : null, hyper);
                 String digest = bundle.write(out);
                 System.out.println("bundle " + out + " sha256 " + digest + ": " + bundle.edits() + " edits, alpha "
@@ -160,6 +175,29 @@ public final class EditCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /**
+     * alphaedit-nearest's record: AlphaEdit's update on {@code nearest}'s layers and value step, with its
+     * threshold and lambda_s. Continuing a parent alphaedit-nearest bundle keeps the parent's null-space
+     * threshold and L2 unless --alphaedit-threshold / --alphaedit-l2 name others.
+     */
+    private AlphaEditNearestParams alphaNearestParams(Methods methods, CoachHookParams nearest, HookBundle parentBundle)
+            throws java.io.IOException {
+        AlphaEditParams a = methods.alphaEdit();
+        double threshold = a.nullspaceThreshold();
+        double l2 = a.l2();
+        if (parentBundle != null && parentBundle.method().equals(ClosedFormEditor.ALPHAEDIT_NEAREST)) {
+            var update = new ObjectMapper().readTree(parentBundle.hyperparameters()).path("update");
+            if (options.alphaEditThreshold == null && update.path("nullspaceThreshold").isNumber()) {
+                threshold = update.path("nullspaceThreshold").asDouble();
+            }
+            if (options.alphaEditL2 == null && update.path("l2").isNumber()) {
+                l2 = update.path("l2").asDouble();
+            }
+        }
+        return new AlphaEditNearestParams(new AlphaEditParams(nearest.layers(), threshold, l2, nearest.valueStep()),
+                nearest.alpha0(), nearest.scopeLambda());
     }
 
     /** An in-place method: edits a copy of the model batch after batch and saves it as a checkpoint. */

@@ -171,6 +171,40 @@ class HooklineCliTest {
     }
 
     @Test
+    void alphaEditNearestBundleFromTheCliKeepsItsThresholdsWhenContinued(@TempDir Path tmp) throws Exception {
+        Path model = dev.hookline.engine.edit.EditFixtures.pretrainedTiny();
+        String data = model.resolve("world").resolve("counterfact.json").toString();
+        Path v1 = tmp.resolve("v1");
+        Run first = run("edit", "--model", model.toString(), "--data", data, "--edits", "4", "--batch", "2",
+                "--method", "alphaedit-nearest", "--nearest-alpha", "0.4", "--alphaedit-threshold", "0.5",
+                "--out", v1.toString());
+        assertEquals(0, first.code(), first.err());
+        dev.hookline.engine.bundle.HookBundle b1 = dev.hookline.engine.bundle.HookBundle.read(v1);
+        assertEquals("alphaedit-nearest", b1.method());
+        assertEquals("nearest", b1.scope());
+        assertEquals(8, b1.nearestScope().keyCount());
+        assertTrue(b1.alpha().values().stream().allMatch(a -> a == 0.4), b1.alpha().toString());
+        assertEquals(0.5, new com.fasterxml.jackson.databind.ObjectMapper().readTree(b1.hyperparameters())
+                .path("update").path("nullspaceThreshold").asDouble(), 0, b1.hyperparameters());
+        // Continued without options: the parent's scope threshold and null-space threshold carried on.
+        Path v2 = tmp.resolve("v2");
+        Run next = run("edit", "--model", model.toString(), "--bundle", v1.toString(), "--data", data, "--edits", "2",
+                "--batch", "2", "--method", "alphaedit-nearest", "--out", v2.toString());
+        assertEquals(0, next.code(), next.err());
+        dev.hookline.engine.bundle.HookBundle b2 = dev.hookline.engine.bundle.HookBundle.read(v2);
+        assertTrue(b2.alpha().values().stream().allMatch(a -> a == 0.4), b2.alpha().toString());
+        assertEquals(0.5, new com.fasterxml.jackson.databind.ObjectMapper().readTree(b2.hyperparameters())
+                .path("update").path("nullspaceThreshold").asDouble(), 0, b2.hyperparameters());
+        assertEquals(6, b2.edits());
+        // A coachhook-nearest edit cannot continue it; nothing is written.
+        Run wrong = run("edit", "--model", model.toString(), "--bundle", v1.toString(), "--data", data, "--edits", "2",
+                "--batch", "2", "--method", "coachhook-nearest", "--out", tmp.resolve("v3").toString());
+        assertTrue(wrong.code() != 0);
+        assertTrue(wrong.err().contains("alphaedit-nearest"), wrong.err());
+        assertTrue(Files.notExists(tmp.resolve("v3")), "nothing written");
+    }
+
+    @Test
     void relationSpanBundleFromTheCliContinuesAndExplains(@TempDir Path tmp) throws Exception {
         Path model = dev.hookline.engine.edit.EditFixtures.pretrainedTiny();
         Path dataFile = model.resolve("world").resolve("counterfact.json");
