@@ -7,12 +7,16 @@
  * parent version's layers (a branch keeps its layers: the hook state exists only there), else the
  * model's last block (CoachHookParams.defaultLayers). Per method the starting record is the engine's:
  * coachhook defaults(), coachhook-corpus corpusTuned(), coachhook-plus plusTuned() (corpus scope, 3
- * boost rounds), coachhook-span spanTuned() (span scope, fixed threshold alpha0 0.99 on rho, scope lambda 15).
+ * boost rounds), coachhook-span spanTuned() (span scope, fixed threshold alpha0 0.99 on rho, scope lambda 15),
+ * coachhook-nearest nearestTuned(); alphaedit-nearest takes nearestTuned()'s layers, value step and scope with
+ * AlphaEdit's update (nullspaceThreshold, l2; no lambda).
  */
 package dev.hookline.worker;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.hookline.data.EditRequest;
+import dev.hookline.engine.edit.AlphaEditNearestParams;
+import dev.hookline.engine.edit.AlphaEditParams;
 import dev.hookline.engine.edit.ClosedFormEditor;
 import dev.hookline.engine.edit.CoachHookParams;
 import dev.hookline.engine.edit.LayerStatistics;
@@ -31,18 +35,23 @@ public final class EditMapping {
 
     /** Methods this worker computes (the engine's hook methods; in-place baselines have no hook bundle). */
     public static final List<String> SUPPORTED_METHODS = List.of("coachhook", "coachhook-corpus", "coachhook-plus",
-            "coachhook-span", "coachhook-span-relation", "coachhook-nearest");
+            "coachhook-span", "coachhook-span-relation", "coachhook-nearest", ClosedFormEditor.ALPHAEDIT_NEAREST);
 
     /** The key-scope methods: fixed threshold on a score in [0, 1), a scope lambda of their own. */
     static boolean isSpan(String method) {
         return method.equals("coachhook-span") || method.equals("coachhook-span-relation")
-                || method.equals("coachhook-nearest");
+                || method.equals("coachhook-nearest") || isAlphaEdit(method);
+    }
+
+    /** alphaedit-nearest: AlphaEdit's update (no lambda; a null-space threshold and L2) in nearest-scope hooks. */
+    static boolean isAlphaEdit(String method) {
+        return method.equals(ClosedFormEditor.ALPHAEDIT_NEAREST);
     }
 
     /** Hyperparameter keys a batch may set ({@code boostRounds}: coachhook-plus only). */
     public static final List<String> KEYS = List.of("layers", "lambda", "alpha0", "valueSteps", "learningRate",
             "clamp", "klFactor", "weightDecay", "contextVariants", "stopLoss", "editToken", "statsLines",
-            "boostRounds", "scopeLambda", "valueHooks", "scopeKeys", "scopeRoutes");
+            "boostRounds", "scopeLambda", "valueHooks", "scopeKeys", "scopeRoutes", "nullspaceThreshold", "l2");
 
     private EditMapping() {
     }
@@ -62,6 +71,8 @@ public final class EditMapping {
                     case "boostRounds" -> m.equals("coachhook-plus");
                     case "scopeLambda" -> isSpan(m);
                     case "scopeKeys", "scopeRoutes" -> m.equals("coachhook-span-relation");
+                    case "nullspaceThreshold", "l2" -> isAlphaEdit(m);
+                    case "lambda" -> !isAlphaEdit(m);
                     default -> true;
                 };
                 if (applies) {
@@ -90,10 +101,52 @@ public final class EditMapping {
      * @param alphaGiven whether the batch named {@code alpha0}
      * @param scopeKeysGiven whether the batch named {@code scopeKeys} (coachhook-span-relation)
      * @param scopeRoutesGiven whether the batch named {@code scopeRoutes} (coachhook-span-relation)
+     * @param nullspaceThreshold alphaedit-nearest: the batch's null-space threshold, or null (the parent's, else
+     *     AlphaEdit's default)
+     * @param l2 alphaedit-nearest: the batch's L2, or null (the parent's, else AlphaEdit's default)
      */
     public record Plan(String method, CoachHookParams params, int statisticsLines, boolean layersGiven,
             boolean lambdaGiven, boolean scopeLambdaGiven, boolean alphaGiven, boolean scopeKeysGiven,
-            boolean scopeRoutesGiven) {
+            boolean scopeRoutesGiven, Double nullspaceThreshold, Double l2) {
+
+        /** A plan of a CoachHooK method (no AlphaEdit update). */
+        public Plan(String method, CoachHookParams params, int statisticsLines, boolean layersGiven,
+                boolean lambdaGiven, boolean scopeLambdaGiven, boolean alphaGiven, boolean scopeKeysGiven,
+                boolean scopeRoutesGiven) {
+            this(method, params, statisticsLines, layersGiven, lambdaGiven, scopeLambdaGiven, alphaGiven,
+                    scopeKeysGiven, scopeRoutesGiven, null, null);
+        }
+
+        /** alphaedit-nearest's record: AlphaEdit's update on these layers and value step, the nearest scope's threshold. */
+        public AlphaEditNearestParams alphaEditNearest() {
+            AlphaEditParams d = AlphaEditParams.defaults();
+            return new AlphaEditNearestParams(new AlphaEditParams(params.layers(),
+                    nullspaceThreshold != null ? nullspaceThreshold : d.nullspaceThreshold(), l2 != null ? l2 : d.l2(),
+                    params.valueStep()), params.alpha0(), params.scopeLambda());
+        }
+
+        /** The hyperparameters a version records (its bundle's and the registry's): the method's record. */
+        public Object hyperparameterRecord() {
+            return isAlphaEdit(method) ? alphaEditNearest() : params;
+        }
+
+        /**
+         * An alphaedit-nearest plan continuing an alphaedit-nearest parent takes the parent's null-space
+         * threshold and L2 where the batch did not name them ({@code parentHyperparameters}: the parent
+         * bundle's record); any other plan is returned as it is.
+         */
+        public Plan withParentUpdate(String parentMethod, String parentHyperparameters) throws java.io.IOException {
+            if (!isAlphaEdit(method) || !isAlphaEdit(parentMethod)) {
+                return this;
+            }
+            JsonNode update = new com.fasterxml.jackson.databind.ObjectMapper().readTree(parentHyperparameters)
+                    .path("update");
+            Double t = nullspaceThreshold != null ? nullspaceThreshold
+                    : update.path("nullspaceThreshold").isNumber() ? update.path("nullspaceThreshold").asDouble() : null;
+            Double r = l2 != null ? l2 : update.path("l2").isNumber() ? update.path("l2").asDouble() : null;
+            return new Plan(method, params, statisticsLines, layersGiven, lambdaGiven, scopeLambdaGiven, alphaGiven,
+                    scopeKeysGiven, scopeRoutesGiven, t, r);
+        }
 
         /**
          * A coachhook-span plan continuing a parent version takes the parent's {@code lambda},
@@ -128,7 +181,7 @@ public final class EditMapping {
                 return this;
             }
             CoachHookParams p = params;
-            if (!lambdaGiven) {
+            if (!lambdaGiven && !isAlphaEdit(method)) { // alphaedit-nearest bundles carry no lambda
                 p = p.withLayersAndLambda(p.layers(), parentLambda);
             }
             if (!scopeLambdaGiven) {
@@ -144,7 +197,7 @@ public final class EditMapping {
                 p = p.withScopeRoutes(parentRoutes);
             }
             return new Plan(method, p, statisticsLines, layersGiven, lambdaGiven, scopeLambdaGiven, alphaGiven,
-                    scopeKeysGiven, scopeRoutesGiven);
+                    scopeKeysGiven, scopeRoutesGiven, nullspaceThreshold, l2);
         }
 
         /**
@@ -169,7 +222,7 @@ public final class EditMapping {
                 }
             }
             return new Plan(method, params.withLayersAndLambda(layers, params.lambda()), statisticsLines, true,
-                    lambdaGiven, scopeLambdaGiven, alphaGiven, scopeKeysGiven, scopeRoutesGiven);
+                    lambdaGiven, scopeLambdaGiven, alphaGiven, scopeKeysGiven, scopeRoutesGiven, nullspaceThreshold, l2);
         }
     }
 
@@ -178,6 +231,10 @@ public final class EditMapping {
      * bench); the other methods run CoachHooK under their own method name (written into the bundle).
      */
     public static ClosedFormEditor editor(Plan plan, CausalLm model, TextTokenizer tokenizer, LayerStatistics stats) {
+        if (isAlphaEdit(plan.method())) {
+            return ClosedFormEditor.alphaEditNearest(model, tokenizer, stats, plan.alphaEditNearest(),
+                    RelationCatalogue.CONTEXT_PREFIXES);
+        }
         return isSpan(plan.method())
                 ? ClosedFormEditor.span(model, tokenizer, stats, plan.params(), RelationCatalogue.CONTEXT_PREFIXES,
                         plan.method(), false)
@@ -191,7 +248,7 @@ public final class EditMapping {
             case "coachhook-corpus", "coachhook-plus" -> "corpus-z";
             case "coachhook-span" -> "span";
             case "coachhook-span-relation" -> "span-relation";
-            case "coachhook-nearest" -> "nearest";
+            case "coachhook-nearest", "alphaedit-nearest" -> "nearest";
             default -> "sequence-z";
         };
     }
@@ -253,7 +310,7 @@ public final class EditMapping {
             case "coachhook-plus" -> CoachHookParams.plusTuned();
             case "coachhook-span" -> CoachHookParams.spanTuned();
             case "coachhook-span-relation" -> CoachHookParams.spanRelationTuned();
-            case "coachhook-nearest" -> CoachHookParams.nearestTuned();
+            case "coachhook-nearest", "alphaedit-nearest" -> CoachHookParams.nearestTuned();
             default -> CoachHookParams.defaults();
         };
         ValueStepParams v = d.valueStep();
@@ -275,6 +332,8 @@ public final class EditMapping {
         String scopeKeys = d.scopeKeys();
         int scopeRoutes = d.scopeRoutes();
         boolean layersGiven = false;
+        Double nullspaceThreshold = null;
+        Double l2 = null;
         if (hyperparameters != null && !hyperparameters.isNull()) {
             if (!hyperparameters.isObject()) {
                 throw new IllegalArgumentException("hyperparameters must be a JSON object");
@@ -288,7 +347,28 @@ public final class EditMapping {
                         layers = intArray(k, val);
                         layersGiven = true;
                     }
-                    case "lambda" -> lambda = number(k, val);
+                    case "lambda" -> {
+                        if (isAlphaEdit(method)) {
+                            throw new IllegalArgumentException("hyperparameter 'lambda' does not apply to " + method
+                                    + " (AlphaEdit's update has none; its keys are nullspaceThreshold and l2)");
+                        }
+                        lambda = number(k, val);
+                    }
+                    case "nullspaceThreshold", "l2" -> {
+                        if (!isAlphaEdit(method)) {
+                            throw new IllegalArgumentException("hyperparameter '" + k + "' applies to "
+                                    + ClosedFormEditor.ALPHAEDIT_NEAREST + " only, not " + method);
+                        }
+                        double x = number(k, val);
+                        if (!(x > 0) || !Double.isFinite(x)) {
+                            throw new IllegalArgumentException("hyperparameter '" + k + "' must be finite and > 0, got " + x);
+                        }
+                        if (k.equals("l2")) {
+                            l2 = x;
+                        } else {
+                            nullspaceThreshold = x;
+                        }
+                    }
                     case "alpha0" -> alpha0 = number(k, val);
                     case "valueSteps" -> steps = integer(k, val);
                     case "learningRate" -> lr = number(k, val);
@@ -309,7 +389,7 @@ public final class EditMapping {
                     case "scopeLambda" -> {
                         if (!isSpan(method)) {
                             throw new IllegalArgumentException("hyperparameter 'scopeLambda' applies to coachhook-span, "
-                                    + "coachhook-span-relation and coachhook-nearest only, not " + method);
+                                    + "coachhook-span-relation, coachhook-nearest and alphaedit-nearest only, not " + method);
                         }
                         scopeLambda = number(k, val);
                     }
@@ -348,7 +428,7 @@ public final class EditMapping {
                     hyperparameters != null && hyperparameters.has("scopeLambda"),
                     hyperparameters != null && hyperparameters.has("alpha0"),
                     hyperparameters != null && hyperparameters.has("scopeKeys"),
-                    hyperparameters != null && hyperparameters.has("scopeRoutes"));
+                    hyperparameters != null && hyperparameters.has("scopeRoutes"), nullspaceThreshold, l2);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("invalid hyperparameters: " + e.getMessage(), e);
         }

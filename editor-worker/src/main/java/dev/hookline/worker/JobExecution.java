@@ -320,7 +320,8 @@ final class JobExecution {
             if (parent != null) {
                 plan = plan.withParent(parent.lambda(), parent.scopeLambda(), parent.alpha().get(parent.layers()[0]),
                         parent.relationScopes() != null ? parent.relationScopes().scopeKeys() : null,
-                        parent.relationScopes() != null ? parent.relationScopes().routes() : null);
+                        parent.relationScopes() != null ? parent.relationScopes().routes() : null)
+                        .withParentUpdate(parent.method(), parent.hyperparameters());
             }
             if (parent != null && !parent.scope().equals(EditMapping.bundleScope(plan.method()))) {
                 throw new IllegalArgumentException(parentLabel + " ("
@@ -382,7 +383,7 @@ final class JobExecution {
                 checkLease();
 
                 // ---- write the bundle (the caller uploads it)
-                String hyper = JSON.writeValueAsString(plan.params());
+                String hyper = JSON.writeValueAsString(plan.hyperparameterRecord());
                 HookBundle bundle = editor.snapshot(baseDigest, parent == null ? null : HookBundle.digest(parentDir), hyper);
                 Path bundleDir = work.resolve("bundle");
                 bundle.write(bundleDir);

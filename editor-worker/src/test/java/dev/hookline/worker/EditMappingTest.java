@@ -171,6 +171,37 @@ class EditMappingTest {
     }
 
     @Test
+    void alphaEditNearestMapsToAlphaEditsUpdateUnderTheNearestScope() throws Exception {
+        EditMapping.Plan p = EditMapping.plan("alphaedit-nearest", json("{\"nullspaceThreshold\": 0.2}"), 1000)
+                .forModel(3, null);
+        var record = p.alphaEditNearest();
+        assertEquals(0.2, record.update().nullspaceThreshold(), 0.0);
+        assertEquals(dev.hookline.engine.edit.AlphaEditParams.DEFAULT_L2, record.update().l2(), 0.0);
+        assertEquals(CoachHookParams.NEAREST_ALPHA0, record.alpha0(), 0.0);
+        assertArrayEquals(new int[] {2}, record.update().layers());
+        assertEquals(record.toString(), p.hyperparameterRecord().toString(), "the version records AlphaEdit's record, not CoachHooK's");
+        assertEquals("nearest", EditMapping.bundleScope("alphaedit-nearest"));
+        var hp = EditMapping.advertisement().path("alphaedit-nearest").path("hyperparameters");
+        assertTrue(hp.has("nullspaceThreshold") && hp.has("l2") && hp.has("alpha0") && hp.has("scopeLambda")
+                && !hp.has("lambda"), hp.toString());
+        assertTrue(!EditMapping.advertisement().path("coachhook-nearest").path("hyperparameters").has("l2"));
+        EditMapping.Plan inherits = EditMapping.plan("alphaedit-nearest", null, 1000).forModel(3, new int[] {2})
+                .withParent(0, 15, 0.4).withParentUpdate("alphaedit-nearest", "{\"update\": {\"nullspaceThreshold\": 0.7, \"l2\": 3}}");
+        assertEquals(0.4, inherits.alphaEditNearest().alpha0(), 0.0, "a branch keeps its parent's threshold");
+        assertEquals(0.7, inherits.alphaEditNearest().update().nullspaceThreshold(), 0.0, "and its null-space threshold");
+        assertEquals(3, inherits.alphaEditNearest().update().l2(), 0.0);
+        String m = assertThrows(IllegalArgumentException.class,
+                () -> EditMapping.plan("alphaedit-nearest", json("{\"lambda\": 400}"), 1000)).getMessage();
+        assertTrue(m.contains("does not apply"), m);
+        m = assertThrows(IllegalArgumentException.class,
+                () -> EditMapping.plan("coachhook-nearest", json("{\"l2\": 3}"), 1000)).getMessage();
+        assertTrue(m.contains("alphaedit-nearest only"), m);
+        m = assertThrows(IllegalArgumentException.class,
+                () -> EditMapping.plan("alphaedit-nearest", json("{\"nullspaceThreshold\": 0}"), 1000)).getMessage();
+        assertTrue(m.contains("> 0"), m);
+    }
+
+    @Test
     void spanAndPlusMapToTheirScopesAndRecords() throws Exception {
         EditMapping.Plan span = EditMapping.plan("coachhook-span", null, 1000).forModel(3, null);
         String m0;
@@ -214,7 +245,7 @@ class EditMappingTest {
         assertTrue(m0.contains("'validated' or 'temporary'"), m0);
         m0 = assertThrows(IllegalArgumentException.class,
                 () -> EditMapping.plan("coachhook", json("{\"scopeLambda\": 15}"), 1000)).getMessage();
-        assertTrue(m0.contains("applies to coachhook-span, coachhook-span-relation and coachhook-nearest only"), m0);
+        assertTrue(m0.contains("applies to coachhook-span, coachhook-span-relation, coachhook-nearest and alphaedit-nearest only"), m0);
         m0 = assertThrows(IllegalArgumentException.class,
                 () -> EditMapping.plan("coachhook-span", json("{\"scopeLambda\": -1}"), 1000)).getMessage();
         assertTrue(m0.contains("scope lambda must be finite and > 0"), m0);

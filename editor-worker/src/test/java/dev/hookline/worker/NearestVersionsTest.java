@@ -1,8 +1,8 @@
 /*
- * coachhook-nearest through the real registry: two batches without relation labels on one branch
+ * coachhook-nearest and alphaedit-nearest through the real registry: two batches without relation labels on one branch
  * become two chained versions whose bundles carry the nearest-edit scope (format
  * hookline-hook-bundle/4: W^T and two keys per edit in the serving blob), the second job continues
- * from the first's bundle, the histogram says it counts rho, and the last version's serving blobs,
+ * from the first's bundle with the first batch's hyperparameters (it names none), the histogram says it counts rho, and the last version's serving blobs,
  * downloaded as a node would, answer the new facts.
  */
 package dev.hookline.worker;
@@ -18,12 +18,16 @@ import dev.hookline.engine.bundle.HookedModel;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 class NearestVersionsTest extends RegistryBackedTest {
-    @Test
-    void nearestBatchesMakeChainedVersionsThatServeTheNewFacts() throws Exception {
-        JsonNode hyper = RegistryClient.json().readTree("{\"lambda\": 300, \"alpha0\": 0.3}");
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "coachhook-nearest | {\"lambda\": 300, \"alpha0\": 0.3}",
+        "alphaedit-nearest | {\"nullspaceThreshold\": 1, \"alpha0\": 0.3}"})
+    void nearestBatchesMakeChainedVersionsThatServeTheNewFacts(String method, String hyperparameters) throws Exception {
+        JsonNode hyper = RegistryClient.json().readTree(hyperparameters);
         List<List<EditRequest>> batches = new ArrayList<>();
         for (List<EditRequest> b : List.of(fx.cases.subList(30, 33), fx.cases.subList(33, 36))) {
             List<EditRequest> unlabelled = new ArrayList<>();
@@ -35,10 +39,11 @@ class NearestVersionsTest extends RegistryBackedTest {
             batches.add(unlabelled);
         }
         List<Long> ids = new ArrayList<>();
-        for (List<EditRequest> b : batches) {
-            ids.add(fx.submit("nearest", "coachhook-nearest", hyper, b).path("id").asLong());
+        for (List<EditRequest> b : batches) { // the second batch names nothing: it continues with the parent's
+            ids.add(fx.submit(method, method, ids.isEmpty() ? hyper : RegistryClient.json().createObjectNode(), b)
+                    .path("id").asLong());
         }
-        try (EditorWorker worker = EditorWorker.create(fx.worker(tmp.resolve("cache"), "w-nearest").build())) {
+        try (EditorWorker worker = EditorWorker.create(fx.worker(tmp.resolve("cache-" + method), "w-" + method).build())) {
             assertEquals(EditorWorker.Result.DONE, worker.runOnce(), "nearest job 1: " + fx.batch(ids.get(0)));
             assertEquals(EditorWorker.Result.DONE, worker.runOnce(), "nearest job 2: " + fx.batch(ids.get(1)));
         }
@@ -48,7 +53,7 @@ class NearestVersionsTest extends RegistryBackedTest {
             JsonNode batch = fx.batch(id);
             assertEquals("COMPUTED", batch.path("status").asText(), batch.toString());
             JsonNode v = fx.admin.get("/api/versions/" + batch.path("resultVersionId").asLong());
-            assertEquals("coachhook-nearest", v.path("method").asText());
+            assertEquals(method, v.path("method").asText());
             if (parent != null) {
                 assertEquals(parent.longValue(), v.path("parentVersionId").asLong(), "version chain");
             }
@@ -59,8 +64,8 @@ class NearestVersionsTest extends RegistryBackedTest {
             parent = v.path("id").asLong();
             last = v;
         }
-        Path modelDir = tmp.resolve("serve/model");
-        Path bundleDir = tmp.resolve("serve/bundle");
+        Path modelDir = tmp.resolve("serve-" + method + "/model");
+        Path bundleDir = tmp.resolve("serve-" + method + "/bundle");
         fx.downloadServing(last, modelDir, bundleDir);
         HookBundle serving = HookBundle.read(bundleDir, false);
         assertEquals(HookBundle.NEAREST, serving.scope());
@@ -74,7 +79,11 @@ class NearestVersionsTest extends RegistryBackedTest {
                 }
             }
         }
-        System.out.printf("nearest versions: %d/6 new facts top-1 with the last version's serving blobs%n", top1);
+        if (method.equals("alphaedit-nearest")) {
+            assertEquals(1.0, RegistryClient.json().readTree(serving.hyperparameters())
+                    .path("update").path("nullspaceThreshold").asDouble(), 0, "the second version (no hyperparameters) kept its parent's null-space threshold, not the default 2e-2");
+        }
+        System.out.printf(method + " versions: %d/6 new facts top-1 with the last version's serving blobs%n", top1);
         assertTrue(top1 >= 5, "the last nearest version answers the new facts: " + top1 + "/6");
     }
 }

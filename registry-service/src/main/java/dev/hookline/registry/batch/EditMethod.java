@@ -26,6 +26,11 @@ public enum EditMethod {
     COACHHOOK_SPAN_RELATION("coachhook-span-relation"),
     /** CoachHooK with the nearest-edit scope: a key takes the edit near one edited key; no relation labels. */
     COACHHOOK_NEAREST("coachhook-nearest"),
+    /**
+     * AlphaEdit's null-space projected update in hook layers, served under the nearest-edit scope; no
+     * relation labels (this project's method; the faithful AlphaEdit edits in place and has no worker form).
+     */
+    ALPHAEDIT_NEAREST("alphaedit-nearest"),
     /** CoachHooK's accumulating C_accu without hooks, W changed in place (ablation). */
     COACHHOOK_NOHOOK("coachhook-nohook"),
     /** MEMIT: same value step, no accumulation, W changed in place. */

@@ -67,6 +67,7 @@ public class BatchPages {
      */
     static final List<Option> METHODS = List.of(
             new Option("coachhook-nearest", "coachhook-nearest (recommended; the default)", true),
+            new Option("alphaedit-nearest", "alphaedit-nearest (AlphaEdit's update under the nearest-edit scope)", false),
             new Option("coachhook", "coachhook (the paper's method)", false),
             new Option("coachhook-span-relation", "coachhook-span-relation (a span per relation label)", false),
             new Option("coachhook-span", "coachhook-span", false),
