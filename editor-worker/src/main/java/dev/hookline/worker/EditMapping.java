@@ -120,8 +120,8 @@ public final class EditMapping {
         /** alphaedit-nearest's record: AlphaEdit's update on these layers and value step, the nearest scope's threshold. */
         public AlphaEditNearestParams alphaEditNearest() {
             AlphaEditParams d = AlphaEditParams.defaults();
-            return new AlphaEditNearestParams(new AlphaEditParams(params.layers(),
-                    nullspaceThreshold != null ? nullspaceThreshold : d.nullspaceThreshold(), l2 != null ? l2 : d.l2(),
+            return new AlphaEditNearestParams(new AlphaEditParams(params.layers(), nullspaceThreshold != null
+                    ? nullspaceThreshold : AlphaEditNearestParams.DEFAULT_THRESHOLD, l2 != null ? l2 : d.l2(),
                     params.valueStep()), params.alpha0(), params.scopeLambda());
         }
 

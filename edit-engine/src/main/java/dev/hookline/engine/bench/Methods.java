@@ -37,18 +37,13 @@ import java.util.TreeSet;
  * @param ultraEdit UltraEdit (2025): lifelong-normalised one-step update in place
  * @param coachHookNearest CoachHooK with the nearest-edit scope ({@link dev.hookline.engine.hook.NearestKeyScope}):
  *     no relation labels
- * <p>alphaedit-nearest (this project's method) has no record of its own: AlphaEdit's record for the update,
- * coachhook-nearest's threshold and lambda_s for the scope ({@link #alphaEditNearest()}).
+ * @param alphaEditNearest alphaedit-nearest (this project's method): AlphaEdit's update in hooks under
+ *     coachhook-nearest's scope
  */
 public record Methods(CoachHookParams coachHook, CoachHookParams coachHookCorpus, MemitParams memit, FtParams ft,
         List<String> contextPrefixes, CoachHookParams coachHookPlus, CoachHookParams noHook,
         CoachHookParams coachHookSpan, CoachHookParams coachHookSpanRelation, AlphaEditParams alphaEdit,
-        UltraEditParams ultraEdit, CoachHookParams coachHookNearest) {
-
-    /** alphaedit-nearest's record: {@code alphaEdit}'s update with {@code coachHookNearest}'s scope. */
-    public AlphaEditNearestParams alphaEditNearest() {
-        return AlphaEditNearestParams.of(alphaEdit, coachHookNearest);
-    }
+        UltraEditParams ultraEdit, CoachHookParams coachHookNearest, AlphaEditNearestParams alphaEditNearest) {
 
     /** Method names accepted by {@link #create}. */
     public static final List<String> NAMES = List.of("coachhook", "coachhook-corpus", "coachhook-plus",
@@ -74,7 +69,23 @@ public record Methods(CoachHookParams coachHook, CoachHookParams coachHookCorpus
         if (coachHookNearest == null || !coachHookNearest.scope().equals("nearest")) {
             throw new IllegalArgumentException("coachhook-nearest uses the nearest scope");
         }
+        if (alphaEditNearest == null) {
+            throw new IllegalArgumentException("alphaEditNearest hyperparameters are required");
+        }
         contextPrefixes = List.copyOf(contextPrefixes);
+    }
+
+    /**
+     * The twelve-record form: alphaedit-nearest takes {@code alphaEdit}'s layers, L2 and value step with its
+     * own default threshold ({@link AlphaEditNearestParams#tuned}) under {@code coachHookNearest}'s scope.
+     */
+    public Methods(CoachHookParams coachHook, CoachHookParams coachHookCorpus, MemitParams memit, FtParams ft,
+            List<String> contextPrefixes, CoachHookParams coachHookPlus, CoachHookParams noHook,
+            CoachHookParams coachHookSpan, CoachHookParams coachHookSpanRelation, AlphaEditParams alphaEdit,
+            UltraEditParams ultraEdit, CoachHookParams coachHookNearest) {
+        this(coachHook, coachHookCorpus, memit, ft, contextPrefixes, coachHookPlus, noHook, coachHookSpan,
+                coachHookSpanRelation, alphaEdit, ultraEdit, coachHookNearest,
+                AlphaEditNearestParams.tuned(alphaEdit, coachHookNearest));
     }
 
     /** The eleven-record form: coachhook-nearest takes span-relation's record with the nearest scope. */
@@ -162,7 +173,8 @@ public record Methods(CoachHookParams coachHook, CoachHookParams coachHookCorpus
                 case "coachhook-span-relation" -> coachHookSpanRelation.layers();
                 case "coachhook-nearest" -> coachHookNearest.layers();
                 case "memit" -> memit.layers();
-                case "alphaedit", "alphaedit-nearest" -> alphaEdit.layers();
+                case "alphaedit" -> alphaEdit.layers();
+                case "alphaedit-nearest" -> alphaEditNearest.update().layers();
                 default -> new int[0]; // ft and ultraedit need no key statistics
             };
             for (int l : ls) {
@@ -185,7 +197,7 @@ public record Methods(CoachHookParams coachHook, CoachHookParams coachHookCorpus
             case "memit" -> memit;
             case "ft" -> ft;
             case "alphaedit" -> alphaEdit;
-            case "alphaedit-nearest" -> alphaEditNearest();
+            case "alphaedit-nearest" -> alphaEditNearest;
             case "ultraedit" -> ultraEdit;
             default -> throw new IllegalArgumentException("unknown method " + name);
         };
@@ -208,7 +220,7 @@ public record Methods(CoachHookParams coachHook, CoachHookParams coachHookCorpus
             case "memit" -> ClosedFormEditor.memit(base, tokenizer, stats, memit, contextPrefixes);
             case "ft" -> new FtEditor(base, tokenizer, ft, contextPrefixes);
             case "alphaedit" -> ClosedFormEditor.alphaEdit(base, tokenizer, stats, alphaEdit, contextPrefixes);
-            case "alphaedit-nearest" -> ClosedFormEditor.alphaEditNearest(base, tokenizer, stats, alphaEditNearest(),
+            case "alphaedit-nearest" -> ClosedFormEditor.alphaEditNearest(base, tokenizer, stats, alphaEditNearest,
                     contextPrefixes);
             case "ultraedit" -> new UltraEditor(base, tokenizer, ultraEdit);
             default -> throw new IllegalArgumentException("unknown method '" + name + "'; valid: " + String.join(", ", NAMES));

@@ -184,7 +184,7 @@ public final class EditCommand implements Callable<Integer> {
      */
     private AlphaEditNearestParams alphaNearestParams(Methods methods, CoachHookParams nearest, HookBundle parentBundle)
             throws java.io.IOException {
-        AlphaEditParams a = methods.alphaEdit();
+        AlphaEditParams a = methods.alphaEditNearest().update(); // its default threshold, or --alphaedit-threshold
         double threshold = a.nullspaceThreshold();
         double l2 = a.l2();
         if (parentBundle != null && parentBundle.method().equals(ClosedFormEditor.ALPHAEDIT_NEAREST)) {

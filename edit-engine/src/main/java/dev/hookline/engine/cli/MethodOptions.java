@@ -5,6 +5,7 @@
 package dev.hookline.engine.cli;
 
 import dev.hookline.engine.bench.Methods;
+import dev.hookline.engine.edit.AlphaEditNearestParams;
 import dev.hookline.engine.edit.AlphaEditParams;
 import dev.hookline.engine.edit.CoachHookParams;
 import dev.hookline.engine.edit.FtParams;
@@ -91,8 +92,9 @@ public final class MethodOptions {
     @Option(names = "--ft-steps", description = "FT Adam steps per batch")
     Integer ftSteps;
 
-    @Option(names = "--alphaedit-threshold", description = "alphaedit: eigenvalues of C0 below this span the null space "
-            + "(default " + AlphaEditParams.DEFAULT_THRESHOLD + ", the authors' GPT2-XL value)")
+    @Option(names = "--alphaedit-threshold", description = "alphaedit and alphaedit-nearest: eigenvalues of C0 below this"
+            + " span the null space (default " + AlphaEditParams.DEFAULT_THRESHOLD + " for alphaedit, the authors' GPT2-XL"
+            + " value; " + AlphaEditNearestParams.DEFAULT_THRESHOLD + " for alphaedit-nearest, its dev choice)")
     Double alphaEditThreshold;
 
     @Option(names = "--alphaedit-l2", description = "alphaedit: ridge term L2 (default " + AlphaEditParams.DEFAULT_L2 + ")")
@@ -175,9 +177,15 @@ public final class MethodOptions {
         UltraEditParams ud = d.ultraEdit();
         UltraEditParams ultra = new UltraEditParams(layers(ud.layers(), defaultLayers),
                 ultraEditLearningRate != null ? ultraEditLearningRate : ud.learningRate(), ud.ridge());
+        CoachHookParams nearest = Methods.nearestOf(relation,
+                nearestAlpha != null ? nearestAlpha : d.coachHookNearest().alpha0());
+        // alphaedit-nearest: AlphaEdit's options with its own default threshold, the nearest scope's threshold.
+        AlphaEditNearestParams alphaNearest = AlphaEditNearestParams.of(new AlphaEditParams(alpha.layers(),
+                alphaEditThreshold != null ? alphaEditThreshold : AlphaEditNearestParams.DEFAULT_THRESHOLD, alpha.l2(),
+                alpha.valueStep()), nearest);
         return new Methods(override(d.coachHook(), defaultLayers), override(d.coachHookCorpus(), defaultLayers), memit,
                 ft, d.contextPrefixes(), plus, override(d.noHook(), defaultLayers), span, relation, alpha, ultra,
-                Methods.nearestOf(relation, nearestAlpha != null ? nearestAlpha : d.coachHookNearest().alpha0()));
+                nearest, alphaNearest);
     }
 
     private int[] layers(int[] recordLayers, int[] defaultLayers) {

@@ -25,6 +25,19 @@ public record AlphaEditNearestParams(AlphaEditParams update, double alpha0, doub
         }
     }
 
+    /**
+     * The default null-space threshold of alphaedit-nearest, chosen on the dev stream of demo-d256x (model
+     * seed 1, 500 edits, batch 100, no labels) from AlphaEdit's three values 2e-2, 2e-1 and 1: mean of
+     * reliability, generality and locality 0.928, 0.9405 and 0.9407 (docs/BENCHMARKS.md, nineteenth session).
+     * The faithful alphaedit keeps the authors' 2e-2, its own dev choice.
+     */
+    public static final double DEFAULT_THRESHOLD = 1.0;
+
+    /** {@code update}'s layers, L2 and value step with {@link #DEFAULT_THRESHOLD}, under {@code nearest}'s scope. */
+    public static AlphaEditNearestParams tuned(AlphaEditParams update, CoachHookParams nearest) {
+        return of(new AlphaEditParams(update.layers(), DEFAULT_THRESHOLD, update.l2(), update.valueStep()), nearest);
+    }
+
     /** AlphaEdit's update with coachhook-nearest's scope: its threshold and lambda_s. */
     public static AlphaEditNearestParams of(AlphaEditParams update, CoachHookParams nearest) {
         if (!"nearest".equals(nearest.scope())) {

@@ -46,6 +46,24 @@ class DefaultRecordTest {
     }
 
     @Test
+    void alphaEditNearestHasItsOwnDevChosenThresholdAndTheNearestScope() {
+        Methods d = edit().methods(3, null);
+        var aen = (dev.hookline.engine.edit.AlphaEditNearestParams) d.params("alphaedit-nearest");
+        assertEquals(dev.hookline.engine.edit.AlphaEditNearestParams.DEFAULT_THRESHOLD, aen.update().nullspaceThreshold(), 0);
+        assertEquals(dev.hookline.engine.edit.AlphaEditParams.DEFAULT_THRESHOLD,
+                ((dev.hookline.engine.edit.AlphaEditParams) d.params("alphaedit")).nullspaceThreshold(), 0,
+                "the faithful alphaedit keeps the authors' threshold");
+        assertEquals(CoachHookParams.NEAREST_ALPHA0, aen.alpha0(), 0);
+        assertArrayEquals(new int[] {2}, aen.update().layers());
+        Methods given = edit("--alphaedit-threshold", "0.2", "--nearest-alpha", "0.4").methods(3, null);
+        var g = (dev.hookline.engine.edit.AlphaEditNearestParams) given.params("alphaedit-nearest");
+        assertEquals(0.2, g.update().nullspaceThreshold(), 0);
+        assertEquals(0.4, g.alpha0(), 0);
+        assertEquals(aen.toString(), Methods.defaults(List.of()).alphaEditNearest().toString(),
+                "the bench's default record is the edit command's on a 3-block model");
+    }
+
+    @Test
     void theBaselinesShareCoachHooksUpdateAndValueStepSoComparisonsAreFair() {
         CoachHookParams d = CoachHookParams.defaults();
         MemitParams m = MemitParams.defaults();
