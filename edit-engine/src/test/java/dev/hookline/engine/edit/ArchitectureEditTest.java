@@ -2,7 +2,7 @@
  * Every editing method runs on every architecture through the CausalLm interface: one batch on
  * each Hugging Face fixture (GPT-2, GPT-J, Llama, Qwen2; random weights) makes the edited prompts'
  * targets top-1 and keeps unrelated prompts' top-1:
- * - the hook methods (coachhook, coachhook-span-relation, coachhook-nearest) keep every unrelated prompt's top-1;
+ * - the hook methods (coachhook, coachhook-span-relation, coachhook-nearest, alphaedit-nearest) keep every unrelated prompt's top-1;
  * - the closed-form in-place methods (MEMIT, the no-hook ablation) keep at least 7 of 12;
  * - FT keeps its update to the edited projection, within its L-infinity bound, and nothing more.
  *
@@ -53,9 +53,11 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 public class ArchitectureEditTest {
 
-    static final List<String> METHODS = List.of("coachhook", "coachhook-span-relation", "coachhook-nearest", "memit",
+    static final List<String> METHODS = List.of("coachhook", "coachhook-span-relation", "coachhook-nearest",
+            "alphaedit-nearest", "memit",
             "coachhook-nohook", "ft");
-    static final List<String> HOOKED = List.of("coachhook", "coachhook-span-relation", "coachhook-nearest");
+    static final List<String> HOOKED = List.of("coachhook", "coachhook-span-relation", "coachhook-nearest",
+            "alphaedit-nearest");
 
     public static final List<EditRequest> EDITS = List.of(
             new EditRequest("1", "Danielle Darrieux", "The mother tongue of {} was", "English", null,
@@ -75,6 +77,8 @@ public class ArchitectureEditTest {
             "Birds fly south for");
 
     static final List<String> IN_PLACE = List.of("memit", "coachhook-nohook");
+    /** alphaedit-nearest's ridge on these fixtures (see where the methods are built). */
+    static final double AEN_L2 = 0.01;
     /** Unrelated prompts whose top-1 MEMIT and the no-hook ablation must keep (measured 9-11, see above). */
     static final int IN_PLACE_KEPT = 7;
 
@@ -123,7 +127,15 @@ public class ArchitectureEditTest {
                     new CoachHookParams(layers, lambda, 2.2, "corpus", vs, 3),
                     new CoachHookParams(layers, inPlaceLambda, 2.2, "sequence", vs),
                     CoachHookParams.spanTuned().withLayersAndLambda(layers, lambda).withValueStep(vs),
-                    CoachHookParams.spanRelationTuned().withLayersAndLambda(layers, lambda).withValueStep(vs));
+                    CoachHookParams.spanRelationTuned().withLayersAndLambda(layers, lambda).withValueStep(vs),
+                    new AlphaEditParams(layers, AlphaEditParams.DEFAULT_THRESHOLD, AlphaEditParams.DEFAULT_L2, vs),
+                    UltraEditParams.defaults().withLayers(layers),
+                    Methods.nearestOf(CoachHookParams.spanRelationTuned().withLayersAndLambda(layers, lambda)
+                            .withValueStep(vs), CoachHookParams.NEAREST_ALPHA0),
+                    // AlphaEdit's ridge L2 is absolute: these random models' keys are far smaller than GPT2-XL's,
+                    // so the authors' 10 swamps K K^T (the edit would not move); scaled down as lambda is here.
+                    new AlphaEditNearestParams(new AlphaEditParams(layers, AlphaEditNearestParams.DEFAULT_THRESHOLD,
+                            AEN_L2, vs), CoachHookParams.NEAREST_ALPHA0, CoachHookParams.SPAN_SCOPE_LAMBDA));
             String digest = Digests.model(base);
             // C0 over the corpus and the unrelated prompts, weighted as frequent text (see the file header).
             List<String> c0Corpus = new ArrayList<>(corpus());
