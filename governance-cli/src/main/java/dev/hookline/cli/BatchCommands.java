@@ -28,7 +28,7 @@ import picocli.CommandLine.Parameters;
                 BatchCommands.Watch.class, BatchCommands.Cancel.class})
 final class BatchCommands {
     /** The method the registry applies when a batch names none (docs/BENCHMARKS.md: label-free, the best held-out locality). */
-    static final String RECOMMENDED_METHOD = "coachhook-nearest";
+    static final String RECOMMENDED_METHOD = "alphaedit-nearest";
 
     private static final Set<String> DONE = Set.of("COMPUTED", "VALIDATED", "REJECTED");
 
@@ -57,7 +57,8 @@ final class BatchCommands {
 
         @Option(names = "--method", paramLabel = "M", description = {"Editing method. Default: the file's, else the "
                 + "registry's default, " + RECOMMENDED_METHOD + " (recommended;",
-                "coachhook = the paper's method; also coachhook-span-relation, coachhook-span, coachhook-corpus, coachhook-plus)."})
+                "coachhook = the paper's method; also coachhook-nearest, coachhook-span-relation, coachhook-span,"
+                + " coachhook-corpus, coachhook-plus)."})
         String method;
 
         @Option(names = "--reason", paramLabel = "TEXT",
