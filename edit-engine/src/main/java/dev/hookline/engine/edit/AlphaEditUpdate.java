@@ -6,6 +6,11 @@
  * earlier batch (the paper's protection of earlier edits). Written into the weight in place, or, for
  * alphaedit-nearest (this project's variant, not the paper's), into hook deltas that serve only under
  * the nearest-edit scope.
+ * The hooked form solves the same system in an equivalent symmetric form: A lies in P's range
+ * ((I - P) A = 0 follows from the system), so A = (P G P + L2 I)^-1 P K with G = K K^T + K_p K_p^T;
+ * it keeps S^-1 = (P K_p K_p^T P + L2 I)^-1 and updates it by Woodbury with P K per batch,
+ * O(d_ff^2 u) instead of the in-place form's O(d_ff^3) LU per batch (the faithful alphaedit keeps
+ * the authors' LU solve).
  * Reference: Fang et al., "AlphaEdit: Null-Space Constrained Knowledge Editing for Language
  * Models", ICLR 2025, eq. 9-12 and the authors' AlphaEdit_main.py (L2 ridge, cache_c).
  */
@@ -32,6 +37,7 @@ public final class AlphaEditUpdate implements UpdateRule {
     private NDManager state;
     private final Map<Integer, NDArray> projector = new LinkedHashMap<>(); // layer -> P, (d_ff, d_ff) float64
     private final Map<Integer, NDArray> earlierKeys = new LinkedHashMap<>(); // layer -> K_p K_p^T, float64
+    private final Map<Integer, NDArray> solveInverse = new LinkedHashMap<>(); // hooked: (P K_p K_p^T P + L2 I)^-1
     private final Map<Integer, Long> nullity = new LinkedHashMap<>();
 
     /** AlphaEdit with {@code params}' threshold and L2, in place (the paper's). */
@@ -67,6 +73,13 @@ public final class AlphaEditUpdate implements UpdateRule {
             }
             nullity.put(l, NullSpace.rank(projector.get(l)));
             earlierKeys.put(l, state.zeros(new Shape(mlpSize, mlpSize), DataType.FLOAT64));
+            if (hooked) {
+                try (NDManager work = state.newSubManager()) {
+                    NDArray s0 = work.eye(mlpSize, mlpSize, 0, DataType.FLOAT64).div(l2); // (L2 I)^-1
+                    s0.attach(state);
+                    solveInverse.put(l, s0);
+                }
+            }
             if (nullity.get(l) == 0) {
                 LOG.warn("alphaedit: layer {} has no eigenvalue of C0 below {}: P = 0, edits will not move the model",
                         l, threshold);
@@ -90,6 +103,14 @@ public final class AlphaEditUpdate implements UpdateRule {
     @Override
     public NDArray solve(int layer, NDArray keys) {
         NDArray p = projector.get(layer);
+        if (hooked) {
+            try (NDManager work = state.newSubManager()) {
+                NDArray pk = in(work, p.matMul(keys.toType(DataType.FLOAT64, false))); // (d_ff, u), P K
+                NDArray a = NormalEquations.solveWithInverse(solveInverse.get(layer), pk); // (S + P K K^T P)^-1 P K
+                a.attach(state);
+                return a;
+            }
+        }
         try (NDManager work = state.newSubManager()) {
             NDArray k = keys.toType(DataType.FLOAT64, true); // (d_ff, u)
             k.attach(work);
@@ -106,7 +127,14 @@ public final class AlphaEditUpdate implements UpdateRule {
 
     @Override
     public void addKeys(NDManager pending, int layer, NDArray keys, List<Runnable> updates) {
-        updates.add(() -> NormalEquations.addGram(earlierKeys.get(layer), keys, 1));
+        updates.add(() -> {
+            NormalEquations.addGram(earlierKeys.get(layer), keys, 1);
+            if (hooked) {
+                NDArray pk = projector.get(layer).matMul(keys); // (d_ff, u)
+                pk.attach(pending);
+                NormalEquations.updateInverse(solveInverse.get(layer), pk).attach(pending);
+            }
+        });
     }
 
     @Override
@@ -139,13 +167,24 @@ public final class AlphaEditUpdate implements UpdateRule {
         if (old != null) {
             old.close();
         }
+        double[] s;
+        try (NDManager work = state.newSubManager()) {
+            NDArray p = projector.get(layer);
+            NDArray m = in(work, in(work, p.matMul(restored)).matMul(p)); // P K_p K_p^T P, (d_ff, d_ff)
+            s = in(work, m.add(work.eye(ff, ff, 0, DataType.FLOAT64).mul(l2))).toDoubleArray();
+        }
+        NDArray inverse = NormalEquations.spdInverse(state, s, ff, 1.0, "alphaedit-nearest S, layer " + layer);
+        NDArray oldInverse = solveInverse.put(layer, inverse);
+        if (oldInverse != null) {
+            oldInverse.close();
+        }
         return restored;
     }
 
-    /** P and K_p K_p^T. */
+    /** P and K_p K_p^T, and the hooked form's S^-1. */
     @Override
     public long editingBytesPerLayer(long ff) {
-        return 2 * ff * ff * 8L;
+        return (hooked ? 3 : 2) * ff * ff * 8L;
     }
 
     private static NDArray in(NDManager work, NDArray x) {

@@ -172,6 +172,57 @@ class AlphaEditTest {
     }
 
     @Test
+    void theHookedFormsWoodburySolveEqualsThePapersLuSolveAndRestores(@TempDir Path tmp) throws Exception {
+        int[] layers = {1};
+        try (Gpt2Model base = EditFixtures.untrained(5); TextTokenizer tok = EditFixtures.tokenizer();
+                NDManager m = NDManager.newBaseManager()) {
+            int ff = base.config().mlpSize();
+            LayerStatistics stats = LayerStatistics.loadOrCompute(base, tok, EditFixtures.corpus(), 100, layers,
+                    tmp.resolve("stats"));
+            double[] values = new EigenDecomposition(matrix(stats.c0(1), ff, ff)).getRealEigenvalues().clone();
+            Arrays.sort(values);
+            double tau = (values[ff / 2 - 1] + values[ff / 2]) / 2;
+            AlphaEditParams params = new AlphaEditParams(layers, tau, 0.5, CoachHookMechanicsTest.FAST);
+            AlphaEditUpdate lu = new AlphaEditUpdate(params);
+            AlphaEditUpdate hooked = new AlphaEditUpdate(params, true);
+            assertTrue(hooked.hooked() && !lu.hooked());
+            lu.start(m, stats, layers, ff);
+            hooked.start(m, stats, layers, ff);
+            Random random = new Random(7);
+            double[] saved = null;
+            for (int round = 0; round < 5; round++) {
+                double[] k = new double[ff * 6]; // (d_ff, u = 6)
+                for (int i = 0; i < k.length; i++) {
+                    k[i] = Math.abs(random.nextGaussian());
+                }
+                NDArray keys = m.create(k, new Shape(ff, 6));
+                RealMatrix expected = matrix(lu.solve(1, keys).toDoubleArray(), ff, 6);
+                RealMatrix got = matrix(hooked.solve(1, keys).toDoubleArray(), ff, 6);
+                double err = got.subtract(expected).getFrobeniusNorm() / expected.getFrobeniusNorm();
+                assertTrue(err < 1e-8, "round " + round + ": Woodbury A against the LU solve: " + err);
+                if (round == 3) {
+                    // A fresh hooked rule continued from K_p K_p^T (as from a bundle) solves the same.
+                    AlphaEditUpdate restored = new AlphaEditUpdate(params, true);
+                    restored.start(m, stats, layers, ff);
+                    restored.restore(1, saved, x -> { });
+                    double e = matrix(restored.solve(1, keys).toDoubleArray(), ff, 6).subtract(expected).getFrobeniusNorm()
+                            / expected.getFrobeniusNorm();
+                    assertTrue(e < 1e-8, "restored from K_p K_p^T: " + e);
+                }
+                for (AlphaEditUpdate rule : List.of(lu, hooked)) {
+                    List<Runnable> updates = new java.util.ArrayList<>();
+                    rule.addKeys(m, 1, keys, updates);
+                    updates.forEach(Runnable::run);
+                }
+                saved = hooked.covariance(1);
+            }
+            assertTrue(maxAbs(matrix(hooked.covariance(1), ff, ff).subtract(matrix(lu.covariance(1), ff, ff))) < 1e-9,
+                    "both keep the same K_p K_p^T");
+            assertEquals(3 * (long) ff * ff * 8, hooked.editingBytesPerLayer(ff), "P, K_p K_p^T and S^-1");
+        }
+    }
+
+    @Test
     void consecutiveAlphaEditMakesEditedTargetsMoreLikely(@TempDir Path tmp) throws Exception {
         int[] layers = {0, 1}; // the fast value step edits at the subject: a later block must carry it
         List<EditRequest> requests = EditFixtures.requests().subList(0, 8);
