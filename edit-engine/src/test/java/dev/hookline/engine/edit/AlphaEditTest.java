@@ -131,9 +131,7 @@ class AlphaEditTest {
             LayerStatistics stats = LayerStatistics.loadOrCompute(base, tok, EditFixtures.corpus(), 100, layers,
                     tmp.resolve("stats"));
             RealMatrix c0 = matrix(stats.c0(1), ff, ff);
-            double[] values = new EigenDecomposition(c0).getRealEigenvalues().clone();
-            Arrays.sort(values);
-            double tau = (values[ff / 2 - 1] + values[ff / 2]) / 2; // half of the key space preserved
+            double tau = halfPreserved(c0); // half of the key space preserved
             AlphaEditParams params = new AlphaEditParams(layers, tau, 3, CoachHookMechanicsTest.FAST);
             AlphaEditUpdate rule = new AlphaEditUpdate(params);
             rule.start(m, stats, layers, ff);
@@ -179,9 +177,7 @@ class AlphaEditTest {
             int ff = base.config().mlpSize();
             LayerStatistics stats = LayerStatistics.loadOrCompute(base, tok, EditFixtures.corpus(), 100, layers,
                     tmp.resolve("stats"));
-            double[] values = new EigenDecomposition(matrix(stats.c0(1), ff, ff)).getRealEigenvalues().clone();
-            Arrays.sort(values);
-            double tau = (values[ff / 2 - 1] + values[ff / 2]) / 2;
+            double tau = halfPreserved(matrix(stats.c0(1), ff, ff));
             AlphaEditParams params = new AlphaEditParams(layers, tau, 0.5, CoachHookMechanicsTest.FAST);
             AlphaEditUpdate lu = new AlphaEditUpdate(params);
             AlphaEditUpdate hooked = new AlphaEditUpdate(params, true);
@@ -246,6 +242,14 @@ class AlphaEditTest {
                 assertTrue(gain > 0.5, "mean log P(target) rises by more than 0.5 nats: " + gain);
             }
         }
+    }
+
+    /** A threshold between the two middle eigenvalues of {@code c0}: half of the key space preserved. */
+    private static double halfPreserved(RealMatrix c0) {
+        double[] values = new EigenDecomposition(c0).getRealEigenvalues().clone();
+        Arrays.sort(values);
+        int n = values.length;
+        return (values[n / 2 - 1] + values[n / 2]) / 2;
     }
 
     private static RealMatrix identity(int n) {
