@@ -25,6 +25,7 @@ import java.util.Random;
 import org.apache.commons.math3.linear.Array2DRowRealMatrix;
 import org.apache.commons.math3.linear.EigenDecomposition;
 import org.apache.commons.math3.linear.LUDecomposition;
+import org.apache.commons.math3.linear.QRDecomposition;
 import org.apache.commons.math3.linear.RealMatrix;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -119,6 +120,45 @@ class AlphaEditTest {
             assertTrue(maxAbs(pm.subtract(referenceProjector(c0, tau))) < 1e-8,
                     "P equals the eigen-decomposition's: " + maxAbs(pm.subtract(referenceProjector(c0, tau))));
             assertTrue(maxAbs(pm.multiply(pm).subtract(pm)) < 1e-9, "P idempotent");
+        }
+    }
+
+    /**
+     * A d_ff 1024 covariance whose eigenvalues span 1e-4..1e4 (the spread of a trained model's C0):
+     * the Newton iteration's relative change settles at its rounding floor (about 1.3e-14, above the
+     * 1e-14 tolerance; seen at d_ff 4096 as 2.0e-14), so it must stop there instead of repeating
+     * steps until MAX_STEPS. P is checked against the projector built from the known eigenvectors.
+     */
+    @Test
+    void projectorStopsAtTheRoundingFloorOfAWideSpectrum() {
+        int n = 1024;
+        Random random = new Random(3);
+        double[] g = new double[n * n];
+        for (int i = 0; i < g.length; i++) {
+            g[i] = random.nextGaussian();
+        }
+        double[] q = flat(new QRDecomposition(matrix(g, n, n)).getQ()); // (n, n) orthogonal
+        double[] w = new double[n];
+        int below = 0;
+        for (int i = 0; i < n; i++) {
+            w[i] = Math.pow(10, -4 + 8 * random.nextDouble());
+            below += w[i] < 1 ? 1 : 0;
+        }
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray qa = m.create(q, new Shape(n, n));
+            NDArray c = qa.mul(m.create(w, new Shape(1, n))).matMul(qa.transpose()); // Q diag(w) Q^T
+            c = c.add(c.transpose()).div(2);
+            double[] mask = new double[n];
+            for (int i = 0; i < n; i++) {
+                mask[i] = w[i] < 1 ? 1 : 0;
+            }
+            NDArray reference = qa.mul(m.create(mask, new Shape(1, n))).matMul(qa.transpose());
+            NullSpace.Result result = NullSpace.iterate(c, 1.0);
+            assertEquals(below, NullSpace.rank(result.projector()));
+            double err = result.projector().sub(reference).abs().max().getDouble();
+            assertTrue(err < 1e-8, "P equals the projector onto the eigenvectors below 1: " + err);
+            assertTrue(result.steps() < 40, "stops at the rounding floor, not after " + NullSpace.MAX_STEPS
+                    + " steps: " + result.steps());
         }
     }
 
