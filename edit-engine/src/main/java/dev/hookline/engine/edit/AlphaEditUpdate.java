@@ -39,6 +39,8 @@ public final class AlphaEditUpdate implements UpdateRule {
     private final Map<Integer, NDArray> earlierKeys = new LinkedHashMap<>(); // layer -> K_p K_p^T, float64
     private final Map<Integer, NDArray> solveInverse = new LinkedHashMap<>(); // hooked: (P K_p K_p^T P + L2 I)^-1
     private final Map<Integer, Long> nullity = new LinkedHashMap<>();
+    private final Map<Integer, Integer> steps = new LinkedHashMap<>(); // Newton steps of P per layer
+    private final Map<Integer, Double> seconds = new LinkedHashMap<>(); // time to compute P per layer
 
     /** AlphaEdit with {@code params}' threshold and L2, in place (the paper's). */
     public AlphaEditUpdate(AlphaEditParams params) {
@@ -67,9 +69,13 @@ public final class AlphaEditUpdate implements UpdateRule {
         for (int l : layers) {
             try (NDManager work = state.newSubManager()) {
                 NDArray c0 = work.create(statistics.c0(l), new Shape(mlpSize, mlpSize)); // (d_ff, d_ff)
-                NDArray p = NullSpace.projector(c0, threshold);
+                long started = System.nanoTime();
+                NullSpace.Result result = NullSpace.iterate(c0, threshold);
+                NDArray p = result.projector();
                 p.attach(state);
                 projector.put(l, p);
+                steps.put(l, result.steps());
+                seconds.put(l, (System.nanoTime() - started) / 1e9);
             }
             nullity.put(l, NullSpace.rank(projector.get(l)));
             earlierKeys.put(l, state.zeros(new Shape(mlpSize, mlpSize), DataType.FLOAT64));
@@ -84,8 +90,8 @@ public final class AlphaEditUpdate implements UpdateRule {
                 LOG.warn("alphaedit: layer {} has no eigenvalue of C0 below {}: P = 0, edits will not move the model",
                         l, threshold);
             } else {
-                LOG.info("alphaedit: layer {} null space of dimension {} of {} (threshold {})", l, nullity.get(l),
-                        mlpSize, threshold);
+                LOG.info("alphaedit: layer {} null space of dimension {} of {} (threshold {}; {} Newton steps, {} s)", l,
+                        nullity.get(l), mlpSize, threshold, steps.get(l), String.format("%.1f", seconds.get(l)));
             }
         }
     }
