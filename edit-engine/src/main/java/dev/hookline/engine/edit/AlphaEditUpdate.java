@@ -39,8 +39,6 @@ public final class AlphaEditUpdate implements UpdateRule {
     private final Map<Integer, NDArray> earlierKeys = new LinkedHashMap<>(); // layer -> K_p K_p^T, float64
     private final Map<Integer, NDArray> solveInverse = new LinkedHashMap<>(); // hooked: (P K_p K_p^T P + L2 I)^-1
     private final Map<Integer, Long> nullity = new LinkedHashMap<>();
-    private final Map<Integer, Integer> steps = new LinkedHashMap<>(); // Newton steps of P per layer
-    private final Map<Integer, Double> seconds = new LinkedHashMap<>(); // time to compute P per layer
 
     /** AlphaEdit with {@code params}' threshold and L2, in place (the paper's). */
     public AlphaEditUpdate(AlphaEditParams params) {
@@ -67,16 +65,16 @@ public final class AlphaEditUpdate implements UpdateRule {
     public void start(NDManager state, LayerStatistics statistics, int[] layers, int mlpSize) {
         this.state = state;
         for (int l : layers) {
+            long started = System.nanoTime();
+            int steps;
             try (NDManager work = state.newSubManager()) {
                 NDArray c0 = work.create(statistics.c0(l), new Shape(mlpSize, mlpSize)); // (d_ff, d_ff)
-                long started = System.nanoTime();
                 NullSpace.Result result = NullSpace.iterate(c0, threshold);
-                NDArray p = result.projector();
-                p.attach(state);
-                projector.put(l, p);
-                steps.put(l, result.steps());
-                seconds.put(l, (System.nanoTime() - started) / 1e9);
+                result.projector().attach(state);
+                projector.put(l, result.projector());
+                steps = result.steps();
             }
+            double seconds = (System.nanoTime() - started) / 1e9;
             nullity.put(l, NullSpace.rank(projector.get(l)));
             earlierKeys.put(l, state.zeros(new Shape(mlpSize, mlpSize), DataType.FLOAT64));
             if (hooked) {
@@ -91,7 +89,7 @@ public final class AlphaEditUpdate implements UpdateRule {
                         l, threshold);
             } else {
                 LOG.info("alphaedit: layer {} null space of dimension {} of {} (threshold {}; {} Newton steps, {} s)", l,
-                        nullity.get(l), mlpSize, threshold, steps.get(l), String.format("%.1f", seconds.get(l)));
+                        nullity.get(l), mlpSize, threshold, steps, String.format("%.1f", seconds));
             }
         }
     }
