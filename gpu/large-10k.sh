@@ -28,12 +28,12 @@ export HOOKLINE_THREADS="${HOOKLINE_THREADS:-8}"
 case "${1:?usage: large-10k.sh pretrain | bench METHOD [OPTIONS...] | call 'METHOD [OPTIONS...]'...}" in
   call)
     shift; S=$(date +%s)
-    "$K/run" hookline pretrain --world large --preset large --seed 1 --out /tmp/large > "$OUT/pretrain.log" 2>&1
-    echo "pretrain rc=$? $(( $(date +%s) - S )) s" >> "$OUT/times.log"
+    rc=0; "$K/run" hookline pretrain --world large --preset large --seed 1 --out /tmp/large > "$OUT/pretrain.log" 2>&1 || rc=$?
+    echo "pretrain rc=$rc $(( $(date +%s) - S )) s" >> "$OUT/times.log"
     for spec in "$@"; do
       # shellcheck disable=SC2086 # spec is a method followed by its options
-      bash "$0" bench $spec > /dev/null 2>&1
-      echo "bench $spec rc=$? $(( $(date +%s) - S )) s" >> "$OUT/times.log"
+      rc=0; bash "$0" bench $spec > /dev/null 2>&1 || rc=$? # one failed bench does not stop the next
+      echo "bench $spec rc=$rc $(( $(date +%s) - S )) s" >> "$OUT/times.log"
     done ;;
   pretrain)
     "$K/run" hookline pretrain --world large --preset large --seed 1 --out /tmp/large 2>&1 | grep -v ' INFO ' | tail -4 \
@@ -46,7 +46,7 @@ case "${1:?usage: large-10k.sh pretrain | bench METHOD [OPTIONS...] | call 'METH
     [[ -f /tmp/large/world/counterfact-test.json ]] || "$K/run" hookline world --preset large --out /tmp/large/world
     "$K/run" hookline bench --model /tmp/large --data /tmp/large/world/counterfact-test.json --labels none \
         --methods "$method" "$@" --edits 10000 --batch 100 --curve-every 2000 --curve-sample 200 \
-        --out "/tmp/large-$method" 2>&1 | grep -v ' INFO ' | grep -v '%|' | tail -30 > "$OUT/bench-$name.log"
+        --out "/tmp/large-$method" 2>&1 | { grep -v -e ' INFO ' -e '%|' || true; } | tail -30 > "$OUT/bench-$name.log"
     cp "/tmp/large-$method/report.json" "$OUT/large-$name.json"
     cp "/tmp/large-$method/report.md" "$OUT/large-$name.md" ;;
   *) echo "large-10k: unknown stage $1" >&2; exit 2 ;;
