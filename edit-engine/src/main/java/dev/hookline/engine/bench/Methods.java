@@ -5,6 +5,7 @@ package dev.hookline.engine.bench;
 
 import dev.hookline.engine.edit.AlphaEditNearestParams;
 import dev.hookline.engine.edit.AlphaEditParams;
+import dev.hookline.engine.edit.AlphaEditShardsParams;
 import dev.hookline.engine.edit.ClosedFormEditor;
 import dev.hookline.engine.edit.CoachHookParams;
 import dev.hookline.engine.edit.FtEditor;
@@ -39,16 +40,19 @@ import java.util.TreeSet;
  *     no relation labels
  * @param alphaEditNearest alphaedit-nearest (this project's method): AlphaEdit's update in hooks under
  *     coachhook-nearest's scope
+ * @param alphaEditShards alphaedit-shards (this project's method): alphaedit-nearest with a delta per shard of
+ *     edits, routed by the nearest edited key
  */
 public record Methods(CoachHookParams coachHook, CoachHookParams coachHookCorpus, MemitParams memit, FtParams ft,
         List<String> contextPrefixes, CoachHookParams coachHookPlus, CoachHookParams noHook,
         CoachHookParams coachHookSpan, CoachHookParams coachHookSpanRelation, AlphaEditParams alphaEdit,
-        UltraEditParams ultraEdit, CoachHookParams coachHookNearest, AlphaEditNearestParams alphaEditNearest) {
+        UltraEditParams ultraEdit, CoachHookParams coachHookNearest, AlphaEditNearestParams alphaEditNearest,
+        AlphaEditShardsParams alphaEditShards) {
 
     /** Method names accepted by {@link #create}. */
     public static final List<String> NAMES = List.of("coachhook", "coachhook-corpus", "coachhook-plus",
             "coachhook-span", "coachhook-span-relation", "coachhook-nohook", "memit", "ft", "alphaedit", "ultraedit",
-            "coachhook-nearest", "alphaedit-nearest");
+            "coachhook-nearest", "alphaedit-nearest", "alphaedit-shards");
 
     public Methods {
         if (!coachHook.scope().equals("sequence") || !coachHookCorpus.scope().equals("corpus")) {
@@ -69,10 +73,20 @@ public record Methods(CoachHookParams coachHook, CoachHookParams coachHookCorpus
         if (coachHookNearest == null || !coachHookNearest.scope().equals("nearest")) {
             throw new IllegalArgumentException("coachhook-nearest uses the nearest scope");
         }
-        if (alphaEditNearest == null) {
-            throw new IllegalArgumentException("alphaEditNearest hyperparameters are required");
+        if (alphaEditNearest == null || alphaEditShards == null) {
+            throw new IllegalArgumentException("alphaEditNearest and alphaEditShards hyperparameters are required");
         }
         contextPrefixes = List.copyOf(contextPrefixes);
+    }
+
+    /** The thirteen-record form: alphaedit-shards takes alphaedit-nearest's record and the default shard size. */
+    public Methods(CoachHookParams coachHook, CoachHookParams coachHookCorpus, MemitParams memit, FtParams ft,
+            List<String> contextPrefixes, CoachHookParams coachHookPlus, CoachHookParams noHook,
+            CoachHookParams coachHookSpan, CoachHookParams coachHookSpanRelation, AlphaEditParams alphaEdit,
+            UltraEditParams ultraEdit, CoachHookParams coachHookNearest, AlphaEditNearestParams alphaEditNearest) {
+        this(coachHook, coachHookCorpus, memit, ft, contextPrefixes, coachHookPlus, noHook, coachHookSpan,
+                coachHookSpanRelation, alphaEdit, ultraEdit, coachHookNearest, alphaEditNearest,
+                AlphaEditShardsParams.of(alphaEditNearest));
     }
 
     /**
@@ -175,6 +189,7 @@ public record Methods(CoachHookParams coachHook, CoachHookParams coachHookCorpus
                 case "memit" -> memit.layers();
                 case "alphaedit" -> alphaEdit.layers();
                 case "alphaedit-nearest" -> alphaEditNearest.update().layers();
+                case "alphaedit-shards" -> alphaEditShards.nearest().update().layers();
                 default -> new int[0]; // ft and ultraedit need no key statistics
             };
             for (int l : ls) {
@@ -198,6 +213,7 @@ public record Methods(CoachHookParams coachHook, CoachHookParams coachHookCorpus
             case "ft" -> ft;
             case "alphaedit" -> alphaEdit;
             case "alphaedit-nearest" -> alphaEditNearest;
+            case "alphaedit-shards" -> alphaEditShards;
             case "ultraedit" -> ultraEdit;
             default -> throw new IllegalArgumentException("unknown method " + name);
         };
@@ -221,6 +237,8 @@ public record Methods(CoachHookParams coachHook, CoachHookParams coachHookCorpus
             case "ft" -> new FtEditor(base, tokenizer, ft, contextPrefixes);
             case "alphaedit" -> ClosedFormEditor.alphaEdit(base, tokenizer, stats, alphaEdit, contextPrefixes);
             case "alphaedit-nearest" -> ClosedFormEditor.alphaEditNearest(base, tokenizer, stats, alphaEditNearest,
+                    contextPrefixes);
+            case "alphaedit-shards" -> ClosedFormEditor.alphaEditShards(base, tokenizer, stats, alphaEditShards,
                     contextPrefixes);
             case "ultraedit" -> new UltraEditor(base, tokenizer, ultraEdit);
             default -> throw new IllegalArgumentException("unknown method '" + name + "'; valid: " + String.join(", ", NAMES));

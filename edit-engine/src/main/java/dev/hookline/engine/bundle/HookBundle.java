@@ -23,6 +23,10 @@
  *                        = W^T with W^T W = (lambda_s C0)^-1 (d_ff, d_ff) F32 and scope_keys.<l> = the
  *                        scaled whitened edited keys a_i = W k_i / sqrt(1 + |W k_i|^2) as columns
  *                        (d_ff, E) F32, E = the manifest's nearestKeys (two per edit: mean and plain)
+ *                        nearest-edit scope with shards (format /5, method alphaedit-shards, once a
+ *                        second shard opened): format /4 plus, per layer, delta.<l>.shard<s> (d_ff, d)
+ *                        F32 for every earlier shard s = 0..S-2 (delta.<l> is the current shard's) and
+ *                        the manifest's shardStarts, the first key column of shards 1..S-1
  *   editing.safetensors  c_accu.<l> (d_ff, d_ff) F64 per layer
  * Sizes do not depend on the number of edits (W_h, C_accu and its inverse are fixed-size); a
  * span-relation bundle grows with the number of relations edited (one inverse each per layer), a
@@ -99,12 +103,39 @@ public record HookBundle(String method, String hyperparameters, String baseModel
      * @param whiteningT per layer W^T, (d_ff, d_ff) row-major float32, {@code W^T W = (lambda_s C0)^-1}
      * @param keys per layer the scaled whitened edited keys as columns, (d_ff, keyCount) row-major float32
      * @param keyCount E, the edited keys per layer (two per edit), at least one
+     * @param shardStarts alphaedit-shards: the first key column of shards 1..S-1, ascending (empty: one shard)
+     * @param earlierDeltas alphaedit-shards: per layer the deltas of shards 0..S-2, (d_ff, d) row-major float32
+     *     each (the bundle's deltas are the current shard's); empty lists for one shard
      */
-    public record NearestScope(Map<Integer, float[]> whiteningT, Map<Integer, float[]> keys, int keyCount) {
+    public record NearestScope(Map<Integer, float[]> whiteningT, Map<Integer, float[]> keys, int keyCount,
+            long[] shardStarts, Map<Integer, List<float[]>> earlierDeltas) {
         public NearestScope {
             if (keyCount < 1) {
                 throw new IllegalArgumentException("a nearest-edit scope holds at least one edited key, got " + keyCount);
             }
+            for (int i = 0; i < shardStarts.length; i++) {
+                if (shardStarts[i] < 1 || shardStarts[i] > keyCount || (i > 0 && shardStarts[i] <= shardStarts[i - 1])) {
+                    throw new IllegalArgumentException("shard starts must ascend strictly within 1.." + keyCount + ", got "
+                            + Arrays.toString(shardStarts));
+                }
+            }
+            for (List<float[]> e : earlierDeltas.values()) {
+                if (e.size() != shardStarts.length) {
+                    throw new IllegalArgumentException(shardStarts.length + " shard starts need as many earlier shard"
+                            + " deltas per layer, got " + e.size());
+                }
+            }
+            shardStarts = shardStarts.clone();
+        }
+
+        /** One shard. */
+        public NearestScope(Map<Integer, float[]> whiteningT, Map<Integer, float[]> keys, int keyCount) {
+            this(whiteningT, keys, keyCount, new long[0], Map.of());
+        }
+
+        /** Shards, S. */
+        public int shards() {
+            return shardStarts.length + 1;
         }
     }
 
@@ -171,6 +202,8 @@ public record HookBundle(String method, String hyperparameters, String baseModel
     public static final String SPAN_RELATION = "span-relation";
     /** Format of bundles with the nearest-edit scope: format /1 with W^T and the edited keys per layer. */
     public static final String FORMAT_NEAREST = "hookline-hook-bundle/4";
+    /** Format of nearest-edit bundles with more than one shard: format /4 with the earlier shards' deltas. */
+    public static final String FORMAT_NEAREST_SHARDS = "hookline-hook-bundle/5";
     /** The nearest-edit scope's name in the manifest. */
     public static final String NEAREST = "nearest";
     public static final String MANIFEST = "manifest.json";
@@ -253,6 +286,12 @@ public record HookBundle(String method, String hyperparameters, String baseModel
                     throw new IllegalArgumentException("nearest scope of layer " + l + " needs W^T (d_ff, d_ff) and "
                             + nearestScope.keyCount() + " keys of d_ff");
                 }
+                List<float[]> earlier = nearestScope.earlierDeltas().getOrDefault(l, List.of());
+                if (earlier.size() != nearestScope.shards() - 1
+                        || earlier.stream().anyMatch(e -> e.length != (long) mlpSize * hiddenSize)) {
+                    throw new IllegalArgumentException("nearest scope of layer " + l + " has " + nearestScope.shards()
+                            + " shards and needs " + (nearestScope.shards() - 1) + " earlier (d_ff, d) deltas");
+                }
             }
             if (!(scopeLambda > 0) || !Double.isFinite(scopeLambda)) {
                 throw new IllegalArgumentException("nearest scope lambda must be finite and > 0, got " + scopeLambda);
@@ -277,7 +316,7 @@ public record HookBundle(String method, String hyperparameters, String baseModel
 
     /** The format string this bundle is written with. */
     public String format() {
-        return formatOf(scope);
+        return nearestScope != null && nearestScope.shards() > 1 ? FORMAT_NEAREST_SHARDS : formatOf(scope);
     }
 
     private static String formatOf(String scope) {
@@ -333,6 +372,11 @@ public record HookBundle(String method, String hyperparameters, String baseModel
                             nearestScope.whiteningT().get(l)));
                     serving.add(TensorFile.Tensor.f32("scope_keys." + l, new long[] {mlpSize, nearestScope.keyCount()},
                             nearestScope.keys().get(l)));
+                    List<float[]> earlier = nearestScope.earlierDeltas().getOrDefault(l, List.of());
+                    for (int sh = 0; sh < earlier.size(); sh++) {
+                        serving.add(TensorFile.Tensor.f32("delta." + l + ".shard" + sh, new long[] {mlpSize, hiddenSize},
+                                earlier.get(sh)));
+                    }
                 }
                 if (cAccu != null) {
                     editing.add(new TensorFile.Tensor("c_accu." + l, "F64", new long[] {mlpSize, mlpSize}, cAccu.get(l)));
@@ -361,6 +405,12 @@ public record HookBundle(String method, String hyperparameters, String baseModel
             }
             if (scope.equals(NEAREST)) {
                 m.put("nearestKeys", nearestScope.keyCount());
+                if (nearestScope.shards() > 1) {
+                    ArrayNode starts = m.putArray("shardStarts");
+                    for (long start : nearestScope.shardStarts()) {
+                        starts.add(start);
+                    }
+                }
             }
             if (scope.equals(SPAN_RELATION)) {
                 ArrayNode rs = m.putArray("relations");
@@ -437,12 +487,14 @@ public record HookBundle(String method, String hyperparameters, String baseModel
         JsonNode m = JSON.readTree(manifestFile.toFile());
         String format = m.path("format").asText();
         if (!FORMAT.equals(format) && !FORMAT_SPAN.equals(format) && !FORMAT_SPAN_RELATION.equals(format)
-                && !FORMAT_NEAREST.equals(format)) {
+                && !FORMAT_NEAREST.equals(format) && !FORMAT_NEAREST_SHARDS.equals(format)) {
             throw new IllegalArgumentException(dir + ": unsupported bundle format '" + format
-                    + "', expected " + FORMAT + ", " + FORMAT_SPAN + ", " + FORMAT_SPAN_RELATION + " or " + FORMAT_NEAREST);
+                    + "', expected " + FORMAT + ", " + FORMAT_SPAN + ", " + FORMAT_SPAN_RELATION + ", " + FORMAT_NEAREST
+                    + " or " + FORMAT_NEAREST_SHARDS);
         }
         String scope = m.path("scope").asText();
-        if (!formatOf(scope).equals(format)) {
+        boolean sharded = FORMAT_NEAREST_SHARDS.equals(format);
+        if (!formatOf(scope).equals(sharded ? FORMAT_NEAREST : format)) {
             throw new IllegalArgumentException(dir + ": scope '" + scope + "' does not belong to bundle format " + format);
         }
         Map<String, JsonNode> files = new LinkedHashMap<>();
@@ -473,6 +525,15 @@ public record HookBundle(String method, String hyperparameters, String baseModel
         int nearestKeys = m.path("nearestKeys").asInt(0);
         Map<Integer, float[]> nearestWhitening = new LinkedHashMap<>();
         Map<Integer, float[]> nearestKeyColumns = new LinkedHashMap<>();
+        long[] shardStarts = new long[m.path("shardStarts").size()];
+        for (int i = 0; i < shardStarts.length; i++) {
+            shardStarts[i] = m.path("shardStarts").get(i).asLong();
+        }
+        if (sharded != (shardStarts.length > 0)) {
+            throw new IllegalArgumentException(dir + ": format " + format + " and " + shardStarts.length
+                    + " shard starts do not go together");
+        }
+        Map<Integer, List<float[]>> earlierDeltas = new LinkedHashMap<>();
         Map<Integer, List<double[]>> relationInverses = new LinkedHashMap<>();
         Map<Integer, List<double[]>> relationKeySums = new LinkedHashMap<>();
         for (JsonNode ln : m.path("layers")) {
@@ -508,6 +569,11 @@ public record HookBundle(String method, String hyperparameters, String baseModel
             if (nearest) {
                 nearestWhitening.put(l, floats(serving.tensor("scope_whiten_t." + l).data()));
                 nearestKeyColumns.put(l, floats(serving.tensor("scope_keys." + l).data()));
+                List<float[]> earlier = new ArrayList<>();
+                for (int sh = 0; sh < shardStarts.length; sh++) {
+                    earlier.add(floats(serving.tensor("delta." + l + ".shard" + sh).data()));
+                }
+                earlierDeltas.put(l, earlier);
             }
             if (withEditing) {
                 cAccu.put(l, editing.tensor("c_accu." + l).data());
@@ -523,7 +589,8 @@ public record HookBundle(String method, String hyperparameters, String baseModel
                 relation ? new RelationScopes(relationNames, relationEdits, relationInverses, relationKeySums,
                         m.path("relationScopeKeys").asText("mean"), m.path("relationRoutes").asInt(1)) : null,
                 m.path("architecture").asText(dev.hookline.engine.model.Architecture.GPT2.modelType()),
-                nearest ? new NearestScope(nearestWhitening, nearestKeyColumns, nearestKeys) : null);
+                nearest ? new NearestScope(nearestWhitening, nearestKeyColumns, nearestKeys, shardStarts, earlierDeltas)
+                        : null);
     }
 
     private static float[] floats(double[] v) {

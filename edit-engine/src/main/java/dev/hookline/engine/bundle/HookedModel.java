@@ -119,10 +119,19 @@ public final class HookedModel implements AutoCloseable {
                 case HookBundle.NEAREST -> new NearestKeyScope(
                         manager.create(bundle.nearestScope().whiteningT().get(l), new Shape(bundle.mlpSize(), bundle.mlpSize())),
                         manager.create(bundle.nearestScope().keys().get(l),
-                                new Shape(bundle.mlpSize(), bundle.nearestScope().keyCount())));
+                                new Shape(bundle.mlpSize(), bundle.nearestScope().keyCount())),
+                        bundle.nearestScope().shardStarts());
                 default -> SequenceZScore.INSTANCE;
             };
-            out.put(l, new HookLayer(l, delta, bundle.alpha().get(l), scope, HookLayer.Mode.VALIDATED, null));
+            List<NDArray> earlierShards = new ArrayList<>(); // alphaedit-shards: deltas of shards 0..S-2
+            if (bundle.nearestScope() != null) {
+                for (float[] e : bundle.nearestScope().earlierDeltas().getOrDefault(l, List.of())) {
+                    earlierShards.add(manager.create(e, new Shape(bundle.mlpSize(), bundle.hiddenSize()))
+                            .toType(model.dataType(), false));
+                }
+            }
+            out.put(l, new HookLayer(l, delta, bundle.alpha().get(l), scope, HookLayer.Mode.VALIDATED, null,
+                    earlierShards));
         }
         return out;
     }

@@ -7,6 +7,7 @@ package dev.hookline.engine.cli;
 import dev.hookline.engine.bench.Methods;
 import dev.hookline.engine.edit.AlphaEditNearestParams;
 import dev.hookline.engine.edit.AlphaEditParams;
+import dev.hookline.engine.edit.AlphaEditShardsParams;
 import dev.hookline.engine.edit.CoachHookParams;
 import dev.hookline.engine.edit.FtParams;
 import dev.hookline.engine.edit.MemitParams;
@@ -100,6 +101,10 @@ public final class MethodOptions {
     @Option(names = "--alphaedit-l2", description = "alphaedit: ridge term L2 (default " + AlphaEditParams.DEFAULT_L2 + ")")
     Double alphaEditL2;
 
+    @Option(names = "--shard-edits", description = "alphaedit-shards: the most edits one shard (one hook delta) holds"
+            + " (default " + AlphaEditShardsParams.DEFAULT_SHARD_EDITS + ")")
+    Integer shardEdits;
+
     @Option(names = "--ultraedit-lr", description = "ultraedit: step size of the pseudo-values (default "
             + UltraEditParams.DEFAULT_LEARNING_RATE + ")")
     Double ultraEditLearningRate;
@@ -183,9 +188,14 @@ public final class MethodOptions {
         AlphaEditNearestParams alphaNearest = AlphaEditNearestParams.of(new AlphaEditParams(alpha.layers(),
                 alphaEditThreshold != null ? alphaEditThreshold : AlphaEditNearestParams.DEFAULT_THRESHOLD, alpha.l2(),
                 alpha.valueStep()), nearest);
+        if (shardEdits != null && shardEdits < 1) {
+            throw new IllegalArgumentException("--shard-edits must be at least 1, got " + shardEdits);
+        }
+        AlphaEditShardsParams shards = new AlphaEditShardsParams(alphaNearest,
+                shardEdits != null ? shardEdits : AlphaEditShardsParams.DEFAULT_SHARD_EDITS);
         return new Methods(override(d.coachHook(), defaultLayers), override(d.coachHookCorpus(), defaultLayers), memit,
                 ft, d.contextPrefixes(), plus, override(d.noHook(), defaultLayers), span, relation, alpha, ultra,
-                nearest, alphaNearest);
+                nearest, alphaNearest, shards);
     }
 
     private int[] layers(int[] recordLayers, int[] defaultLayers) {

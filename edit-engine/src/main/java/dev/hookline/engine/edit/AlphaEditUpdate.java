@@ -185,6 +185,24 @@ public final class AlphaEditUpdate implements UpdateRule {
         return restored;
     }
 
+    /**
+     * A new shard (alphaedit-shards, hooked form): K_p K_p^T = 0 and S^-1 = (L2 I)^-1 again; P stays. The
+     * shard's delta starts at zero, so the edits of earlier shards are not in it to protect.
+     */
+    @Override
+    public void openShard(int layer) {
+        if (!hooked) {
+            throw new IllegalStateException("shards belong to the hooked form");
+        }
+        int ff = (int) earlierKeys.get(layer).getShape().get(0);
+        earlierKeys.put(layer, state.zeros(new Shape(ff, ff), DataType.FLOAT64)).close();
+        try (NDManager work = state.newSubManager()) {
+            NDArray s0 = work.eye(ff, ff, 0, DataType.FLOAT64).div(l2); // (L2 I)^-1
+            s0.attach(state);
+            solveInverse.put(layer, s0).close();
+        }
+    }
+
     /** P and K_p K_p^T, and the hooked form's S^-1. */
     @Override
     public long editingBytesPerLayer(long ff) {

@@ -62,7 +62,10 @@ public final class ClosedFormEditor implements SequentialEditor {
     private final int boostRounds;
     private final LayerStatistics statistics;
     private final NDManager state;
-    private final Map<Integer, NDArray> deltas = new LinkedHashMap<>(); // layer -> (d_ff, d), model type
+    private final Map<Integer, NDArray> deltas = new LinkedHashMap<>(); // layer -> (d_ff, d), model type; the current shard's
+    private final Map<Integer, List<NDArray>> earlierShards = new LinkedHashMap<>(); // alphaedit-shards: frozen deltas
+    private int shardEdits; // alphaedit-shards: most edits per shard; 0: one shard (every other method)
+    private int editsInShard;
     private final Map<Integer, Double> alpha = new LinkedHashMap<>();
     private final List<NDArray> retiredInverses = new ArrayList<>();
     private int edits;
@@ -109,6 +112,7 @@ public final class ClosedFormEditor implements SequentialEditor {
         int d = base.config().hiddenSize();
         for (int l : layers) {
             deltas.put(l, state.zeros(new Shape(ff, d), base.dataType()));
+            earlierShards.put(l, new ArrayList<>());
             alpha.put(l, alpha0);
         }
         rule.start(state, statistics, this.layers, ff);
@@ -243,6 +247,48 @@ public final class ClosedFormEditor implements SequentialEditor {
     }
 
     /**
+     * alphaedit-shards (this project's method): alphaedit-nearest whose edits fill shards of at most
+     * {@code params.shardEdits()} edits, one hook delta each; a batch that would overfill the current shard
+     * opens the next (a fresh delta, AlphaEdit's K_p K_p^T emptied), and a position the nearest-edit scope
+     * admits takes the delta of its nearest edited key's shard. One linear delta per layer holds only as
+     * many edits as the null space of C0 leaves room for (docs/BENCHMARKS.md, twentieth session).
+     */
+    public static ClosedFormEditor alphaEditShards(CausalLm base, TextTokenizer tokenizer, LayerStatistics statistics,
+            AlphaEditShardsParams params, List<String> contextPrefixes) {
+        AlphaEditParams update = params.nearest().update();
+        ClosedFormEditor editor = new ClosedFormEditor(ALPHAEDIT_SHARDS, new AlphaEditUpdate(update, true),
+                new NearestKeyScopeStrategy(params.nearest().scopeLambda()), base, tokenizer, statistics,
+                update.layers(), 0, CoachHookParams.VALUE_HOOKS_VALIDATED, params.nearest().alpha0(), false, 0,
+                update.valueStep(), contextPrefixes);
+        editor.shardEdits = params.shardEdits();
+        return editor;
+    }
+
+    /** Shards of the hooks (1 for every method but alphaedit-shards). */
+    public int shards() {
+        return earlierShards.get(layers[0]).size() + 1;
+    }
+
+    /** Edits in the current shard. */
+    public int editsInShard() {
+        return editsInShard;
+    }
+
+    /** Freezes every layer's delta as an earlier shard and starts the next at zero. */
+    private void openShard() {
+        int ff = model.config().mlpSize();
+        int d = model.config().hiddenSize();
+        for (int l : layers) {
+            earlierShards.get(l).add(deltas.get(l));
+            deltas.put(l, state.zeros(new Shape(ff, d), model.dataType()));
+            rule.openShard(l);
+        }
+        scope.openShard();
+        LOG.info("{}: shard {} opened after {} edits", method, shards(), edits);
+        editsInShard = 0;
+    }
+
+    /**
      * Restores hook state saved earlier (continued editing): deltas (d_ff, d) and C_accu
      * (d_ff, d_ff) row-major per layer, alpha per layer, the number of edits so far. An editor with a
      * fixed threshold (no min rule, e.g. coachhook-span) keeps its own {@code alpha0} instead of the
@@ -274,6 +320,7 @@ public final class ClosedFormEditor implements SequentialEditor {
         scope.refresh();
         releaseRetiredInverses();
         edits = savedEdits;
+        editsInShard = savedEdits;
     }
 
     @Override
@@ -317,6 +364,9 @@ public final class ClosedFormEditor implements SequentialEditor {
             prompts.add(EditPrompts.of(r, tokenizer, contextPrefixes, valueStep.editToken().equals("last")));
         }
         int u = prompts.size();
+        if (shardEdits > 0 && editsInShard > 0 && editsInShard + u > shardEdits) {
+            openShard();
+        }
         int m = layers.length;
         int last = layers[m - 1];
         int d = model.config().hiddenSize();
@@ -427,6 +477,7 @@ public final class ClosedFormEditor implements SequentialEditor {
             }
         }
         edits += u;
+        editsInShard += u;
         double seconds = (System.nanoTime() - start) / 1e9;
         LOG.debug("{}: batch of {} in {} s, P(new|delta) {}, alpha {}", method, u, seconds,
                 Arrays.toString(values.probabilityNew()), alpha);
@@ -484,6 +535,8 @@ public final class ClosedFormEditor implements SequentialEditor {
 
     /** The method name of {@link #alphaEditNearest}. */
     public static final String ALPHAEDIT_NEAREST = "alphaedit-nearest";
+    /** The method name of {@link #alphaEditShards}. */
+    public static final String ALPHAEDIT_SHARDS = "alphaedit-shards";
 
     /** The per-relation scope's group of edits without a relation label. */
     public static final String UNLABELLED = RelationSpanScopeStrategy.UNLABELLED;
@@ -507,7 +560,7 @@ public final class ClosedFormEditor implements SequentialEditor {
         for (int l : layers) {
             HookLayer.Mode mo = temporaryFrom >= 0 ? (l >= temporaryFrom ? HookLayer.Mode.TEMPORARY
                     : HookLayer.Mode.VALIDATED) : mode;
-            out.put(l, new HookLayer(l, deltas.get(l), alpha.get(l), scope.test(l), mo, null));
+            out.put(l, new HookLayer(l, deltas.get(l), alpha.get(l), scope.test(l), mo, null, earlierShards.get(l)));
         }
         return out;
     }
@@ -532,7 +585,7 @@ public final class ClosedFormEditor implements SequentialEditor {
         long ff = model.config().mlpSize();
         long d = model.config().hiddenSize();
         // Serving: the delta and what the scope test reads (the span scopes' inverses); editing: the rule's C_accu.
-        long serving = layers.length * (ff * d * 4L + scope.servingBytesPerLayer(ff));
+        long serving = layers.length * (shards() * ff * d * 4L + scope.servingBytesPerLayer(ff));
         long editing = layers.length * rule.editingBytesPerLayer(ff);
         return serving + editing + (rule.hooked() ? layers.length * 8L : 0);
     }
@@ -587,10 +640,23 @@ public final class ClosedFormEditor implements SequentialEditor {
         }
         // Span scopes: serving scores keys with the very inverses the editor uses, so they travel in the bundle.
         HookBundle.RelationScopes relations = scope.relationScopes(method);
+        HookBundle.NearestScope nearest = scope.nearestScope();
+        if (nearest != null && shards() > 1) {
+            Map<Integer, List<float[]>> earlier = new LinkedHashMap<>();
+            for (int l : layers) {
+                List<float[]> list = new ArrayList<>();
+                for (NDArray e : earlierShards.get(l)) {
+                    list.add(e.toType(DataType.FLOAT32, false).toFloatArray());
+                }
+                earlier.put(l, list);
+            }
+            nearest = new HookBundle.NearestScope(nearest.whiteningT(), nearest.keys(), nearest.keyCount(),
+                    nearest.shardStarts(), earlier);
+        }
         return new HookBundle(method, hyperparametersJson, baseModelDigest, parentDigest, statistics.digest(), edits,
                 lambda, layers, model.config().mlpSize(), model.config().hiddenSize(), new LinkedHashMap<>(alpha),
                 scope.bundleName(), mu, sigma, d, c, scope.preserveInverses(), scope.accumulatedInverses(),
-                scope.bundleScopeLambda(), relations, model.architecture().modelType(), scope.nearestScope());
+                scope.bundleScopeLambda(), relations, model.architecture().modelType(), nearest);
     }
 
     /**
@@ -611,7 +677,8 @@ public final class ClosedFormEditor implements SequentialEditor {
         if (bundle.cAccu() == null) {
             throw new IllegalArgumentException("bundle was read without its editing part (C_accu)");
         }
-        if ((rule instanceof AlphaEditUpdate) != ALPHAEDIT_NEAREST.equals(bundle.method())) {
+        if ((rule instanceof AlphaEditUpdate) != (ALPHAEDIT_NEAREST.equals(bundle.method())
+                || ALPHAEDIT_SHARDS.equals(bundle.method()))) {
             // The editing part means another thing per rule: C_accu (CoachHooK) or K_p K_p^T (AlphaEdit).
             throw new IllegalArgumentException("bundle was made by " + bundle.method() + "; " + method
                     + " cannot continue it (their editing state differs: C_accu against AlphaEdit's K_p K_p^T)");
@@ -620,9 +687,29 @@ public final class ClosedFormEditor implements SequentialEditor {
             throw new IllegalArgumentException("bundle scope test " + bundle.scope() + " differs from the editor's ("
                     + scope.bundleName() + ")");
         }
+        if (!method.equals(bundle.method()) && (ALPHAEDIT_SHARDS.equals(method) || ALPHAEDIT_SHARDS.equals(bundle.method()))) {
+            // A shard bundle's deltas serve only under their routing; alphaedit-nearest has one delta for every edit.
+            throw new IllegalArgumentException("bundle was made by " + bundle.method() + "; " + method
+                    + " cannot continue it (one delta against a delta per shard)");
+        }
         scope.checkBundle(bundle, method);
         scope.restoreFromBundle(bundle);
         restoreState(bundle.deltas(), bundle.cAccu(), bundle.alpha(), bundle.edits());
+        HookBundle.NearestScope nearest = bundle.nearestScope();
+        if (nearest != null && nearest.shards() > 1) {
+            int ff = model.config().mlpSize();
+            int d = model.config().hiddenSize();
+            for (int l : layers) {
+                List<NDArray> list = earlierShards.get(l);
+                list.forEach(NDArray::close);
+                list.clear();
+                for (float[] e : nearest.earlierDeltas().get(l)) {
+                    list.add(state.create(e, new Shape(ff, d)).toType(model.dataType(), false));
+                }
+            }
+            long last = nearest.shardStarts()[nearest.shardStarts().length - 1];
+            editsInShard = (int) ((nearest.keyCount() - last) / NearestKeyScopeStrategy.KEYS_PER_EDIT);
+        }
     }
 
     @Override

@@ -66,6 +66,16 @@ public interface UpdateRule {
      */
     NDArray restore(int layer, double[] savedCovariance, Consumer<NDArray> retire);
 
+    /**
+     * Starts a new shard at {@code layer} (alphaedit-shards): the state of earlier edits is dropped, as
+     * the next edits go to a fresh delta that serves only where they are the nearest edited keys.
+     *
+     * @throws UnsupportedOperationException for rules without shards
+     */
+    default void openShard(int layer) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " keeps no shards");
+    }
+
     /** Bytes per layer kept for further editing only (not for serving). */
     long editingBytesPerLayer(long ff);
 }

@@ -11,7 +11,9 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.hookline.engine.model.MlpProjectionHook;
 import java.util.Arrays;
+import java.util.List;
 import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
  * The hook at one editing layer. Holds {@code delta = W_h - W_0} in the model's key-to-value
@@ -26,6 +28,11 @@ import java.util.function.Consumer;
  * instead of m_t. The swap decision is taken in Java (double
  * precision) by the same code the alpha rule uses, so a prompt that set alpha swaps at it.
  * Temporary mode: {@code O_t} everywhere.
+ *
+ * <p>Shards (alphaedit-shards): besides {@code delta}, the current shard's, the hook may hold the
+ * frozen deltas of earlier shards; under a {@link NearestKeyScope} with as many shards, a swapped
+ * position takes the delta of its nearest edited key's shard. Temporary mode uses the current shard's.
+ * The selection then holds {@code shard + 1} where a position swaps (0 elsewhere), 1 without shards.
  */
 public final class HookLayer implements MlpProjectionHook {
 
@@ -55,6 +62,7 @@ public final class HookLayer implements MlpProjectionHook {
     private final ScopeTest scope;
     private final Mode mode;
     private final Consumer<RowTrace> recorder;
+    private final List<NDArray> earlierShards; // deltas of shards 0..S-2, (d_ff, d) each; delta is shard S-1
 
     /**
      * @param layer block index
@@ -66,11 +74,30 @@ public final class HookLayer implements MlpProjectionHook {
      */
     public HookLayer(int layer, NDArray delta, double alpha, ScopeTest scope, Mode mode,
             Consumer<RowTrace> recorder) {
+        this(layer, delta, alpha, scope, mode, recorder, List.of());
+    }
+
+    /**
+     * A sharded hook: {@code delta} is the current (last) shard's, {@code earlierShards} the frozen deltas
+     * of the shards before it, in order; {@code scope} must be a {@link NearestKeyScope} with as many shards.
+     */
+    public HookLayer(int layer, NDArray delta, double alpha, ScopeTest scope, Mode mode,
+            Consumer<RowTrace> recorder, List<NDArray> earlierShards) {
         if (delta.getShape().dimension() != 2) {
             throw new IllegalArgumentException("hook delta must be (d_ff, d), got " + delta.getShape());
         }
         if (Double.isNaN(alpha)) {
             throw new IllegalArgumentException("alpha is NaN at layer " + layer);
+        }
+        if (!earlierShards.isEmpty() && !(scope instanceof NearestKeyScope n && n.shards() == earlierShards.size() + 1)) {
+            throw new IllegalArgumentException("layer " + layer + ": " + (earlierShards.size() + 1)
+                    + " shard deltas need a nearest-edit scope with as many shards");
+        }
+        for (NDArray e : earlierShards) {
+            if (!e.getShape().equals(delta.getShape())) {
+                throw new IllegalArgumentException("layer " + layer + ": shard delta " + e.getShape() + " differs from "
+                        + delta.getShape());
+            }
         }
         this.layer = layer;
         this.delta = delta;
@@ -78,6 +105,17 @@ public final class HookLayer implements MlpProjectionHook {
         this.scope = scope;
         this.mode = mode;
         this.recorder = recorder;
+        this.earlierShards = List.copyOf(earlierShards);
+    }
+
+    /** Shards of this hook (1 without shards). */
+    public int shards() {
+        return earlierShards.size() + 1;
+    }
+
+    /** The delta of shard {@code s} (the last is {@link #delta()}). */
+    public NDArray shardDelta(int s) {
+        return s == earlierShards.size() ? delta : earlierShards.get(s);
     }
 
     public int layer() {
@@ -103,12 +141,12 @@ public final class HookLayer implements MlpProjectionHook {
 
     /** The same hook in another mode. */
     public HookLayer withMode(Mode newMode) {
-        return new HookLayer(layer, delta, alpha, scope, newMode, recorder);
+        return new HookLayer(layer, delta, alpha, scope, newMode, recorder, earlierShards);
     }
 
     /** The same hook with a recorder of row traces. */
     public HookLayer withRecorder(Consumer<RowTrace> newRecorder) {
-        return new HookLayer(layer, delta, alpha, scope, mode, newRecorder);
+        return new HookLayer(layer, delta, alpha, scope, mode, newRecorder, earlierShards);
     }
 
     @Override
@@ -126,13 +164,19 @@ public final class HookLayer implements MlpProjectionHook {
         if (mode == Mode.TEMPORARY) {
             return original.add(keys.matMul(castDelta(keys)));
         }
-        NDArray shift = keys.matMul(castDelta(keys)); // (B, T, d)
+        // Sharded without a recorder: each shard's product is taken where the selection asks for it.
+        NDArray shift = !earlierShards.isEmpty() && recorder == null ? null : keys.matMul(castDelta(keys)); // (B, T, d)
         return applySelection(keys, original, shift, selection(keys, shift, mask, readFrom));
+    }
+
+    /** A delta in the keys' type. */
+    private static NDArray cast(NDArray delta, NDArray keys) {
+        return delta.getDataType() == keys.getDataType() ? delta : delta.toType(keys.getDataType(), false);
     }
 
     /**
      * The validated hook's decision per position, row-major (B, T): 1 where the position takes
-     * W_h's output, 0 where it keeps W_0's (padding is always 0). It depends on the keys alone
+     * W_h's output (a sharded hook: its shard + 1), 0 where it keeps W_0's (padding is always 0). It depends on the keys alone
      * (and on W_h for the m-based scopes), so a caller whose keys do not change between passes may
      * compute it once and reuse it with {@link #replaceWithSelection}.
      */
@@ -144,13 +188,13 @@ public final class HookLayer implements MlpProjectionHook {
         }
     }
 
-    /** {@code original + (W_h - W_0) k} at the positions where {@code select} is 1. */
+    /** {@code original + (W_h - W_0) k} at the positions where {@code select} is 1 (sharded: its shard's delta). */
     public NDArray replaceWithSelection(NDArray keys, NDArray original, float[] select) {
-        return applySelection(keys, original, keys.matMul(castDelta(keys)), select);
+        return applySelection(keys, original, earlierShards.isEmpty() ? keys.matMul(castDelta(keys)) : null, select);
     }
 
     private NDArray castDelta(NDArray keys) {
-        return delta.getDataType() == keys.getDataType() ? delta : delta.toType(keys.getDataType(), false);
+        return cast(delta, keys);
     }
 
     private float[] selection(NDArray keys, NDArray shift, NDArray mask, int[] readFrom) {
@@ -161,7 +205,15 @@ public final class HookLayer implements MlpProjectionHook {
         float[] m = scope instanceof KeyScope && recorder == null ? null
                 : shift.norm(new int[] {2}).toType(DataType.FLOAT32, false).toFloatArray(); // (B, T)
         float[] real = mask.toType(DataType.FLOAT32, false).toFloatArray(); // (B, T)
-        double[] keyScores = scope instanceof KeyScope ks ? keyScoresFrom(ks, keys, real, readFrom) : null; // (B, T)
+        int[] shardOf = null; // (B, T), sharded hooks only
+        double[] keyScores = null; // (B, T)
+        if (!earlierShards.isEmpty()) {
+            NearestKeyScope.Routed routed = scoredFrom(((NearestKeyScope) scope)::routes, keys, real, readFrom);
+            keyScores = routed.scores();
+            shardOf = routed.shards();
+        } else if (scope instanceof KeyScope ks) {
+            keyScores = keyScoresFrom(ks, keys, real, readFrom);
+        }
         float[] select = new float[(int) (rows * length)];
         for (int b = 0; b < rows; b++) {
             int n = 0;
@@ -179,7 +231,8 @@ public final class HookLayer implements MlpProjectionHook {
             boolean[] swapped = new boolean[n];
             for (int t = 0; t < n; t++) {
                 swapped[t] = ScopeTest.swaps(z[t], alpha);
-                select[(int) (b * length + t)] = swapped[t] ? 1f : 0f;
+                int at = (int) (b * length + t);
+                select[at] = !swapped[t] ? 0f : shardOf == null ? 1f : shardOf[at] + 1f;
             }
             if (recorder != null) {
                 recorder.accept(new RowTrace(layer, b, mRow, z, alpha, swapped));
@@ -198,6 +251,18 @@ public final class HookLayer implements MlpProjectionHook {
      * @param readFrom per row the first position read, or null
      */
     public static double[] keyScoresFrom(KeyScope scope, NDArray keys, float[] real, int[] readFrom) {
+        return scoredFrom(k -> new NearestKeyScope.Routed(scope.keyScores(k), null), keys, real, readFrom).scores();
+    }
+
+    /**
+     * As {@link #keyScoresFrom}, with the shard of each scored position's nearest edited key (0 elsewhere).
+     */
+    public static NearestKeyScope.Routed routesFrom(NearestKeyScope scope, NDArray keys, float[] real, int[] readFrom) {
+        return scoredFrom(scope::routes, keys, real, readFrom);
+    }
+
+    private static NearestKeyScope.Routed scoredFrom(Function<NDArray, NearestKeyScope.Routed> score, NDArray keys,
+            float[] real, int[] readFrom) {
         int length = (int) keys.getShape().get(1);
         int total = (int) (keys.getShape().get(0) * length);
         boolean[] scored = new boolean[total];
@@ -207,12 +272,13 @@ public final class HookLayer implements MlpProjectionHook {
             n += scored[i] ? 1 : 0;
         }
         if (n == total) {
-            return scope.keyScores(keys);
+            return score.apply(keys);
         }
         double[] out = new double[total];
         Arrays.fill(out, Double.NaN);
+        int[] shards = new int[total];
         if (n == 0) {
-            return out;
+            return new NearestKeyScope.Routed(out, shards);
         }
         long[] at = new long[n];
         int c = 0;
@@ -226,19 +292,44 @@ public final class HookLayer implements MlpProjectionHook {
             NDArray index = work.create(at);
             NDArray picked = keys.reshape(total, ff).get(index).reshape(1, n, ff); // (1, n, d_ff)
             picked.attach(work);
-            double[] scores = scope.keyScores(picked);
+            NearestKeyScope.Routed result = score.apply(picked);
             for (int i = 0; i < n; i++) {
-                out[(int) at[i]] = scores[i];
+                out[(int) at[i]] = result.scores()[i];
+                if (result.shards() != null) {
+                    shards[(int) at[i]] = result.shards()[i];
+                }
             }
+            return new NearestKeyScope.Routed(out, shards);
         }
-        return out;
     }
 
-    private static NDArray applySelection(NDArray keys, NDArray original, NDArray shift, float[] select) {
+    /**
+     * {@code original + shift} where {@code select} is 1; sharded: {@code original + k delta_s} where it is
+     * {@code s + 1} ({@code shift} unused, each shard's product computed only where some position takes it).
+     */
+    private NDArray applySelection(NDArray keys, NDArray original, NDArray shift, float[] select) {
         long rows = keys.getShape().get(0);
         long length = keys.getShape().get(1);
         if (select.length != rows * length) {
             throw new IllegalArgumentException("selection has " + select.length + " entries for keys " + keys.getShape());
+        }
+        if (!earlierShards.isEmpty()) {
+            NDArray out = original;
+            for (int s = 0; s <= earlierShards.size(); s++) {
+                float[] mine = new float[select.length];
+                boolean any = false;
+                for (int i = 0; i < select.length; i++) {
+                    if (select[i] == s + 1f) {
+                        mine[i] = 1f;
+                        any = true;
+                    }
+                }
+                if (any) {
+                    NDArray sel = keys.getManager().create(mine, new Shape(rows, length, 1)).toType(keys.getDataType(), false);
+                    out = out.add(keys.matMul(cast(shardDelta(s), keys)).mul(sel));
+                }
+            }
+            return out;
         }
         NDArray sel = keys.getManager().create(select, new Shape(rows, length, 1)).toType(keys.getDataType(), false); // (B, T, 1)
         return original.add(shift.mul(sel));

@@ -21,16 +21,33 @@ import ai.djl.ndarray.types.DataType;
  * <p>Float32 (the whitening and the edited keys), O(d_ff (d_ff + E)) multiply-adds per position for
  * E edited keys. NaN where the key is zero; 0 before any edit. Shapes: B rows, T positions, d_ff key
  * width, E edited keys. The arrays belong to the caller; this object does not close them.
+ *
+ * <p>Shards (alphaedit-shards): the edited keys' columns fall into consecutive shards ({@code shardStarts},
+ * the first column of shards 1, 2, ...), one hook delta each; {@link #routes} names for each position the
+ * shard of its nearest edited key (the argmax of the same score; on an exact tie the later column wins,
+ * so a fact edited again is served from its newest shard).
  */
 public final class NearestKeyScope implements KeyScope {
     private final NDArray whiteningT; // (d_ff, d_ff) float32, W^T
     private final NDArray editedT; // (d_ff, E) float32, columns a_i; null before any edit
+    private final long[] shardStarts; // first column of shards 1..S-1, ascending; empty: one shard
 
     /**
+     * One shard.
+     *
      * @param whiteningT {@code W^T}, (d_ff, d_ff) float32
      * @param editedT the scaled whitened edited keys as columns, (d_ff, E) float32, or null for none
      */
     public NearestKeyScope(NDArray whiteningT, NDArray editedT) {
+        this(whiteningT, editedT, new long[0]);
+    }
+
+    /**
+     * @param whiteningT {@code W^T}, (d_ff, d_ff) float32
+     * @param editedT the scaled whitened edited keys as columns, (d_ff, E) float32, or null for none
+     * @param shardStarts the first column of shards 1, 2, ... (strictly ascending, each in 1..E); empty for one shard
+     */
+    public NearestKeyScope(NDArray whiteningT, NDArray editedT, long[] shardStarts) {
         if (whiteningT.getDataType() != DataType.FLOAT32 || (editedT != null && editedT.getDataType() != DataType.FLOAT32)) {
             throw new IllegalArgumentException("nearest-edit scope arrays must be float32");
         }
@@ -40,8 +57,30 @@ public final class NearestKeyScope implements KeyScope {
             throw new IllegalArgumentException("nearest-edit scope needs W^T (d_ff, d_ff) and keys (d_ff, E), got "
                     + whiteningT.getShape() + " and " + (editedT == null ? "none" : editedT.getShape()));
         }
+        long e = editedT == null ? 0 : editedT.getShape().get(1);
+        for (int i = 0; i < shardStarts.length; i++) {
+            if (shardStarts[i] < 1 || shardStarts[i] > e || (i > 0 && shardStarts[i] <= shardStarts[i - 1])) {
+                throw new IllegalArgumentException("shard starts must ascend strictly within 1.." + e + ", got "
+                        + java.util.Arrays.toString(shardStarts));
+            }
+        }
         this.whiteningT = whiteningT;
         this.editedT = editedT;
+        this.shardStarts = shardStarts.clone();
+    }
+
+    /** Shards, S (one without shard starts). */
+    public int shards() {
+        return shardStarts.length + 1;
+    }
+
+    /** The shard of edited-key column {@code column}. */
+    public int shardOf(long column) {
+        int s = 0;
+        while (s < shardStarts.length && column >= shardStarts[s]) {
+            s++;
+        }
+        return s;
     }
 
     /** Edited keys held, E. */
@@ -52,6 +91,21 @@ public final class NearestKeyScope implements KeyScope {
     /** Scores of every position of a batch of keys (B, T, d_ff), row-major (B, T). */
     @Override
     public double[] keyScores(NDArray keys) {
+        return scored(keys, false).scores();
+    }
+
+    /**
+     * Scores and, per position, the shard of the nearest edited key (0 where no key is held or the
+     * score is NaN), both row-major (B, T).
+     */
+    public Routed routes(NDArray keys) {
+        return scored(keys, true);
+    }
+
+    /** Scores with the shard of each position's nearest edited key (null when not asked for). */
+    public record Routed(double[] scores, int[] shards) {}
+
+    private Routed scored(NDArray keys, boolean route) {
         try (NDManager work = keys.getManager().newSubManager()) {
             long b = keys.getShape().get(0);
             long t = keys.getShape().get(1);
@@ -60,13 +114,26 @@ public final class NearestKeyScope implements KeyScope {
             k.attach(work);
             NDArray q = k.matMul(whiteningT); // (B*T, d_ff), rows W k
             double[] norm = q.mul(q).sum(new int[] {1}).toType(DataType.FLOAT64, false).toDoubleArray(); // (B*T)
-            double[] best = editedT == null ? new double[norm.length]
-                    : q.matMul(editedT).square().max(new int[] {1}).toType(DataType.FLOAT64, false).toDoubleArray();
+            NDArray products = editedT == null ? null : q.matMul(editedT).square(); // (B*T, E)
+            double[] best = products == null ? new double[norm.length]
+                    : products.max(new int[] {1}).toType(DataType.FLOAT64, false).toDoubleArray();
             double[] score = new double[norm.length];
             for (int i = 0; i < score.length; i++) {
                 score[i] = norm[i] > 1e-30 ? Math.min(best[i] / norm[i], 1.0) : Double.NaN;
             }
-            return score;
+            int[] shards = null;
+            if (route) {
+                shards = new int[norm.length];
+                if (products != null && shardStarts.length > 0) {
+                    long e = editedT.getShape().get(1);
+                    // argMax takes the first maximum; over the reversed columns that is the last one.
+                    long[] reversed = products.flip(1).argMax(1).toType(DataType.INT64, false).toLongArray();
+                    for (int i = 0; i < shards.length; i++) {
+                        shards[i] = Double.isNaN(score[i]) ? 0 : shardOf(e - 1 - reversed[i]);
+                    }
+                }
+            }
+            return new Routed(score, shards);
         }
     }
 

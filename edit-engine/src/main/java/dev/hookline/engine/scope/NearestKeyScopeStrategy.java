@@ -14,6 +14,7 @@ import dev.hookline.data.EditRequest;
 import dev.hookline.engine.bundle.HookBundle;
 import dev.hookline.engine.hook.NearestKeyScope;
 import dev.hookline.engine.hook.ScopeFactors;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -24,6 +25,7 @@ public final class NearestKeyScopeStrategy extends ScopeStrategy {
     private final double scopeLambda;
     private final Map<Integer, NDArray> whiteningT = new LinkedHashMap<>(); // (d_ff, d_ff) float32, W^T
     private final Map<Integer, NDArray> edited = new LinkedHashMap<>(); // (d_ff, E) float32, columns a_i
+    private final List<Long> shardStarts = new ArrayList<>(); // first column of shards 1, 2, ... (alphaedit-shards)
 
     /** @param scopeLambda lambda_s of the whitening */
     public NearestKeyScopeStrategy(double scopeLambda) {
@@ -94,9 +96,24 @@ public final class NearestKeyScopeStrategy extends ScopeStrategy {
 
     @Override
     public void refresh() {
+        long[] starts = shardStarts.stream().mapToLong(Long::longValue).toArray();
         for (int l : context.layers()) {
-            tests.put(l, new NearestKeyScope(whiteningT.get(l), edited.get(l)));
+            tests.put(l, new NearestKeyScope(whiteningT.get(l), edited.get(l), starts));
         }
+    }
+
+    /** Edited keys per edit: the mean key and the plain prompt's. */
+    public static final int KEYS_PER_EDIT = 2;
+
+    /** The next edited keys start a new shard (every layer holds the same number of key columns). */
+    @Override
+    public void openShard() {
+        NDArray keys = edited.get(context.layers()[0]);
+        if (keys == null) {
+            throw new IllegalStateException("a shard holds at least one edit before the next opens");
+        }
+        shardStarts.add(keys.getShape().get(1));
+        refresh();
     }
 
     /** W^T and E edited keys in float32; E grows by two per edit. */
@@ -122,6 +139,10 @@ public final class NearestKeyScopeStrategy extends ScopeStrategy {
     public void restoreFromBundle(HookBundle bundle) {
         int ff = context.mlpSize();
         HookBundle.NearestScope n = bundle.nearestScope();
+        shardStarts.clear();
+        for (long start : n.shardStarts()) {
+            shardStarts.add(start);
+        }
         for (int l : context.layers()) {
             NDArray w = context.state().create(n.whiteningT().get(l), new Shape(ff, ff)); // (d_ff, d_ff) float32, W^T
             NDArray keys = context.state().create(n.keys().get(l), new Shape(ff, n.keyCount())); // (d_ff, E) float32
@@ -151,7 +172,9 @@ public final class NearestKeyScopeStrategy extends ScopeStrategy {
             keys.put(l, k.toFloatArray()); // (d_ff, E) row-major
             count = (int) k.getShape().get(1);
         }
-        return new HookBundle.NearestScope(w, keys, count);
+        // The editor adds the earlier shards' deltas (it holds them).
+        return new HookBundle.NearestScope(w, keys, count, shardStarts.stream().mapToLong(Long::longValue).toArray(),
+                Map.of());
     }
 
     @Override

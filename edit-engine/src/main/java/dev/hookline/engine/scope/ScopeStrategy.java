@@ -98,6 +98,15 @@ public abstract class ScopeStrategy {
     /** After a restore: rebuild the tests from the restored state. */
     public void refresh() {}
 
+    /**
+     * Starts a new shard: later edited keys route to the next delta (alphaedit-shards).
+     *
+     * @throws UnsupportedOperationException for scopes without shards
+     */
+    public void openShard() {
+        throw new UnsupportedOperationException("the " + bundleName() + " scope keeps no shards");
+    }
+
     /** Bytes per layer that serving carries besides the delta. */
     public long servingBytesPerLayer(long ff) {
         return 0;
