@@ -9,7 +9,8 @@
  * coachhook defaults(), coachhook-corpus corpusTuned(), coachhook-plus plusTuned() (corpus scope, 3
  * boost rounds), coachhook-span spanTuned() (span scope, fixed threshold alpha0 0.99 on rho, scope lambda 15),
  * coachhook-nearest nearestTuned(); alphaedit-nearest takes nearestTuned()'s layers, value step and scope with
- * AlphaEdit's update (nullspaceThreshold, l2; no lambda).
+ * AlphaEdit's update (nullspaceThreshold, l2; no lambda); alphaedit-shards is alphaedit-nearest with a delta
+ * per shard of at most shardEdits edits (default AlphaEditShardsParams.DEFAULT_SHARD_EDITS).
  */
 package dev.hookline.worker;
 
@@ -17,6 +18,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.hookline.data.EditRequest;
 import dev.hookline.engine.edit.AlphaEditNearestParams;
 import dev.hookline.engine.edit.AlphaEditParams;
+import dev.hookline.engine.edit.AlphaEditShardsParams;
 import dev.hookline.engine.edit.ClosedFormEditor;
 import dev.hookline.engine.edit.CoachHookParams;
 import dev.hookline.engine.edit.LayerStatistics;
@@ -35,7 +37,8 @@ public final class EditMapping {
 
     /** Methods this worker computes (the engine's hook methods; in-place baselines have no hook bundle). */
     public static final List<String> SUPPORTED_METHODS = List.of("coachhook", "coachhook-corpus", "coachhook-plus",
-            "coachhook-span", "coachhook-span-relation", "coachhook-nearest", ClosedFormEditor.ALPHAEDIT_NEAREST);
+            "coachhook-span", "coachhook-span-relation", "coachhook-nearest", ClosedFormEditor.ALPHAEDIT_NEAREST,
+            ClosedFormEditor.ALPHAEDIT_SHARDS);
 
     /** The key-scope methods: fixed threshold on a score in [0, 1), a scope lambda of their own. */
     static boolean isSpan(String method) {
@@ -43,15 +46,24 @@ public final class EditMapping {
                 || method.equals("coachhook-nearest") || isAlphaEdit(method);
     }
 
-    /** alphaedit-nearest: AlphaEdit's update (no lambda; a null-space threshold and L2) in nearest-scope hooks. */
+    /**
+     * alphaedit-nearest and alphaedit-shards: AlphaEdit's update (no lambda; a null-space threshold and L2) in
+     * nearest-scope hooks.
+     */
     static boolean isAlphaEdit(String method) {
-        return method.equals(ClosedFormEditor.ALPHAEDIT_NEAREST);
+        return method.equals(ClosedFormEditor.ALPHAEDIT_NEAREST) || isShards(method);
+    }
+
+    /** alphaedit-shards: alphaedit-nearest with a delta per shard of edits. */
+    static boolean isShards(String method) {
+        return method.equals(ClosedFormEditor.ALPHAEDIT_SHARDS);
     }
 
     /** Hyperparameter keys a batch may set ({@code boostRounds}: coachhook-plus only). */
     public static final List<String> KEYS = List.of("layers", "lambda", "alpha0", "valueSteps", "learningRate",
             "clamp", "klFactor", "weightDecay", "contextVariants", "stopLoss", "editToken", "statsLines",
-            "boostRounds", "scopeLambda", "valueHooks", "scopeKeys", "scopeRoutes", "nullspaceThreshold", "l2");
+            "boostRounds", "scopeLambda", "valueHooks", "scopeKeys", "scopeRoutes", "nullspaceThreshold", "l2",
+            "shardEdits");
 
     private EditMapping() {
     }
@@ -72,13 +84,14 @@ public final class EditMapping {
                     case "scopeLambda" -> isSpan(m);
                     case "scopeKeys", "scopeRoutes" -> m.equals("coachhook-span-relation");
                     case "nullspaceThreshold", "l2" -> isAlphaEdit(m);
+                    case "shardEdits" -> isShards(m);
                     case "lambda" -> !isAlphaEdit(m);
                     default -> true;
                 };
                 if (applies) {
                     hp.putObject(k).put("type", switch (k) {
                         case "layers" -> "integer-array";
-                        case "valueSteps", "contextVariants", "statsLines", "boostRounds", "scopeRoutes" -> "integer";
+                        case "valueSteps", "contextVariants", "statsLines", "boostRounds", "scopeRoutes", "shardEdits" -> "integer";
                         case "editToken", "valueHooks", "scopeKeys" -> "string";
                         default -> "number";
                     });
@@ -104,10 +117,19 @@ public final class EditMapping {
      * @param nullspaceThreshold alphaedit-nearest: the batch's null-space threshold, or null (the parent's, else
      *     AlphaEdit's default)
      * @param l2 alphaedit-nearest: the batch's L2, or null (the parent's, else AlphaEdit's default)
+     * @param shardEdits alphaedit-shards: the batch's edits per shard, or null (the parent's, else the default)
      */
     public record Plan(String method, CoachHookParams params, int statisticsLines, boolean layersGiven,
             boolean lambdaGiven, boolean scopeLambdaGiven, boolean alphaGiven, boolean scopeKeysGiven,
-            boolean scopeRoutesGiven, Double nullspaceThreshold, Double l2) {
+            boolean scopeRoutesGiven, Double nullspaceThreshold, Double l2, Integer shardEdits) {
+
+        /** A plan without a shard size (every method but alphaedit-shards). */
+        public Plan(String method, CoachHookParams params, int statisticsLines, boolean layersGiven,
+                boolean lambdaGiven, boolean scopeLambdaGiven, boolean alphaGiven, boolean scopeKeysGiven,
+                boolean scopeRoutesGiven, Double nullspaceThreshold, Double l2) {
+            this(method, params, statisticsLines, layersGiven, lambdaGiven, scopeLambdaGiven, alphaGiven,
+                    scopeKeysGiven, scopeRoutesGiven, nullspaceThreshold, l2, null);
+        }
 
         /** A plan of a CoachHooK method (no AlphaEdit update). */
         public Plan(String method, CoachHookParams params, int statisticsLines, boolean layersGiven,
@@ -125,27 +147,37 @@ public final class EditMapping {
                     params.valueStep()), params.alpha0(), params.scopeLambda());
         }
 
+        /** alphaedit-shards' record: alphaedit-nearest's and the shard size. */
+        public AlphaEditShardsParams alphaEditShards() {
+            return new AlphaEditShardsParams(alphaEditNearest(),
+                    shardEdits != null ? shardEdits : AlphaEditShardsParams.DEFAULT_SHARD_EDITS);
+        }
+
         /** The hyperparameters a version records (its bundle's and the registry's): the method's record. */
         public Object hyperparameterRecord() {
-            return isAlphaEdit(method) ? alphaEditNearest() : params;
+            return isShards(method) ? alphaEditShards() : isAlphaEdit(method) ? alphaEditNearest() : params;
         }
 
         /**
          * An alphaedit-nearest plan continuing an alphaedit-nearest parent takes the parent's null-space
          * threshold and L2 where the batch did not name them ({@code parentHyperparameters}: the parent
-         * bundle's record); any other plan is returned as it is.
+         * bundle's record), an alphaedit-shards plan also the parent's shard size; any other plan is
+         * returned as it is.
          */
         public Plan withParentUpdate(String parentMethod, String parentHyperparameters) throws java.io.IOException {
             if (!isAlphaEdit(method) || !isAlphaEdit(parentMethod)) {
                 return this;
             }
-            JsonNode update = new com.fasterxml.jackson.databind.ObjectMapper().readTree(parentHyperparameters)
-                    .path("update");
+            JsonNode root = new com.fasterxml.jackson.databind.ObjectMapper().readTree(parentHyperparameters);
+            // alphaedit-shards' record holds alphaedit-nearest's under "nearest".
+            JsonNode update = (root.has("nearest") ? root.path("nearest") : root).path("update");
             Double t = nullspaceThreshold != null ? nullspaceThreshold
                     : update.path("nullspaceThreshold").isNumber() ? update.path("nullspaceThreshold").asDouble() : null;
             Double r = l2 != null ? l2 : update.path("l2").isNumber() ? update.path("l2").asDouble() : null;
+            Integer shards = shardEdits != null ? shardEdits
+                    : root.path("shardEdits").isInt() ? Integer.valueOf(root.path("shardEdits").asInt()) : null;
             return new Plan(method, params, statisticsLines, layersGiven, lambdaGiven, scopeLambdaGiven, alphaGiven,
-                    scopeKeysGiven, scopeRoutesGiven, t, r);
+                    scopeKeysGiven, scopeRoutesGiven, t, r, shards);
         }
 
         /**
@@ -197,7 +229,7 @@ public final class EditMapping {
                 p = p.withScopeRoutes(parentRoutes);
             }
             return new Plan(method, p, statisticsLines, layersGiven, lambdaGiven, scopeLambdaGiven, alphaGiven,
-                    scopeKeysGiven, scopeRoutesGiven, nullspaceThreshold, l2);
+                    scopeKeysGiven, scopeRoutesGiven, nullspaceThreshold, l2, shardEdits);
         }
 
         /**
@@ -222,7 +254,8 @@ public final class EditMapping {
                 }
             }
             return new Plan(method, params.withLayersAndLambda(layers, params.lambda()), statisticsLines, true,
-                    lambdaGiven, scopeLambdaGiven, alphaGiven, scopeKeysGiven, scopeRoutesGiven, nullspaceThreshold, l2);
+                    lambdaGiven, scopeLambdaGiven, alphaGiven, scopeKeysGiven, scopeRoutesGiven, nullspaceThreshold, l2,
+                    shardEdits);
         }
     }
 
@@ -231,6 +264,10 @@ public final class EditMapping {
      * bench); the other methods run CoachHooK under their own method name (written into the bundle).
      */
     public static ClosedFormEditor editor(Plan plan, CausalLm model, TextTokenizer tokenizer, LayerStatistics stats) {
+        if (isShards(plan.method())) {
+            return ClosedFormEditor.alphaEditShards(model, tokenizer, stats, plan.alphaEditShards(),
+                    RelationCatalogue.CONTEXT_PREFIXES);
+        }
         if (isAlphaEdit(plan.method())) {
             return ClosedFormEditor.alphaEditNearest(model, tokenizer, stats, plan.alphaEditNearest(),
                     RelationCatalogue.CONTEXT_PREFIXES);
@@ -248,7 +285,7 @@ public final class EditMapping {
             case "coachhook-corpus", "coachhook-plus" -> "corpus-z";
             case "coachhook-span" -> "span";
             case "coachhook-span-relation" -> "span-relation";
-            case "coachhook-nearest", "alphaedit-nearest" -> "nearest";
+            case "coachhook-nearest", "alphaedit-nearest", "alphaedit-shards" -> "nearest";
             default -> "sequence-z";
         };
     }
@@ -310,7 +347,7 @@ public final class EditMapping {
             case "coachhook-plus" -> CoachHookParams.plusTuned();
             case "coachhook-span" -> CoachHookParams.spanTuned();
             case "coachhook-span-relation" -> CoachHookParams.spanRelationTuned();
-            case "coachhook-nearest", "alphaedit-nearest" -> CoachHookParams.nearestTuned();
+            case "coachhook-nearest", "alphaedit-nearest", "alphaedit-shards" -> CoachHookParams.nearestTuned();
             default -> CoachHookParams.defaults();
         };
         ValueStepParams v = d.valueStep();
@@ -334,6 +371,7 @@ public final class EditMapping {
         boolean layersGiven = false;
         Double nullspaceThreshold = null;
         Double l2 = null;
+        Integer shardEdits = null;
         if (hyperparameters != null && !hyperparameters.isNull()) {
             if (!hyperparameters.isObject()) {
                 throw new IllegalArgumentException("hyperparameters must be a JSON object");
@@ -357,7 +395,8 @@ public final class EditMapping {
                     case "nullspaceThreshold", "l2" -> {
                         if (!isAlphaEdit(method)) {
                             throw new IllegalArgumentException("hyperparameter '" + k + "' applies to "
-                                    + ClosedFormEditor.ALPHAEDIT_NEAREST + " only, not " + method);
+                                    + ClosedFormEditor.ALPHAEDIT_NEAREST + " and " + ClosedFormEditor.ALPHAEDIT_SHARDS
+                                    + " only, not " + method);
                         }
                         double x = number(k, val);
                         if (!(x > 0) || !Double.isFinite(x)) {
@@ -367,6 +406,16 @@ public final class EditMapping {
                             l2 = x;
                         } else {
                             nullspaceThreshold = x;
+                        }
+                    }
+                    case "shardEdits" -> {
+                        if (!isShards(method)) {
+                            throw new IllegalArgumentException("hyperparameter 'shardEdits' applies to "
+                                    + ClosedFormEditor.ALPHAEDIT_SHARDS + " only, not " + method);
+                        }
+                        shardEdits = integer(k, val);
+                        if (shardEdits < 1) {
+                            throw new IllegalArgumentException("hyperparameter 'shardEdits' must be >= 1, got " + shardEdits);
                         }
                     }
                     case "alpha0" -> alpha0 = number(k, val);
@@ -389,7 +438,8 @@ public final class EditMapping {
                     case "scopeLambda" -> {
                         if (!isSpan(method)) {
                             throw new IllegalArgumentException("hyperparameter 'scopeLambda' applies to coachhook-span, "
-                                    + "coachhook-span-relation, coachhook-nearest and alphaedit-nearest only, not " + method);
+                                    + "coachhook-span-relation, coachhook-nearest, alphaedit-nearest and alphaedit-shards only, not "
+                            + method);
                         }
                         scopeLambda = number(k, val);
                     }
@@ -428,7 +478,7 @@ public final class EditMapping {
                     hyperparameters != null && hyperparameters.has("scopeLambda"),
                     hyperparameters != null && hyperparameters.has("alpha0"),
                     hyperparameters != null && hyperparameters.has("scopeKeys"),
-                    hyperparameters != null && hyperparameters.has("scopeRoutes"), nullspaceThreshold, l2);
+                    hyperparameters != null && hyperparameters.has("scopeRoutes"), nullspaceThreshold, l2, shardEdits);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("invalid hyperparameters: " + e.getMessage(), e);
         }

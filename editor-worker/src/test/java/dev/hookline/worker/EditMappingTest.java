@@ -195,10 +195,46 @@ class EditMappingTest {
         assertTrue(m.contains("does not apply"), m);
         m = assertThrows(IllegalArgumentException.class,
                 () -> EditMapping.plan("coachhook-nearest", json("{\"l2\": 3}"), 1000)).getMessage();
-        assertTrue(m.contains("alphaedit-nearest only"), m);
+        assertTrue(m.contains("alphaedit-nearest and alphaedit-shards only"), m);
         m = assertThrows(IllegalArgumentException.class,
                 () -> EditMapping.plan("alphaedit-nearest", json("{\"nullspaceThreshold\": 0}"), 1000)).getMessage();
         assertTrue(m.contains("> 0"), m);
+    }
+
+    @Test
+    void alphaEditShardsMapsToAlphaEditNearestWithAShardSize() throws Exception {
+        EditMapping.Plan p = EditMapping.plan("alphaedit-shards", json("{\"shardEdits\": 500, \"l2\": 2}"), 1000)
+                .forModel(3, null);
+        var record = p.alphaEditShards();
+        assertEquals(500, record.shardEdits());
+        assertEquals(2, record.nearest().update().l2(), 0.0);
+        assertEquals(record.toString(), p.hyperparameterRecord().toString(), "the version records the shards' record");
+        assertEquals(dev.hookline.engine.edit.AlphaEditShardsParams.DEFAULT_SHARD_EDITS,
+                EditMapping.plan("alphaedit-shards", null, 1000).alphaEditShards().shardEdits());
+        assertEquals("nearest", EditMapping.bundleScope("alphaedit-shards"));
+        var hp = EditMapping.advertisement().path("alphaedit-shards").path("hyperparameters");
+        assertEquals("integer", hp.path("shardEdits").path("type").asText(), hp.toString());
+        assertTrue(hp.has("nullspaceThreshold") && !hp.has("lambda"), hp.toString());
+        assertTrue(!EditMapping.advertisement().path("alphaedit-nearest").path("hyperparameters").has("shardEdits"));
+        // A branch keeps its parent's shard size and update unless the batch names them.
+        String parent = "{\"nearest\": {\"update\": {\"nullspaceThreshold\": 0.7, \"l2\": 3}}, \"shardEdits\": 250}";
+        EditMapping.Plan inherits = EditMapping.plan("alphaedit-shards", null, 1000).forModel(3, new int[] {2})
+                .withParent(0, 15, 0.4).withParentUpdate("alphaedit-shards", parent);
+        assertEquals(250, inherits.alphaEditShards().shardEdits());
+        assertEquals(0.7, inherits.alphaEditShards().nearest().update().nullspaceThreshold(), 0.0);
+        assertEquals(0.4, inherits.alphaEditShards().nearest().alpha0(), 0.0);
+        EditMapping.Plan named = EditMapping.plan("alphaedit-shards", json("{\"shardEdits\": 2000}"), 1000)
+                .forModel(3, new int[] {2}).withParentUpdate("alphaedit-shards", parent);
+        assertEquals(2000, named.alphaEditShards().shardEdits(), "a batch's own shard size wins");
+        String m = assertThrows(IllegalArgumentException.class,
+                () -> EditMapping.plan("alphaedit-nearest", json("{\"shardEdits\": 100}"), 1000)).getMessage();
+        assertTrue(m.contains("alphaedit-shards only"), m);
+        m = assertThrows(IllegalArgumentException.class,
+                () -> EditMapping.plan("alphaedit-shards", json("{\"shardEdits\": 0}"), 1000)).getMessage();
+        assertTrue(m.contains(">= 1"), m);
+        m = assertThrows(IllegalArgumentException.class,
+                () -> EditMapping.plan("alphaedit-shards", json("{\"shardEdits\": 1.5}"), 1000)).getMessage();
+        assertTrue(m.contains("integer"), m);
     }
 
     @Test
@@ -245,7 +281,8 @@ class EditMappingTest {
         assertTrue(m0.contains("'validated' or 'temporary'"), m0);
         m0 = assertThrows(IllegalArgumentException.class,
                 () -> EditMapping.plan("coachhook", json("{\"scopeLambda\": 15}"), 1000)).getMessage();
-        assertTrue(m0.contains("applies to coachhook-span, coachhook-span-relation, coachhook-nearest and alphaedit-nearest only"), m0);
+        assertTrue(m0.contains("applies to coachhook-span, coachhook-span-relation, coachhook-nearest, alphaedit-nearest and"
+                + " alphaedit-shards only"), m0);
         m0 = assertThrows(IllegalArgumentException.class,
                 () -> EditMapping.plan("coachhook-span", json("{\"scopeLambda\": -1}"), 1000)).getMessage();
         assertTrue(m0.contains("scope lambda must be finite and > 0"), m0);

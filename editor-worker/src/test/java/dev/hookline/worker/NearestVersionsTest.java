@@ -1,9 +1,11 @@
 /*
- * coachhook-nearest and alphaedit-nearest through the real registry: two batches without relation labels on one branch
+ * coachhook-nearest, alphaedit-nearest and alphaedit-shards through the real registry: two batches without relation labels on one branch
  * become two chained versions whose bundles carry the nearest-edit scope (format
  * hookline-hook-bundle/4: W^T and two keys per edit in the serving blob), the second job continues
  * from the first's bundle with the first batch's hyperparameters (it names none), the histogram says it counts rho, and the last version's serving blobs,
- * downloaded as a node would, answer the new facts.
+ * downloaded as a node would, answer the new facts. alphaedit-shards with three edits per shard puts
+ * each batch in its own shard (format hookline-hook-bundle/5: the first shard's delta travels beside the
+ * second's), and the second version keeps the first's shard size.
  */
 package dev.hookline.worker;
 
@@ -25,7 +27,8 @@ class NearestVersionsTest extends RegistryBackedTest {
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {
         "coachhook-nearest | {\"lambda\": 300, \"alpha0\": 0.3}",
-        "alphaedit-nearest | {\"nullspaceThreshold\": 1, \"alpha0\": 0.3}"})
+        "alphaedit-nearest | {\"nullspaceThreshold\": 1, \"alpha0\": 0.3}",
+        "alphaedit-shards | {\"nullspaceThreshold\": 1, \"alpha0\": 0.3, \"shardEdits\": 3}"})
     void nearestBatchesMakeChainedVersionsThatServeTheNewFacts(String method, String hyperparameters) throws Exception {
         JsonNode hyper = RegistryClient.json().readTree(hyperparameters);
         List<List<EditRequest>> batches = new ArrayList<>();
@@ -78,6 +81,14 @@ class NearestVersionsTest extends RegistryBackedTest {
                     top1 += hooked.score(r.filledPrompt(), r.targetNew()).accuracy() == 1.0 ? 1 : 0;
                 }
             }
+        }
+        if (method.equals("alphaedit-shards")) {
+            assertEquals(HookBundle.FORMAT_NEAREST_SHARDS, serving.format());
+            assertEquals(2, serving.nearestScope().shards(), "a shard per batch of three");
+            assertEquals(List.of(6L), java.util.Arrays.stream(serving.nearestScope().shardStarts()).boxed().toList());
+            JsonNode record = RegistryClient.json().readTree(serving.hyperparameters());
+            assertEquals(3, record.path("shardEdits").asInt(), "the second version kept its parent's shard size: " + record);
+            assertEquals(1.0, record.path("nearest").path("update").path("nullspaceThreshold").asDouble(), 0, record.toString());
         }
         if (method.equals("alphaedit-nearest")) {
             assertEquals(1.0, RegistryClient.json().readTree(serving.hyperparameters())

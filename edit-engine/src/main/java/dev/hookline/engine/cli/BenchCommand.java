@@ -34,7 +34,8 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--methods", defaultValue = "coachhook,memit,coachhook-nohook,ft",
             description = "comma-separated: coachhook, coachhook-corpus, coachhook-plus, coachhook-span, "
                     + "coachhook-span-relation, coachhook-nearest, coachhook-nohook, memit, ft, alphaedit, ultraedit, "
-                    + "alphaedit-nearest (AlphaEdit's update in hooks under coachhook-nearest's scope)")
+                    + "alphaedit-nearest (AlphaEdit's update in hooks under coachhook-nearest's scope), "
+                    + "alphaedit-shards (the same with a hook delta per shard of --shard-edits edits)")
     String methods;
 
     @Option(names = "--edits", required = true, description = "number of consecutive edits N")

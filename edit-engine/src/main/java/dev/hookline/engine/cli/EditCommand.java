@@ -12,6 +12,7 @@ import dev.hookline.engine.bench.Methods;
 import dev.hookline.engine.bundle.HookBundle;
 import dev.hookline.engine.edit.AlphaEditNearestParams;
 import dev.hookline.engine.edit.AlphaEditParams;
+import dev.hookline.engine.edit.AlphaEditShardsParams;
 import dev.hookline.engine.edit.ClosedFormEditor;
 import dev.hookline.engine.edit.CoachHookParams;
 import dev.hookline.engine.edit.LayerStatistics;
@@ -34,7 +35,8 @@ import picocli.CommandLine.Option;
 public final class EditCommand implements Callable<Integer> {
     /** Methods that write a hook bundle. */
     static final List<String> METHODS = List.of("coachhook", "coachhook-corpus", "coachhook-plus", "coachhook-span",
-            "coachhook-span-relation", "coachhook-nearest", ClosedFormEditor.ALPHAEDIT_NEAREST);
+            "coachhook-span-relation", "coachhook-nearest", ClosedFormEditor.ALPHAEDIT_NEAREST,
+            ClosedFormEditor.ALPHAEDIT_SHARDS);
     /** Methods that change the weights in place and write an edited checkpoint to {@code --out}. */
     static final List<String> IN_PLACE_METHODS = List.of("memit", "coachhook-nohook", "alphaedit", "ultraedit", "ft");
 
@@ -62,7 +64,8 @@ public final class EditCommand implements Callable<Integer> {
                     + ", coachhook-span-relation (a span per relation, the edits' relation labels; --span-relation-alpha)"
                     + ", coachhook-nearest (the nearest edited key, no labels; --nearest-alpha)"
                     + " or alphaedit-nearest (AlphaEdit's update in hooks under the same scope; --alphaedit-threshold,"
-                    + " --alphaedit-l2, --nearest-alpha)")
+                    + " --alphaedit-l2, --nearest-alpha) or alphaedit-shards (the same with a hook delta per shard of"
+                    + " --shard-edits edits)")
     String method;
 
     @Option(names = "--out", required = true, description = "directory of the new bundle (must not exist)")
@@ -106,11 +109,15 @@ public final class EditCommand implements Callable<Integer> {
             Methods methods = options.methods(lm.model().config().layerCount(),
                     parentBundle != null ? parentBundle.layers() : null);
             // alphaedit-nearest: coachhook-nearest's record carries its layers, value step and scope; AlphaEdit's its update.
-            boolean alphaNearest = method.equals(ClosedFormEditor.ALPHAEDIT_NEAREST);
-            if (parentBundle != null && parentBundle.method().equals(ClosedFormEditor.ALPHAEDIT_NEAREST) != alphaNearest) {
+            boolean shards = method.equals(ClosedFormEditor.ALPHAEDIT_SHARDS);
+            boolean alphaNearest = method.equals(ClosedFormEditor.ALPHAEDIT_NEAREST) || shards;
+            boolean parentAlpha = parentBundle != null && (parentBundle.method().equals(ClosedFormEditor.ALPHAEDIT_NEAREST)
+                    || parentBundle.method().equals(ClosedFormEditor.ALPHAEDIT_SHARDS));
+            if (parentBundle != null && (parentAlpha != alphaNearest
+                    || (parentAlpha && !parentBundle.method().equals(method)))) {
                 throw new IllegalArgumentException("parent bundle was made by " + parentBundle.method() + "; " + method
-                        + " cannot continue it (C_accu against AlphaEdit's K_p K_p^T): use --method "
-                        + (alphaNearest ? "a coachhook method" : ClosedFormEditor.ALPHAEDIT_NEAREST));
+                        + " cannot continue it (C_accu against AlphaEdit's K_p K_p^T, or one delta against a delta per"
+                        + " shard): use --method " + (parentAlpha ? parentBundle.method() : "a coachhook method"));
             }
             var params = (CoachHookParams) methods.params(alphaNearest ? "coachhook-nearest" : method);
             if (parentBundle != null && !alphaNearest && options.lambda == null && options.spanLambda == null
@@ -150,8 +157,12 @@ public final class EditCommand implements Callable<Integer> {
             LayerStatistics stats = LayerStatistics.loadOrCompute(lm.model(), lm.tokenizer(), lines,
                     options.statisticsLines, params.layers(), cache, corpus != null, System.err);
             AlphaEditNearestParams alphaParams = alphaNearest ? alphaNearestParams(methods, params, parentBundle) : null;
+            AlphaEditShardsParams shardParams = shards ? shardParams(alphaParams, methods, parentBundle) : null;
             // The span methods keep their threshold fixed (no min rule), as in the bench (Methods.create).
-            try (ClosedFormEditor editor = alphaNearest
+            try (ClosedFormEditor editor = shards
+                    ? ClosedFormEditor.alphaEditShards(lm.model(), lm.tokenizer(), stats, shardParams,
+                            methods.contextPrefixes())
+                    : alphaNearest
                     ? ClosedFormEditor.alphaEditNearest(lm.model(), lm.tokenizer(), stats, alphaParams,
                             methods.contextPrefixes())
                     : span
@@ -167,7 +178,7 @@ public final class EditCommand implements Callable<Integer> {
                             (requests.size() + batch - 1) / batch, o.seconds(), o.alphaAfter());
                 }
                 System.err.println();
-                String hyper = new ObjectMapper().writeValueAsString(alphaNearest ? alphaParams : params);
+                String hyper = new ObjectMapper().writeValueAsString(shards ? shardParams : alphaNearest ? alphaParams : params);
                 HookBundle bundle = editor.snapshot(baseDigest, parent != null ? HookBundle.digest(parent) : null, hyper);
                 String digest = bundle.write(out);
                 System.out.println("bundle " + out + " sha256 " + digest + ": " + bundle.edits() + " edits, alpha "
@@ -175,6 +186,22 @@ public final class EditCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /**
+     * alphaedit-shards' record: {@code nearest} with --shard-edits, else a parent alphaedit-shards bundle's shard
+     * size, else the default.
+     */
+    private AlphaEditShardsParams shardParams(AlphaEditNearestParams nearest, Methods methods, HookBundle parentBundle)
+            throws java.io.IOException {
+        int size = methods.alphaEditShards().shardEdits();
+        if (parentBundle != null && options.shardEdits == null) {
+            var root = new ObjectMapper().readTree(parentBundle.hyperparameters());
+            if (root.path("shardEdits").isInt()) {
+                size = root.path("shardEdits").asInt();
+            }
+        }
+        return new AlphaEditShardsParams(nearest, size);
     }
 
     /**
@@ -187,8 +214,9 @@ public final class EditCommand implements Callable<Integer> {
         AlphaEditParams a = methods.alphaEditNearest().update(); // its default threshold, or --alphaedit-threshold
         double threshold = a.nullspaceThreshold();
         double l2 = a.l2();
-        if (parentBundle != null && parentBundle.method().equals(ClosedFormEditor.ALPHAEDIT_NEAREST)) {
-            var update = new ObjectMapper().readTree(parentBundle.hyperparameters()).path("update");
+        if (parentBundle != null) { // an alphaedit-nearest or alphaedit-shards parent (checked by the caller)
+            var root = new ObjectMapper().readTree(parentBundle.hyperparameters());
+            var update = (root.has("nearest") ? root.path("nearest") : root).path("update");
             if (options.alphaEditThreshold == null && update.path("nullspaceThreshold").isNumber()) {
                 threshold = update.path("nullspaceThreshold").asDouble();
             }

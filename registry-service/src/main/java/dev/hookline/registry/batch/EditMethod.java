@@ -31,6 +31,11 @@ public enum EditMethod {
      * relation labels (this project's method; the faithful AlphaEdit edits in place and has no worker form).
      */
     ALPHAEDIT_NEAREST("alphaedit-nearest"),
+    /**
+     * alphaedit-nearest with one hook delta per shard of edits (hyperparameter {@code shardEdits}), a key
+     * taking the delta of its nearest edited key's shard: room for more edits than one delta holds.
+     */
+    ALPHAEDIT_SHARDS("alphaedit-shards"),
     /** CoachHooK's accumulating C_accu without hooks, W changed in place (ablation). */
     COACHHOOK_NOHOOK("coachhook-nohook"),
     /** MEMIT: same value step, no accumulation, W changed in place. */

@@ -67,6 +67,7 @@ public class BatchPages {
      */
     static final List<Option> METHODS = List.of(
             new Option("alphaedit-nearest", "alphaedit-nearest (recommended; the default)", true),
+            new Option("alphaedit-shards", "alphaedit-shards (the same, a hook delta per shard of edits)", false),
             new Option("coachhook-nearest", "coachhook-nearest (CoachHooK's update under the same scope)", false),
             new Option("coachhook", "coachhook (the paper's method)", false),
             new Option("coachhook-span-relation", "coachhook-span-relation (a span per relation label)", false),
