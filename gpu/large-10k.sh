@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The 10,000-edit run of issue 29 on the `large` world, in device calls of at most ~575 s each. Run from the
 # repo root with the kit in .gpu/kit (gpu/kit.sh .gpu/kit --pack: 31 MB without --tests). `call` is the stage
-# that works: the checkpoint does not travel beside the kit (31 + 31 MB and the 11 MB tree are over a call's
+# that works (KIT=DIR picks another kit than .gpu/kit): the checkpoint does not travel beside the kit (31 + 31 MB and the 11 MB tree are over a call's
 # 64 MiB), so `pretrain` then `bench` with .gpu carried does not fit either.
 #   bash gpu/large-10k.sh pretrain          (call 1) pretrain --world large --preset large --seed 1 into
 #                                           /tmp/large; the checkpoint without its world (regenerated from
@@ -25,7 +25,7 @@
 # "--lambda 5000 --span-relation-alpha 0.8", alphaedit "--alphaedit-threshold 2e-2"; coachhook-nearest
 # "--lambda 5000 --nearest-alpha 0.3"; alphaedit-nearest its defaults).
 set -euo pipefail
-K=.gpu/kit; OUT="${OUT:-/tmp/out}"; mkdir -p "$OUT"
+K="${KIT:-.gpu/kit}"; OUT="${OUT:-/tmp/out}"; mkdir -p "$OUT"
 export HOOKLINE_THREADS="${HOOKLINE_THREADS:-8}"
 case "${1:?usage: large-10k.sh pretrain | bench METHOD [OPTIONS...] | call 'METHOD [OPTIONS...]'...}" in
   call)

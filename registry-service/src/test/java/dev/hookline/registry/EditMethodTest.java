@@ -1,6 +1,6 @@
 /*
  * The batch API accepts every hook method the engine can snapshot, including coachhook-plus,
- * coachhook-span, coachhook-nearest and alphaedit-nearest, keeps the wire name through storage and hands it to the worker's lease; an
+ * coachhook-span, coachhook-nearest, alphaedit-nearest and alphaedit-shards, keeps the wire name through storage and hands it to the worker's lease; an
  * edit's optional relation label (coachhook-span-relation) travels the same way.
  */
 package dev.hookline.registry;
@@ -24,7 +24,8 @@ class EditMethodTest {
     void spanAndPlusBatchesAreAcceptedStoredAndLeasedUnderTheirWireNames() {
         String submitter = Fixtures.token(Fixtures.unique("method-sub"), "SUBMITTER");
         String worker = Fixtures.token(Fixtures.unique("method-worker"), "WORKER");
-        for (String method : List.of("coachhook-span", "coachhook-plus", "coachhook-nearest", "alphaedit-nearest")) {
+        for (String method : List.of("coachhook-span", "coachhook-plus", "coachhook-nearest", "alphaedit-nearest",
+                "alphaedit-shards")) {
             long model = Fixtures.model(Fixtures.unique("method-model"));
             Map<String, Object> body = Fixtures.batchBody(model, "main", 2);
             body.put("method", method);
