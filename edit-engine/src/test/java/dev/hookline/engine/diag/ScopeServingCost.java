@@ -9,8 +9,11 @@
  * 1 + (hooked - unhooked) / (unhooked * FULL_LAYERS / BLOCKS) (embedding and head left out: an
  * upper bound on the ratio). With a tenth argument E > 0 it also times coachhook-nearest's scope
  * (NearestKeyScope: a random float32 W^T and E edited keys; two keys per edit, so 1000 edits are
- * E = 2000). Interleaves the variants, REPS rounds.
- * Run: java -cp <test classpath> dev.hookline.engine.diag.ScopeServingCost D D_FF HEADS BLOCKS FULL_LAYERS R RANK T REPS [E]
+ * E = 2000). With an eleventh argument S > 1 it also times alphaedit-shards' hook: the same keys in S
+ * shards, S deltas, at the nearest threshold 0.3 (random keys: no position swaps, the routing's argmax is
+ * the extra) and at threshold 0 (every position swaps and takes its shard's delta: up to S products).
+ * Interleaves the variants, REPS rounds.
+ * Run: java -cp <test classpath> dev.hookline.engine.diag.ScopeServingCost D D_FF HEADS BLOCKS FULL_LAYERS R RANK T REPS [E [S]]
  * e.g. 1600 6400 25 2 48 7 300 16 20 (GPT2-XL-shaped), 1600 6400 25 2 48 7 286 1 20 2000.
  */
 package dev.hookline.engine.diag;
@@ -52,6 +55,7 @@ public final class ScopeServingCost {
         int positions = Integer.parseInt(args[7]);
         int reps = Integer.parseInt(args[8]);
         int nearestKeys = args.length > 9 ? Integer.parseInt(args[9]) : 0;
+        int shardCount = args.length > 10 ? Integer.parseInt(args[10]) : 1;
         Gpt2Config config = new Gpt2Config(1000, Math.max(64, positions), d, blocks, heads, ff, "gelu_new", 1e-5, true, 0, 0);
         Random random = new Random(1);
         try (Gpt2Model model = Gpt2Model.create(config, (name, shape) -> {
@@ -131,6 +135,19 @@ public final class ScopeServingCost {
                 NearestKeyScope nearest = new NearestKeyScope(whiteningT, keys);
                 variants.add(ForwardOptions.builder().hooks(Map.of(blocks - 1,
                         new HookLayer(blocks - 1, delta, 0.3, nearest, HookLayer.Mode.VALIDATED, null))).computeLogits(false).build());
+                if (shardCount > 1) {
+                    long[] starts = new long[shardCount - 1];
+                    List<NDArray> earlier = new ArrayList<>();
+                    for (int sh = 1; sh < shardCount; sh++) {
+                        starts[sh - 1] = (long) nearestKeys * sh / shardCount;
+                        earlier.add(hooks.randomNormal(0, 0.02f, delta.getShape(), delta.getDataType()));
+                    }
+                    NearestKeyScope sharded = new NearestKeyScope(whiteningT, keys, starts);
+                    for (double threshold : new double[] {0.3, 0}) {
+                        variants.add(ForwardOptions.builder().hooks(Map.of(blocks - 1, new HookLayer(blocks - 1, delta,
+                                threshold, sharded, HookLayer.Mode.VALIDATED, null, earlier))).computeLogits(false).build());
+                    }
+                }
             }
             int nv = variants.size();
             long[][] nanos = new long[nv][reps];
@@ -165,6 +182,12 @@ public final class ScopeServingCost {
                 System.out.printf(Locale.ROOT, "nearest scope, %d edited keys: forward median %.2f ms, hook cost %.2f ms;"
                         + " ratio with %d layers %.3f%n", nearestKeys, median[3], median[3] - median[0], fullLayers,
                         1 + (median[3] - median[0]) / (perBlock * fullLayers));
+            }
+            if (nearestKeys > 0 && shardCount > 1) {
+                System.out.printf(Locale.ROOT, "shards scope, %d shards: threshold 0.3 forward median %.2f ms, hook cost %.2f"
+                        + " ms, ratio %.3f; threshold 0 (every position swaps) %.2f ms, hook cost %.2f ms, ratio %.3f%n",
+                        shardCount, median[4], median[4] - median[0], 1 + (median[4] - median[0]) / (perBlock * fullLayers),
+                        median[5], median[5] - median[0], 1 + (median[5] - median[0]) / (perBlock * fullLayers));
             }
         }
     }
