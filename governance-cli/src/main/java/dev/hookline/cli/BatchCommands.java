@@ -28,7 +28,7 @@ import picocli.CommandLine.Parameters;
                 BatchCommands.Watch.class, BatchCommands.Cancel.class})
 final class BatchCommands {
     /** The method the registry applies when a batch names none (docs/BENCHMARKS.md: label-free, the best held-out locality). */
-    static final String RECOMMENDED_METHOD = "alphaedit-nearest";
+    static final String RECOMMENDED_METHOD = "alphaedit-shards";
 
     private static final Set<String> DONE = Set.of("COMPUTED", "VALIDATED", "REJECTED");
 
@@ -57,7 +57,7 @@ final class BatchCommands {
 
         @Option(names = "--method", paramLabel = "M", description = {"Editing method. Default: the file's, else the "
                 + "registry's default, " + RECOMMENDED_METHOD + " (recommended;",
-                "coachhook = the paper's method; also coachhook-nearest, coachhook-span-relation, coachhook-span,"
+                "coachhook = the paper's method; also alphaedit-nearest, coachhook-nearest, coachhook-span-relation, coachhook-span,"
                 + " coachhook-corpus, coachhook-plus)."})
         String method;
 

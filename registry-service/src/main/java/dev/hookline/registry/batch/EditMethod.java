@@ -44,7 +44,7 @@ public enum EditMethod {
     FT("ft");
 
     /** The method of a batch that names none (the recommended one, README and API.md). */
-    public static final EditMethod RECOMMENDED = ALPHAEDIT_NEAREST;
+    public static final EditMethod RECOMMENDED = ALPHAEDIT_SHARDS;
 
     /** {@code method}, or {@link #RECOMMENDED} when a batch names none. */
     public static EditMethod orRecommended(EditMethod method) {

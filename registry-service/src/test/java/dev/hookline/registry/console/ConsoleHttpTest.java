@@ -187,7 +187,7 @@ class ConsoleHttpTest {
         ConsoleHttp a = ConsoleHttp.signIn(alice);
         String html = a.get("/batches").asString();
         assertTrue(html.contains("id=\"submit-form\""), "a submitter sees the form");
-        assertTrue(html.contains("<option value=\"alphaedit-nearest\" selected>alphaedit-nearest "
+        assertTrue(html.contains("<option value=\"alphaedit-shards\" selected>alphaedit-shards "
                 + "(recommended; the default)</option>"), html);
         assertTrue(html.contains("coachhook (the paper"), html);
         assertFalse(ConsoleHttp.signIn(bob).get("/batches").asString().contains("id=\"submit-form\""),

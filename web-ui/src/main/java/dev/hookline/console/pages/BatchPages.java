@@ -66,8 +66,8 @@ public class BatchPages {
      * when a batch names none (docs/API.md), then the paper's and the other hook methods.
      */
     static final List<Option> METHODS = List.of(
-            new Option("alphaedit-nearest", "alphaedit-nearest (recommended; the default)", true),
-            new Option("alphaedit-shards", "alphaedit-shards (the same, a hook delta per shard of edits)", false),
+            new Option("alphaedit-shards", "alphaedit-shards (recommended; the default)", true),
+            new Option("alphaedit-nearest", "alphaedit-nearest (the same with one hook delta for every edit)", false),
             new Option("coachhook-nearest", "coachhook-nearest (CoachHooK's update under the same scope)", false),
             new Option("coachhook", "coachhook (the paper's method)", false),
             new Option("coachhook-span-relation", "coachhook-span-relation (a span per relation label)", false),
