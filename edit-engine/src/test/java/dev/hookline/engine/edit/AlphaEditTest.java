@@ -181,10 +181,7 @@ class AlphaEditTest {
             Random random = new Random(2);
             RealMatrix earlier = new Array2DRowRealMatrix(ff, ff);
             for (int round = 0; round < 3; round++) {
-                double[] k = new double[ff * 4]; // (d_ff, u = 4)
-                for (int i = 0; i < k.length; i++) {
-                    k[i] = Math.abs(random.nextGaussian());
-                }
+                double[] k = positiveKeys(random, ff, 4); // (d_ff, u = 4)
                 NDArray keys = m.create(k, new Shape(ff, 4));
                 double[] a = rule.solve(1, keys).toDoubleArray();
                 List<Runnable> updates = new java.util.ArrayList<>();
@@ -227,10 +224,7 @@ class AlphaEditTest {
             Random random = new Random(7);
             double[] saved = null;
             for (int round = 0; round < 5; round++) {
-                double[] k = new double[ff * 6]; // (d_ff, u = 6)
-                for (int i = 0; i < k.length; i++) {
-                    k[i] = Math.abs(random.nextGaussian());
-                }
+                double[] k = positiveKeys(random, ff, 6); // (d_ff, u = 6)
                 NDArray keys = m.create(k, new Shape(ff, 6));
                 RealMatrix expected = matrix(lu.solve(1, keys).toDoubleArray(), ff, 6);
                 RealMatrix got = matrix(hooked.solve(1, keys).toDoubleArray(), ff, 6);
@@ -285,6 +279,15 @@ class AlphaEditTest {
     }
 
     /** A threshold between the two middle eigenvalues of {@code c0}: half of the key space preserved. */
+    /** Keys with positive entries (as GELU keys mostly are), (d_ff, u) row-major. */
+    private static double[] positiveKeys(Random random, int ff, int u) {
+        double[] k = new double[ff * u];
+        for (int i = 0; i < k.length; i++) {
+            k[i] = Math.abs(random.nextGaussian());
+        }
+        return k;
+    }
+
     private static double halfPreserved(RealMatrix c0) {
         double[] values = new EigenDecomposition(c0).getRealEigenvalues().clone();
         Arrays.sort(values);
