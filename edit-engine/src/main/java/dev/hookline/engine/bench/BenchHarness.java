@@ -107,7 +107,7 @@ public final class BenchHarness {
             EditScores unedited = evaluator.evaluate(lm.model(), ForwardOptions.defaults(), requests);
             WorldProbes.Provenance provenance = WorldProbes.Provenance.of(config.dataFile(), config.modelDir());
             PerEditEvaluator perEdit = new PerEditEvaluator(lm.model(), lm.tokenizer(), requests,
-                    EditEvaluator.Params.defaults(), WorldProbes.near(config.dataFile(), LOCALITY_PROBES_PER_KIND));
+                    EditEvaluator.Params.defaults(), WorldProbes.near(config.dataFile(), LOCALITY_PROBES_PER_KIND, requests));
             Map<String, PerEditEvaluator.LocalityColumns> columns = new LinkedHashMap<>();
             List<EditRequest> labelled = config.labels().apply(requests);
             double uneditedSeconds = (System.nanoTime() - evalStart) / 1e9;
