@@ -205,6 +205,47 @@ class HooklineCliTest {
     }
 
     @Test
+    void alphaEditShardsFromTheCliFillsShardsAndKeepsItsSizeWhenContinued(@TempDir Path tmp) throws Exception {
+        Path model = dev.hookline.engine.edit.EditFixtures.pretrainedTiny();
+        String data = model.resolve("world").resolve("counterfact.json").toString();
+        Path v1 = tmp.resolve("v1");
+        Run first = run("edit", "--model", model.toString(), "--data", data, "--edits", "4", "--batch", "2",
+                "--method", "alphaedit-shards", "--shard-edits", "2", "--alphaedit-threshold", "0.5", "--out", v1.toString());
+        assertEquals(0, first.code(), first.err());
+        dev.hookline.engine.bundle.HookBundle b1 = dev.hookline.engine.bundle.HookBundle.read(v1);
+        assertEquals("alphaedit-shards", b1.method());
+        assertEquals(dev.hookline.engine.bundle.HookBundle.FORMAT_NEAREST_SHARDS, b1.format());
+        assertEquals(2, b1.nearestScope().shards(), "two edits per shard, four edits");
+        var record = new com.fasterxml.jackson.databind.ObjectMapper().readTree(b1.hyperparameters());
+        assertEquals(2, record.path("shardEdits").asInt(), b1.hyperparameters());
+        assertEquals(0.5, record.path("nearest").path("update").path("nullspaceThreshold").asDouble(), 0,
+                b1.hyperparameters());
+        // Continued without options: the parent's shard size and null-space threshold carried on.
+        Path v2 = tmp.resolve("v2");
+        Run next = run("edit", "--model", model.toString(), "--bundle", v1.toString(), "--data", data, "--edits", "2",
+                "--batch", "2", "--method", "alphaedit-shards", "--out", v2.toString());
+        assertEquals(0, next.code(), next.err());
+        dev.hookline.engine.bundle.HookBundle b2 = dev.hookline.engine.bundle.HookBundle.read(v2);
+        assertEquals(6, b2.edits());
+        assertEquals(3, b2.nearestScope().shards(), "the parent's full shard leaves the next batch a new one");
+        var record2 = new com.fasterxml.jackson.databind.ObjectMapper().readTree(b2.hyperparameters());
+        assertEquals(2, record2.path("shardEdits").asInt(), b2.hyperparameters());
+        assertEquals(0.5, record2.path("nearest").path("update").path("nullspaceThreshold").asDouble(), 0,
+                b2.hyperparameters());
+        // alphaedit-nearest cannot continue it (one delta against a delta per shard); nothing is written.
+        Run wrong = run("edit", "--model", model.toString(), "--bundle", v1.toString(), "--data", data, "--edits", "2",
+                "--batch", "2", "--method", "alphaedit-nearest", "--out", tmp.resolve("v3").toString());
+        assertTrue(wrong.code() != 0);
+        assertTrue(wrong.err().contains("alphaedit-shards"), wrong.err());
+        assertTrue(Files.notExists(tmp.resolve("v3")), "nothing written");
+        Run zero = run("edit", "--model", model.toString(), "--data", data, "--edits", "2", "--batch", "2",
+                "--method", "alphaedit-shards", "--shard-edits", "0", "--out", tmp.resolve("v4").toString());
+        assertTrue(zero.code() != 0);
+        assertTrue(zero.err().contains("--shard-edits must be at least 1"), zero.err());
+        assertTrue(Files.notExists(tmp.resolve("v4")), "nothing written");
+    }
+
+    @Test
     void relationSpanBundleFromTheCliContinuesAndExplains(@TempDir Path tmp) throws Exception {
         Path model = dev.hookline.engine.edit.EditFixtures.pretrainedTiny();
         Path dataFile = model.resolve("world").resolve("counterfact.json");
