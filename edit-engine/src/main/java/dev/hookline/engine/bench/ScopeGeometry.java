@@ -93,6 +93,7 @@ public final class ScopeGeometry {
                 queries.add(p);
             }
         }
+        requireFits(n, queries.size());
         double[] w = ScopeFactors.whitening(manager, stats.c0(layer), ff, scopeLambda, "layer " + layer);
         try (NDManager work = manager.newSubManager()) {
             NDArray wt = work.create(w, new Shape(ff, ff)).transpose(); // (d_ff, d_ff), W^T
@@ -141,6 +142,19 @@ public final class ScopeGeometry {
             rules.put("relation-spans", split(relation, paraphraseAt, neighbourAt, nq, n));
             rules.put("nearest-edit", split(nearest, paraphraseAt, neighbourAt, nq, n));
             return new Result(n, layer, scopeLambda, rules);
+        }
+    }
+
+    /**
+     * Refuses an N whose key-by-query products do not fit one array: the span rules read every edited
+     * key against every query at once, (2N, queries + N) float64.
+     */
+    static void requireFits(int n, int queries) {
+        long bytes = 8L * 2 * n * ((long) queries + n);
+        if (bytes > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException(String.format(java.util.Locale.ROOT, "scope-geometry at %d edits holds"
+                    + " (2N, queries + N) = (%d, %d) products, %.1f GB; at most 2 GB fit one array: use fewer --edits",
+                    n, 2 * n, queries + n, bytes / 1e9));
         }
     }
 

@@ -65,4 +65,13 @@ class ScopeGeometryTest {
         assertEquals(0.03, ScopeGeometry.share(neg, t), 1e-12, "3 of 100 at or above the threshold");
         assertEquals(0.5, ScopeGeometry.share(new double[] {0.2, 0.7}, 0.7), 0.0);
     }
+
+    @Test
+    void anEditCountWhoseProductsDoNotFitOneArrayIsRefusedClearly() {
+        ScopeGeometry.requireFits(2000, 30000); // the large world's 2,000 dev edits: 0.5 GB
+        // 5,000 edits of 5 paraphrases and 10 neighbours each: (10,000, 80,000) float64, 6.4 GB.
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> ScopeGeometry.requireFits(5000, 75000));
+        org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("use fewer --edits"), e.getMessage());
+    }
 }
