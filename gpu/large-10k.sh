@@ -21,6 +21,8 @@
 #                                           seed, same weights: loss 0.8646 both times). Two benches per call.
 #                                           A call that follows within the machine's idle time finds /tmp/large
 #                                           (pretrain-report.json) and skips the pretraining.
+# Each bench returns large-METHOD.json, large-METHOD.md (the report, then the bench's log) and
+# edits-METHOD.jsonl.gz (per-edit results).
 # The options of each method are its dev choice (gpu/selection.json; e.g. coachhook-span-relation
 # "--lambda 5000 --span-relation-alpha 0.8", alphaedit "--alphaedit-threshold 2e-2"; coachhook-nearest
 # "--lambda 5000 --nearest-alpha 0.3"; alphaedit-nearest its defaults).
@@ -52,8 +54,11 @@ case "${1:?usage: large-10k.sh pretrain | bench METHOD [OPTIONS...] | call 'METH
     [[ -f /tmp/large/world/counterfact-test.json ]] || "$K/run" hookline world --preset large --out /tmp/large/world
     "$K/run" hookline bench --model /tmp/large --data /tmp/large/world/counterfact-test.json --labels none \
         --methods "$method" "$@" --edits 10000 --batch 100 --curve-every 2000 --curve-sample 200 \
-        --out "/tmp/large-$method" 2>&1 | { grep -v -e ' INFO ' -e '%|' || true; } | tail -30 > "$OUT/bench-$name.log"
+        --out "/tmp/large-$method" 2>&1 | { grep -v -e ' INFO ' -e '%|' || true; } | tail -30 > "/tmp/bench-$name.log"
     cp "/tmp/large-$method/report.json" "$OUT/large-$name.json"
-    cp "/tmp/large-$method/report.md" "$OUT/large-$name.md" ;;
+    # Three files per bench ($OUT takes 8: two benches, times.log, pretrain.log): the report with the bench's
+    # log after it, the JSON report, and the per-edit results (gzip), from which columns can be recomputed here.
+    cat "/tmp/large-$method/report.md" "/tmp/bench-$name.log" > "$OUT/large-$name.md"
+    gzip -c /tmp/large-"$method"/edits-*.jsonl > "$OUT/edits-$name.jsonl.gz" ;;
   *) echo "large-10k: unknown stage $1" >&2; exit 2 ;;
 esac
