@@ -45,6 +45,33 @@ class EditMethodTest {
 
     @SuppressWarnings("unchecked")
     @Test
+    void aBatchThatNamesNoMethodContinuesItsBranchsMethod() {
+        String submitter = Fixtures.token(Fixtures.unique("branch-method-sub"), "SUBMITTER");
+        long model = Fixtures.model(Fixtures.unique("branch-method-model"));
+        Map<String, Object> first = Fixtures.batchBody(model, "older", 2);
+        first.put("method", "alphaedit-nearest");
+        first.put("hyperparameters", Map.of());
+        as(submitter).contentType(ContentType.JSON).body(first).post("/api/batches")
+                .then().statusCode(201).body("method", equalTo("alphaedit-nearest"));
+        // The branch's hook state continues only under alphaedit-nearest: a batch naming none keeps it.
+        Map<String, Object> next = Fixtures.batchBody(model, "older", 2);
+        next.remove("method");
+        next.put("hyperparameters", Map.of());
+        for (Map<String, Object> e : (List<Map<String, Object>>) next.get("edits")) {
+            e.put("subject", "Other " + e.get("subject"));
+        }
+        as(submitter).contentType(ContentType.JSON).body(next).post("/api/batches")
+                .then().statusCode(201).body("method", equalTo("alphaedit-nearest"));
+        // A new branch from the base model takes the recommended method.
+        Map<String, Object> fresh = Fixtures.batchBody(model, "fresh", 2);
+        fresh.remove("method");
+        fresh.put("hyperparameters", Map.of());
+        as(submitter).contentType(ContentType.JSON).body(fresh).post("/api/batches")
+                .then().statusCode(201).body("method", equalTo("alphaedit-shards"));
+    }
+
+    @SuppressWarnings("unchecked")
+    @Test
     void relationLabelsAreStoredAndLeasedAndBlankOnesRefused() {
         String submitter = Fixtures.token(Fixtures.unique("relation-sub"), "SUBMITTER");
         String worker = Fixtures.token(Fixtures.unique("relation-worker"), "WORKER");

@@ -94,7 +94,10 @@ public class BatchService {
                         + ", not " + req.parentVersionId(), "parentVersionId");
             }
         }
-        List<Long> supersedes = checks.check(req, model, branch, req.parentVersionId());
+        // No method named: the branch's own (its hook state continues only under the method that made it),
+        // else the recommended one.
+        EditMethod method = req.method() != null ? req.method() : branchMethod(branch);
+        List<Long> supersedes = checks.check(req, method, model, branch, req.parentVersionId());
         Integer last = EditBatch.getEntityManager()
                 .createQuery("select max(b.position) from EditBatch b where b.branchId = :branch", Integer.class)
                 .setParameter("branch", branch.id).getSingleResult();
@@ -106,8 +109,7 @@ public class BatchService {
         b.submitter = actor;
         b.reason = trimOrNull(req.reason());
         b.ticket = trimOrNull(req.ticket());
-        // No method named: the recommended one (label-free, the best held-out locality measured: docs/BENCHMARKS.md); coachhook is the paper's.
-        b.method = EditMethod.orRecommended(req.method());
+        b.method = method;
         b.hyperparametersJson = Json.canonical(req.hyperparameters() == null ? Map.of() : req.hyperparameters());
         b.status = BatchStatus.SUBMITTED;
         b.createdAt = now;
@@ -221,6 +223,30 @@ public class BatchService {
     }
 
     /** All batches of a branch in order. */
+    /**
+     * The method of a batch that names none on {@code branch}: that of its newest batch that was not
+     * FAILED, CANCELLED or REJECTED, else that of the version it forks from, else
+     * {@link EditMethod#RECOMMENDED} (a new branch from the base model; label-free, docs/BENCHMARKS.md).
+     */
+    public static EditMethod branchMethod(EditBranch branch) {
+        List<EditBatch> before = chain(branch.id);
+        for (int i = before.size() - 1; i >= 0; i--) {
+            BatchStatus s = before.get(i).status;
+            if (s != BatchStatus.FAILED && s != BatchStatus.CANCELLED && s != BatchStatus.REJECTED) {
+                return before.get(i).method;
+            }
+        }
+        if (branch.forkVersionId != null) {
+            HookVersion fork = HookVersion.findById(branch.forkVersionId);
+            for (EditMethod m : EditMethod.values()) {
+                if (fork != null && m.wireName().equals(fork.method)) {
+                    return m;
+                }
+            }
+        }
+        return EditMethod.RECOMMENDED;
+    }
+
     public static List<EditBatch> chain(long branchId) {
         return EditBatch.list("branchId = ?1 order by position", branchId);
     }

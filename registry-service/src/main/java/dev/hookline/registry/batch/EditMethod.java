@@ -43,13 +43,11 @@ public enum EditMethod {
     /** Constrained fine-tuning of the editing layers. */
     FT("ft");
 
-    /** The method of a batch that names none (the recommended one, README and API.md). */
+    /**
+     * The method of a batch that names none on a new branch from the base model (the recommended one,
+     * README and API.md); on a branch with batches it is the branch's (BatchService.branchMethod).
+     */
     public static final EditMethod RECOMMENDED = ALPHAEDIT_SHARDS;
-
-    /** {@code method}, or {@link #RECOMMENDED} when a batch names none. */
-    public static EditMethod orRecommended(EditMethod method) {
-        return method != null ? method : RECOMMENDED;
-    }
 
     private final String wireName;
 

@@ -53,11 +53,13 @@ public class SubmissionChecks {
      * Runs every check; answers, per edit of the request, the id of the earlier edit it
      * supersedes (null where none).
      *
+     * @param method the batch's method (the one it names, else its branch's or the recommended one)
      * @param branch the branch the batch goes to (null when it is created by this submission)
      * @param forkVersionId the version a new branch forks from (null = base)
      */
-    public List<Long> check(SubmitBatchRequest req, BaseModel model, EditBranch branch, Long forkVersionId) {
-        WorkerRegistry.checkSubmission(model.id, EditMethod.orRecommended(req.method()), req.hyperparameters());
+    public List<Long> check(SubmitBatchRequest req, EditMethod method, BaseModel model, EditBranch branch,
+            Long forkVersionId) {
+        WorkerRegistry.checkSubmission(model.id, method, req.hyperparameters());
         checkVocabulary(req, model);
         return checkConflicts(req, branch, forkVersionId);
     }
