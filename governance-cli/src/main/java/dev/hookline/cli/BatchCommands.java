@@ -56,7 +56,7 @@ final class BatchCommands {
         String branch;
 
         @Option(names = "--method", paramLabel = "M", description = {"Editing method. Default: the file's, else the "
-                + "registry's default, " + RECOMMENDED_METHOD + " (recommended;",
+                + "registry's default: the branch's method, on a new branch " + RECOMMENDED_METHOD + " (recommended;",
                 "coachhook = the paper's method; also alphaedit-nearest, coachhook-nearest, coachhook-span-relation, coachhook-span,"
                 + " coachhook-corpus, coachhook-plus)."})
         String method;
