@@ -187,8 +187,9 @@ class ConsoleHttpTest {
         ConsoleHttp a = ConsoleHttp.signIn(alice);
         String html = a.get("/batches").asString();
         assertTrue(html.contains("id=\"submit-form\""), "a submitter sees the form");
-        assertTrue(html.contains("<option value=\"alphaedit-shards\" selected>alphaedit-shards "
-                + "(recommended; the default)</option>"), html);
+        assertTrue(html.contains("<option value=\"\" selected>the method of the branch (alphaedit-shards, recommended, "
+                + "on a new branch)</option>"), html);
+        assertTrue(html.contains("<option value=\"alphaedit-shards\" >alphaedit-shards (recommended)</option>"), html);
         assertTrue(html.contains("coachhook (the paper"), html);
         assertFalse(ConsoleHttp.signIn(bob).get("/batches").asString().contains("id=\"submit-form\""),
                 "a reviewer sees no form");
@@ -205,6 +206,13 @@ class ConsoleHttpTest {
                 .body("editCount", org.hamcrest.Matchers.equalTo(1))
                 .body("branch", org.hamcrest.Matchers.equalTo("form"))
                 .body("reason", org.hamcrest.Matchers.equalTo("from the console form"));
+        // The preselected choice names no method: the branch keeps its own.
+        Response kept = a.postForm("/batches", Map.of("modelId", String.valueOf(formModel), "method", "",
+                "branch", "form", "reason", "the branch's method", "edits", edits.replace("Danielle Darrieux", "Ada Lovelace")));
+        assertEquals(303, kept.statusCode(), kept.asString());
+        String keptAt = kept.getHeader("Location");
+        as(alice).get("/api/batches/" + keptAt.substring(keptAt.lastIndexOf('/') + 1)).then().statusCode(200)
+                .body("method", org.hamcrest.Matchers.equalTo("coachhook-span-relation"));
         int before = as(alice).get("/api/batches?modelId=" + formModel).then().extract().jsonPath().getList("$").size();
         Response bad = a.postForm("/batches", Map.of("modelId", String.valueOf(formModel), "reason", "x", "edits",
                 "{not json"));

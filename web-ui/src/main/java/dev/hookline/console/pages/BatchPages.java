@@ -62,11 +62,13 @@ public class BatchPages {
     }
 
     /**
-     * The submit form's methods: the recommended one first, which is also the registry's default
-     * when a batch names none (docs/API.md), then the paper's and the other hook methods.
+     * The submit form's methods: first none named (preselected), which the registry reads as the
+     * branch's method, the recommended one on a new branch (docs/API.md), so a branch keeps the method
+     * its hook state continues under; then the recommended one, the paper's and the other hook methods.
      */
     static final List<Option> METHODS = List.of(
-            new Option("alphaedit-shards", "alphaedit-shards (recommended; the default)", true),
+            new Option("", "the method of the branch (alphaedit-shards, recommended, on a new branch)", true),
+            new Option("alphaedit-shards", "alphaedit-shards (recommended)", false),
             new Option("alphaedit-nearest", "alphaedit-nearest (the same with one hook delta for every edit)", false),
             new Option("coachhook-nearest", "coachhook-nearest (CoachHooK's update under the same scope)", false),
             new Option("coachhook", "coachhook (the paper's method)", false),
