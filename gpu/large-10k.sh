@@ -21,6 +21,8 @@
 #                                           seed, same weights: loss 0.8646 both times). Two benches per call.
 #                                           A call that follows within the machine's idle time finds /tmp/large
 #                                           (pretrain-report.json) and skips the pretraining.
+# SPLIT=dev runs the dev stream instead (files named large-dev-METHOD...); CURVE_EVERY and CURVE_SAMPLE
+# (default 2000 and 200) set the curve; a threshold sweep goes in the method's options (--sweep-thresholds).
 # Each bench returns large-METHOD.json, large-METHOD.md (the report, then the bench's log) and
 # edits-METHOD.jsonl.gz (per-edit results).
 # The options of each method are its dev choice (gpu/selection.json; e.g. coachhook-span-relation
@@ -50,15 +52,17 @@ case "${1:?usage: large-10k.sh pretrain | bench METHOD [OPTIONS...] | call 'METH
     tar czf - -C /tmp --exclude=large/world --exclude=large/hookline-stats large | split -b 15M - "$OUT/large.tgz.part-" ;;
   bench)
     method="${2:?METHOD}"; shift 2; name="${method//,/_}" # $OUT's file names take letters, digits, ".", "_" and "-"
+    split="${SPLIT:-test}"; [[ "$split" == test ]] || name="$split-$name"
     [[ -d /tmp/large ]] || cat .gpu/large/large.tgz.part-* | tar xzf - -C /tmp
     [[ -f /tmp/large/world/counterfact-test.json ]] || "$K/run" hookline world --preset large --out /tmp/large/world
-    "$K/run" hookline bench --model /tmp/large --data /tmp/large/world/counterfact-test.json --labels none \
-        --methods "$method" "$@" --edits 10000 --batch 100 --curve-every 2000 --curve-sample 200 \
-        --out "/tmp/large-$method" 2>&1 | { grep -v -e ' INFO ' -e '%|' || true; } | tail -30 > "/tmp/bench-$name.log"
-    cp "/tmp/large-$method/report.json" "$OUT/large-$name.json"
+    "$K/run" hookline bench --model /tmp/large --data "/tmp/large/world/counterfact-$split.json" --labels none \
+        --methods "$method" "$@" --edits 10000 --batch 100 --curve-every "${CURVE_EVERY:-2000}" \
+        --curve-sample "${CURVE_SAMPLE:-200}" --out "/tmp/large-$name" 2>&1 \
+        | { grep -v -e ' INFO ' -e '%|' || true; } | tail -30 > "/tmp/bench-$name.log"
+    cp "/tmp/large-$name/report.json" "$OUT/large-$name.json"
     # Three files per bench ($OUT takes 8: two benches, times.log, pretrain.log): the report with the bench's
     # log after it, the JSON report, and the per-edit results (gzip), from which columns can be recomputed here.
-    cat "/tmp/large-$method/report.md" "/tmp/bench-$name.log" > "$OUT/large-$name.md"
-    gzip -c /tmp/large-"$method"/edits-*.jsonl > "$OUT/edits-$name.jsonl.gz" ;;
+    cat "/tmp/large-$name/report.md" "/tmp/bench-$name.log" > "$OUT/large-$name.md"
+    gzip -c /tmp/large-"$name"/edits-*.jsonl > "$OUT/edits-$name.jsonl.gz" ;;
   *) echo "large-10k: unknown stage $1" >&2; exit 2 ;;
 esac

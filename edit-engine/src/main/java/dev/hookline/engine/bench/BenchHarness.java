@@ -232,6 +232,13 @@ public final class BenchHarness {
             for (ConsecutiveProtocol.CurvePoint c : r.curve()) {
                 curve.add(scoresJson(c.scores()).put("edits", c.edits()).put("evaluated", c.scores().edits()));
             }
+            if (!r.sweep().isEmpty()) {
+                ArrayNode sweep = m.putArray("thresholdSweep");
+                for (ConsecutiveProtocol.SweepPoint p : r.sweep()) {
+                    sweep.add(scoresJson(p.scores()).put("edits", p.edits()).put("threshold", p.threshold())
+                            .put("evaluated", p.scores().edits()));
+                }
+            }
             ArrayNode alpha = m.putArray("alphaHistory");
             for (Map<Integer, Double> a : r.alphaHistory()) {
                 ObjectNode an = alpha.addObject();
@@ -276,6 +283,27 @@ public final class BenchHarness {
             PerEditEvaluator.LocalityColumns c = e.getValue();
             sb.append(String.format(Locale.ROOT, "| %s | %.3f | %.3f | %.3f |%n", e.getKey(), c.neighbours(),
                     c.subject(), c.unrelated()));
+        }
+        for (ConsecutiveProtocol.Result r : results) {
+            if (r.sweep().isEmpty()) {
+                continue;
+            }
+            sb.append("\nThreshold sweep of ").append(r.method()).append(" (after the fact: the state edited at its own"
+                    + " threshold, served at each swept one; the curve sample of the edits so far)."
+                    + " Reliability / generality / locality:\n\n| edits | evaluated |");
+            TreeSet<Double> thresholds = new TreeSet<>();
+            r.sweep().forEach(p -> thresholds.add(p.threshold()));
+            thresholds.forEach(t -> sb.append(String.format(Locale.ROOT, " t = %s |", t)));
+            sb.append("\n| --- | --- |").append(" --- |".repeat(thresholds.size())).append('\n');
+            TreeMap<Integer, List<ConsecutiveProtocol.SweepPoint>> byEdits = new TreeMap<>();
+            r.sweep().forEach(p -> byEdits.computeIfAbsent(p.edits(), k -> new ArrayList<>()).add(p));
+            byEdits.forEach((n, points) -> {
+                sb.append("| ").append(n).append(" | ").append(points.get(0).scores().edits()).append(" |");
+                points.stream().sorted(java.util.Comparator.comparingDouble(ConsecutiveProtocol.SweepPoint::threshold))
+                        .forEach(p -> sb.append(String.format(Locale.ROOT, " %.3f / %.3f / %.3f |",
+                                p.scores().reliability(), p.scores().generality(), p.scores().locality())));
+                sb.append('\n');
+            });
         }
         sb.append("\nPlots: `metrics.png` (metrics against edits), `alpha.png` (alpha per layer over batches).\n");
         return sb.toString();

@@ -50,6 +50,11 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--curve-sample", defaultValue = "200", description = "edits evaluated per curve point")
     int curveSample;
 
+    @Option(names = "--sweep-thresholds", split = ",", description = "fixed scope thresholds in [0, 1) at which the"
+            + " fixed-threshold hook methods' state is also served and evaluated, after the fact, at every curve point"
+            + " and at the end (on --curve-sample edits); for choosing a threshold on a dev stream")
+    List<Double> sweepThresholds = List.of();
+
     @Option(names = "--labels", defaultValue = "given", description = "relation labels the editors get: given (the"
             + " data's), none, or wrong:SHARE (that share of edits, e.g. wrong:0.2, labelled with another relation);"
             + " evaluation is unchanged")
@@ -77,7 +82,7 @@ public final class BenchCommand implements Callable<Integer> {
         // The command as given (with every hyperparameter override), so the report is reproducible.
         String command = "hookline " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
         BenchHarness.Config config = new BenchHarness.Config(model, data, corpus, names, edits,
-                new ConsecutiveProtocol.Params(batch, every, curveSample), options.statisticsLines, options.methods(),
+                new ConsecutiveProtocol.Params(batch, every, curveSample, sweepThresholds), options.statisticsLines, options.methods(),
                 out, command, Labels.parse(labels));
         Path report = BenchHarness.run(config, System.err);
         System.out.println("report: " + report);

@@ -580,6 +580,23 @@ public final class ClosedFormEditor implements SequentialEditor {
         return ForwardOptions.builder().hooks(validatedHooks()).build();
     }
 
+    /** Fixed-threshold hooked editors (no min rule): the validated hooks with {@code threshold} on every layer. */
+    @Override
+    public java.util.Optional<ForwardOptions> inferenceOptionsAtThreshold(double threshold) {
+        if (!rule.hooked() || adaptAlpha) {
+            return java.util.Optional.empty();
+        }
+        if (!(threshold >= 0 && threshold < 1)) {
+            throw new IllegalArgumentException("a swept threshold must be in [0, 1), got " + threshold);
+        }
+        Map<Integer, HookLayer> out = new LinkedHashMap<>();
+        for (int l : layers) {
+            out.put(l, new HookLayer(l, deltas.get(l), threshold, scope.test(l), HookLayer.Mode.VALIDATED, null,
+                    earlierShards.get(l)));
+        }
+        return java.util.Optional.of(ForwardOptions.builder().hooks(out).build());
+    }
+
     @Override
     public long stateBytes() {
         long ff = model.config().mlpSize();

@@ -35,6 +35,15 @@ public interface SequentialEditor extends AutoCloseable {
     /** Forward options to run it with (the validated hooks, or none for in-place methods). */
     ForwardOptions inferenceOptions();
 
+    /**
+     * Forward options of the current state served at a different fixed scope threshold on every layer, for
+     * a threshold sweep after the fact (bench {@code --sweep-thresholds}); empty for editors whose threshold
+     * is not a fixed hyperparameter (in-place methods, the min rule). Nothing of the editor changes.
+     */
+    default java.util.Optional<ForwardOptions> inferenceOptionsAtThreshold(double threshold) {
+        return java.util.Optional.empty();
+    }
+
     /** Bytes of the state that must be stored to reproduce the edited model from the base model. */
     long stateBytes();
 

@@ -20,14 +20,37 @@ public final class ConsecutiveProtocol {
      * @param curveEvery evaluate a curve point after every this many edits (rounded to whole batches)
      * @param curveSample at most this many of the edits so far are evaluated at a curve point
      *     (evenly spaced); the final evaluation uses all
+     * @param sweepThresholds fixed scope thresholds at which a fixed-threshold hooked editor's state is also
+     *     evaluated, after the fact, at every curve point and after the last batch (on the curve sample);
+     *     empty: none. The editing itself runs at the editor's own threshold.
      */
-    public record Params(int batchSize, int curveEvery, int curveSample) {
+    public record Params(int batchSize, int curveEvery, int curveSample, List<Double> sweepThresholds) {
         public Params {
             if (batchSize < 1 || curveEvery < 1 || curveSample < 1) {
                 throw new IllegalArgumentException("batchSize, curveEvery and curveSample must be >= 1");
             }
+            for (double t : sweepThresholds) {
+                if (!(t >= 0 && t < 1)) {
+                    throw new IllegalArgumentException("a swept threshold must be in [0, 1), got " + t);
+                }
+            }
+            sweepThresholds = List.copyOf(sweepThresholds);
+        }
+
+        /** No threshold sweep. */
+        public Params(int batchSize, int curveEvery, int curveSample) {
+            this(batchSize, curveEvery, curveSample, List.of());
         }
     }
+
+    /**
+     * The state after {@code edits} edits served at {@code threshold} instead of the editor's own.
+     *
+     * @param edits edits applied so far
+     * @param threshold the swept scope threshold
+     * @param scores metrics on the curve sample of those edits
+     */
+    public record SweepPoint(int edits, double threshold, EditScores scores) {}
 
     /**
      * @param edits edits applied so far
@@ -45,11 +68,13 @@ public final class ConsecutiveProtocol {
      * @param stateBytes bytes of state to store the edited model relative to the base
      * @param alphaHistory alpha per layer after each batch (empty maps for methods without hooks)
      * @param meanProbabilityNew mean P(new | delta) of the value step over all edits
-     * @param evaluationSeconds wall time of every evaluation (curve points and the final one)
+     * @param evaluationSeconds wall time of every evaluation (curve points and the final one, sweeps included)
+     * @param sweep the threshold sweep's points in edit order (empty without one, or for an editor whose
+     *     threshold is not fixed)
      */
     public record Result(String method, EditScores scores, List<CurvePoint> curve, double secondsPerBatch,
             long stateBytes, List<Map<Integer, Double>> alphaHistory, double meanProbabilityNew,
-            double evaluationSeconds) {}
+            double evaluationSeconds, List<SweepPoint> sweep) {}
 
     /** A progress event: batches done out of total. */
     public record Progress(String method, int batchesDone, int batches, double seconds) {}
@@ -64,6 +89,7 @@ public final class ConsecutiveProtocol {
         }
         int batches = (stream.size() + params.batchSize() - 1) / params.batchSize();
         List<CurvePoint> curve = new ArrayList<>();
+        List<SweepPoint> sweep = new ArrayList<>();
         List<Map<Integer, Double>> alphas = new ArrayList<>();
         double seconds = 0;
         long evaluationNanos = 0;
@@ -87,6 +113,7 @@ public final class ConsecutiveProtocol {
                 List<EditRequest> sofar = sample(stream.subList(0, done), params.curveSample());
                 long t0 = System.nanoTime();
                 curve.add(new CurvePoint(done, evaluator.evaluate(editor.model(), editor.inferenceOptions(), sofar)));
+                sweep(editor, sofar, done, params, evaluator, sweep);
                 evaluationNanos += System.nanoTime() - t0;
                 while (nextCurve <= done) {
                     nextCurve += params.curveEvery();
@@ -96,10 +123,19 @@ public final class ConsecutiveProtocol {
         }
         long t0 = System.nanoTime();
         EditScores last = evaluator.evaluate(editor.model(), editor.inferenceOptions(), stream);
-        evaluationNanos += System.nanoTime() - t0;
         curve.add(new CurvePoint(stream.size(), last));
+        sweep(editor, sample(stream, params.curveSample()), stream.size(), params, evaluator, sweep);
+        evaluationNanos += System.nanoTime() - t0;
         return new Result(editor.method(), last, curve, seconds / batches, editor.stateBytes(), alphas,
-                pCount == 0 ? Double.NaN : pNew / pCount, evaluationNanos / 1e9);
+                pCount == 0 ? Double.NaN : pNew / pCount, evaluationNanos / 1e9, sweep);
+    }
+
+    private static void sweep(SequentialEditor editor, List<EditRequest> edits, int done, Params params,
+            EditEvaluator evaluator, List<SweepPoint> out) {
+        for (double t : params.sweepThresholds()) {
+            editor.inferenceOptionsAtThreshold(t).ifPresent(options ->
+                    out.add(new SweepPoint(done, t, evaluator.evaluate(editor.model(), options, edits))));
+        }
     }
 
     /** At most {@code max} evenly spaced elements of {@code list}. */
