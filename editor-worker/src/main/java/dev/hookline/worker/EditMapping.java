@@ -347,7 +347,9 @@ public final class EditMapping {
             case "coachhook-plus" -> CoachHookParams.plusTuned();
             case "coachhook-span" -> CoachHookParams.spanTuned();
             case "coachhook-span-relation" -> CoachHookParams.spanRelationTuned();
-            case "coachhook-nearest", "alphaedit-nearest", "alphaedit-shards" -> CoachHookParams.nearestTuned();
+            case "coachhook-nearest", "alphaedit-nearest" -> CoachHookParams.nearestTuned();
+            // alphaedit-shards: the same record at its own dev-chosen threshold.
+            case "alphaedit-shards" -> CoachHookParams.nearestTuned().withAlpha0(AlphaEditShardsParams.DEFAULT_ALPHA0);
             default -> CoachHookParams.defaults();
         };
         ValueStepParams v = d.valueStep();

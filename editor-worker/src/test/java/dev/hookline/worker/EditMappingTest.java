@@ -211,6 +211,15 @@ class EditMappingTest {
         assertEquals(record.toString(), p.hyperparameterRecord().toString(), "the version records the shards' record");
         assertEquals(dev.hookline.engine.edit.AlphaEditShardsParams.DEFAULT_SHARD_EDITS,
                 EditMapping.plan("alphaedit-shards", null, 1000).alphaEditShards().shardEdits());
+        // Its own dev-chosen threshold on a new branch; alphaedit-nearest keeps coachhook-nearest's.
+        assertEquals(dev.hookline.engine.edit.AlphaEditShardsParams.DEFAULT_ALPHA0,
+                EditMapping.plan("alphaedit-shards", null, 1000).alphaEditShards().nearest().alpha0(), 0.0);
+        assertEquals(0.45, dev.hookline.engine.edit.AlphaEditShardsParams.DEFAULT_ALPHA0, 0.0);
+        assertEquals(0.6, EditMapping.plan("alphaedit-shards", json("{\"alpha0\": 0.6}"), 1000).alphaEditShards()
+                .nearest().alpha0(), 0.0, "named in the batch");
+        assertEquals(0.3, EditMapping.plan("alphaedit-shards", null, 1000).forModel(3, new int[] {2})
+                .withParent(0, 15, 0.3).alphaEditShards().nearest().alpha0(), 0.0,
+                "a branch started at 0.3 keeps its threshold");
         assertEquals("nearest", EditMapping.bundleScope("alphaedit-shards"));
         var hp = EditMapping.advertisement().path("alphaedit-shards").path("hyperparameters");
         assertEquals("integer", hp.path("shardEdits").path("type").asText(), hp.toString());

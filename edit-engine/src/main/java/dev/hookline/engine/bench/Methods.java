@@ -79,14 +79,17 @@ public record Methods(CoachHookParams coachHook, CoachHookParams coachHookCorpus
         contextPrefixes = List.copyOf(contextPrefixes);
     }
 
-    /** The thirteen-record form: alphaedit-shards takes alphaedit-nearest's record and the default shard size. */
+    /**
+     * The thirteen-record form: alphaedit-shards takes alphaedit-nearest's record at its own default threshold
+     * ({@link AlphaEditShardsParams#tuned}) and the default shard size.
+     */
     public Methods(CoachHookParams coachHook, CoachHookParams coachHookCorpus, MemitParams memit, FtParams ft,
             List<String> contextPrefixes, CoachHookParams coachHookPlus, CoachHookParams noHook,
             CoachHookParams coachHookSpan, CoachHookParams coachHookSpanRelation, AlphaEditParams alphaEdit,
             UltraEditParams ultraEdit, CoachHookParams coachHookNearest, AlphaEditNearestParams alphaEditNearest) {
         this(coachHook, coachHookCorpus, memit, ft, contextPrefixes, coachHookPlus, noHook, coachHookSpan,
                 coachHookSpanRelation, alphaEdit, ultraEdit, coachHookNearest, alphaEditNearest,
-                AlphaEditShardsParams.of(alphaEditNearest));
+                AlphaEditShardsParams.tuned(alphaEditNearest));
     }
 
     /**

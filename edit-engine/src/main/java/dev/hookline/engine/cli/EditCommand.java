@@ -120,6 +120,9 @@ public final class EditCommand implements Callable<Integer> {
                         + " shard): use --method " + (parentAlpha ? parentBundle.method() : "a coachhook method"));
             }
             var params = (CoachHookParams) methods.params(alphaNearest ? "coachhook-nearest" : method);
+            if (shards) { // alphaedit-shards' own default threshold, or --nearest-alpha
+                params = params.withAlpha0(methods.alphaEditShards().nearest().alpha0());
+            }
             if (parentBundle != null && !alphaNearest && options.lambda == null && options.spanLambda == null
                     && params.lambda() != parentBundle.lambda()) {
                 // Continuing a bundle: its C_accu (and a span scope's (lambda C0)^-1) were built with its lambda.

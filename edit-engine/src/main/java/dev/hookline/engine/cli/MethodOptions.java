@@ -42,7 +42,8 @@ public final class MethodOptions {
 
     @Option(names = "--nearest-alpha", description = "coachhook-nearest: fixed threshold on the nearest edited key's "
             + "score in [0, 1) (default " + CoachHookParams.NEAREST_ALPHA0 + "); it shares coachhook-span-relation's "
-            + "lambda, lambda_s and value step; alphaedit-nearest serves under the same threshold and lambda_s")
+            + "lambda, lambda_s and value step; alphaedit-nearest serves under the same threshold and lambda_s, "
+            + "alphaedit-shards too (its default " + AlphaEditShardsParams.DEFAULT_ALPHA0 + ", chosen on its own dev run)")
     Double nearestAlpha;
 
     @Option(names = "--span-relation-keys", description = "coachhook-span-relation: keys each relation's span holds per"
@@ -191,7 +192,8 @@ public final class MethodOptions {
         if (shardEdits != null && shardEdits < 1) {
             throw new IllegalArgumentException("--shard-edits must be at least 1, got " + shardEdits);
         }
-        AlphaEditShardsParams shards = new AlphaEditShardsParams(alphaNearest,
+        AlphaEditShardsParams shards = new AlphaEditShardsParams(
+                alphaNearest.withAlpha0(nearestAlpha != null ? nearestAlpha : AlphaEditShardsParams.DEFAULT_ALPHA0),
                 shardEdits != null ? shardEdits : AlphaEditShardsParams.DEFAULT_SHARD_EDITS);
         return new Methods(override(d.coachHook(), defaultLayers), override(d.coachHookCorpus(), defaultLayers), memit,
                 ft, d.contextPrefixes(), plus, override(d.noHook(), defaultLayers), span, relation, alpha, ultra,

@@ -25,6 +25,11 @@ public record AlphaEditNearestParams(AlphaEditParams update, double alpha0, doub
         }
     }
 
+    /** This record with the scope threshold {@code alpha}. */
+    public AlphaEditNearestParams withAlpha0(double alpha) {
+        return new AlphaEditNearestParams(update, alpha, scopeLambda);
+    }
+
     /**
      * The default null-space threshold of alphaedit-nearest, chosen on the dev stream of demo-d256x (model
      * seed 1, 500 edits, batch 100, no labels) from AlphaEdit's three values 2e-2, 2e-1 and 1: mean of

@@ -30,8 +30,25 @@ public record AlphaEditShardsParams(AlphaEditNearestParams nearest, int shardEdi
      */
     public static final int DEFAULT_SHARD_EDITS = 1000;
 
-    /** {@code nearest} with {@link #DEFAULT_SHARD_EDITS}. */
+    /**
+     * The default threshold of alphaedit-shards on the nearest edited key's score (alphaedit-nearest and
+     * coachhook-nearest keep {@link CoachHookParams#NEAREST_ALPHA0}, 0.3, their own dev choice at 500 edits).
+     * Chosen on the large world's dev stream (world seed 20261206, model seed 1, 10,000 edits, batch 100,
+     * no labels, one H100) among 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6 and 0.7, by the best mean of
+     * reliability, generality and locality averaged over the curve points at 1,000, 2,000, ... 10,000
+     * edits (500 sampled edits each): 0.876, 0.897, 0.912, <b>0.921</b>, 0.920, 0.918, 0.911, 0.889. The
+     * sweep served one run's state (edited at 0.3) at each threshold after the fact
+     * ({@code hookline bench --sweep-thresholds}); docs/BENCHMARKS.md, twenty-second session.
+     */
+    public static final double DEFAULT_ALPHA0 = 0.45;
+
+    /** {@code nearest} with {@link #DEFAULT_SHARD_EDITS} (its threshold as it is). */
     public static AlphaEditShardsParams of(AlphaEditNearestParams nearest) {
         return new AlphaEditShardsParams(nearest, DEFAULT_SHARD_EDITS);
+    }
+
+    /** {@code nearest}'s update and lambda_s at {@link #DEFAULT_ALPHA0} with {@link #DEFAULT_SHARD_EDITS}. */
+    public static AlphaEditShardsParams tuned(AlphaEditNearestParams nearest) {
+        return new AlphaEditShardsParams(nearest.withAlpha0(DEFAULT_ALPHA0), DEFAULT_SHARD_EDITS);
     }
 }

@@ -220,6 +220,11 @@ class HooklineCliTest {
         assertEquals(2, record.path("shardEdits").asInt(), b1.hyperparameters());
         assertEquals(0.5, record.path("nearest").path("update").path("nullspaceThreshold").asDouble(), 0,
                 b1.hyperparameters());
+        // Its own default scope threshold (not alphaedit-nearest's), recorded and served.
+        assertEquals(dev.hookline.engine.edit.AlphaEditShardsParams.DEFAULT_ALPHA0,
+                record.path("nearest").path("alpha0").asDouble(), 0, b1.hyperparameters());
+        assertEquals(java.util.Set.of(dev.hookline.engine.edit.AlphaEditShardsParams.DEFAULT_ALPHA0),
+                java.util.Set.copyOf(b1.alpha().values()));
         // Continued without options: the parent's shard size and null-space threshold carried on.
         Path v2 = tmp.resolve("v2");
         Run next = run("edit", "--model", model.toString(), "--bundle", v1.toString(), "--data", data, "--edits", "2",
@@ -230,6 +235,8 @@ class HooklineCliTest {
         assertEquals(3, b2.nearestScope().shards(), "the parent's full shard leaves the next batch a new one");
         var record2 = new com.fasterxml.jackson.databind.ObjectMapper().readTree(b2.hyperparameters());
         assertEquals(2, record2.path("shardEdits").asInt(), b2.hyperparameters());
+        assertEquals(java.util.Set.copyOf(b1.alpha().values()), java.util.Set.copyOf(b2.alpha().values()),
+                "the branch keeps its threshold");
         assertEquals(0.5, record2.path("nearest").path("update").path("nullspaceThreshold").asDouble(), 0,
                 b2.hyperparameters());
         // alphaedit-nearest cannot continue it (one delta against a delta per shard); nothing is written.
