@@ -51,7 +51,10 @@ case "${1:?usage: large-10k.sh pretrain | bench METHOD [OPTIONS...] | call 'METH
     cp /tmp/large/pretrain-report.json "$OUT/"
     tar czf - -C /tmp --exclude=large/world --exclude=large/hookline-stats large | split -b 15M - "$OUT/large.tgz.part-" ;;
   bench)
-    method="${2:?METHOD}"; shift 2; name="${method//,/_}" # $OUT's file names take letters, digits, ".", "_" and "-"
+    method="${2:?METHOD}"; shift 2
+    # $OUT's file names take letters, digits, ".", "_" and "-"; the options name the run too, so two runs of
+    # one method with other options in one call do not overwrite each other (2026-12-07 they did).
+    name="$(printf '%s' "$method$*" | tr -c 'A-Za-z0-9._-' '_')"
     split="${SPLIT:-test}"; [[ "$split" == test ]] || name="$split-$name"
     [[ -d /tmp/large ]] || cat .gpu/large/large.tgz.part-* | tar xzf - -C /tmp
     [[ -f /tmp/large/world/counterfact-test.json ]] || "$K/run" hookline world --preset large --out /tmp/large/world
