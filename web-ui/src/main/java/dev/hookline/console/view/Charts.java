@@ -186,10 +186,10 @@ public final class Charts {
                     }
                 }
             }
-            JsonNode h0 = version.path("hyperparameters").path("alpha0");
-            if (h0.isNumber()) {
-                mark(spec, "xMarks", h0.asDouble(), "alpha0 " + Fmt.num(h0.asDouble(), 3));
-                note.append(" alpha0 = ").append(Fmt.num(h0.asDouble(), 3)).append('.');
+            Double h0 = hyperparameterAlpha0(version.path("hyperparameters"));
+            if (h0 != null) {
+                mark(spec, "xMarks", h0, "alpha0 " + Fmt.num(h0, 3));
+                note.append(" alpha0 = ").append(Fmt.num(h0, 3)).append('.');
             }
             charts.add(new ChartView(idPrefix + "-" + l, "z-scores at layer " + l,
                     "Share of positions per z-score bin: the batch's edited positions (" + editedTotal
@@ -281,14 +281,26 @@ public final class Charts {
      * alpha0 of a path: the {@code alpha0} hyperparameter of its first version, else the alpha its
      * first batch started from (the "before" of its first layer); null when neither is recorded.
      */
+    /**
+     * A version's recorded alpha0: top level in CoachHooK's and alphaedit-nearest's records, under
+     * {@code nearest} in alphaedit-shards'; null where there is none.
+     */
+    static Double hyperparameterAlpha0(JsonNode hyperparameters) {
+        JsonNode h = hyperparameters.path("alpha0");
+        if (!h.isNumber()) {
+            h = hyperparameters.path("nearest").path("alpha0");
+        }
+        return h.isNumber() ? h.asDouble() : null;
+    }
+
     static Double alpha0(List<JsonNode> path) {
         if (path.isEmpty()) {
             return null;
         }
         JsonNode first = path.get(0);
-        JsonNode h = first.path("hyperparameters").path("alpha0");
-        if (h.isNumber()) {
-            return h.asDouble();
+        Double h = hyperparameterAlpha0(first.path("hyperparameters"));
+        if (h != null) {
+            return h;
         }
         for (JsonNode a : first.path("alpha")) {
             if (a.path("before").isNumber()) {

@@ -57,6 +57,15 @@ class ViewsTest {
     }
 
     @Test
+    void alpha0IsReadFromEveryMethodsRecord() throws Exception {
+        assertEquals(2.2, Charts.hyperparameterAlpha0(json("{'alpha0': 2.2, 'lambda': 1500}")), 0.0);
+        assertEquals(0.45, Charts.hyperparameterAlpha0(json("{'nearest': {'alpha0': 0.45}, 'shardEdits': 1000}")), 0.0);
+        assertEquals(null, Charts.hyperparameterAlpha0(json("{'learningRate': 0.001}")));
+        assertEquals(0.45, Charts.alpha0(List.of(json("{'hyperparameters': {'nearest': {'alpha0': 0.45}},"
+                + " 'alpha': [{'layer': 2, 'before': 0.3}]}"))), 0.0, "the record's alpha0 before alpha's history");
+    }
+
+    @Test
     void zScoreChartsNormaliseEachGroupToShares() throws Exception {
         JsonNode v = json("{'metrics': {'zScores': {'edges': [-1, 0, 1, 2], 'layers': ["
                 + "{'layer': 3, 'edited': [0, 1, 3], 'other': [10, 20, 10]}]}}}");
