@@ -37,12 +37,15 @@ class ThresholdSweepTest {
                 RelationCatalogue.CONTEXT_PREFIXES);
     }
 
+    private static LayerStatistics stats(Gpt2Model base, TextTokenizer tok, Path tmp) throws Exception {
+        return LayerStatistics.loadOrCompute(base, tok, EditFixtures.corpus(), 100, LAYERS, tmp.resolve("stats"));
+    }
+
     @Test
     void sweepServesTheSameStateAtOtherThresholdsAndChangesNothing(@TempDir Path tmp) throws Exception {
         List<EditRequest> requests = EditFixtures.requests().subList(0, 8);
         try (Gpt2Model base = EditFixtures.untrained(5); TextTokenizer tok = EditFixtures.tokenizer()) {
-            LayerStatistics stats = LayerStatistics.loadOrCompute(base, tok, EditFixtures.corpus(), 100, LAYERS,
-                    tmp.resolve("stats"));
+            LayerStatistics stats = stats(base, tok, tmp);
             EditEvaluator evaluator = new EditEvaluator(base, tok, requests, EditEvaluator.Params.defaults());
             ConsecutiveProtocol.Result plain;
             try (SequentialEditor editor = shards(base, tok, stats)) {
@@ -80,8 +83,7 @@ class ThresholdSweepTest {
     void editorsWithoutAFixedThresholdAreNotSwept(@TempDir Path tmp) throws Exception {
         List<EditRequest> requests = EditFixtures.requests().subList(0, 4);
         try (Gpt2Model base = EditFixtures.untrained(5); TextTokenizer tok = EditFixtures.tokenizer()) {
-            LayerStatistics stats = LayerStatistics.loadOrCompute(base, tok, EditFixtures.corpus(), 100, LAYERS,
-                    tmp.resolve("stats"));
+            LayerStatistics stats = stats(base, tok, tmp);
             EditEvaluator evaluator = new EditEvaluator(base, tok, requests, EditEvaluator.Params.defaults());
             try (SequentialEditor inPlace = ClosedFormEditor.alphaEdit(base, tok, stats,
                     new AlphaEditParams(LAYERS, 1e6, 1, FAST), RelationCatalogue.CONTEXT_PREFIXES)) {
