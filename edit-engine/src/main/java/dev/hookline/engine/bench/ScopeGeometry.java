@@ -33,7 +33,10 @@ import java.util.Map;
  *   <li>{@code relation-spans}: one span per relation label, the largest rho over relations (an upper
  *       bound of the routed score of coachhook-span-relation with correct labels);</li>
  *   <li>{@code nearest-edit}: the largest single-key rho over the edited keys,
- *       {@code (z_i . q)^2 / ((1 + |z_i|^2) |q|^2)}.</li>
+ *       {@code (z_i . q)^2 / ((1 + |z_i|^2) |q|^2)};</li>
+ *   <li>{@code nearest-margin}: nearest-edit's score less the second-best edit's (each edit scored by
+ *       the better of its two keys), in [0, nearest-edit]: a rule no method uses yet, measured because a
+ *       neighbour lies near many edited keys of its relation and a paraphrase near its own edit's.</li>
  * </ul>
  * The spans nest (one edit's key is in its relation's span, which is in the span of all), so for
  * every query {@code nearest-edit <= relation-spans <= span}. A hooked position takes the edit
@@ -55,7 +58,7 @@ public final class ScopeGeometry {
      */
     public record Scores(double[] edits, double[] paraphrases, double[] neighbours) {}
 
-    /** Scores of each rule ("span", "relation-spans", "nearest-edit") after {@code n} edits. */
+    /** Scores of each rule ("span", "relation-spans", "nearest-edit", "nearest-margin") after {@code n} edits. */
     public record Result(int n, int layer, double scopeLambda, Map<String, Scores> rules) {}
 
     /**
@@ -131,16 +134,29 @@ public final class ScopeGeometry {
                 }
             }
             double[] nearest = new double[cols];
-            for (int i = 0; i < 2 * n; i++) {
+            double[] second = new double[cols]; // the second-best edit's score (its better key), per query
+            for (int e = 0; e < n; e++) {
                 for (int c = 0; c < cols; c++) {
-                    double dot = y[i * cols + c];
-                    nearest[c] = Math.max(nearest[c], dot * dot / ((1 + zz[i]) * qq[c]));
+                    double dm = y[e * cols + c];
+                    double dp = y[(n + e) * cols + c];
+                    double score = Math.max(dm * dm / ((1 + zz[e]) * qq[c]), dp * dp / ((1 + zz[n + e]) * qq[c]));
+                    if (score > nearest[c]) {
+                        second[c] = nearest[c];
+                        nearest[c] = score;
+                    } else if (score > second[c]) {
+                        second[c] = score;
+                    }
                 }
+            }
+            double[] margin = new double[cols];
+            for (int c = 0; c < cols; c++) {
+                margin[c] = nearest[c] - second[c];
             }
             Map<String, Scores> rules = new LinkedHashMap<>();
             rules.put("span", split(span, paraphraseAt, neighbourAt, nq, n));
             rules.put("relation-spans", split(relation, paraphraseAt, neighbourAt, nq, n));
             rules.put("nearest-edit", split(nearest, paraphraseAt, neighbourAt, nq, n));
+            rules.put("nearest-margin", split(margin, paraphraseAt, neighbourAt, nq, n));
             return new Result(n, layer, scopeLambda, rules);
         }
     }

@@ -49,6 +49,19 @@ class ScopeGeometryTest {
                             "nearest " + kind[2][i] + " <= relation " + kind[1][i] + " <= span " + kind[0][i]);
                 }
             }
+            // The margin is the nearest score less the second-best edit's: within [0, nearest], and at an edit's
+            // own prompt (its plain key is one of the edited keys) it is positive.
+            ScopeGeometry.Scores margin = r.rules().get("nearest-margin");
+            double[][][] pairs = {{near.edits(), margin.edits()}, {near.paraphrases(), margin.paraphrases()},
+                    {near.neighbours(), margin.neighbours()}};
+            for (double[][] pair : pairs) {
+                for (int i = 0; i < pair[0].length; i++) {
+                    assertTrue(pair[1][i] >= 0 && pair[1][i] <= pair[0][i] + 1e-12, pair[1][i] + " vs " + pair[0][i]);
+                }
+            }
+            for (double e : margin.edits()) {
+                assertTrue(e > 0, "an edit's own prompt stands out from the other edits: " + e);
+            }
         }
     }
 
