@@ -553,6 +553,11 @@ public final class ClosedFormEditor implements SequentialEditor {
      * temporary and earlier ones validated; otherwise all in {@code mode}. Empty without hooks.
      */
     private Map<Integer, HookLayer> hooks(HookLayer.Mode mode, int temporaryFrom) {
+        return hooks(mode, temporaryFrom, null);
+    }
+
+    /** {@link #hooks(HookLayer.Mode, int)} with {@code threshold} on every layer instead of alpha, unless null. */
+    private Map<Integer, HookLayer> hooks(HookLayer.Mode mode, int temporaryFrom, Double threshold) {
         Map<Integer, HookLayer> out = new LinkedHashMap<>();
         if (!rule.hooked()) {
             return out;
@@ -560,7 +565,8 @@ public final class ClosedFormEditor implements SequentialEditor {
         for (int l : layers) {
             HookLayer.Mode mo = temporaryFrom >= 0 ? (l >= temporaryFrom ? HookLayer.Mode.TEMPORARY
                     : HookLayer.Mode.VALIDATED) : mode;
-            out.put(l, new HookLayer(l, deltas.get(l), alpha.get(l), scope.test(l), mo, null, earlierShards.get(l)));
+            out.put(l, new HookLayer(l, deltas.get(l), threshold != null ? threshold : alpha.get(l), scope.test(l), mo,
+                    null, earlierShards.get(l)));
         }
         return out;
     }
@@ -589,12 +595,7 @@ public final class ClosedFormEditor implements SequentialEditor {
         if (!(threshold >= 0 && threshold < 1)) {
             throw new IllegalArgumentException("a swept threshold must be in [0, 1), got " + threshold);
         }
-        Map<Integer, HookLayer> out = new LinkedHashMap<>();
-        for (int l : layers) {
-            out.put(l, new HookLayer(l, deltas.get(l), threshold, scope.test(l), HookLayer.Mode.VALIDATED, null,
-                    earlierShards.get(l)));
-        }
-        return java.util.Optional.of(ForwardOptions.builder().hooks(out).build());
+        return java.util.Optional.of(ForwardOptions.builder().hooks(hooks(HookLayer.Mode.VALIDATED, -1, threshold)).build());
     }
 
     @Override
