@@ -8,6 +8,7 @@ import dev.hookline.engine.edit.AlphaEditParams;
 import dev.hookline.engine.edit.AlphaEditShardsParams;
 import dev.hookline.engine.edit.ClosedFormEditor;
 import dev.hookline.engine.edit.CoachHookParams;
+import dev.hookline.engine.edit.CodebookNearestParams;
 import dev.hookline.engine.edit.FtEditor;
 import dev.hookline.engine.edit.FtParams;
 import dev.hookline.engine.edit.LayerStatistics;
@@ -42,17 +43,19 @@ import java.util.TreeSet;
  *     coachhook-nearest's scope
  * @param alphaEditShards alphaedit-shards (this project's method): alphaedit-nearest with a delta per shard of
  *     edits, routed by the nearest edited key
+ * @param codebookNearest codebook-nearest (this project's method): each edit's residual as a codebook row served
+ *     where the nearest-edit scope admits a position (bench only: no bundle format yet)
  */
 public record Methods(CoachHookParams coachHook, CoachHookParams coachHookCorpus, MemitParams memit, FtParams ft,
         List<String> contextPrefixes, CoachHookParams coachHookPlus, CoachHookParams noHook,
         CoachHookParams coachHookSpan, CoachHookParams coachHookSpanRelation, AlphaEditParams alphaEdit,
         UltraEditParams ultraEdit, CoachHookParams coachHookNearest, AlphaEditNearestParams alphaEditNearest,
-        AlphaEditShardsParams alphaEditShards) {
+        AlphaEditShardsParams alphaEditShards, CodebookNearestParams codebookNearest) {
 
     /** Method names accepted by {@link #create}. */
     public static final List<String> NAMES = List.of("coachhook", "coachhook-corpus", "coachhook-plus",
             "coachhook-span", "coachhook-span-relation", "coachhook-nohook", "memit", "ft", "alphaedit", "ultraedit",
-            "coachhook-nearest", "alphaedit-nearest", "alphaedit-shards");
+            "coachhook-nearest", "alphaedit-nearest", "alphaedit-shards", "codebook-nearest");
 
     public Methods {
         if (!coachHook.scope().equals("sequence") || !coachHookCorpus.scope().equals("corpus")) {
@@ -73,10 +76,25 @@ public record Methods(CoachHookParams coachHook, CoachHookParams coachHookCorpus
         if (coachHookNearest == null || !coachHookNearest.scope().equals("nearest")) {
             throw new IllegalArgumentException("coachhook-nearest uses the nearest scope");
         }
-        if (alphaEditNearest == null || alphaEditShards == null) {
-            throw new IllegalArgumentException("alphaEditNearest and alphaEditShards hyperparameters are required");
+        if (alphaEditNearest == null || alphaEditShards == null || codebookNearest == null) {
+            throw new IllegalArgumentException("alphaEditNearest, alphaEditShards and codebookNearest hyperparameters"
+                    + " are required");
         }
         contextPrefixes = List.copyOf(contextPrefixes);
+    }
+
+    /**
+     * The fourteen-record form: codebook-nearest takes alphaedit-shards' layer, value step and lambda_s at its own
+     * default threshold ({@link CodebookNearestParams#DEFAULT_ALPHA0}).
+     */
+    public Methods(CoachHookParams coachHook, CoachHookParams coachHookCorpus, MemitParams memit, FtParams ft,
+            List<String> contextPrefixes, CoachHookParams coachHookPlus, CoachHookParams noHook,
+            CoachHookParams coachHookSpan, CoachHookParams coachHookSpanRelation, AlphaEditParams alphaEdit,
+            UltraEditParams ultraEdit, CoachHookParams coachHookNearest, AlphaEditNearestParams alphaEditNearest,
+            AlphaEditShardsParams alphaEditShards) {
+        this(coachHook, coachHookCorpus, memit, ft, contextPrefixes, coachHookPlus, noHook, coachHookSpan,
+                coachHookSpanRelation, alphaEdit, ultraEdit, coachHookNearest, alphaEditNearest, alphaEditShards,
+                CodebookNearestParams.of(alphaEditShards, CodebookNearestParams.DEFAULT_ALPHA0));
     }
 
     /**
@@ -193,6 +211,7 @@ public record Methods(CoachHookParams coachHook, CoachHookParams coachHookCorpus
                 case "alphaedit" -> alphaEdit.layers();
                 case "alphaedit-nearest" -> alphaEditNearest.update().layers();
                 case "alphaedit-shards" -> alphaEditShards.nearest().update().layers();
+                case "codebook-nearest" -> codebookNearest.layers();
                 default -> new int[0]; // ft and ultraedit need no key statistics
             };
             for (int l : ls) {
@@ -217,6 +236,7 @@ public record Methods(CoachHookParams coachHook, CoachHookParams coachHookCorpus
             case "alphaedit" -> alphaEdit;
             case "alphaedit-nearest" -> alphaEditNearest;
             case "alphaedit-shards" -> alphaEditShards;
+            case "codebook-nearest" -> codebookNearest;
             case "ultraedit" -> ultraEdit;
             default -> throw new IllegalArgumentException("unknown method " + name);
         };
@@ -242,6 +262,8 @@ public record Methods(CoachHookParams coachHook, CoachHookParams coachHookCorpus
             case "alphaedit-nearest" -> ClosedFormEditor.alphaEditNearest(base, tokenizer, stats, alphaEditNearest,
                     contextPrefixes);
             case "alphaedit-shards" -> ClosedFormEditor.alphaEditShards(base, tokenizer, stats, alphaEditShards,
+                    contextPrefixes);
+            case "codebook-nearest" -> ClosedFormEditor.codebookNearest(base, tokenizer, stats, codebookNearest,
                     contextPrefixes);
             case "ultraedit" -> new UltraEditor(base, tokenizer, ultraEdit);
             default -> throw new IllegalArgumentException("unknown method '" + name + "'; valid: " + String.join(", ", NAMES));

@@ -9,6 +9,7 @@ import dev.hookline.engine.edit.AlphaEditNearestParams;
 import dev.hookline.engine.edit.AlphaEditParams;
 import dev.hookline.engine.edit.AlphaEditShardsParams;
 import dev.hookline.engine.edit.CoachHookParams;
+import dev.hookline.engine.edit.CodebookNearestParams;
 import dev.hookline.engine.edit.FtParams;
 import dev.hookline.engine.edit.MemitParams;
 import dev.hookline.engine.edit.UltraEditParams;
@@ -43,7 +44,8 @@ public final class MethodOptions {
     @Option(names = "--nearest-alpha", description = "coachhook-nearest: fixed threshold on the nearest edited key's "
             + "score in [0, 1) (default " + CoachHookParams.NEAREST_ALPHA0 + "); it shares coachhook-span-relation's "
             + "lambda, lambda_s and value step; alphaedit-nearest serves under the same threshold and lambda_s, "
-            + "alphaedit-shards too (its default " + AlphaEditShardsParams.DEFAULT_ALPHA0 + ", chosen on its own dev run)")
+            + "alphaedit-shards too (its default " + AlphaEditShardsParams.DEFAULT_ALPHA0 + ", chosen on its own dev run), "
+            + "and codebook-nearest (default " + CodebookNearestParams.DEFAULT_ALPHA0 + ")")
     Double nearestAlpha;
 
     @Option(names = "--span-relation-keys", description = "coachhook-span-relation: keys each relation's span holds per"
@@ -195,9 +197,11 @@ public final class MethodOptions {
         AlphaEditShardsParams shards = new AlphaEditShardsParams(
                 alphaNearest.withAlpha0(nearestAlpha != null ? nearestAlpha : AlphaEditShardsParams.DEFAULT_ALPHA0),
                 shardEdits != null ? shardEdits : AlphaEditShardsParams.DEFAULT_SHARD_EDITS);
+        CodebookNearestParams codebook = CodebookNearestParams.of(shards,
+                nearestAlpha != null ? nearestAlpha : CodebookNearestParams.DEFAULT_ALPHA0);
         return new Methods(override(d.coachHook(), defaultLayers), override(d.coachHookCorpus(), defaultLayers), memit,
                 ft, d.contextPrefixes(), plus, override(d.noHook(), defaultLayers), span, relation, alpha, ultra,
-                nearest, alphaNearest, shards);
+                nearest, alphaNearest, shards, codebook);
     }
 
     private int[] layers(int[] recordLayers, int[] defaultLayers) {

@@ -264,6 +264,22 @@ public final class ClosedFormEditor implements SequentialEditor {
         return editor;
     }
 
+    /**
+     * codebook-nearest (this project's method, not a paper's; GRACE's codebook idea): the value step and the
+     * key pass of the closed-form methods, then each edit's residual at the editing layer becomes the codebook
+     * row of its two edited keys ({@link CodebookUpdate}); a position the nearest-edit scope admits at the
+     * fixed threshold {@code params.alpha0()} takes its nearest edited key's row. One layer; no update solved.
+     */
+    public static ClosedFormEditor codebookNearest(CausalLm base, TextTokenizer tokenizer, LayerStatistics statistics,
+            CodebookNearestParams params, List<String> contextPrefixes) {
+        return new ClosedFormEditor(CODEBOOK_NEAREST, new CodebookUpdate(),
+                new NearestKeyScopeStrategy(params.scopeLambda()), base, tokenizer, statistics, params.layers(), 0,
+                CoachHookParams.VALUE_HOOKS_VALIDATED, params.alpha0(), false, 0, params.valueStep(), contextPrefixes);
+    }
+
+    /** The method name of {@link #codebookNearest}. */
+    public static final String CODEBOOK_NEAREST = "codebook-nearest";
+
     /** Shards of the hooks (1 for every method but alphaedit-shards). */
     public int shards() {
         return earlierShards.get(layers[0]).size() + 1;
@@ -439,6 +455,7 @@ public final class ClosedFormEditor implements SequentialEditor {
                     if (boostRounds > 0) {
                         update = boost(pass, layer, result.keys(layer), keyBatch, plainRow, a, residual, update, u, d);
                     }
+                    rule.addResiduals(pending, layer, residual, u, d, inverseUpdates); // codebook-nearest
                     rule.commit(model, layer, update); // in-place rules: the weight too
                     deltas.get(layer).addi(update);
                     NDArray kept = pending.create(keys, new Shape(ff, u)); // (d_ff, u), for the updates below
@@ -565,8 +582,13 @@ public final class ClosedFormEditor implements SequentialEditor {
         for (int l : layers) {
             HookLayer.Mode mo = temporaryFrom >= 0 ? (l >= temporaryFrom ? HookLayer.Mode.TEMPORARY
                     : HookLayer.Mode.VALIDATED) : mode;
+            if (rule.servesCodebook() && mo == HookLayer.Mode.TEMPORARY) {
+                // A codebook row replaces the output shift of its key, so a new residual is measured against
+                // the base output (the key pass), not against an older row the position may take.
+                continue;
+            }
             out.put(l, new HookLayer(l, deltas.get(l), threshold != null ? threshold : alpha.get(l), scope.test(l), mo,
-                    null, earlierShards.get(l)));
+                    null, earlierShards.get(l), rule.codebook(l)));
         }
         return out;
     }
@@ -603,7 +625,7 @@ public final class ClosedFormEditor implements SequentialEditor {
         long ff = model.config().mlpSize();
         long d = model.config().hiddenSize();
         // Serving: the delta and what the scope test reads (the span scopes' inverses); editing: the rule's C_accu.
-        long serving = layers.length * (shards() * ff * d * 4L + scope.servingBytesPerLayer(ff));
+        long serving = layers.length * (rule.servingBytesPerLayer(ff, d, shards()) + scope.servingBytesPerLayer(ff));
         long editing = layers.length * rule.editingBytesPerLayer(ff);
         return serving + editing + (rule.hooked() ? layers.length * 8L : 0);
     }
@@ -643,6 +665,9 @@ public final class ClosedFormEditor implements SequentialEditor {
     public HookBundle snapshot(String baseModelDigest, String parentDigest, String hyperparametersJson) {
         if (!rule.hooked()) {
             throw new IllegalStateException(method + " changes the model in place and has no hook bundle");
+        }
+        if (rule.servesCodebook()) {
+            throw new IllegalStateException(method + " has no hook bundle format yet (bench only)");
         }
         Map<Integer, float[]> d = new LinkedHashMap<>();
         Map<Integer, double[]> c = new LinkedHashMap<>();

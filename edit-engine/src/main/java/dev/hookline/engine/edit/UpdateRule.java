@@ -76,6 +76,28 @@ public interface UpdateRule {
         throw new UnsupportedOperationException(getClass().getSimpleName() + " keeps no shards");
     }
 
+    /**
+     * Queues the batch's residuals of {@code layer} (R, (d, u) row-major) for rules that keep them
+     * (codebook-nearest); the others keep nothing.
+     */
+    default void addResiduals(NDManager pending, int layer, double[] residual, int u, int d, List<Runnable> updates) {
+    }
+
+    /** True when the hooks serve a codebook ({@link #codebook}) instead of the delta. */
+    default boolean servesCodebook() {
+        return false;
+    }
+
+    /** The codebook of {@code layer}, (E + 1, d) float32, or null (none yet, or a rule without one). */
+    default NDArray codebook(int layer) {
+        return null;
+    }
+
+    /** Bytes per layer the hooks serve from: {@code shards} deltas of d_ff x d float32. */
+    default long servingBytesPerLayer(long ff, long d, int shards) {
+        return shards * ff * d * 4L;
+    }
+
     /** Bytes per layer kept for further editing only (not for serving). */
     long editingBytesPerLayer(long ff);
 }

@@ -33,6 +33,11 @@ import java.util.function.Function;
  * frozen deltas of earlier shards; under a {@link NearestKeyScope} with as many shards, a swapped
  * position takes the delta of its nearest edited key's shard. Temporary mode uses the current shard's.
  * The selection then holds {@code shard + 1} where a position swaps (0 elsewhere), 1 without shards.
+ *
+ * <p>Codebook (codebook-nearest): instead of a linear delta the hook holds one residual row per edited key
+ * of its {@link NearestKeyScope}; a position the scope admits takes {@code P_t + r_c} for its nearest edited
+ * key's column c (the selection holds {@code c + 1}). The hook's delta is then unused (zero). A codebook has no
+ * "W_h everywhere": it serves the same way in temporary mode.
  */
 public final class HookLayer implements MlpProjectionHook {
 
@@ -63,6 +68,7 @@ public final class HookLayer implements MlpProjectionHook {
     private final Mode mode;
     private final Consumer<RowTrace> recorder;
     private final List<NDArray> earlierShards; // deltas of shards 0..S-2, (d_ff, d) each; delta is shard S-1
+    private final NDArray codebook; // (E + 1, d): row 0 zeros, row c + 1 the residual of edited-key column c; or null
 
     /**
      * @param layer block index
@@ -83,6 +89,16 @@ public final class HookLayer implements MlpProjectionHook {
      */
     public HookLayer(int layer, NDArray delta, double alpha, ScopeTest scope, Mode mode,
             Consumer<RowTrace> recorder, List<NDArray> earlierShards) {
+        this(layer, delta, alpha, scope, mode, recorder, earlierShards, null);
+    }
+
+    /**
+     * A codebook hook when {@code codebook} is not null: (E + 1, d), row 0 zeros and row c + 1 the residual
+     * served for the scope's edited-key column c; {@code scope} must be a {@link NearestKeyScope} holding E
+     * keys, without shards.
+     */
+    public HookLayer(int layer, NDArray delta, double alpha, ScopeTest scope, Mode mode,
+            Consumer<RowTrace> recorder, List<NDArray> earlierShards, NDArray codebook) {
         if (delta.getShape().dimension() != 2) {
             throw new IllegalArgumentException("hook delta must be (d_ff, d), got " + delta.getShape());
         }
@@ -105,7 +121,21 @@ public final class HookLayer implements MlpProjectionHook {
         this.scope = scope;
         this.mode = mode;
         this.recorder = recorder;
+        if (codebook != null) {
+            if (!earlierShards.isEmpty() || !(scope instanceof NearestKeyScope ns) || ns.shards() != 1
+                    || codebook.getShape().dimension() != 2 || codebook.getShape().get(0) != ns.edits() + 1
+                    || codebook.getShape().get(1) != delta.getShape().get(1) || ns.edits() >= (1 << 24)) {
+                throw new IllegalArgumentException("layer " + layer + ": a codebook " + codebook.getShape()
+                        + " needs a nearest-edit scope without shards holding one key per row but the first, below 2^24");
+            }
+        }
         this.earlierShards = List.copyOf(earlierShards);
+        this.codebook = codebook;
+    }
+
+    /** The codebook, (E + 1, d), or null for a delta hook. */
+    public NDArray codebook() {
+        return codebook;
     }
 
     /** Shards of this hook (1 without shards). */
@@ -141,12 +171,12 @@ public final class HookLayer implements MlpProjectionHook {
 
     /** The same hook in another mode. */
     public HookLayer withMode(Mode newMode) {
-        return new HookLayer(layer, delta, alpha, scope, newMode, recorder, earlierShards);
+        return new HookLayer(layer, delta, alpha, scope, newMode, recorder, earlierShards, codebook);
     }
 
     /** The same hook with a recorder of row traces. */
     public HookLayer withRecorder(Consumer<RowTrace> newRecorder) {
-        return new HookLayer(layer, delta, alpha, scope, mode, newRecorder, earlierShards);
+        return new HookLayer(layer, delta, alpha, scope, mode, newRecorder, earlierShards, codebook);
     }
 
     @Override
@@ -161,11 +191,12 @@ public final class HookLayer implements MlpProjectionHook {
      */
     @Override
     public NDArray replace(int blockLayer, NDArray keys, NDArray original, NDArray mask, int[] readFrom) {
-        if (mode == Mode.TEMPORARY) {
+        if (mode == Mode.TEMPORARY && codebook == null) {
             return original.add(keys.matMul(castDelta(keys)));
         }
-        // Sharded without a recorder: each shard's product is taken where the selection asks for it.
-        NDArray shift = !earlierShards.isEmpty() && recorder == null ? null : keys.matMul(castDelta(keys)); // (B, T, d)
+        // Sharded or a codebook, without a recorder: no product with the whole delta is needed.
+        NDArray shift = (!earlierShards.isEmpty() || codebook != null) && recorder == null ? null
+                : keys.matMul(castDelta(keys)); // (B, T, d)
         return applySelection(keys, original, shift, selection(keys, shift, mask, readFrom));
     }
 
@@ -190,7 +221,8 @@ public final class HookLayer implements MlpProjectionHook {
 
     /** {@code original + (W_h - W_0) k} at the positions where {@code select} is 1 (sharded: its shard's delta). */
     public NDArray replaceWithSelection(NDArray keys, NDArray original, float[] select) {
-        return applySelection(keys, original, earlierShards.isEmpty() ? keys.matMul(castDelta(keys)) : null, select);
+        return applySelection(keys, original,
+                earlierShards.isEmpty() && codebook == null ? keys.matMul(castDelta(keys)) : null, select);
     }
 
     private NDArray castDelta(NDArray keys) {
@@ -206,8 +238,13 @@ public final class HookLayer implements MlpProjectionHook {
                 : shift.norm(new int[] {2}).toType(DataType.FLOAT32, false).toFloatArray(); // (B, T)
         float[] real = mask.toType(DataType.FLOAT32, false).toFloatArray(); // (B, T)
         int[] shardOf = null; // (B, T), sharded hooks only
+        int[] columnOf = null; // (B, T), codebook hooks only
         double[] keyScores = null; // (B, T)
-        if (!earlierShards.isEmpty()) {
+        if (codebook != null) {
+            NearestKeyScope.Routed routed = scoredFrom(((NearestKeyScope) scope)::routes, keys, real, readFrom);
+            keyScores = routed.scores();
+            columnOf = routed.columns();
+        } else if (!earlierShards.isEmpty()) {
             NearestKeyScope.Routed routed = scoredFrom(((NearestKeyScope) scope)::routes, keys, real, readFrom);
             keyScores = routed.scores();
             shardOf = routed.shards();
@@ -232,7 +269,7 @@ public final class HookLayer implements MlpProjectionHook {
             for (int t = 0; t < n; t++) {
                 swapped[t] = ScopeTest.swaps(z[t], alpha);
                 int at = (int) (b * length + t);
-                select[at] = !swapped[t] ? 0f : shardOf == null ? 1f : shardOf[at] + 1f;
+                select[at] = !swapped[t] ? 0f : columnOf != null ? columnOf[at] + 1f : shardOf == null ? 1f : shardOf[at] + 1f;
             }
             if (recorder != null) {
                 recorder.accept(new RowTrace(layer, b, mRow, z, alpha, swapped));
@@ -251,7 +288,7 @@ public final class HookLayer implements MlpProjectionHook {
      * @param readFrom per row the first position read, or null
      */
     public static double[] keyScoresFrom(KeyScope scope, NDArray keys, float[] real, int[] readFrom) {
-        return scoredFrom(k -> new NearestKeyScope.Routed(scope.keyScores(k), null), keys, real, readFrom).scores();
+        return scoredFrom(k -> new NearestKeyScope.Routed(scope.keyScores(k), null, null), keys, real, readFrom).scores();
     }
 
     /**
@@ -277,8 +314,10 @@ public final class HookLayer implements MlpProjectionHook {
         double[] out = new double[total];
         Arrays.fill(out, Double.NaN);
         int[] shards = new int[total];
+        int[] columns = new int[total];
+        Arrays.fill(columns, -1);
         if (n == 0) {
-            return new NearestKeyScope.Routed(out, shards);
+            return new NearestKeyScope.Routed(out, shards, columns);
         }
         long[] at = new long[n];
         int c = 0;
@@ -298,8 +337,11 @@ public final class HookLayer implements MlpProjectionHook {
                 if (result.shards() != null) {
                     shards[(int) at[i]] = result.shards()[i];
                 }
+                if (result.columns() != null) {
+                    columns[(int) at[i]] = result.columns()[i];
+                }
             }
-            return new NearestKeyScope.Routed(out, shards);
+            return new NearestKeyScope.Routed(out, shards, columns);
         }
     }
 
@@ -312,6 +354,14 @@ public final class HookLayer implements MlpProjectionHook {
         long length = keys.getShape().get(1);
         if (select.length != rows * length) {
             throw new IllegalArgumentException("selection has " + select.length + " entries for keys " + keys.getShape());
+        }
+        if (codebook != null) {
+            long[] row = new long[select.length]; // the codebook row of each position: 0 (zeros) where none is taken
+            for (int i = 0; i < select.length; i++) {
+                row[i] = (long) select[i];
+            }
+            NDArray taken = codebook.get(keys.getManager().create(row)); // (B*T, d)
+            return original.add(taken.reshape(rows, length, codebook.getShape().get(1)).toType(original.getDataType(), false));
         }
         if (!earlierShards.isEmpty()) {
             NDArray out = original;
@@ -343,6 +393,6 @@ public final class HookLayer implements MlpProjectionHook {
      */
     @Override
     public boolean positionwise() {
-        return mode == Mode.TEMPORARY || scope.positionwise();
+        return (mode == Mode.TEMPORARY && codebook == null) || scope.positionwise();
     }
 }

@@ -26,6 +26,9 @@ import ai.djl.ndarray.types.DataType;
  * the first column of shards 1, 2, ...), one hook delta each; {@link #routes} names for each position the
  * shard of its nearest edited key (the argmax of the same score; on an exact tie the later column wins,
  * so a fact edited again is served from its newest shard).
+ *
+ * <p>Codebook (codebook-nearest): {@link #routes} also names the nearest edited key's column, whose stored
+ * residual an admitted position takes.
  */
 public final class NearestKeyScope implements KeyScope {
     private final NDArray whiteningT; // (d_ff, d_ff) float32, W^T
@@ -96,14 +99,17 @@ public final class NearestKeyScope implements KeyScope {
 
     /**
      * Scores and, per position, the shard of the nearest edited key (0 where no key is held or the
-     * score is NaN), both row-major (B, T).
+     * score is NaN) and that key's column (-1 there), all row-major (B, T).
      */
     public Routed routes(NDArray keys) {
         return scored(keys, true);
     }
 
-    /** Scores with the shard of each position's nearest edited key (null when not asked for). */
-    public record Routed(double[] scores, int[] shards) {}
+    /**
+     * Scores with the shard and the column of each position's nearest edited key (null when not asked for;
+     * shard 0 and column -1 where no key is held or the score is NaN).
+     */
+    public record Routed(double[] scores, int[] shards, int[] columns) {}
 
     private Routed scored(NDArray keys, boolean route) {
         try (NDManager work = keys.getManager().newSubManager()) {
@@ -122,18 +128,24 @@ public final class NearestKeyScope implements KeyScope {
                 score[i] = norm[i] > 1e-30 ? Math.min(best[i] / norm[i], 1.0) : Double.NaN;
             }
             int[] shards = null;
+            int[] columns = null;
             if (route) {
                 shards = new int[norm.length];
-                if (products != null && shardStarts.length > 0) {
+                columns = new int[norm.length];
+                java.util.Arrays.fill(columns, -1);
+                if (products != null) {
                     long e = editedT.getShape().get(1);
                     // argMax takes the first maximum; over the reversed columns that is the last one.
                     long[] reversed = products.flip(1).argMax(1).toType(DataType.INT64, false).toLongArray();
                     for (int i = 0; i < shards.length; i++) {
-                        shards[i] = Double.isNaN(score[i]) ? 0 : shardOf(e - 1 - reversed[i]);
+                        if (!Double.isNaN(score[i])) {
+                            columns[i] = (int) (e - 1 - reversed[i]);
+                            shards[i] = shardOf(columns[i]);
+                        }
                     }
                 }
             }
-            return new Routed(score, shards);
+            return new Routed(score, shards, columns);
         }
     }
 
