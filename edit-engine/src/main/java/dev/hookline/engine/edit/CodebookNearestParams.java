@@ -39,10 +39,16 @@ public record CodebookNearestParams(int[] layers, double alpha0, double scopeLam
      */
     public static final double DEFAULT_ALPHA0 = AlphaEditShardsParams.DEFAULT_ALPHA0;
 
-    /** alphaedit-shards' layer, value step and lambda_s at {@code alpha}. */
+    /**
+     * alphaedit-shards' value step and lambda_s at {@code alpha}, on the last of its layers (the one whose output
+     * the value step's targets are for; with several layers given, e.g. {@code --layers 1,2}, codebook-nearest
+     * edits the last alone).
+     */
     public static CodebookNearestParams of(AlphaEditShardsParams shards, double alpha) {
         AlphaEditNearestParams n = shards.nearest();
-        return new CodebookNearestParams(n.update().layers(), alpha, n.scopeLambda(), n.update().valueStep());
+        int[] layers = n.update().layers();
+        return new CodebookNearestParams(new int[] {layers[layers.length - 1]}, alpha, n.scopeLambda(),
+                n.update().valueStep());
     }
 
     /** This record with the threshold {@code alpha}. */
