@@ -3,7 +3,8 @@
 # 10,000 edits on the large world's DEV stream (world seed 20261206, model seed 1, batch 100, no labels, curve every
 # 1,000 edits on 500 sampled edits: the budget and rule alphaedit-shards' threshold was chosen with), three values of
 # each method's knob as at 500 demo edits (gpu/science.sh): ultraedit --ultraedit-lr 1e-3 / 1e-2 / 1e-1, alphaedit
-# --alphaedit-threshold 2e-2 / 2e-1 / 1. Carry [".gpu/kit"].
+# --alphaedit-threshold 2e-2 / 2e-1 / 1; and codebook-nearest (new this session) with a threshold sweep. Carry the kit
+# (KIT=.gpu/kit2: made by `gpu/kit.sh .gpu/kit2 --pack` at the commit that adds codebook-nearest).
 #   PACK=1 bash gpu/call-2026-12-07f.sh NAME 'METHOD OPTIONS' ...
 # pretrains /tmp/large unless a warm machine has it (gpu/large-10k.sh call), with PACK=1 also returns the checkpoint
 # (without its world) as large.tgz.part-*, then runs each quoted bench one after the other; the reports (JSON and
