@@ -2,7 +2,8 @@
 """The dev choice of a fixed scope threshold from bench reports with a threshold sweep (hookline bench
 --sweep-thresholds): per method and swept threshold, the mean of reliability, generality and locality at every
 curve point, averaged over the curve points (the rule alphaedit-shards' 0.45 was chosen by, twenty-second
-session). Several reports (e.g. two worlds) are averaged with equal weight per report.
+session). Several reports (e.g. two worlds) are averaged with equal weight per report, each threshold over the
+reports that swept it.
   python3 scripts/sweep-choice.py METHOD report.json [report.json ...]"""
 import json
 import sys
@@ -19,8 +20,10 @@ for p in paths:
         points[s['threshold']].append((s['reliability'] + s['generality'] + s['locality']) / 3)
     per_report.append({t: sum(v) / len(v) for t, v in points.items()})
     print(p, ' '.join(f'{t:g}: {v:.4f}' for t, v in sorted(per_report[-1].items())))
-common = set.intersection(*(set(r) for r in per_report))
-mean = {t: sum(r[t] for r in per_report) / len(per_report) for t in common}
+# Reports that swept other thresholds of one run (the same state) are merged: a threshold's figure is the mean
+# over the reports that have it.
+swept = set().union(*(set(r) for r in per_report))
+mean = {t: sum(r[t] for r in per_report if t in r) / sum(1 for r in per_report if t in r) for t in swept}
 best = max(sorted(mean), key=lambda t: mean[t])
 print('mean', ' '.join(f'{t:g}: {mean[t]:.4f}' for t in sorted(mean)))
 print(f'choice {best:g} ({mean[best]:.4f})')

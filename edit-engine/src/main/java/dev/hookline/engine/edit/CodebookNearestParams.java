@@ -35,14 +35,16 @@ public record CodebookNearestParams(int[] layers, double alpha0, double scopeLam
     }
 
     /**
-     * The default threshold, chosen on the dev stream of the demo world with the {@code demo} preset (d 96,
-     * d_ff 384; model seed 1, 500 edits, batch 100, no labels, 2-core CPU) among 0.2, 0.3, 0.45, 0.5, 0.55, 0.6,
-     * 0.65, 0.7, 0.75 and 0.8 by the rule alphaedit-shards' threshold was chosen by (the best mean of
-     * reliability, generality and locality averaged over the curve points, every 100 edits): 0.834, 0.913, 0.969,
-     * 0.978, 0.981, <b>0.984</b>, 0.982, 0.974, 0.961, 0.938 (docs/BENCHMARKS.md, twenty-third session; the
-     * state edited at 0.45 and served at each threshold by {@code hookline bench --sweep-thresholds}).
+     * The default threshold, chosen on two dev streams by the rule alphaedit-shards' threshold was chosen by (the
+     * best mean of reliability, generality and locality averaged over the curve points), the two weighted alike:
+     * the large world's (world seed 20261206, model seed 1, 10,000 edits, batch 100, no labels, one H100, curve
+     * every 2,500 edits on 500 sampled) and the demo world's with the {@code demo} preset (d 96, d_ff 384, model
+     * seed 1, 500 edits, batch 100, 2-core CPU, every 100 edits on 200). Each run edited at 0.45 and served at each
+     * threshold by {@code hookline bench --sweep-thresholds}. Means at 0.45 / 0.5 / 0.55 / 0.6 / 0.65 / 0.7:
+     * large 0.971 / 0.970 / 0.966 / 0.957 / 0.946 / 0.927, demo 0.969 / 0.978 / 0.981 / 0.984 / 0.982 / 0.974,
+     * together 0.970 / <b>0.974</b> / 0.973 / 0.970 / 0.964 / 0.951 (docs/BENCHMARKS.md, twenty-third session).
      */
-    public static final double DEFAULT_ALPHA0 = 0.6;
+    public static final double DEFAULT_ALPHA0 = 0.5;
 
     /**
      * alphaedit-shards' value step and lambda_s at {@code alpha}, on the last of its layers (the one whose output

@@ -12,6 +12,8 @@
  * E = 2000). With an eleventh argument S > 1 it also times alphaedit-shards' hook: the same keys in S
  * shards, S deltas, at the nearest threshold 0.3 (random keys: no position swaps, the routing's argmax is
  * the extra) and at threshold 0 (every position swaps and takes its shard's delta: up to S products).
+ * With E > 0 it also times codebook-nearest's hook: the same scope with a codebook of E rows, at 0.3 (no position
+ * takes a row) and at 0 (every position takes its nearest key's row).
  * Interleaves the variants, REPS rounds.
  * Run: java -cp <test classpath> dev.hookline.engine.diag.ScopeServingCost D D_FF HEADS BLOCKS FULL_LAYERS R RANK T REPS [E [S]]
  * e.g. 1600 6400 25 2 48 7 300 16 20 (GPT2-XL-shaped), 1600 6400 25 2 48 7 286 1 20 2000.
@@ -135,6 +137,14 @@ public final class ScopeServingCost {
                 NearestKeyScope nearest = new NearestKeyScope(whiteningT, keys);
                 variants.add(ForwardOptions.builder().hooks(Map.of(blocks - 1,
                         new HookLayer(blocks - 1, delta, 0.3, nearest, HookLayer.Mode.VALIDATED, null))).computeLogits(false).build());
+                // codebook-nearest: one row per edited key, at 0.3 (random keys: no position takes a row, the routing's
+                // argmax is the extra) and at 0 (every position takes its nearest key's row)
+                NDArray codebook = hooks.randomNormal(0, 0.02f, new Shape(nearestKeys + 1, d), DataType.FLOAT32);
+                for (double threshold : new double[] {0.3, 0}) {
+                    variants.add(ForwardOptions.builder().hooks(Map.of(blocks - 1, new HookLayer(blocks - 1, delta,
+                            threshold, nearest, HookLayer.Mode.VALIDATED, null, List.of(), codebook)))
+                            .computeLogits(false).build());
+                }
                 if (shardCount > 1) {
                     long[] starts = new long[shardCount - 1];
                     List<NDArray> earlier = new ArrayList<>();
@@ -183,11 +193,17 @@ public final class ScopeServingCost {
                         + " ratio with %d layers %.3f%n", nearestKeys, median[3], median[3] - median[0], fullLayers,
                         1 + (median[3] - median[0]) / (perBlock * fullLayers));
             }
+            if (nearestKeys > 0) {
+                System.out.printf(Locale.ROOT, "codebook, %d rows: threshold 0.3 forward median %.2f ms, hook cost %.2f"
+                        + " ms, ratio %.3f; threshold 0 (every position takes a row) %.2f ms, hook cost %.2f ms, ratio %.3f%n",
+                        nearestKeys, median[4], median[4] - median[0], 1 + (median[4] - median[0]) / (perBlock * fullLayers),
+                        median[5], median[5] - median[0], 1 + (median[5] - median[0]) / (perBlock * fullLayers));
+            }
             if (nearestKeys > 0 && shardCount > 1) {
                 System.out.printf(Locale.ROOT, "shards scope, %d shards: threshold 0.3 forward median %.2f ms, hook cost %.2f"
                         + " ms, ratio %.3f; threshold 0 (every position swaps) %.2f ms, hook cost %.2f ms, ratio %.3f%n",
-                        shardCount, median[4], median[4] - median[0], 1 + (median[4] - median[0]) / (perBlock * fullLayers),
-                        median[5], median[5] - median[0], 1 + (median[5] - median[0]) / (perBlock * fullLayers));
+                        shardCount, median[6], median[6] - median[0], 1 + (median[6] - median[0]) / (perBlock * fullLayers),
+                        median[7], median[7] - median[0], 1 + (median[7] - median[0]) / (perBlock * fullLayers));
             }
         }
     }
