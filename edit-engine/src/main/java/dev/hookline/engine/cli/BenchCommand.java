@@ -35,7 +35,9 @@ public final class BenchCommand implements Callable<Integer> {
             description = "comma-separated: coachhook, coachhook-corpus, coachhook-plus, coachhook-span, "
                     + "coachhook-span-relation, coachhook-nearest, coachhook-nohook, memit, ft, alphaedit, ultraedit, "
                     + "alphaedit-nearest (AlphaEdit's update in hooks under coachhook-nearest's scope), "
-                    + "alphaedit-shards (the same with a hook delta per shard of --shard-edits edits)")
+                    + "alphaedit-shards (the same with a hook delta per shard of --shard-edits edits), "
+                    + "codebook-nearest (each edit's residual served where the nearest-edit scope admits a position; "
+                    + "--nearest-alpha, default " + dev.hookline.engine.edit.CodebookNearestParams.DEFAULT_ALPHA0 + ")")
     String methods;
 
     @Option(names = "--edits", required = true, description = "number of consecutive edits N")

@@ -64,6 +64,17 @@ class DefaultRecordTest {
     }
 
     @Test
+    void codebookNearestTakesItsOwnDefaultThresholdOrTheGivenOneOnTheLastLayer() {
+        var c = (dev.hookline.engine.edit.CodebookNearestParams) edit().methods(3, null).params("codebook-nearest");
+        assertEquals(0.5, c.alpha0(), 0, "its dev choice over two dev streams");
+        assertArrayEquals(new int[] {2}, c.layers());
+        var given = (dev.hookline.engine.edit.CodebookNearestParams) edit("--nearest-alpha", "0.6", "--layers", "1,2")
+                .methods(3, null).params("codebook-nearest");
+        assertEquals(0.6, given.alpha0(), 0);
+        assertArrayEquals(new int[] {2}, given.layers(), "one layer: the last of those given");
+    }
+
+    @Test
     void theBaselinesShareCoachHooksUpdateAndValueStepSoComparisonsAreFair() {
         CoachHookParams d = CoachHookParams.defaults();
         MemitParams m = MemitParams.defaults();
