@@ -27,6 +27,10 @@
  *                        second shard opened): format /4 plus, per layer, delta.<l>.shard<s> (d_ff, d)
  *                        F32 for every earlier shard s = 0..S-2 (delta.<l> is the current shard's) and
  *                        the manifest's shardStarts, the first key column of shards 1..S-1
+ *                        nearest-edit scope with a codebook (format /6, method codebook-nearest): format /4
+ *                        plus, per layer, codebook.<l> (E + 1, d) F32: row 0 zeros, row c + 1 the residual
+ *                        served for edited-key column c (delta.<l> is zero); no editing part (the keys and
+ *                        the rows are all a further edit needs)
  *   editing.safetensors  c_accu.<l> (d_ff, d_ff) F64 per layer
  * Sizes do not depend on the number of edits (W_h, C_accu and its inverse are fixed-size); a
  * span-relation bundle grows with the number of relations edited (one inverse each per layer), a
@@ -106,10 +110,26 @@ public record HookBundle(String method, String hyperparameters, String baseModel
      * @param shardStarts alphaedit-shards: the first key column of shards 1..S-1, ascending (empty: one shard)
      * @param earlierDeltas alphaedit-shards: per layer the deltas of shards 0..S-2, (d_ff, d) row-major float32
      *     each (the bundle's deltas are the current shard's); empty lists for one shard
+     * @param codebook codebook-nearest: per layer the rows (keyCount + 1, d) row-major float32, row 0 zeros and row
+     *     c + 1 the residual of key column c; empty for delta hooks
      */
     public record NearestScope(Map<Integer, float[]> whiteningT, Map<Integer, float[]> keys, int keyCount,
-            long[] shardStarts, Map<Integer, List<float[]>> earlierDeltas) {
+            long[] shardStarts, Map<Integer, List<float[]>> earlierDeltas, Map<Integer, float[]> codebook) {
+        /** Delta hooks (no codebook). */
+        public NearestScope(Map<Integer, float[]> whiteningT, Map<Integer, float[]> keys, int keyCount,
+                long[] shardStarts, Map<Integer, List<float[]>> earlierDeltas) {
+            this(whiteningT, keys, keyCount, shardStarts, earlierDeltas, Map.of());
+        }
+
+        /** True for codebook-nearest's rows. */
+        public boolean hasCodebook() {
+            return !codebook.isEmpty();
+        }
+
         public NearestScope {
+            if (!codebook.isEmpty() && shardStarts.length > 0) {
+                throw new IllegalArgumentException("a codebook has no shards");
+            }
             if (keyCount < 1) {
                 throw new IllegalArgumentException("a nearest-edit scope holds at least one edited key, got " + keyCount);
             }
@@ -204,6 +224,8 @@ public record HookBundle(String method, String hyperparameters, String baseModel
     public static final String FORMAT_NEAREST = "hookline-hook-bundle/4";
     /** Format of nearest-edit bundles with more than one shard: format /4 with the earlier shards' deltas. */
     public static final String FORMAT_NEAREST_SHARDS = "hookline-hook-bundle/5";
+    /** Format of nearest-edit bundles with a codebook (codebook-nearest): format /4 with the rows, no editing part. */
+    public static final String FORMAT_NEAREST_CODEBOOK = "hookline-hook-bundle/6";
     /** The nearest-edit scope's name in the manifest. */
     public static final String NEAREST = "nearest";
     public static final String MANIFEST = "manifest.json";
@@ -292,6 +314,16 @@ public record HookBundle(String method, String hyperparameters, String baseModel
                     throw new IllegalArgumentException("nearest scope of layer " + l + " has " + nearestScope.shards()
                             + " shards and needs " + (nearestScope.shards() - 1) + " earlier (d_ff, d) deltas");
                 }
+                if (nearestScope.hasCodebook()) {
+                    float[] rows = nearestScope.codebook().get(l);
+                    if (rows == null || rows.length != (nearestScope.keyCount() + 1L) * hiddenSize) {
+                        throw new IllegalArgumentException("codebook of layer " + l + " needs " + (nearestScope.keyCount() + 1)
+                                + " rows of d");
+                    }
+                }
+            }
+            if (nearestScope.hasCodebook() && cAccu != null) {
+                throw new IllegalArgumentException("a codebook bundle has no editing part (C_accu)");
             }
             if (!(scopeLambda > 0) || !Double.isFinite(scopeLambda)) {
                 throw new IllegalArgumentException("nearest scope lambda must be finite and > 0, got " + scopeLambda);
@@ -316,6 +348,9 @@ public record HookBundle(String method, String hyperparameters, String baseModel
 
     /** The format string this bundle is written with. */
     public String format() {
+        if (nearestScope != null && nearestScope.hasCodebook()) {
+            return FORMAT_NEAREST_CODEBOOK;
+        }
         return nearestScope != null && nearestScope.shards() > 1 ? FORMAT_NEAREST_SHARDS : formatOf(scope);
     }
 
@@ -376,6 +411,10 @@ public record HookBundle(String method, String hyperparameters, String baseModel
                     for (int sh = 0; sh < earlier.size(); sh++) {
                         serving.add(TensorFile.Tensor.f32("delta." + l + ".shard" + sh, new long[] {mlpSize, hiddenSize},
                                 earlier.get(sh)));
+                    }
+                    if (nearestScope.hasCodebook()) {
+                        serving.add(TensorFile.Tensor.f32("codebook." + l,
+                                new long[] {nearestScope.keyCount() + 1L, hiddenSize}, nearestScope.codebook().get(l)));
                     }
                 }
                 if (cAccu != null) {
@@ -487,14 +526,17 @@ public record HookBundle(String method, String hyperparameters, String baseModel
         JsonNode m = JSON.readTree(manifestFile.toFile());
         String format = m.path("format").asText();
         if (!FORMAT.equals(format) && !FORMAT_SPAN.equals(format) && !FORMAT_SPAN_RELATION.equals(format)
-                && !FORMAT_NEAREST.equals(format) && !FORMAT_NEAREST_SHARDS.equals(format)) {
+                && !FORMAT_NEAREST.equals(format) && !FORMAT_NEAREST_SHARDS.equals(format)
+                && !FORMAT_NEAREST_CODEBOOK.equals(format)) {
             throw new IllegalArgumentException(dir + ": unsupported bundle format '" + format
                     + "', expected " + FORMAT + ", " + FORMAT_SPAN + ", " + FORMAT_SPAN_RELATION + ", " + FORMAT_NEAREST
-                    + " or " + FORMAT_NEAREST_SHARDS);
+                    + ", " + FORMAT_NEAREST_SHARDS + " or " + FORMAT_NEAREST_CODEBOOK);
         }
         String scope = m.path("scope").asText();
         boolean sharded = FORMAT_NEAREST_SHARDS.equals(format);
-        if (!formatOf(scope).equals(sharded ? FORMAT_NEAREST : format)) {
+        boolean withCodebook = FORMAT_NEAREST_CODEBOOK.equals(format);
+        withEditing = withEditing && !withCodebook; // a codebook bundle has no editing part
+        if (!formatOf(scope).equals(sharded || withCodebook ? FORMAT_NEAREST : format)) {
             throw new IllegalArgumentException(dir + ": scope '" + scope + "' does not belong to bundle format " + format);
         }
         Map<String, JsonNode> files = new LinkedHashMap<>();
@@ -534,6 +576,7 @@ public record HookBundle(String method, String hyperparameters, String baseModel
                     + " shard starts do not go together");
         }
         Map<Integer, List<float[]>> earlierDeltas = new LinkedHashMap<>();
+        Map<Integer, float[]> codebook = new LinkedHashMap<>();
         Map<Integer, List<double[]>> relationInverses = new LinkedHashMap<>();
         Map<Integer, List<double[]>> relationKeySums = new LinkedHashMap<>();
         for (JsonNode ln : m.path("layers")) {
@@ -574,6 +617,9 @@ public record HookBundle(String method, String hyperparameters, String baseModel
                     earlier.add(floats(serving.tensor("delta." + l + ".shard" + sh).data()));
                 }
                 earlierDeltas.put(l, earlier);
+                if (withCodebook) {
+                    codebook.put(l, floats(serving.tensor("codebook." + l).data()));
+                }
             }
             if (withEditing) {
                 cAccu.put(l, editing.tensor("c_accu." + l).data());
@@ -589,8 +635,8 @@ public record HookBundle(String method, String hyperparameters, String baseModel
                 relation ? new RelationScopes(relationNames, relationEdits, relationInverses, relationKeySums,
                         m.path("relationScopeKeys").asText("mean"), m.path("relationRoutes").asInt(1)) : null,
                 m.path("architecture").asText(dev.hookline.engine.model.Architecture.GPT2.modelType()),
-                nearest ? new NearestScope(nearestWhitening, nearestKeyColumns, nearestKeys, shardStarts, earlierDeltas)
-                        : null);
+                nearest ? new NearestScope(nearestWhitening, nearestKeyColumns, nearestKeys, shardStarts, earlierDeltas,
+                        codebook) : null);
     }
 
     private static float[] floats(double[] v) {

@@ -130,8 +130,12 @@ public final class HookedModel implements AutoCloseable {
                             .toType(model.dataType(), false));
                 }
             }
+            NDArray codebook = bundle.nearestScope() != null && bundle.nearestScope().hasCodebook()
+                    ? manager.create(bundle.nearestScope().codebook().get(l),
+                            new Shape(bundle.nearestScope().keyCount() + 1L, bundle.hiddenSize()))
+                    : null; // codebook-nearest: (E + 1, d) float32
             out.put(l, new HookLayer(l, delta, bundle.alpha().get(l), scope, HookLayer.Mode.VALIDATED, null,
-                    earlierShards));
+                    earlierShards, codebook));
         }
         return out;
     }

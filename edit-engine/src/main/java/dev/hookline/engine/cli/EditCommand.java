@@ -14,6 +14,7 @@ import dev.hookline.engine.edit.AlphaEditNearestParams;
 import dev.hookline.engine.edit.AlphaEditParams;
 import dev.hookline.engine.edit.AlphaEditShardsParams;
 import dev.hookline.engine.edit.ClosedFormEditor;
+import dev.hookline.engine.edit.CodebookNearestParams;
 import dev.hookline.engine.edit.CoachHookParams;
 import dev.hookline.engine.edit.LayerStatistics;
 import dev.hookline.engine.edit.SequentialEditor;
@@ -36,7 +37,7 @@ public final class EditCommand implements Callable<Integer> {
     /** Methods that write a hook bundle. */
     static final List<String> METHODS = List.of("coachhook", "coachhook-corpus", "coachhook-plus", "coachhook-span",
             "coachhook-span-relation", "coachhook-nearest", ClosedFormEditor.ALPHAEDIT_NEAREST,
-            ClosedFormEditor.ALPHAEDIT_SHARDS);
+            ClosedFormEditor.ALPHAEDIT_SHARDS, ClosedFormEditor.CODEBOOK_NEAREST);
     /** Methods that change the weights in place and write an edited checkpoint to {@code --out}. */
     static final List<String> IN_PLACE_METHODS = List.of("memit", "coachhook-nohook", "alphaedit", "ultraedit", "ft");
 
@@ -65,7 +66,8 @@ public final class EditCommand implements Callable<Integer> {
                     + ", coachhook-nearest (the nearest edited key, no labels; --nearest-alpha)"
                     + " or alphaedit-nearest (AlphaEdit's update in hooks under the same scope; --alphaedit-threshold,"
                     + " --alphaedit-l2, --nearest-alpha) or alphaedit-shards (the same with a hook delta per shard of"
-                    + " --shard-edits edits)")
+                    + " --shard-edits edits) or codebook-nearest (each edit's residual served where the same scope admits"
+                    + " a position; --nearest-alpha)")
     String method;
 
     @Option(names = "--out", required = true, description = "directory of the new bundle (must not exist)")
@@ -108,6 +110,10 @@ public final class EditCommand implements Callable<Integer> {
             // block), or the parent's layers when continuing a bundle and --layers is not given.
             Methods methods = options.methods(lm.model().config().layerCount(),
                     parentBundle != null ? parentBundle.layers() : null);
+            if (method.equals(ClosedFormEditor.CODEBOOK_NEAREST)
+                    || (parentBundle != null && parentBundle.method().equals(ClosedFormEditor.CODEBOOK_NEAREST))) {
+                return editCodebook(lm, methods, parentBundle, requests, lines);
+            }
             // alphaedit-nearest: coachhook-nearest's record carries its layers, value step and scope; AlphaEdit's its update.
             boolean shards = method.equals(ClosedFormEditor.ALPHAEDIT_SHARDS);
             boolean alphaNearest = method.equals(ClosedFormEditor.ALPHAEDIT_NEAREST) || shards;
@@ -187,6 +193,50 @@ public final class EditCommand implements Callable<Integer> {
                 System.out.println("bundle " + out + " sha256 " + digest + ": " + bundle.edits() + " edits, alpha "
                         + bundle.alpha());
             }
+        }
+        return 0;
+    }
+
+    /**
+     * codebook-nearest: its record (one layer, the threshold, lambda_s, the value step); continuing a parent
+     * codebook-nearest bundle keeps the parent's threshold unless --nearest-alpha names another, and its lambda_s
+     * (its keys were whitened with it).
+     */
+    private int editCodebook(LanguageModel lm, Methods methods, HookBundle parentBundle, List<EditRequest> requests,
+            List<String> lines) throws Exception {
+        if (parentBundle != null && !(method.equals(ClosedFormEditor.CODEBOOK_NEAREST)
+                && parentBundle.method().equals(ClosedFormEditor.CODEBOOK_NEAREST))) {
+            throw new IllegalArgumentException("parent bundle was made by " + parentBundle.method() + "; " + method
+                    + " cannot continue it (a codebook of residuals against linear hook deltas): use --method "
+                    + parentBundle.method());
+        }
+        CodebookNearestParams params = methods.codebookNearest();
+        if (parentBundle != null) {
+            params = new CodebookNearestParams(parentBundle.layers(),
+                    options.nearestAlpha != null ? options.nearestAlpha : parentBundle.alpha().get(parentBundle.layers()[0]),
+                    parentBundle.scopeLambda(), params.valueStep());
+        }
+        String baseDigest = lm.modelDigest();
+        if (parentBundle != null && !parentBundle.baseModelDigest().equals(baseDigest)) {
+            throw new IllegalArgumentException("parent bundle was made for another base model");
+        }
+        LayerStatistics stats = LayerStatistics.loadOrCompute(lm.model(), lm.tokenizer(), lines, options.statisticsLines,
+                params.layers(), model.resolve("hookline-stats"), corpus != null, System.err);
+        try (ClosedFormEditor editor = ClosedFormEditor.codebookNearest(lm.model(), lm.tokenizer(), stats, params,
+                methods.contextPrefixes())) {
+            if (parentBundle != null) {
+                editor.restore(parentBundle);
+            }
+            for (int from = 0; from < requests.size(); from += batch) {
+                SequentialEditor.BatchOutcome o = editor.apply(requests.subList(from, Math.min(requests.size(), from + batch)));
+                System.err.printf(Locale.ROOT, "\rbatch %d/%d  %.1f s", from / batch + 1, (requests.size() + batch - 1) / batch,
+                        o.seconds());
+            }
+            System.err.println();
+            HookBundle bundle = editor.snapshot(baseDigest, parent != null ? HookBundle.digest(parent) : null,
+                    new ObjectMapper().writeValueAsString(params));
+            String digest = bundle.write(out);
+            System.out.println("bundle " + out + " sha256 " + digest + ": " + bundle.edits() + " edits, alpha " + bundle.alpha());
         }
         return 0;
     }

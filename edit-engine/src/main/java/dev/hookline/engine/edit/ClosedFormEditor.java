@@ -666,16 +666,15 @@ public final class ClosedFormEditor implements SequentialEditor {
         if (!rule.hooked()) {
             throw new IllegalStateException(method + " changes the model in place and has no hook bundle");
         }
-        if (rule.servesCodebook()) {
-            throw new IllegalStateException(method + " has no hook bundle format yet (bench only)");
-        }
         Map<Integer, float[]> d = new LinkedHashMap<>();
         Map<Integer, double[]> c = new LinkedHashMap<>();
         Map<Integer, Double> mu = new LinkedHashMap<>();
         Map<Integer, Double> sigma = new LinkedHashMap<>();
         for (int l : layers) {
             d.put(l, delta(l));
-            c.put(l, cAccu(l));
+            if (!rule.servesCodebook()) { // a codebook bundle has no editing part: its keys and rows are in serving
+                c.put(l, cAccu(l));
+            }
             if (scope.test(l) instanceof CorpusZScore cz) {
                 mu.put(l, cz.mu());
                 sigma.put(l, cz.sigma());
@@ -696,9 +695,18 @@ public final class ClosedFormEditor implements SequentialEditor {
             nearest = new HookBundle.NearestScope(nearest.whiteningT(), nearest.keys(), nearest.keyCount(),
                     nearest.shardStarts(), earlier);
         }
+        if (nearest != null && rule.servesCodebook()) {
+            Map<Integer, float[]> rows = new LinkedHashMap<>();
+            for (int l : layers) {
+                rows.put(l, rule.codebook(l).toFloatArray()); // (E + 1, d) row-major
+            }
+            nearest = new HookBundle.NearestScope(nearest.whiteningT(), nearest.keys(), nearest.keyCount(),
+                    nearest.shardStarts(), nearest.earlierDeltas(), rows);
+        }
         return new HookBundle(method, hyperparametersJson, baseModelDigest, parentDigest, statistics.digest(), edits,
                 lambda, layers, model.config().mlpSize(), model.config().hiddenSize(), new LinkedHashMap<>(alpha),
-                scope.bundleName(), mu, sigma, d, c, scope.preserveInverses(), scope.accumulatedInverses(),
+                scope.bundleName(), mu, sigma, d, rule.servesCodebook() ? null : c, scope.preserveInverses(),
+                scope.accumulatedInverses(),
                 scope.bundleScopeLambda(), relations, model.architecture().modelType(), nearest);
     }
 
@@ -716,6 +724,22 @@ public final class ClosedFormEditor implements SequentialEditor {
         if (!Arrays.equals(bundle.layers(), layers)) {
             throw new IllegalArgumentException("bundle layers " + Arrays.toString(bundle.layers())
                     + " differ from the editor's " + Arrays.toString(layers));
+        }
+        boolean codebookBundle = bundle.nearestScope() != null && bundle.nearestScope().hasCodebook();
+        if (rule.servesCodebook() != codebookBundle) {
+            throw new IllegalArgumentException("bundle was made by " + bundle.method() + "; " + method
+                    + " cannot continue it (a codebook of residuals against linear hook deltas)");
+        }
+        if (codebookBundle) {
+            scope.checkBundle(bundle, method);
+            scope.restoreFromBundle(bundle);
+            for (int l : layers) {
+                rule.restoreCodebook(state, l, bundle.nearestScope().codebook().get(l), model.config().hiddenSize());
+                alpha.put(l, alpha0); // a fixed threshold: the editor's own (callers pass the version's to keep it)
+            }
+            edits = bundle.edits();
+            editsInShard = bundle.edits();
+            return;
         }
         if (bundle.cAccu() == null) {
             throw new IllegalArgumentException("bundle was read without its editing part (C_accu)");

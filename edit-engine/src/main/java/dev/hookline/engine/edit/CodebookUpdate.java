@@ -77,6 +77,23 @@ public final class CodebookUpdate implements UpdateRule {
     }
 
     @Override
+    public void restoreCodebook(NDManager editorState, int layer, float[] rows, int d) {
+        if (rows.length % d != 0 || rows.length < d) {
+            throw new IllegalArgumentException("codebook of layer " + layer + " has " + rows.length + " values, not rows of "
+                    + d);
+        }
+        for (int a = 0; a < d; a++) {
+            if (rows[a] != 0f) {
+                throw new IllegalArgumentException("codebook of layer " + layer + ": row 0 must be zeros");
+            }
+        }
+        NDArray old = codebooks.put(layer, editorState.create(rows, new Shape(rows.length / d, d)));
+        if (old != null) {
+            old.close();
+        }
+    }
+
+    @Override
     public NDArray codebook(int layer) {
         return codebooks.get(layer);
     }
@@ -93,7 +110,7 @@ public final class CodebookUpdate implements UpdateRule {
 
     @Override
     public NDArray restore(int layer, double[] savedCovariance, Consumer<NDArray> retire) {
-        throw new IllegalStateException("codebook-nearest has no saved versions yet (no bundle format): bench only");
+        throw new IllegalStateException("codebook-nearest continues from its bundle's rows (restoreCodebook), not C_accu");
     }
 
     /** The codebook: (E + 1) d float32. */

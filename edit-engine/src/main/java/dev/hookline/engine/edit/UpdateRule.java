@@ -93,7 +93,16 @@ public interface UpdateRule {
         return null;
     }
 
-    /** Bytes per layer the hooks serve from: {@code shards} deltas of d_ff x d float32. */
+    /**
+     * Continues a codebook of {@code layer} from a bundle's rows ((E + 1, d) row-major, row 0 zeros).
+     *
+     * @throws IllegalStateException for rules without a codebook
+     */
+    default void restoreCodebook(NDManager state, int layer, float[] rows, int d) {
+        throw new IllegalStateException(getClass().getSimpleName() + " keeps no codebook");
+    }
+
+        /** Bytes per layer the hooks serve from: {@code shards} deltas of d_ff x d float32. */
     default long servingBytesPerLayer(long ff, long d, int shards) {
         return shards * ff * d * 4L;
     }

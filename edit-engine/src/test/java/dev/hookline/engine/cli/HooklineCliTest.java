@@ -171,6 +171,43 @@ class HooklineCliTest {
     }
 
     @Test
+    void codebookBundleFromTheCliContinuesExplainsAndRefusesADeltaMethod(@TempDir Path tmp) throws Exception {
+        Path model = dev.hookline.engine.edit.EditFixtures.pretrainedTiny();
+        String data = model.resolve("world").resolve("counterfact.json").toString();
+        Path v1 = tmp.resolve("v1");
+        Run first = run("edit", "--model", model.toString(), "--data", data, "--edits", "4", "--batch", "2",
+                "--method", "codebook-nearest", "--nearest-alpha", "0.4", "--out", v1.toString());
+        assertEquals(0, first.code(), first.err());
+        dev.hookline.engine.bundle.HookBundle b1 = dev.hookline.engine.bundle.HookBundle.read(v1);
+        assertEquals("codebook-nearest", b1.method());
+        assertEquals(dev.hookline.engine.bundle.HookBundle.FORMAT_NEAREST_CODEBOOK, b1.format());
+        assertEquals(8, b1.nearestScope().keyCount());
+        assertTrue(b1.alpha().values().stream().allMatch(a -> a == 0.4), b1.alpha().toString());
+        // Continued without a threshold option: the parent's threshold, keys and rows carried on.
+        Path v2 = tmp.resolve("v2");
+        Run next = run("edit", "--model", model.toString(), "--bundle", v1.toString(), "--data", data, "--edits", "2",
+                "--batch", "2", "--method", "codebook-nearest", "--out", v2.toString());
+        assertEquals(0, next.code(), next.err());
+        dev.hookline.engine.bundle.HookBundle b2 = dev.hookline.engine.bundle.HookBundle.read(v2);
+        assertTrue(b2.alpha().values().stream().allMatch(a -> a == 0.4), b2.alpha().toString());
+        assertEquals(6, b2.edits());
+        assertEquals(12, b2.nearestScope().keyCount());
+        int[] layers = b2.layers();
+        float[] rows1 = b1.nearestScope().codebook().get(layers[0]);
+        float[] rows2 = b2.nearestScope().codebook().get(layers[0]);
+        org.junit.jupiter.api.Assertions.assertArrayEquals(rows1, java.util.Arrays.copyOf(rows2, rows1.length), 0f, "the parent's rows stay as they were");
+        // A delta method cannot continue it; nothing is written.
+        Run wrong = run("edit", "--model", model.toString(), "--bundle", v1.toString(), "--data", data, "--edits", "2",
+                "--batch", "2", "--method", "alphaedit-nearest", "--out", tmp.resolve("v3").toString());
+        assertTrue(wrong.code() != 0);
+        assertTrue(wrong.err().contains("cannot continue"), wrong.err());
+        assertTrue(Files.notExists(tmp.resolve("v3")), "nothing written");
+        Run explain = run("explain", "--model", model.toString(), "--bundle", v2.toString(), "--prompt",
+                "The mother tongue of Setas Zokobri is");
+        assertEquals(0, explain.code(), explain.err());
+    }
+
+    @Test
     void alphaEditNearestBundleFromTheCliKeepsItsThresholdsWhenContinued(@TempDir Path tmp) throws Exception {
         Path model = dev.hookline.engine.edit.EditFixtures.pretrainedTiny();
         String data = model.resolve("world").resolve("counterfact.json").toString();

@@ -61,8 +61,9 @@ public final class ServingHook implements MlpProjectionHook {
      */
     @Override
     public NDArray replace(int blockLayer, NDArray keys, NDArray original, NDArray mask, int[] readFrom) {
-        if (layer.shards() > 1) {
-            return layer.replace(blockLayer, keys, original, mask, readFrom); // alphaedit-shards: routed per position
+        if (layer.shards() > 1 || layer.codebook() != null) {
+            // alphaedit-shards and codebook-nearest: routed per position, as the engine's hook does
+            return layer.replace(blockLayer, keys, original, mask, readFrom);
         }
         if (layer.scope() instanceof KeyScope span) {
             return replaceSpan(span, keys, original, mask, readFrom);
