@@ -20,6 +20,7 @@ import dev.hookline.engine.edit.AlphaEditNearestParams;
 import dev.hookline.engine.edit.AlphaEditParams;
 import dev.hookline.engine.edit.AlphaEditShardsParams;
 import dev.hookline.engine.edit.ClosedFormEditor;
+import dev.hookline.engine.edit.CodebookNearestParams;
 import dev.hookline.engine.edit.CoachHookParams;
 import dev.hookline.engine.edit.LayerStatistics;
 import dev.hookline.engine.edit.ValueStepParams;
@@ -38,12 +39,22 @@ public final class EditMapping {
     /** Methods this worker computes (the engine's hook methods; in-place baselines have no hook bundle). */
     public static final List<String> SUPPORTED_METHODS = List.of("coachhook", "coachhook-corpus", "coachhook-plus",
             "coachhook-span", "coachhook-span-relation", "coachhook-nearest", ClosedFormEditor.ALPHAEDIT_NEAREST,
-            ClosedFormEditor.ALPHAEDIT_SHARDS);
+            ClosedFormEditor.ALPHAEDIT_SHARDS, ClosedFormEditor.CODEBOOK_NEAREST);
 
     /** The key-scope methods: fixed threshold on a score in [0, 1), a scope lambda of their own. */
     static boolean isSpan(String method) {
         return method.equals("coachhook-span") || method.equals("coachhook-span-relation")
-                || method.equals("coachhook-nearest") || isAlphaEdit(method);
+                || method.equals("coachhook-nearest") || isAlphaEdit(method) || isCodebook(method);
+    }
+
+    /** codebook-nearest: each edit's residual as a codebook row under the nearest scope; no lambda, one layer. */
+    static boolean isCodebook(String method) {
+        return method.equals(ClosedFormEditor.CODEBOOK_NEAREST);
+    }
+
+    /** The methods without an update lambda (alphaedit-nearest, alphaedit-shards, codebook-nearest). */
+    static boolean hasNoLambda(String method) {
+        return isAlphaEdit(method) || isCodebook(method);
     }
 
     /**
@@ -85,7 +96,8 @@ public final class EditMapping {
                     case "scopeKeys", "scopeRoutes" -> m.equals("coachhook-span-relation");
                     case "nullspaceThreshold", "l2" -> isAlphaEdit(m);
                     case "shardEdits" -> isShards(m);
-                    case "lambda" -> !isAlphaEdit(m);
+                    case "lambda" -> !hasNoLambda(m);
+                    case "valueHooks" -> !isCodebook(m);
                     default -> true;
                 };
                 if (applies) {
@@ -155,7 +167,13 @@ public final class EditMapping {
 
         /** The hyperparameters a version records (its bundle's and the registry's): the method's record. */
         public Object hyperparameterRecord() {
-            return isShards(method) ? alphaEditShards() : isAlphaEdit(method) ? alphaEditNearest() : params;
+            return isCodebook(method) ? codebookNearest() : isShards(method) ? alphaEditShards()
+                    : isAlphaEdit(method) ? alphaEditNearest() : params;
+        }
+
+        /** codebook-nearest's record: these layers (exactly one), threshold, lambda_s and value step. */
+        public CodebookNearestParams codebookNearest() {
+            return new CodebookNearestParams(params.layers(), params.alpha0(), params.scopeLambda(), params.valueStep());
         }
 
         /**
@@ -213,7 +231,7 @@ public final class EditMapping {
                 return this;
             }
             CoachHookParams p = params;
-            if (!lambdaGiven && !isAlphaEdit(method)) { // alphaedit-nearest bundles carry no lambda
+            if (!lambdaGiven && !hasNoLambda(method)) { // alphaedit-nearest and codebook bundles carry no lambda
                 p = p.withLayersAndLambda(p.layers(), parentLambda);
             }
             if (!scopeLambdaGiven) {
@@ -264,6 +282,10 @@ public final class EditMapping {
      * bench); the other methods run CoachHooK under their own method name (written into the bundle).
      */
     public static ClosedFormEditor editor(Plan plan, CausalLm model, TextTokenizer tokenizer, LayerStatistics stats) {
+        if (isCodebook(plan.method())) {
+            return ClosedFormEditor.codebookNearest(model, tokenizer, stats, plan.codebookNearest(),
+                    RelationCatalogue.CONTEXT_PREFIXES);
+        }
         if (isShards(plan.method())) {
             return ClosedFormEditor.alphaEditShards(model, tokenizer, stats, plan.alphaEditShards(),
                     RelationCatalogue.CONTEXT_PREFIXES);
@@ -285,7 +307,7 @@ public final class EditMapping {
             case "coachhook-corpus", "coachhook-plus" -> "corpus-z";
             case "coachhook-span" -> "span";
             case "coachhook-span-relation" -> "span-relation";
-            case "coachhook-nearest", "alphaedit-nearest", "alphaedit-shards" -> "nearest";
+            case "coachhook-nearest", "alphaedit-nearest", "alphaedit-shards", "codebook-nearest" -> "nearest";
             default -> "sequence-z";
         };
     }
@@ -350,6 +372,8 @@ public final class EditMapping {
             case "coachhook-nearest", "alphaedit-nearest" -> CoachHookParams.nearestTuned();
             // alphaedit-shards: the same record at its own dev-chosen threshold.
             case "alphaedit-shards" -> CoachHookParams.nearestTuned().withAlpha0(AlphaEditShardsParams.DEFAULT_ALPHA0);
+            // codebook-nearest: the same scope at its own dev-chosen threshold (its value step is the record's).
+            case "codebook-nearest" -> CoachHookParams.nearestTuned().withAlpha0(CodebookNearestParams.DEFAULT_ALPHA0);
             default -> CoachHookParams.defaults();
         };
         ValueStepParams v = d.valueStep();
@@ -391,6 +415,10 @@ public final class EditMapping {
                         if (isAlphaEdit(method)) {
                             throw new IllegalArgumentException("hyperparameter 'lambda' does not apply to " + method
                                     + " (AlphaEdit's update has none; its keys are nullspaceThreshold and l2)");
+                        }
+                        if (isCodebook(method)) {
+                            throw new IllegalArgumentException("hyperparameter 'lambda' does not apply to " + method
+                                    + " (it solves no update: each edit's residual is a codebook row)");
                         }
                         lambda = number(k, val);
                     }
@@ -440,12 +468,19 @@ public final class EditMapping {
                     case "scopeLambda" -> {
                         if (!isSpan(method)) {
                             throw new IllegalArgumentException("hyperparameter 'scopeLambda' applies to coachhook-span, "
-                                    + "coachhook-span-relation, coachhook-nearest, alphaedit-nearest and alphaedit-shards only, not "
+                                    + "coachhook-span-relation, coachhook-nearest, alphaedit-nearest, alphaedit-shards and "
+                                    + "codebook-nearest only, not "
                             + method);
                         }
                         scopeLambda = number(k, val);
                     }
-                    case "valueHooks" -> valueHooks = text(k, val);
+                    case "valueHooks" -> {
+                        if (isCodebook(method)) {
+                            throw new IllegalArgumentException("hyperparameter 'valueHooks' does not apply to " + method
+                                    + " (its value step sees the codebook as it serves)");
+                        }
+                        valueHooks = text(k, val);
+                    }
                     case "scopeKeys" -> {
                         if (!method.equals("coachhook-span-relation")) {
                             throw new IllegalArgumentException("hyperparameter 'scopeKeys' applies to coachhook-span-relation "
@@ -475,6 +510,9 @@ public final class EditMapping {
             if ((params.scope().startsWith("span") || params.scope().equals("nearest")) && !(alpha0 >= 0 && alpha0 < 1)) {
                 throw new IllegalArgumentException(method + " thresholds rho in [0, 1): alpha0 must be in [0, 1), got "
                         + alpha0);
+            }
+            if (isCodebook(method) && layers.length != 1) {
+                throw new IllegalArgumentException(method + " edits exactly one layer, got " + Arrays.toString(layers));
             }
             return new Plan(method, params, statsLines, layersGiven, hyperparameters != null && hyperparameters.has("lambda"),
                     hyperparameters != null && hyperparameters.has("scopeLambda"),

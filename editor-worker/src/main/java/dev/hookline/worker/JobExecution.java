@@ -256,7 +256,9 @@ final class JobExecution {
         ArrayNode editing = manifest.putArray("editing");
         serving.add(upload(bundleDir.resolve(HookBundle.MANIFEST), ROLE_MANIFEST));
         serving.add(upload(bundleDir.resolve(HookBundle.SERVING), ROLE_SERVING));
-        editing.add(upload(bundleDir.resolve(HookBundle.EDITING), ROLE_EDITING));
+        if (Files.exists(bundleDir.resolve(HookBundle.EDITING))) { // a codebook bundle has no editing part
+            editing.add(upload(bundleDir.resolve(HookBundle.EDITING), ROLE_EDITING));
+        }
         phaseDone("upload", t);
         checkLease();
         stopIfReleased();

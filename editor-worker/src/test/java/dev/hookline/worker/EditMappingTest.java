@@ -290,8 +290,8 @@ class EditMappingTest {
         assertTrue(m0.contains("'validated' or 'temporary'"), m0);
         m0 = assertThrows(IllegalArgumentException.class,
                 () -> EditMapping.plan("coachhook", json("{\"scopeLambda\": 15}"), 1000)).getMessage();
-        assertTrue(m0.contains("applies to coachhook-span, coachhook-span-relation, coachhook-nearest, alphaedit-nearest and"
-                + " alphaedit-shards only"), m0);
+        assertTrue(m0.contains("applies to coachhook-span, coachhook-span-relation, coachhook-nearest, alphaedit-nearest,"
+                + " alphaedit-shards and codebook-nearest only"), m0);
         m0 = assertThrows(IllegalArgumentException.class,
                 () -> EditMapping.plan("coachhook-span", json("{\"scopeLambda\": -1}"), 1000)).getMessage();
         assertTrue(m0.contains("scope lambda must be finite and > 0"), m0);
@@ -329,5 +329,26 @@ class EditMappingTest {
         assertTrue(m.startsWith("invalid hyperparameters: ") && m.contains("lambda"), m);
         m = assertThrows(IllegalArgumentException.class, () -> EditMapping.plan("coachhook", json("[1]"), 1000)).getMessage();
         assertTrue(m.contains("must be a JSON object"), m);
+    }
+
+    @Test
+    void codebookNearestHasItsThresholdNoLambdaAndOneLayer() throws Exception {
+        EditMapping.Plan p = EditMapping.plan("codebook-nearest", null, 1000).forModel(3, null);
+        var record = p.codebookNearest();
+        assertEquals(dev.hookline.engine.edit.CodebookNearestParams.DEFAULT_ALPHA0, record.alpha0(), 0.0);
+        assertEquals(0.5, record.alpha0(), 0.0);
+        assertTrue(java.util.Arrays.equals(new int[] {2}, record.layers()), java.util.Arrays.toString(record.layers()));
+        assertEquals(record, p.hyperparameterRecord());
+        assertEquals("nearest", EditMapping.bundleScope("codebook-nearest"));
+        assertEquals(0.3, EditMapping.plan("codebook-nearest", null, 1000).forModel(3, new int[] {2})
+                .withParent(0, 15, 0.3).codebookNearest().alpha0(), 0.0, "a branch keeps its threshold");
+        var hp = EditMapping.advertisement().path("codebook-nearest").path("hyperparameters");
+        assertTrue(hp.has("alpha0") && hp.has("scopeLambda") && hp.has("layers"), hp.toString());
+        assertTrue(!hp.has("lambda") && !hp.has("valueHooks") && !hp.has("nullspaceThreshold") && !hp.has("shardEdits"),
+                hp.toString());
+        for (String bad : new String[] {"{\"lambda\": 400}", "{\"valueHooks\": \"temporary\"}", "{\"layers\": [1, 2]}",
+                "{\"shardEdits\": 10}"}) {
+            assertThrows(IllegalArgumentException.class, () -> EditMapping.plan("codebook-nearest", json(bad), 1000), bad);
+        }
     }
 }

@@ -5,7 +5,8 @@
  * from the first's bundle with the first batch's hyperparameters (it names none), the histogram says it counts rho, and the last version's serving blobs,
  * downloaded as a node would, answer the new facts. alphaedit-shards with three edits per shard puts
  * each batch in its own shard (format hookline-hook-bundle/5: the first shard's delta travels beside the
- * second's), and the second version keeps the first's shard size.
+ * second's), and the second version keeps the first's shard size. codebook-nearest's versions carry one codebook row per
+ * edited key (format hookline-hook-bundle/6) and no editing blob; the second job continues from the first's rows.
  */
 package dev.hookline.worker;
 
@@ -28,7 +29,8 @@ class NearestVersionsTest extends RegistryBackedTest {
     @CsvSource(delimiter = '|', value = {
         "coachhook-nearest | {\"lambda\": 300, \"alpha0\": 0.3}",
         "alphaedit-nearest | {\"nullspaceThreshold\": 1, \"alpha0\": 0.3}",
-        "alphaedit-shards | {\"nullspaceThreshold\": 1, \"alpha0\": 0.3, \"shardEdits\": 3}"})
+        "alphaedit-shards | {\"nullspaceThreshold\": 1, \"alpha0\": 0.3, \"shardEdits\": 3}",
+        "codebook-nearest | {\"alpha0\": 0.3}"})
     void nearestBatchesMakeChainedVersionsThatServeTheNewFacts(String method, String hyperparameters) throws Exception {
         JsonNode hyper = RegistryClient.json().readTree(hyperparameters);
         List<List<EditRequest>> batches = new ArrayList<>();
@@ -89,6 +91,12 @@ class NearestVersionsTest extends RegistryBackedTest {
             JsonNode record = RegistryClient.json().readTree(serving.hyperparameters());
             assertEquals(3, record.path("shardEdits").asInt(), "the second version kept its parent's shard size: " + record);
             assertEquals(1.0, record.path("nearest").path("update").path("nullspaceThreshold").asDouble(), 0, record.toString());
+        }
+        if (method.equals("codebook-nearest")) {
+            assertEquals(HookBundle.FORMAT_NEAREST_CODEBOOK, serving.format());
+            assertEquals(13L * serving.hiddenSize(), serving.nearestScope().codebook().get(serving.layers()[0]).length,
+                    "a zero row and a row per edited key, both batches");
+            assertTrue(last.path("manifest").path("editing").isEmpty(), "no editing blob: " + last.path("manifest"));
         }
         if (method.equals("alphaedit-nearest")) {
             assertEquals(1.0, RegistryClient.json().readTree(serving.hyperparameters())

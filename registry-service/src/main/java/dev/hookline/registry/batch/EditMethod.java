@@ -36,6 +36,11 @@ public enum EditMethod {
      * taking the delta of its nearest edited key's shard: room for more edits than one delta holds.
      */
     ALPHAEDIT_SHARDS("alphaedit-shards"),
+    /**
+     * Each edit's residual at the editing layer kept as a codebook row, served where the nearest-edit scope
+     * admits a key, for its nearest edited key (this project's method; one layer, no lambda).
+     */
+    CODEBOOK_NEAREST("codebook-nearest"),
     /** CoachHooK's accumulating C_accu without hooks, W changed in place (ablation). */
     COACHHOOK_NOHOOK("coachhook-nohook"),
     /** MEMIT: same value step, no accumulation, W changed in place. */
