@@ -8,7 +8,7 @@
 #                                              alphaedit-shards' threshold sweep (codebook-nearest's: run separately)
 #   bash scripts/demo96-2026-12-07.sh models   pretrains model seeds 2 and 3 and world seed 7 (model seed 1)
 #   bash scripts/demo96-2026-12-07.sh test 'METHOD OPTIONS' ...   each on the TEST streams of the four draws,
-#                                              600 edits, batch 100, no labels
+#                                              600 edits, batch 100 (BATCH=10: batch 10), no labels
 # R holds the checkpoints (demo96 = seed 1, made by `hookline pretrain --world demo --preset demo --seed 1`).
 set -uo pipefail
 cd "$(dirname "$0")/.."; R="${R:-/work/runs35}"; export HOOKLINE_THREADS=2
@@ -36,7 +36,8 @@ case "$1" in
       read -r method rest <<< "$spec"; tag="$(printf '%s' "$spec" | tr -c 'A-Za-z0-9._-' '_')"
       for m in demo96 demo96-s2 demo96-s3 demo96-w7; do
         # shellcheck disable=SC2086 # rest is the method's options
-        bench "$m" counterfact-test.json "test-$m-$tag" --methods "$method" $rest --edits 600 --batch 100 --curve-every 600
+        bench "$m" counterfact-test.json "test-$m-$tag${BATCH:+-b$BATCH}" --methods "$method" $rest --edits 600 \
+            --batch "${BATCH:-100}" --curve-every 600
       done
     done ;;
 esac

@@ -101,4 +101,40 @@ class CodebookBundleTest {
             }
         }
     }
+
+    @Test
+    void relationLabelsDoNotChangeTheRows(@TempDir Path tmp) throws Exception {
+        List<EditRequest> given = EditFixtures.requests().subList(0, 12);
+        assertTrue(given.stream().map(EditRequest::relation).filter(java.util.Objects::nonNull).distinct().count() >= 2,
+                "the fixture's edits carry labels of several relations");
+        List<String> probe = prompts(given);
+        try (Gpt2Model base = EditFixtures.untrained(5); TextTokenizer tok = EditFixtures.tokenizer()) {
+            LayerStatistics stats = LayerStatistics.loadOrCompute(base, tok, EditFixtures.corpus(), 100, LAYERS,
+                    tmp.resolve("stats"));
+            float[] reference = null;
+            float[] referenceRows = null;
+            for (String labels : new String[] {"given", "none", "wrong:0.2"}) {
+                List<EditRequest> seen = dev.hookline.engine.bench.Labels.parse(labels).apply(given);
+                if (!labels.equals("given")) {
+                    assertTrue(!seen.stream().map(EditRequest::relation).toList()
+                            .equals(given.stream().map(EditRequest::relation).toList()), labels + " changes the labels");
+                }
+                try (ClosedFormEditor editor = codebook(base, tok, stats)) {
+                    editor.apply(seen.subList(0, 6));
+                    editor.apply(seen.subList(6, 12));
+                    float[] out = logits(base, tok, probe, editor.inferenceOptions());
+                    float[] rows = editor.validatedHooks().get(1).codebook().toFloatArray();
+                    if (reference == null) {
+                        reference = out;
+                        referenceRows = rows;
+                        assertTrue(SpanBundleTest.maxAbsDiff(logits(base, tok, probe, ForwardOptions.builder().build()), out)
+                                > 1e-4, "the rows change some outputs");
+                    } else {
+                        assertArrayEquals(referenceRows, rows, 0f, "labels " + labels + " give the same rows");
+                        assertArrayEquals(reference, out, 0f, "labels " + labels + " give the same hooked outputs");
+                    }
+                }
+            }
+        }
+    }
 }
