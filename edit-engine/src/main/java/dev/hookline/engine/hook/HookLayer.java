@@ -357,8 +357,13 @@ public final class HookLayer implements MlpProjectionHook {
         }
         if (codebook != null) {
             long[] row = new long[select.length]; // the codebook row of each position: 0 (zeros) where none is taken
+            boolean any = false;
             for (int i = 0; i < select.length; i++) {
                 row[i] = (long) select[i];
+                any |= row[i] != 0;
+            }
+            if (!any) {
+                return original; // no position takes a row: the base output as it is
             }
             NDArray taken = codebook.get(keys.getManager().create(row)); // (B*T, d)
             return original.add(taken.reshape(rows, length, codebook.getShape().get(1)).toType(original.getDataType(), false));

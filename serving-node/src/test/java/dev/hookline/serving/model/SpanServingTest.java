@@ -4,8 +4,8 @@
  * directory the way the node loads a version. The node's fast path equals the engine's reference
  * HookLayer bit for bit, answers equal the engine's HookedModel, edited prompts answer the new
  * object and unedited subjects answer as the base model does. A coachhook-span-relation bundle
- * (format /3) and a coachhook-nearest bundle (format /4) are served by the same fast path, equal to
- * the engine's hook and answers.
+ * (format /3), a coachhook-nearest bundle (format /4) and a codebook-nearest bundle (format /6) are served by the
+ * same fast path, equal to the engine's hook and answers.
  */
 package dev.hookline.serving.model;
 
@@ -132,6 +132,21 @@ class SpanServingTest {
     @Test
     void nearestBundleServesAsTheEngineAndEdits(@TempDir Path tmp) throws Exception {
         List<String> served = servesAsTheEngine(tmp, "coachhook-nearest", List.of(), HookBundle.NEAREST, NearestKeyScope.class);
+        TestBundles.Fixture fx = TestBundles.tiny();
+        int newObject = 0;
+        int at = 0;
+        for (EditRequest r : CounterFactDataset.toEditRequests(fx.casesA())) {
+            newObject += served.get(at).trim().startsWith(r.targetNew().trim()) ? 1 : 0;
+            at += 1 + Math.min(2, r.neighborhoodPrompts().size()) + Math.min(1, r.paraphrasePrompts().size());
+        }
+        assertTrue(newObject >= 4, "edited prompts answer the new object: " + newObject + "/5, served " + served);
+    }
+
+    /** codebook-nearest at its defaults (format /6, no editing part): served as the engine, and it edits. */
+    @Test
+    void codebookBundleServesAsTheEngineAndEdits(@TempDir Path tmp) throws Exception {
+        List<String> served = servesAsTheEngine(tmp, "codebook-nearest", List.of(), HookBundle.NEAREST, NearestKeyScope.class);
+        assertEquals(HookBundle.FORMAT_NEAREST_CODEBOOK, HookBundle.read(tmp.resolve("codebook-nearest"), false).format());
         TestBundles.Fixture fx = TestBundles.tiny();
         int newObject = 0;
         int at = 0;
