@@ -159,32 +159,104 @@ public class TensorDiff {
         }
     }
 
-    private static LayerDiff layer(int layer, SafetensorsFile a, SafetensorsFile b, long fromId, long toId, int top)
-            throws IOException {
-        String name = "delta." + layer;
-        SafetensorsFile.Entry ea = a == null ? null : a.entry(name);
-        SafetensorsFile.Entry eb = b.entry(name);
-        SafetensorsFile.Entry shaped = eb != null ? eb : ea;
-        long[] shape = shaped.shape();
-        if (shape.length != 2) {
-            throw ApiProblem.unprocessable("delta of layer " + layer + " has shape " + Arrays.toString(shape)
-                    + ", expected (d_ff, d)");
-        }
-        if (ea != null && eb != null && !Arrays.equals(ea.shape(), eb.shape())) {
-            throw ApiProblem.unprocessable("layer " + layer + ": version " + fromId + " has a delta of shape "
-                    + Arrays.toString(ea.shape()) + ", version " + toId + " one of shape " + Arrays.toString(eb.shape()));
-        }
-        // (d_ff, d) row-major; D = to - from computed in place in the to side's array
-        float[] d = eb == null ? new float[(int) shaped.count()] : b.readFloats(name);
-        double toNorm = norm(d);
-        double fromNorm = 0;
-        if (ea != null) {
-            float[] f = a.readFloats(name);
-            fromNorm = norm(f);
-            for (int i = 0; i < d.length; i++) {
-                d[i] -= f[i];
+    /**
+     * The hook tensors of a layer, in a fixed order: {@code delta.<l>}, then alphaedit-shards' earlier shards
+     * {@code delta.<l>.shard<s>} by s, then codebook-nearest's rows {@code codebook.<l>}. All have d columns.
+     */
+    private static List<String> hookTensors(SafetensorsFile a, SafetensorsFile b, int layer) {
+        TreeSet<Integer> shards = new TreeSet<>();
+        boolean codebook = false;
+        for (SafetensorsFile f : new SafetensorsFile[] {a, b}) {
+            if (f == null) {
+                continue;
+            }
+            for (String name : f.entries().keySet()) {
+                String shardPrefix = "delta." + layer + ".shard";
+                if (name.startsWith(shardPrefix)) {
+                    try {
+                        shards.add(Integer.parseInt(name.substring(shardPrefix.length())));
+                    } catch (NumberFormatException e) {
+                        throw ApiProblem.unprocessable("serving tensor '" + name + "' names no shard number");
+                    }
+                }
+                codebook |= name.equals("codebook." + layer);
             }
         }
+        List<String> out = new ArrayList<>();
+        out.add("delta." + layer);
+        shards.forEach(sh -> out.add("delta." + layer + ".shard" + sh));
+        if (codebook) {
+            out.add("codebook." + layer);
+        }
+        return out;
+    }
+
+    private static LayerDiff layer(int layer, SafetensorsFile a, SafetensorsFile b, long fromId, long toId, int top)
+            throws IOException {
+        // A layer's hook state is the stack of its tensors (one delta, alphaedit-shards' earlier shard deltas,
+        // codebook-nearest's rows), each a (rows, d) matrix: D stacks each tensor's difference, a side without a
+        // tensor counting as zeros; codebook rows the other side lacks (edits added since) count as zeros too.
+        long cols = -1;
+        List<float[]> parts = new ArrayList<>();
+        long rows = 0;
+        double toSq = 0;
+        double fromSq = 0;
+        long[] firstShape = null;
+        for (String name : hookTensors(a, b, layer)) {
+            SafetensorsFile.Entry ea = a == null ? null : a.entry(name);
+            SafetensorsFile.Entry eb = b.entry(name);
+            if (ea == null && eb == null) {
+                continue;
+            }
+            for (SafetensorsFile.Entry e : new SafetensorsFile.Entry[] {ea, eb}) {
+                if (e != null && e.shape().length != 2) {
+                    throw ApiProblem.unprocessable("tensor " + name + " has shape " + Arrays.toString(e.shape())
+                            + ", expected (rows, d)");
+                }
+            }
+            boolean rowsMayGrow = name.startsWith("codebook.");
+            if (ea != null && eb != null && (ea.shape()[1] != eb.shape()[1]
+                    || (!rowsMayGrow && ea.shape()[0] != eb.shape()[0]))) {
+                throw ApiProblem.unprocessable("layer " + layer + ": version " + fromId + " has a " + name + " of shape "
+                        + Arrays.toString(ea.shape()) + ", version " + toId + " one of shape " + Arrays.toString(eb.shape()));
+            }
+            long c = (eb != null ? eb : ea).shape()[1];
+            if (cols >= 0 && c != cols) {
+                throw ApiProblem.unprocessable("layer " + layer + ": " + name + " has " + c + " columns, the layer's other"
+                        + " hook tensors " + cols);
+            }
+            cols = c;
+            long r = Math.max(ea == null ? 0 : ea.shape()[0], eb == null ? 0 : eb.shape()[0]);
+            if (firstShape == null) {
+                firstShape = new long[] {r, c};
+            }
+            float[] d = new float[Math.toIntExact(r * c)]; // row-major (r, d): to - from
+            if (eb != null) {
+                float[] t = b.readFloats(name);
+                toSq += sumSq(t);
+                System.arraycopy(t, 0, d, 0, t.length);
+            }
+            if (ea != null) {
+                float[] f = a.readFloats(name);
+                fromSq += sumSq(f);
+                for (int i = 0; i < f.length; i++) {
+                    d[i] -= f[i];
+                }
+            }
+            parts.add(d);
+            rows += r;
+        }
+        long[] shape = parts.size() == 1 ? firstShape : new long[] {rows, cols};
+        float[] d = parts.size() == 1 ? parts.get(0) : new float[Math.toIntExact(rows * cols)];
+        if (parts.size() > 1) {
+            int at = 0;
+            for (float[] part : parts) {
+                System.arraycopy(part, 0, d, at, part.length);
+                at += part.length;
+            }
+        }
+        double toNorm = Math.sqrt(toSq);
+        double fromNorm = Math.sqrt(fromSq);
         double[] sv;
         double diffNorm;
         // Row-major (d_ff, d) data is column-major (d, d_ff): D^T, which has D's singular values.
@@ -243,6 +315,14 @@ public class TensorDiff {
         }
     }
 
+    private static double sumSq(float[] v) {
+        double s = 0;
+        for (float x : v) {
+            s += (double) x * x;
+        }
+        return s;
+    }
+
     private static double norm(float[] v) {
         double s = 0;
         for (float x : v) {
@@ -263,8 +343,13 @@ public class TensorDiff {
         List<Integer> out = new ArrayList<>();
         for (String name : f.entries().keySet()) {
             if (name.startsWith("delta.")) {
+                String rest = name.substring("delta.".length());
+                int dot = rest.indexOf('.');
+                if (dot >= 0 && rest.substring(dot).startsWith(".shard")) {
+                    continue; // alphaedit-shards: an earlier shard of layer rest[0..dot), diffed with its layer
+                }
                 try {
-                    out.add(Integer.parseInt(name.substring("delta.".length())));
+                    out.add(Integer.parseInt(rest));
                 } catch (NumberFormatException e) {
                     throw ApiProblem.unprocessable("version " + versionId + "'s serving tensors name a delta '" + name
                             + "' without a layer number");

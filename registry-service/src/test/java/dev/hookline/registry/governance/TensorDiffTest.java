@@ -111,6 +111,71 @@ public class TensorDiffTest {
         as(viewer).get("/api/versions/" + v1 + "/diff/" + w + "/tensors").then().statusCode(409);
     }
 
+    @Test
+    void shardsAndCodebookRowsAreDiffedWithTheirLayer() {
+        String alice = Fixtures.token(Fixtures.unique("alice"), "SUBMITTER");
+        String worker = Fixtures.token(Fixtures.unique("worker"), "WORKER");
+        String viewer = Fixtures.token(Fixtures.unique("viewer"), "REVIEWER");
+        long model = Fixtures.model(Fixtures.unique("gov-tdiff-shards"));
+        // Version A: a current delta, one earlier shard and a codebook of 3 rows (2x2, 2x2, 3x2 at layer 0).
+        java.util.LinkedHashMap<String, float[][]> a = new java.util.LinkedHashMap<>();
+        a.put("delta.0", new float[][] {{1, 0}, {0, 1}});
+        a.put("delta.0.shard0", new float[][] {{2, 0}, {0, 2}});
+        a.put("codebook.0", new float[][] {{0, 0}, {1, 2}, {3, 4}});
+        // Version B: the current delta moved by [[3, 0], [4, 5]], the shard as it was, two codebook rows added.
+        java.util.LinkedHashMap<String, float[][]> b = new java.util.LinkedHashMap<>();
+        b.put("delta.0", new float[][] {{4, 0}, {4, 6}});
+        b.put("delta.0.shard0", new float[][] {{2, 0}, {0, 2}});
+        b.put("codebook.0", new float[][] {{0, 0}, {1, 2}, {3, 4}, {1, 1}, {2, 0}});
+        long va = versionOf(alice, worker, model, named(a, 2.0));
+        long vb = versionOf(alice, worker, model, named(b, 2.0));
+        JsonPath d = diff(viewer, va, vb, 2);
+        assertEquals(List.of(0), d.getList("movedLayers", Integer.class));
+        assertEquals(1, d.getList("layers").size(), "the shard and the codebook belong to layer 0");
+        assertEquals(List.of(9, 2), d.getList("layers[0].shape", Integer.class), "2 + 2 + 5 stacked rows of d = 2");
+        double changed = 9 + 16 + 25 + 1 + 1 + 4; // the delta's move and the two new rows
+        assertEquals(Math.sqrt(changed), d.getDouble("layers[0].diffNorm"), 1e-5);
+        assertEquals(Math.sqrt(2 + 8 + 1 + 4 + 9 + 16), d.getDouble("layers[0].fromNorm"), 1e-5);
+        assertEquals(Math.sqrt(16 + 16 + 36 + 8 + 1 + 4 + 9 + 16 + 1 + 1 + 4), d.getDouble("layers[0].toNorm"), 1e-5);
+        List<Float> sv = d.getList("layers[0].singularValues", Float.class);
+        assertEquals(2, sv.size());
+        assertEquals(changed, (double) sv.get(0) * sv.get(0) + (double) sv.get(1) * sv.get(1), 1e-3 * changed,
+                "all of D's energy in its two singular values");
+        // From the base model: every tensor counts whole.
+        JsonPath fromBase = diff(viewer, 0, va, 2);
+        assertEquals(Math.sqrt(2 + 8 + 1 + 4 + 9 + 16), fromBase.getDouble("layers[0].diffNorm"), 1e-5);
+    }
+
+    /** A serving part with the given (rows, d) tensors, row by row, and alpha.0. */
+    private static byte[] named(java.util.LinkedHashMap<String, float[][]> tensors, double alpha) {
+        StringBuilder header = new StringBuilder("{\"__metadata__\":{\"format\":\"pt\"}");
+        ByteArrayOutputStream data = new ByteArrayOutputStream();
+        long offset = 0;
+        for (var e : tensors.entrySet()) {
+            float[][] m = e.getValue();
+            ByteBuffer buf = ByteBuffer.allocate(4 * m.length * m[0].length).order(ByteOrder.LITTLE_ENDIAN);
+            for (float[] row : m) {
+                for (float x : row) {
+                    buf.putFloat(x);
+                }
+            }
+            header.append(",\"").append(e.getKey()).append("\":{\"dtype\":\"F32\",\"shape\":[").append(m.length)
+                    .append(',').append(m[0].length).append("],\"data_offsets\":[").append(offset).append(',')
+                    .append(offset + buf.capacity()).append("]}");
+            data.writeBytes(buf.array());
+            offset += buf.capacity();
+        }
+        header.append(",\"alpha.0\":{\"dtype\":\"F64\",\"shape\":[1],\"data_offsets\":[").append(offset).append(',')
+                .append(offset + 8).append("]}}");
+        data.writeBytes(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putDouble(alpha).array());
+        byte[] h = header.toString().getBytes(StandardCharsets.UTF_8);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        out.writeBytes(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(h.length).array());
+        out.writeBytes(h);
+        out.writeBytes(data.toByteArray());
+        return out.toByteArray();
+    }
+
     private static JsonPath diff(String token, long from, long to, int top) {
         return as(token).get("/api/versions/" + from + "/diff/" + to + "/tensors?top=" + top)
                 .then().statusCode(200).extract().jsonPath();
@@ -119,11 +184,15 @@ public class TensorDiffTest {
     /** A version on main whose serving blob holds the given deltas (square 2x2 for layer 0, DFF x D else). */
     public static long version(String submitter, String worker, long model, Map<Integer, float[]> deltas,
                                 Map<Integer, Double> alphas) {
+        return versionOf(submitter, worker, model, safetensors(deltas, alphas));
+    }
+
+    /** A version on main whose serving blob is {@code st}. */
+    static long versionOf(String submitter, String worker, long model, byte[] st) {
         String subject = SUBJECTS[next++ % SUBJECTS.length];
         GovernanceApi.submit(submitter, GovernanceApi.batch(model, "main", List.of(GovernanceApi.edit(subject, "P103",
                 "The mother tongue of {} is", "French", "English")))).then().statusCode(201);
         String[] lease = Fixtures.lease(worker, model);
-        byte[] st = safetensors(deltas, alphas);
         var serving = List.of(Fixtures.upload(worker, "manifest.json",
                         ("{\"format\":\"test\",\"n\":" + st.length + "}").getBytes(StandardCharsets.UTF_8)),
                 Fixtures.upload(worker, "serving.safetensors", st));
