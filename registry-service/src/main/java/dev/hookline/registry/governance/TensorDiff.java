@@ -323,14 +323,6 @@ public class TensorDiff {
         return s;
     }
 
-    private static double norm(float[] v) {
-        double s = 0;
-        for (float x : v) {
-            s += (double) x * x;
-        }
-        return Math.sqrt(s);
-    }
-
     private static Double alpha(SafetensorsFile f, int layer) throws IOException {
         if (f == null || f.entry("alpha." + layer) == null) {
             return null;
