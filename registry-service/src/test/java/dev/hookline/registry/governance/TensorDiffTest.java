@@ -127,8 +127,8 @@ public class TensorDiffTest {
         b.put("delta.0", new float[][] {{4, 0}, {4, 6}});
         b.put("delta.0.shard0", new float[][] {{2, 0}, {0, 2}});
         b.put("codebook.0", new float[][] {{0, 0}, {1, 2}, {3, 4}, {1, 1}, {2, 0}});
-        long va = versionOf(alice, worker, model, named(a, 2.0));
-        long vb = versionOf(alice, worker, model, named(b, 2.0));
+        long va = versionOf(alice, worker, model, named(a, Map.of(0, 2.0)));
+        long vb = versionOf(alice, worker, model, named(b, Map.of(0, 2.0)));
         JsonPath d = diff(viewer, va, vb, 2);
         assertEquals(List.of(0), d.getList("movedLayers", Integer.class));
         assertEquals(1, d.getList("layers").size(), "the shard and the codebook belong to layer 0");
@@ -146,8 +146,11 @@ public class TensorDiffTest {
         assertEquals(Math.sqrt(2 + 8 + 1 + 4 + 9 + 16), fromBase.getDouble("layers[0].diffNorm"), 1e-5);
     }
 
-    /** A serving part with the given (rows, d) tensors, row by row, and alpha.0. */
-    private static byte[] named(java.util.LinkedHashMap<String, float[][]> tensors, double alpha) {
+    /**
+     * A serving part in the safetensors layout written by hand (8-byte LE header length, JSON header, LE data): the
+     * given (rows, d) F32 tensors row by row, then alpha.<l> (1) F64 per layer of {@code alphas}.
+     */
+    private static byte[] named(java.util.LinkedHashMap<String, float[][]> tensors, Map<Integer, Double> alphas) {
         StringBuilder header = new StringBuilder("{\"__metadata__\":{\"format\":\"pt\"}");
         ByteArrayOutputStream data = new ByteArrayOutputStream();
         long offset = 0;
@@ -165,9 +168,13 @@ public class TensorDiffTest {
             data.writeBytes(buf.array());
             offset += buf.capacity();
         }
-        header.append(",\"alpha.0\":{\"dtype\":\"F64\",\"shape\":[1],\"data_offsets\":[").append(offset).append(',')
-                .append(offset + 8).append("]}}");
-        data.writeBytes(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putDouble(alpha).array());
+        for (var e : new java.util.TreeMap<>(alphas).entrySet()) {
+            header.append(",\"alpha.").append(e.getKey()).append("\":{\"dtype\":\"F64\",\"shape\":[1],\"data_offsets\":[")
+                    .append(offset).append(',').append(offset + 8).append("]}");
+            data.writeBytes(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putDouble(e.getValue()).array());
+            offset += 8;
+        }
+        header.append('}');
         byte[] h = header.toString().getBytes(StandardCharsets.UTF_8);
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         out.writeBytes(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(h.length).array());
@@ -201,37 +208,20 @@ public class TensorDiffTest {
                 .<Number>path("id").longValue();
     }
 
-    /** The safetensors layout written by hand: 8-byte LE header length, JSON header, LE data. */
+    /** The safetensors layout written by hand for {@link #named}: each delta (2x2 for 4 values, DFF rows else). */
     public static byte[] safetensors(Map<Integer, float[]> deltas, Map<Integer, Double> alphas) {
-        StringBuilder header = new StringBuilder("{\"__metadata__\":{\"format\":\"pt\"}");
-        ByteArrayOutputStream data = new ByteArrayOutputStream();
-        long offset = 0;
+        java.util.LinkedHashMap<String, float[][]> tensors = new java.util.LinkedHashMap<>();
         for (var e : new java.util.TreeMap<>(deltas).entrySet()) {
             float[] v = e.getValue();
             int rows = v.length == 4 ? 2 : DFF;
             int cols = v.length / rows;
-            ByteBuffer b = ByteBuffer.allocate(4 * v.length).order(ByteOrder.LITTLE_ENDIAN);
-            for (float x : v) {
-                b.putFloat(x);
+            float[][] m = new float[rows][cols];
+            for (int r = 0; r < rows; r++) {
+                System.arraycopy(v, r * cols, m[r], 0, cols);
             }
-            header.append(",\"delta.").append(e.getKey()).append("\":{\"dtype\":\"F32\",\"shape\":[").append(rows)
-                    .append(',').append(cols).append("],\"data_offsets\":[").append(offset).append(',')
-                    .append(offset + 4L * v.length).append("]}");
-            data.writeBytes(b.array());
-            offset += 4L * v.length;
-            double a = alphas.get(e.getKey());
-            header.append(",\"alpha.").append(e.getKey()).append("\":{\"dtype\":\"F64\",\"shape\":[1],\"data_offsets\":[")
-                    .append(offset).append(',').append(offset + 8).append("]}");
-            data.writeBytes(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putDouble(a).array());
-            offset += 8;
+            tensors.put("delta." + e.getKey(), m);
         }
-        header.append('}');
-        byte[] h = header.toString().getBytes(StandardCharsets.UTF_8);
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        out.writeBytes(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(h.length).array());
-        out.writeBytes(h);
-        out.writeBytes(data.toByteArray());
-        return out.toByteArray();
+        return named(tensors, alphas);
     }
 
     private static float[] random(Random rnd, int n) {

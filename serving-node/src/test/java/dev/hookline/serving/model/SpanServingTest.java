@@ -132,14 +132,7 @@ class SpanServingTest {
     @Test
     void nearestBundleServesAsTheEngineAndEdits(@TempDir Path tmp) throws Exception {
         List<String> served = servesAsTheEngine(tmp, "coachhook-nearest", List.of(), HookBundle.NEAREST, NearestKeyScope.class);
-        TestBundles.Fixture fx = TestBundles.tiny();
-        int newObject = 0;
-        int at = 0;
-        for (EditRequest r : CounterFactDataset.toEditRequests(fx.casesA())) {
-            newObject += served.get(at).trim().startsWith(r.targetNew().trim()) ? 1 : 0;
-            at += 1 + Math.min(2, r.neighborhoodPrompts().size()) + Math.min(1, r.paraphrasePrompts().size());
-        }
-        assertTrue(newObject >= 4, "edited prompts answer the new object: " + newObject + "/5, served " + served);
+        assertEditedPromptsAnswerTheNewObject(served);
     }
 
     /** codebook-nearest at its defaults (format /6, no editing part): served as the engine, and it edits. */
@@ -147,6 +140,11 @@ class SpanServingTest {
     void codebookBundleServesAsTheEngineAndEdits(@TempDir Path tmp) throws Exception {
         List<String> served = servesAsTheEngine(tmp, "codebook-nearest", List.of(), HookBundle.NEAREST, NearestKeyScope.class);
         assertEquals(HookBundle.FORMAT_NEAREST_CODEBOOK, HookBundle.read(tmp.resolve("codebook-nearest"), false).format());
+        assertEditedPromptsAnswerTheNewObject(served);
+    }
+
+    /** At least 4 of bundle A's 5 edit prompts, in {@link #servesAsTheEngine}'s order, answer the new object. */
+    private static void assertEditedPromptsAnswerTheNewObject(List<String> served) {
         TestBundles.Fixture fx = TestBundles.tiny();
         int newObject = 0;
         int at = 0;
