@@ -2,8 +2,8 @@
 # Device calls of the twenty-fourth session (2026-12-07), issue 29: codebook-nearest on the issue's own model
 # (demo-d256x) against alphaedit-shards, AlphaEdit and UltraEdit, on the demo world's TEST stream (600 edits, no labels)
 # at batch 100 and batch 10, every method at its dev choice (AlphaEdit 2e-2 and UltraEdit 1e-3: gpu/selection.json;
-# alphaedit-shards 0.45 and codebook-nearest 0.5: their defaults), both nearest-key methods also served at other
-# thresholds after the fact (--sweep-thresholds). Carry the kit (KIT, default .gpu/kit3: gpu/kit.sh .gpu/kit3 --pack).
+# alphaedit-shards 0.45 and codebook-nearest 0.5: their defaults), at batch 100 both nearest-key methods also served at
+# other thresholds after the fact (SWEEP, default 0.45,0.55,0.6). Carry the kit (KIT, default .gpu/kit3: gpu/kit.sh .gpu/kit3 --pack).
 #   bash gpu/call-2026-12-07g.sh 'TAG:PRETRAIN-OPTIONS' ...     e.g. 's1:--seed 1' 'w7:--world-seed 7 --seed 1'
 # Each draw: pretrain demo-d256x into /tmp/TAG (the next draw's pretraining runs beside this draw's benches); DEV=TAG
 # also runs the DEV stream (500 edits, batch 100, curve every 100 on 200 sampled: the budget of the demo96 dev choice)
@@ -25,8 +25,8 @@ bench() { # TAG NAME DATA ARGS...
   t "bench $tag $name rc=${PIPESTATUS[0]}"
   (cd /tmp/r && tar cf "$OUT/$tag.tar" "$tag"/*.log "$tag"/*/report.json "$tag"/*/report.md 2>/dev/null)
 }
-M=(--methods codebook-nearest,alphaedit-shards,alphaedit,ultraedit --alphaedit-threshold 2e-2 --ultraedit-lr 1e-3
-   --sweep-thresholds 0.4,0.45,0.5,0.55,0.6,0.65,0.7)
+M=(--methods codebook-nearest,alphaedit-shards,alphaedit,ultraedit --alphaedit-threshold 2e-2 --ultraedit-lr 1e-3)
+SWEEP=(--sweep-thresholds "${SWEEP:-0.45,0.55,0.6}") # batch 100 only
 draws=("$@")
 first="${draws[0]}"; pretrain "${first%%:*}" "${first#*:}"
 for i in "${!draws[@]}"; do
@@ -37,7 +37,7 @@ for i in "${!draws[@]}"; do
     bench "$tag" dev counterfact-dev.json --methods codebook-nearest,alphaedit-shards \
         --sweep-thresholds 0.45,0.5,0.55,0.6,0.65,0.7,0.75,0.8 --edits 500 --batch 100 --curve-every 100 --curve-sample 200
   fi
-  bench "$tag" test-b100 counterfact-test.json "${M[@]}" --edits 600 --batch 100 --curve-every 600
+  bench "$tag" test-b100 counterfact-test.json "${M[@]}" "${SWEEP[@]}" --edits 600 --batch 100 --curve-every 600
   bench "$tag" test-b10 counterfact-test.json "${M[@]}" --edits 600 --batch 10 --curve-every 600
   [[ -n "$next" ]] && wait "$next"
 done
