@@ -28,7 +28,7 @@ import picocli.CommandLine.Parameters;
                 BatchCommands.Watch.class, BatchCommands.Cancel.class})
 final class BatchCommands {
     /** The method the registry applies when a batch names none (docs/BENCHMARKS.md: label-free, the best held-out locality). */
-    static final String RECOMMENDED_METHOD = "alphaedit-shards";
+    static final String RECOMMENDED_METHOD = "codebook-nearest";
 
     private static final Set<String> DONE = Set.of("COMPUTED", "VALIDATED", "REJECTED");
 

@@ -186,7 +186,7 @@ class GovernanceCliTest {
         long b1 = Long.parseLong(submit.out().strip());
         JsonNode batch1 = as(alice, "batch", "show", String.valueOf(b1), "--json").json();
         assertEquals(3, batch1.path("edits").size());
-        assertEquals("alphaedit-shards", batch1.path("method").asText());
+        assertEquals("codebook-nearest", batch1.path("method").asText());
         assertTrue(batch1.path("edits").get(0).path("relation").asText().startsWith("P"));
         assertTrue(batch1.path("edits").get(0).path("locality").size() > 0);
         assertTrue(batch1.path("edits").get(0).path("paraphrases").size() > 0);

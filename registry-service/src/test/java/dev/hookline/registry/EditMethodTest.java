@@ -67,7 +67,7 @@ class EditMethodTest {
         fresh.remove("method");
         fresh.put("hyperparameters", Map.of());
         as(submitter).contentType(ContentType.JSON).body(fresh).post("/api/batches")
-                .then().statusCode(201).body("method", equalTo("alphaedit-shards"));
+                .then().statusCode(201).body("method", equalTo("codebook-nearest"));
     }
 
     @SuppressWarnings("unchecked")

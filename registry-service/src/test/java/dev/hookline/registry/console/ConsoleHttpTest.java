@@ -187,9 +187,9 @@ class ConsoleHttpTest {
         ConsoleHttp a = ConsoleHttp.signIn(alice);
         String html = a.get("/batches").asString();
         assertTrue(html.contains("id=\"submit-form\""), "a submitter sees the form");
-        assertTrue(html.contains("<option value=\"\" selected>the method of the branch (alphaedit-shards, recommended, "
+        assertTrue(html.contains("<option value=\"\" selected>the method of the branch (codebook-nearest, recommended, "
                 + "on a new branch)</option>"), html);
-        assertTrue(html.contains("<option value=\"alphaedit-shards\" >alphaedit-shards (recommended)</option>"), html);
+        assertTrue(html.contains("<option value=\"codebook-nearest\" >codebook-nearest (recommended)</option>"), html);
         assertTrue(html.contains("coachhook (the paper"), html);
         assertFalse(ConsoleHttp.signIn(bob).get("/batches").asString().contains("id=\"submit-form\""),
                 "a reviewer sees no form");

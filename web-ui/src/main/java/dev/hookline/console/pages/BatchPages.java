@@ -67,10 +67,10 @@ public class BatchPages {
      * its hook state continues under; then the recommended one, the paper's and the other hook methods.
      */
     static final List<Option> METHODS = List.of(
-            new Option("", "the method of the branch (alphaedit-shards, recommended, on a new branch)", true),
-            new Option("alphaedit-shards", "alphaedit-shards (recommended)", false),
+            new Option("", "the method of the branch (codebook-nearest, recommended, on a new branch)", true),
+            new Option("codebook-nearest", "codebook-nearest (recommended)", false),
+            new Option("alphaedit-shards", "alphaedit-shards (AlphaEdit's update under the same scope, a delta per shard)", false),
             new Option("alphaedit-nearest", "alphaedit-nearest (the same with one hook delta for every edit)", false),
-            new Option("codebook-nearest", "codebook-nearest (each edit's residual under the same scope)", false),
             new Option("coachhook-nearest", "coachhook-nearest (CoachHooK's update under the same scope)", false),
             new Option("coachhook", "coachhook (the paper's method)", false),
             new Option("coachhook-span-relation", "coachhook-span-relation (a span per relation label)", false),
