@@ -101,12 +101,15 @@ public final class EditMapping {
                     default -> true;
                 };
                 if (applies) {
-                    hp.putObject(k).put("type", switch (k) {
+                    var spec = hp.putObject(k).put("type", switch (k) {
                         case "layers" -> "integer-array";
                         case "valueSteps", "contextVariants", "statsLines", "boostRounds", "scopeRoutes", "shardEdits" -> "integer";
                         case "editToken", "valueHooks", "scopeKeys" -> "string";
                         default -> "number";
                     });
+                    if (k.equals("layers") && isCodebook(m)) {
+                        spec.put("maxItems", 1); // codebook-nearest edits exactly one layer (plan refuses more)
+                    }
                 }
             }
         }

@@ -344,6 +344,9 @@ class EditMappingTest {
                 .withParent(0, 15, 0.3).codebookNearest().alpha0(), 0.0, "a branch keeps its threshold");
         var hp = EditMapping.advertisement().path("codebook-nearest").path("hyperparameters");
         assertTrue(hp.has("alpha0") && hp.has("scopeLambda") && hp.has("layers"), hp.toString());
+        assertEquals(1, hp.path("layers").path("maxItems").asInt(), "the registry refuses two layers at submission");
+        assertTrue(EditMapping.advertisement().path("alphaedit-shards").path("hyperparameters").path("layers")
+                .path("maxItems").isMissingNode(), "the other methods edit several layers");
         assertTrue(!hp.has("lambda") && !hp.has("valueHooks") && !hp.has("nullspaceThreshold") && !hp.has("shardEdits"),
                 hp.toString());
         for (String bad : new String[] {"{\"lambda\": 400}", "{\"valueHooks\": \"temporary\"}", "{\"layers\": [1, 2]}",

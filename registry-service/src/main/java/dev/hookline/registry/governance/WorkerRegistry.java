@@ -63,6 +63,10 @@ public class WorkerRegistry {
                     Map.Entry<String, JsonNode> p = h.next();
                     c.that(TYPES.contains(p.getValue().path("type").asText()), f + ".hyperparameters." + p.getKey()
                             + ".type", "must be one of " + new TreeSet<>(TYPES));
+                    JsonNode max = p.getValue().path("maxItems");
+                    c.that(max.isMissingNode() || (p.getValue().path("type").asText().equals("integer-array")
+                            && max.isIntegralNumber() && max.asLong() >= 1), f + ".hyperparameters." + p.getKey()
+                            + ".maxItems", "must be an integer >= 1, and only on an integer-array");
                 }
             }
         }
@@ -136,7 +140,7 @@ public class WorkerRegistry {
                     continue;
                 }
                 known = true;
-                why = typeError(spec.path("type").asText(), e.getValue());
+                why = typeError(spec, e.getValue(), method);
                 if (why == null) {
                     break;
                 }
@@ -157,7 +161,8 @@ public class WorkerRegistry {
         }
     }
 
-    private static String typeError(String type, JsonNode v) {
+    private static String typeError(JsonNode spec, JsonNode v, EditMethod method) {
+        String type = spec.path("type").asText();
         boolean ok = switch (type) {
             case "integer" -> v.isIntegralNumber();
             case "number" -> v.isNumber();
@@ -172,7 +177,15 @@ public class WorkerRegistry {
             }
             default -> true;
         };
-        return ok ? null : "must be of type " + type + ", got " + v;
+        if (!ok) {
+            return "must be of type " + type + ", got " + v;
+        }
+        JsonNode max = spec.path("maxItems");
+        if (max.isIntegralNumber() && v.size() > max.asLong()) {
+            return "method '" + method.wireName() + "' takes at most " + max.asLong() + (max.asLong() == 1 ? " item" : " items")
+                    + ", got " + v;
+        }
+        return null;
     }
 
     private static List<String> fieldNames(JsonNode n) {
