@@ -367,7 +367,7 @@ final class JobExecution {
                 Map<Integer, Double> alphaBefore = new LinkedHashMap<>(editor.alphas());
                 Map<Integer, float[]> deltaBefore = new LinkedHashMap<>();
                 for (int l : editor.layers()) {
-                    deltaBefore.put(l, editor.delta(l));
+                    deltaBefore.put(l, editor.hookState(l));
                 }
                 SequentialEditor.BatchOutcome outcome = editor.apply(requests);
                 phaseDone("compute", t);
@@ -448,13 +448,13 @@ final class JobExecution {
         m.put("editsCumulative", editor.editCount());
         ArrayNode layers = m.putArray("layers");
         for (int l : editor.layers()) {
-            float[] after = editor.delta(l);
+            float[] after = editor.hookState(l); // the delta, and codebook-nearest's rows after it
             float[] before = deltaBefore.get(l);
             double norm = 0;
             double step = 0;
             for (int i = 0; i < after.length; i++) {
                 norm += (double) after[i] * after[i];
-                double s = (double) after[i] - before[i];
+                double s = (double) after[i] - (i < before.length ? before[i] : 0);
                 step += s * s;
             }
             layers.addObject().put("layer", l).put("deltaNorm", Math.sqrt(norm)).put("stepNorm", Math.sqrt(step));

@@ -54,6 +54,7 @@ class NearestVersionsTest extends RegistryBackedTest {
         }
         Long parent = null;
         JsonNode last = null;
+        double lastNorm = 0;
         for (long id : ids) {
             JsonNode batch = fx.batch(id);
             assertEquals("COMPUTED", batch.path("status").asText(), batch.toString());
@@ -66,6 +67,15 @@ class NearestVersionsTest extends RegistryBackedTest {
                 assertEquals(0.3, a.path("after").asDouble(), 1e-12, "the threshold is fixed: " + a);
             }
             assertEquals("rho", v.path("metrics").path("zScores").path("score").asText());
+            // every batch changes its layer's hook state (codebook-nearest: its rows, its delta stays zero)
+            JsonNode layer = v.path("metrics").path("layers").get(0);
+            double norm = layer.path("deltaNorm").asDouble();
+            double step = layer.path("stepNorm").asDouble();
+            assertTrue(norm > 0 && step > 0, "hook state norms: " + layer);
+            if (method.equals("codebook-nearest")) { // rows are appended: ||after||^2 = ||before||^2 + ||step||^2
+                assertEquals(norm * norm, lastNorm * lastNorm + step * step, 1e-6 * norm * norm, "appended rows: " + layer);
+            }
+            lastNorm = norm;
             parent = v.path("id").asLong();
             last = v;
         }

@@ -650,6 +650,24 @@ public final class ClosedFormEditor implements SequentialEditor {
         return deltas.get(layer).toType(DataType.FLOAT32, false).toFloatArray();
     }
 
+    /**
+     * What {@code layer}'s hook adds to the base model, as one flat float32 array: the delta (d_ff x d) followed by
+     * codebook-nearest's rows ((E + 1) x d, row 0 zeros; none for the other methods). Rows are only ever appended,
+     * so a parent's state is a prefix of its child's: the step of a batch is the difference with the shorter array
+     * padded with zeros (the registry's tensor diff stacks a layer's tensors the same way).
+     */
+    public float[] hookState(int layer) {
+        float[] d = delta(layer);
+        NDArray codebook = rule.servesCodebook() ? rule.codebook(layer) : null; // null too before the first edit
+        if (codebook == null) {
+            return d;
+        }
+        float[] rows = codebook.toFloatArray(); // float32, as the bundle writes it
+        float[] out = java.util.Arrays.copyOf(d, d.length + rows.length);
+        System.arraycopy(rows, 0, out, d.length, rows.length);
+        return out;
+    }
+
     /** C_accu of {@code layer}, (d_ff, d_ff) row-major float64 (MEMIT: lambda C0). */
     public double[] cAccu(int layer) {
         return rule.covariance(layer);

@@ -76,7 +76,10 @@ class CodebookNearestTest {
                 hidden[4 + i] = v2.hidden()[i];
             }
             try (ClosedFormEditor editor = codebook(base, tok, stats, 0.95)) {
+                int deltaLength = editor.delta(1).length;
+                assertEquals(deltaLength, editor.hookState(1).length, "no rows before the first edit");
                 editor.apply(first);
+                float[] stateFirst = editor.hookState(1);
                 NearestKeyScope afterFirst = (NearestKeyScope) editor.validatedHooks().get(1).scope();
                 for (EditPrompts p : all.subList(4, 8)) {
                     for (int[] variant : p.variants()) {
@@ -95,6 +98,16 @@ class CodebookNearestTest {
                 assertEquals((1 + 16) * d, rows.length, "a zero row, then two keys' rows per edit");
                 for (int x = 0; x < d; x++) {
                     assertEquals(0f, rows[x], "row 0 is zeros");
+                }
+                // the hook state the worker reports norms of: the (zero) delta, then the rows; a batch only appends
+                float[] state = editor.hookState(1);
+                assertEquals(deltaLength + rows.length, state.length);
+                assertEquals(deltaLength + (1 + 8) * d, stateFirst.length, "after the first batch: a zero row and 8");
+                for (int i = 0; i < state.length; i++) {
+                    assertEquals(i < deltaLength ? 0f : rows[i - deltaLength], state[i], "hook state " + i);
+                    if (i < stateFirst.length) {
+                        assertEquals(stateFirst[i], state[i], "the first batch's state is a prefix, at " + i);
+                    }
                 }
                 double scale = 0;
                 for (int e = 0; e < 8; e++) {
