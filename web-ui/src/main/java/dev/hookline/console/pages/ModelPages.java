@@ -438,7 +438,10 @@ public class ModelPages {
         return rows;
     }
 
-    /** Per layer: ||W_h - W_0|| and alpha after, for both versions (the base model: delta 0, no alpha). */
+    /**
+     * Per layer: the hook state norm (||W_h - W_0||, with codebook rows) and alpha after, for both versions (the base
+     * model: 0, no alpha).
+     */
     static List<LayerDiffRow> layerDiff(JsonNode from, JsonNode to) {
         TreeSet<Integer> layers = new TreeSet<>();
         for (JsonNode v : new JsonNode[]{from, to}) {

@@ -1,6 +1,6 @@
 /*
  * Review pages of the console: the queue of versions awaiting validation (batches COMPUTED,
- * their versions TEMPORARY) and one version (facts, metrics, alpha, weight-delta norms,
+ * their versions TEMPORARY) and one version (facts, metrics, alpha, hook state norms,
  * z-scores), with approve / reject (comment required) and pin. Four-eyes: the submitter is
  * shown no review buttons, and the API refuses them anyway (403 four-eyes, shown as is).
  */

@@ -50,7 +50,7 @@ public final class Views {
     public record AlphaRow(String layer, String before, String after, String change) {
     }
 
-    /** Weight-delta norms of one layer: ||W_h - W_0|| and ||W_h - W_h(parent)||. */
+    /** Hook state norms of one layer (W_h - W_0, then codebook-nearest's rows): since the base and since the parent. */
     public record LayerNormRow(String layer, String deltaNorm, String stepNorm) {
     }
 
@@ -355,7 +355,7 @@ public final class Views {
     public record MetricDiffRow(String name, String from, String to, String change) {
     }
 
-    /** One layer in a diff: weight-delta norm and alpha of both versions. */
+    /** One layer in a diff: hook state norm and alpha of both versions. */
     /**
      * One layer of the registry's tensor diff (GET /api/versions/{from}/diff/{to}/tensors).
      *
