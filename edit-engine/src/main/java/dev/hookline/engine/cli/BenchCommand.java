@@ -31,8 +31,9 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--corpus", description = "corpus for key statistics: plain text or JSON lines with \"text\" (default: corpus.txt next to --data)")
     Path corpus;
 
-    @Option(names = "--methods", defaultValue = "coachhook,memit,coachhook-nohook,ft",
-            description = "comma-separated: coachhook, coachhook-corpus, coachhook-plus, coachhook-span, "
+    @Option(names = "--methods", defaultValue = "codebook-nearest,alphaedit-shards,alphaedit,ultraedit,coachhook",
+            description = "comma-separated (default: the recommended method, the one before it, AlphaEdit, UltraEdit and "
+                    + "the paper's CoachHooK): coachhook, coachhook-corpus, coachhook-plus, coachhook-span, "
                     + "coachhook-span-relation, coachhook-nearest, coachhook-nohook, memit, ft, alphaedit, ultraedit, "
                     + "alphaedit-nearest (AlphaEdit's update in hooks under coachhook-nearest's scope), "
                     + "alphaedit-shards (the same with a hook delta per shard of --shard-edits edits), "
