@@ -7,6 +7,8 @@
 # threshold). Only the threshold the dev rule (scripts/sweep-choice.py) picks is a reported figure; the others show
 # the trade. Carry the kit (KIT, default .gpu/kit4: gpu/kit.sh .gpu/kit4 --pack).
 #   bash gpu/call-2026-12-07h.sh 'TAG:PRETRAIN-OPTIONS' ...     e.g. 's1:--seed 1' 'w7:--world-seed 7 --seed 1'
+# AE_DEV / AE_TEST: AlphaEdit null-space thresholds benched on the dev stream of DEV / on every test stream.
+# STATS: corpus lines of the key statistics C0 (default 1000, the engine's default); METHODS: the methods benched.
 # Each draw pretrains demo-d256x into /tmp/TAG (the next draw's pretraining runs beside this draw's benches).
 # Reports (JSON, markdown) to $OUT/TAG.tar.
 set -uo pipefail
@@ -26,7 +28,7 @@ bench() { # TAG NAME DATA ARGS...
   t "bench $tag $name rc=${PIPESTATUS[0]}"
   (cd /tmp/r && tar cf "$OUT/$tag.tar" "$tag"/*.log "$tag"/*/report.json "$tag"/*/report.md 2>/dev/null)
 }
-M=(--methods codebook-nearest,alphaedit-shards)
+M=(--methods "${METHODS:-codebook-nearest,alphaedit-shards}" --stats-lines "${STATS:-1000}" --ultraedit-lr 1e-3)
 SWEEP=(--sweep-thresholds "${SWEEP:-0.25,0.3,0.35,0.4,0.45}")
 draws=("$@")
 first="${draws[0]}"; pretrain "${first%%:*}" "${first#*:}"
@@ -38,7 +40,15 @@ for i in "${!draws[@]}"; do
     bench "$tag" dev counterfact-dev.json "${M[@]}" --sweep-thresholds "${DEV_SWEEP:-0.2,0.25,0.3,0.35,0.4,0.45,0.5}" \
         --edits 500 --batch 100 --curve-every 100 --curve-sample 200
   fi
+  for ae in ${AE_DEV:-}; do # AlphaEdit's null-space threshold, three values on the dev stream (the budget it had)
+    [[ "${DEV:-}" == "$tag" ]] && bench "$tag" dev-alphaedit-$ae counterfact-dev.json --methods alphaedit \
+        --stats-lines "${STATS:-1000}" --alphaedit-threshold "$ae" --edits 500 --batch 100 --curve-every 100 --curve-sample 200
+  done
   bench "$tag" test-b100 counterfact-test.json "${M[@]}" "${SWEEP[@]}" --edits 600 --batch 100 --curve-every 600
+  for ae in ${AE_TEST:-}; do # AlphaEdit on the test stream at each dev value (the dev rule picks one after the call)
+    bench "$tag" test-alphaedit-$ae counterfact-test.json --methods alphaedit --stats-lines "${STATS:-1000}" \
+        --alphaedit-threshold "$ae" --edits 600 --batch 100 --curve-every 600
+  done
   [[ -n "$next" ]] && wait "$next"
 done
 cp /tmp/pre-*.log "$OUT/" 2>/dev/null; t done
