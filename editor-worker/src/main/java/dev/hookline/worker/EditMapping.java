@@ -121,7 +121,7 @@ public final class EditMapping {
      *
      * @param method engine method name
      * @param params CoachHooK hyperparameters after the batch's overrides
-     * @param statisticsLines corpus lines for C0
+     * @param statisticsLines corpus lines for C0 (0: the engine's default, LayerStatistics#defaultLines)
      * @param layersGiven whether the batch named its layers (else {@code params} carries the
      *     presets' default until {@link #forModel} resolves them)
      * @param lambdaGiven whether the batch named {@code lambda}
@@ -503,7 +503,7 @@ public final class EditMapping {
                 }
             }
         }
-        if (statsLines < 1) {
+        if (statsLines < 1 && (hyperparameters != null && hyperparameters.has("statsLines") || statsLines < 0)) {
             throw new IllegalArgumentException("hyperparameter 'statsLines' must be >= 1, got " + statsLines);
         }
         try {

@@ -336,7 +336,8 @@ final class JobExecution {
             progress("statistics", 15);
             List<String> corpus = List.of();
             LayerStatistics stats;
-            String statsName = statisticsFileName(baseDigest, plan.params().layers(), plan.statisticsLines());
+            int statsLines = LayerStatistics.resolveLines(plan.statisticsLines(), lm.model().config().mlpSize());
+            String statsName = statisticsFileName(baseDigest, plan.params().layers(), statsLines);
             if (!statsBefore.contains(statsName)) {
                 List<String> lines = corpusSource.lines();
                 if (lines == null) {
@@ -346,9 +347,9 @@ final class JobExecution {
                 }
                 corpus = lines;
                 log("statistics", "computing C0 for layers {} over {} lines", java.util.Arrays.toString(plan.params().layers()),
-                        plan.statisticsLines());
+                        statsLines);
             }
-            stats = LayerStatistics.loadOrCompute(lm.model(), lm.tokenizer(), corpus, plan.statisticsLines(),
+            stats = LayerStatistics.loadOrCompute(lm.model(), lm.tokenizer(), corpus, statsLines,
                     plan.params().layers(), statsDir);
             String statisticsKey = "sha256/" + Sha256.hex(statsDir.resolve(statsName));
             if (!statsBefore.contains(statsName)) {

@@ -79,8 +79,8 @@ public final class ModelOnboarding {
      */
     public JsonNode register(String name, Path modelDir, int[] layers, int statisticsLines, Path corpus)
             throws IOException {
-        if (statisticsLines < 1) {
-            throw new IllegalArgumentException("--stats-lines must be >= 1, got " + statisticsLines);
+        if (statisticsLines < 0) {
+            throw new IllegalArgumentException("--stats-lines must be >= 1 (0: the default), got " + statisticsLines);
         }
         // Any supported architecture (config.json model_type); an unsupported one fails here, naming them.
         String architecture = Checkpoint.readArchitecture(modelDir).modelType();
@@ -212,8 +212,9 @@ public final class ModelOnboarding {
         Path statsDir = Files.createTempDirectory("hookline-stats-");
         try (LanguageModel lm = LanguageModel.load(modelDir)) {
             long t = System.nanoTime();
-            LayerStatistics.loadOrCompute(lm.model(), lm.tokenizer(), corpus.texts(), statisticsLines, layers, statsDir);
-            String file = JobExecution.statisticsFileName(lm.modelDigest(), layers, statisticsLines);
+            int lines = LayerStatistics.resolveLines(statisticsLines, lm.model().config().mlpSize());
+            LayerStatistics.loadOrCompute(lm.model(), lm.tokenizer(), corpus.texts(), lines, layers, statsDir);
+            String file = JobExecution.statisticsFileName(lm.modelDigest(), layers, lines);
             LOG.info("statistics {} for model {} from {} ({} texts) in {} s", file, modelId, corpus.file().getFileName(),
                     corpus.textCount(), Math.round((System.nanoTime() - t) / 1e8) / 10.0);
             ObjectNode source = RegistryClient.json().createObjectNode();
@@ -221,7 +222,7 @@ public final class ModelOnboarding {
             source.put("sha256", corpus.sha256());
             source.put("format", corpus.format());
             source.put("texts", corpus.textCount());
-            source.put("statisticsLines", statisticsLines);
+            source.put("statisticsLines", lines);
             Path sourceFile = statsDir.resolve(ROLE_CORPUS_SOURCE);
             RegistryClient.json().writerWithDefaultPrettyPrinter().writeValue(sourceFile.toFile(), source);
             ArrayNode stats = RegistryClient.json().createArrayNode();

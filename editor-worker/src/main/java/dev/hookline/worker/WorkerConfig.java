@@ -61,8 +61,8 @@ public record WorkerConfig(URI registry, String token, String name, Path cacheDi
         if (regressionSample < 0) {
             throw new IllegalArgumentException("regressionSample must be >= 0");
         }
-        if (statisticsLines < 1) {
-            throw new IllegalArgumentException("statisticsLines must be >= 1");
+        if (statisticsLines < 0) {
+            throw new IllegalArgumentException("statisticsLines must be >= 1 (0: the engine's default, max(1000, 3 d_ff))");
         }
         if (metricsPort < -1 || metricsPort > 65535) {
             throw new IllegalArgumentException("metricsPort must be -1 (off), 0 (free port) or a port");
@@ -96,7 +96,7 @@ public record WorkerConfig(URI registry, String token, String name, Path cacheDi
         private Duration poll = Duration.ofSeconds(2);
         private Long modelId;
         private int regressionSample = 200;
-        private int statisticsLines = 1000;
+        private int statisticsLines = dev.hookline.engine.edit.LayerStatistics.AUTO_LINES;
         private int metricsPort = -1;
         private Duration shutdownGrace = Duration.ofSeconds(30);
         private Duration outageReport = Duration.ofSeconds(60);

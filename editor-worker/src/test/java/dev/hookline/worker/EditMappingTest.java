@@ -71,6 +71,18 @@ class EditMappingTest {
         assertFalse(d.layersGiven());
     }
 
+    /** The worker's default sample size is 0, the engine's max(1000, 5 d_ff / 2); a batch that names one names >= 1. */
+    @Test
+    void theDefaultStatisticsSampleFollowsTheModelAndANamedOneIsPositive() throws Exception {
+        assertEquals(0, EditMapping.plan("codebook-nearest", null, 0).statisticsLines());
+        assertEquals(0, WorkerConfig.builder(java.net.URI.create("http://localhost:1"), "t").build().statisticsLines(),
+                "the worker's default is the engine's");
+        assertEquals(12000, EditMapping.plan("codebook-nearest", json("{\"statsLines\": 12000}"), 0).statisticsLines());
+        String zero = assertThrows(IllegalArgumentException.class,
+                () -> EditMapping.plan("codebook-nearest", json("{\"statsLines\": 0}"), 0)).getMessage();
+        assertTrue(zero.contains("'statsLines' must be >= 1"), zero);
+    }
+
     @Test
     void defaultLayersAreTheModelsLastBlockOrTheParents() throws Exception {
         EditMapping.Plan d = EditMapping.plan("coachhook", json("{\"lambda\": 700}"), 1000);

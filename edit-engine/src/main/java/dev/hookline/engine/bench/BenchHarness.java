@@ -57,8 +57,9 @@ public final class BenchHarness {
             if (edits < 1) {
                 throw new IllegalArgumentException("--edits must be >= 1, got " + edits);
             }
-            if (statisticsLines < 1) {
-                throw new IllegalArgumentException("statistics sample must be >= 1 line");
+            if (statisticsLines < 0) {
+                throw new IllegalArgumentException("statistics sample must be >= 1 line (0: the default), got "
+                        + statisticsLines);
             }
             methodNames = List.copyOf(methodNames);
             if (labels == null) {
@@ -98,7 +99,8 @@ public final class BenchHarness {
             LayerStatistics stats = null;
             if (statLayers.length > 0) {
                 progress.println("bench: key statistics at layers " + java.util.Arrays.toString(statLayers)
-                        + " over " + config.statisticsLines() + " corpus lines");
+                        + " over " + LayerStatistics.resolveLines(config.statisticsLines(), lm.model().config().mlpSize())
+                        + " corpus lines");
                 stats = LayerStatistics.loadOrCompute(lm.model(), lm.tokenizer(), corpus, config.statisticsLines(),
                         statLayers, statisticsCache(config), config.corpusFile() != null, null);
             }

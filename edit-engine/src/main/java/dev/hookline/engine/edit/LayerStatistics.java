@@ -43,6 +43,40 @@ public record LayerStatistics(int[] layers, Map<Integer, double[]> c0, Map<Integ
     private static final int KEY_SAMPLE = 2048;
     private static final int BATCH_LINES = 32;
 
+    /**
+     * The statistics sample size that means "the default": {@link #defaultLines} of the model's d_ff. Every option
+     * and hyperparameter that sets the sample size takes it as its default.
+     */
+    public static final int AUTO_LINES = 0;
+
+    /** The fewest corpus lines the default takes (what every model got before the rule below). */
+    public static final int MIN_DEFAULT_LINES = 1000;
+
+    /**
+     * The default sample size for keys of width {@code mlpSize}: {@code max(1000, ceil(5 d_ff / 2))} lines, about 27
+     * tokens per key dimension on the demo world (10.9 tokens a line). C0 is a d_ff x d_ff second moment whose
+     * inverse square root whitens every nearest-key scope, so its sample must grow with d_ff: 1000 lines were 28
+     * tokens per dimension at d_ff 384 (tiny, demo: still 1000 lines) but 2.7 at d_ff 4096 (demo-d256x: now 10,240),
+     * where the noisy whitening kept paraphrases out of codebook-nearest's scope (docs/BENCHMARKS.md, twenty-fifth
+     * session: on a demo-d256x dev stream, at each sample's best threshold, generality 0.903 at locality 0.966 with
+     * 1000 lines, 0.985 at 0.995 with 10,000).
+     */
+    public static int defaultLines(int mlpSize) {
+        if (mlpSize < 1) {
+            throw new IllegalArgumentException("d_ff must be >= 1, got " + mlpSize);
+        }
+        return (int) Math.min(Integer.MAX_VALUE, Math.max(MIN_DEFAULT_LINES, (5L * mlpSize + 1) / 2));
+    }
+
+    /** {@code requested} lines, or the default for {@code mlpSize} where it is {@link #AUTO_LINES}. */
+    public static int resolveLines(int requested, int mlpSize) {
+        if (requested < 0) {
+            throw new IllegalArgumentException("statistics sample size must be >= 1 line (or 0 for the default), got "
+                    + requested);
+        }
+        return requested == AUTO_LINES ? defaultLines(mlpSize) : requested;
+    }
+
     /** C0 of {@code layer}. */
     public double[] c0(int layer) {
         double[] c = c0.get(layer);
@@ -61,7 +95,7 @@ public record LayerStatistics(int[] layers, Map<Integer, double[]> c0, Map<Integ
     /**
      * Loads the cached statistics from {@code cacheDir} or computes and caches them.
      *
-     * @param corpus corpus lines; the first {@code sampleLines} non-blank ones are used
+     * @param corpus corpus lines; the first {@code sampleLines} non-blank ones are used ({@link #AUTO_LINES}: {@link #defaultLines})
      */
     public static LayerStatistics loadOrCompute(CausalLm model, TextTokenizer tokenizer, List<String> corpus,
             int sampleLines, int[] layers, Path cacheDir) throws IOException {
@@ -77,9 +111,7 @@ public record LayerStatistics(int[] layers, Map<Integer, double[]> c0, Map<Integ
     public static LayerStatistics loadOrCompute(CausalLm model, TextTokenizer tokenizer, List<String> corpus,
             int sampleLines, int[] layers, Path cacheDir, boolean keyByCorpus, java.io.PrintStream progress)
             throws IOException {
-        if (sampleLines < 1) {
-            throw new IllegalArgumentException("statistics sample size must be >= 1 line, got " + sampleLines);
-        }
+        sampleLines = resolveLines(sampleLines, model.config().mlpSize());
         int[] sorted = layers.clone();
         Arrays.sort(sorted);
         String modelDigest = Digests.model(model);
@@ -136,6 +168,7 @@ public record LayerStatistics(int[] layers, Map<Integer, double[]> c0, Map<Integ
     public static LayerStatistics compute(CausalLm model, TextTokenizer tokenizer, List<String> corpus,
             int sampleLines, int[] layers, String modelDigest, java.io.PrintStream progress) {
         int ff = model.config().mlpSize();
+        sampleLines = resolveLines(sampleLines, ff);
         int maxLen = model.config().maxPositions();
         List<int[]> lines = new ArrayList<>();
         for (String line : corpus) {
