@@ -4,8 +4,10 @@
  * sample against the bundle's edited keys (quantiles, and the share at or above each threshold), and the model-level
  * score of each corpus key against its nearest *other* corpus key (no edits needed). If the dev-chosen thresholds of
  * two models sit at the same corpus quantile, a threshold calibrated from that quantile follows the model.
+ * With HELD_OUT FROM,TO also the keys at every position of corpus lines FROM..TO-1 (lines the statistics did not
+ * read when FROM is past their sample): the sample's own keys are biased low by the whitening fitted to them.
  * Run: java -cp <test classpath> dev.hookline.engine.diag.CorpusCalibration MODEL DATA N BATCH LAMBDA LAYER BUNDLE
- *          SCOPE_LAMBDA THRESHOLDS(comma)
+ *          SCOPE_LAMBDA THRESHOLDS(comma) STATS_LINES [FROM,TO]
  */
 package dev.hookline.engine.diag;
 
@@ -24,7 +26,7 @@ public final class CorpusCalibration {
     private CorpusCalibration() {}
 
     public static void main(String[] args) throws Exception {
-        try (DiagRun run = DiagRun.open(args, 1000)) {
+        try (DiagRun run = DiagRun.open(args, Integer.parseInt(args[9]))) {
             HookBundle bundle = HookBundle.read(Path.of(args[6]), false);
             double scopeLambda = Double.parseDouble(args[7]);
             double[] thresholds = Arrays.stream(args[8].split(",")).mapToDouble(Double::parseDouble).toArray();
@@ -49,6 +51,27 @@ public final class CorpusCalibration {
                 pair = pair.sub(m.eye(s).mul(10)); // drop j == i
                 double[] self = pair.max(new int[] {1}).toType(DataType.FLOAT64, false).toDoubleArray();
                 report("corpus keys' nearest other corpus key", self, thresholds);
+                if (args.length > 10) {
+                    String[] range = args[10].split(",");
+                    java.util.List<String> corpusLines = dev.hookline.engine.bench.EditData.corpus(null, Path.of(args[1]),
+                            run.modelDir);
+                    java.util.List<String> lines = corpusLines.subList(Integer.parseInt(range[0]), Integer.parseInt(range[1]));
+                    java.util.List<Double> held = new java.util.ArrayList<>();
+                    NDArray wtHeld = wt;
+                    DiagRun.keyChunks(run.lm, run.layer, lines, (start, tokens, keys) -> {
+                        NDArray hq = keys.toType(DataType.FLOAT32, false).reshape(-1, ff).matMul(wtHeld); // (B*T, d_ff)
+                        NDArray hn = hq.mul(hq).sum(new int[] {1}, true);
+                        float[] sc = hq.matMul(a).square().div(hn).max(new int[] {1}).toFloatArray();
+                        int t = (int) tokens.length();
+                        for (int b = 0; b < tokens.size(); b++) {
+                            for (int p = 0; p < tokens.length(b); p++) {
+                                held.add((double) sc[b * t + p]);
+                            }
+                        }
+                    });
+                    report("held-out lines " + args[10] + ", every position's nearest-edit score",
+                            held.stream().mapToDouble(Double::doubleValue).toArray(), thresholds);
+                }
             }
         }
     }
