@@ -503,7 +503,8 @@ public final class EditMapping {
                 }
             }
         }
-        if (statsLines < 1 && (hyperparameters != null && hyperparameters.has("statsLines") || statsLines < 0)) {
+        boolean statsLinesNamed = hyperparameters != null && hyperparameters.has("statsLines");
+        if (statsLinesNamed ? statsLines < 1 : statsLines < 0) { // unnamed: the worker's default, 0 = the engine's
             throw new IllegalArgumentException("hyperparameter 'statsLines' must be >= 1, got " + statsLines);
         }
         try {

@@ -62,7 +62,7 @@ public record WorkerConfig(URI registry, String token, String name, Path cacheDi
             throw new IllegalArgumentException("regressionSample must be >= 0");
         }
         if (statisticsLines < 0) {
-            throw new IllegalArgumentException("statisticsLines must be >= 1 (0: the engine's default, max(1000, 3 d_ff))");
+            throw new IllegalArgumentException("statisticsLines must be >= 1 (0: the engine's default, max(1000, ceil(5 d_ff / 2)))");
         }
         if (metricsPort < -1 || metricsPort > 65535) {
             throw new IllegalArgumentException("metricsPort must be -1 (off), 0 (free port) or a port");

@@ -84,7 +84,7 @@ public final class MethodOptions {
     @Option(names = "--edit-token", description = "last (default, measured on the tiny model) or subject (ROME/MEMIT locus): where keys are read and values written")
     String editToken;
 
-    @Option(names = "--stats-lines", description = "corpus lines for C0 (default 0: max(1000, 3 d_ff) lines, enough for the whitening of wide MLPs)")
+    @Option(names = "--stats-lines", description = "corpus lines for C0 (default 0: max(1000, ceil(5 d_ff / 2)) lines, enough for the whitening of wide MLPs)")
     int statisticsLines = dev.hookline.engine.edit.LayerStatistics.AUTO_LINES;
 
     @Option(names = "--ft-bound", description = "FT L-infinity bound on W - W0 (default 5e-3)")

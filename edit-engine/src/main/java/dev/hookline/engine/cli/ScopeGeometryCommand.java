@@ -51,7 +51,7 @@ public final class ScopeGeometryCommand implements Callable<Integer> {
             description = "layers of the C0 cache file to use (default: --layer; the bench caches its own set, e.g. 1,2)")
     int[] statisticsLayers;
 
-    @Option(names = "--statistics-lines", defaultValue = "0", description = "corpus lines of C0 (default 0: max(1000, 3 d_ff) lines, enough for the whitening of wide MLPs)")
+    @Option(names = "--statistics-lines", defaultValue = "0", description = "corpus lines of C0 (default 0: max(1000, ceil(5 d_ff / 2)) lines, enough for the whitening of wide MLPs)")
     int statisticsLines;
 
     @Option(names = "--scope-lambda", description = "lambda_s of the whitening (default: span-relation's)")

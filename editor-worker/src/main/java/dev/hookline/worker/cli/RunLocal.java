@@ -58,7 +58,7 @@ final class RunLocal implements Callable<Integer> {
     @Option(names = "--corpus", description = "corpus for key statistics (default MODEL/world/corpus.txt)")
     Path corpus;
 
-    @Option(names = "--statistics-lines", defaultValue = "0", description = "corpus lines for C0 (default 0: max(1000, 3 d_ff) lines, enough for the whitening of wide MLPs)")
+    @Option(names = "--statistics-lines", defaultValue = "0", description = "corpus lines for C0 (default 0: max(1000, ceil(5 d_ff / 2)) lines, enough for the whitening of wide MLPs)")
     int statisticsLines;
 
     @Option(names = "--out", required = true, description = "directory of the new bundle (must not exist)")

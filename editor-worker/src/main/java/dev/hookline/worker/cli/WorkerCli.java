@@ -252,7 +252,7 @@ public final class WorkerCli implements Callable<Integer> {
         String layers;
 
         @Option(names = "--stats-lines", defaultValue = "0",
-                description = "corpus texts sampled for C0, the first N non-blank ones (default 0: max(1000, 3 d_ff))")
+                description = "corpus texts sampled for C0, the first N non-blank ones (default 0: max(1000, ceil(5 d_ff / 2)))")
         int statsLines;
 
         @Option(names = "--corpus", description = "corpus for the key statistics C0 of this model's edits: plain text "
@@ -291,7 +291,7 @@ public final class WorkerCli implements Callable<Integer> {
                 + "the editor's default editing layer)")
         String layers;
 
-        @Option(names = "--stats-lines", defaultValue = "0", description = "corpus lines for C0 (default 0: max(1000, 3 d_ff))")
+        @Option(names = "--stats-lines", defaultValue = "0", description = "corpus lines for C0 (default 0: max(1000, ceil(5 d_ff / 2)))")
         int statsLines;
 
         @Option(names = "--marker", description = "file to create once the model is registered")
