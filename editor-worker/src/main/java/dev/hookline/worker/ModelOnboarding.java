@@ -77,6 +77,21 @@ public final class ModelOnboarding {
      * @throws IllegalArgumentException before anything is uploaded when a layer is not in the model,
      *     the corpus is missing, malformed or holds no text, or {@code statisticsLines < 1}
      */
+    /**
+     * A command line's statistics sample size: {@link LayerStatistics#AUTO_LINES} (the engine's default for the
+     * model's width) when the option is absent, else the named size, which must be >= 1.
+     */
+    public static int statisticsLinesOption(Integer named, String option) {
+        if (named == null) {
+            return LayerStatistics.AUTO_LINES;
+        }
+        if (named < 1) {
+            throw new IllegalArgumentException(option + " must be >= 1, got " + named
+                    + " (leave it out for the default, max(1000, ceil(5 d_ff / 2)))");
+        }
+        return named;
+    }
+
     public JsonNode register(String name, Path modelDir, int[] layers, int statisticsLines, Path corpus)
             throws IOException {
         if (statisticsLines < 0) {

@@ -58,8 +58,8 @@ final class RunLocal implements Callable<Integer> {
     @Option(names = "--corpus", description = "corpus for key statistics (default MODEL/world/corpus.txt)")
     Path corpus;
 
-    @Option(names = "--statistics-lines", defaultValue = "0", description = "corpus lines for C0 (default 0: max(1000, ceil(5 d_ff / 2)) lines, enough for the whitening of wide MLPs)")
-    int statisticsLines;
+    @Option(names = "--statistics-lines", description = "corpus lines for C0 (default max(1000, ceil(5 d_ff / 2)) lines, enough for the whitening of wide MLPs)")
+    Integer statisticsLines;
 
     @Option(names = "--out", required = true, description = "directory of the new bundle (must not exist)")
     Path out;
@@ -95,7 +95,8 @@ final class RunLocal implements Callable<Integer> {
             before = earlier ? all.subList(0, skip) : List.of();
         }
         Path corpusFile = corpus != null ? corpus : model.resolve("world").resolve("corpus.txt");
-        ObjectNode completion = LocalJobs.run(model, parent, view, before, corpusFile, statisticsLines, out);
+        ObjectNode completion = LocalJobs.run(model, parent, view, before, corpusFile,
+                dev.hookline.worker.ModelOnboarding.statisticsLinesOption(statisticsLines, "--statistics-lines"), out);
         PrintWriter stdout = spec.commandLine().getOut();
         stdout.println(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(completion));
         stdout.flush();

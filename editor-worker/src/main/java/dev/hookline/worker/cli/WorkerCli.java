@@ -251,9 +251,9 @@ public final class WorkerCli implements Callable<Integer> {
                 + "the editor's default editing layer; layer 2 for the 3-block presets)")
         String layers;
 
-        @Option(names = "--stats-lines", defaultValue = "0",
-                description = "corpus texts sampled for C0, the first N non-blank ones (default 0: max(1000, ceil(5 d_ff / 2)))")
-        int statsLines;
+        @Option(names = "--stats-lines",
+                description = "corpus texts sampled for C0, the first N non-blank ones (default max(1000, ceil(5 d_ff / 2)))")
+        Integer statsLines;
 
         @Option(names = "--corpus", description = "corpus for the key statistics C0 of this model's edits: plain text "
                 + "(one text per line) or JSON lines with a string \"text\" (default: DIR/world/corpus.txt or DIR/corpus.txt)")
@@ -265,7 +265,8 @@ public final class WorkerCli implements Callable<Integer> {
                 throw new IllegalArgumentException("not a directory: " + dir);
             }
             JsonNode m = new ModelOnboarding(registry.client()).register(name, dir,
-                    layers != null ? ModelOnboarding.parseLayers(layers) : null, statsLines, corpus);
+                    layers != null ? ModelOnboarding.parseLayers(layers) : null,
+                    ModelOnboarding.statisticsLinesOption(statsLines, "--stats-lines"), corpus);
             System.out.println("model " + m.path("name").asText() + " id " + m.path("id").asLong() + " status "
                     + m.path("status").asText() + " (" + m.path("stats").size() + " statistics blobs)");
             return 0;
@@ -291,8 +292,8 @@ public final class WorkerCli implements Callable<Integer> {
                 + "the editor's default editing layer)")
         String layers;
 
-        @Option(names = "--stats-lines", defaultValue = "0", description = "corpus lines for C0 (default 0: max(1000, ceil(5 d_ff / 2)))")
-        int statsLines;
+        @Option(names = "--stats-lines", description = "corpus lines for C0 (default max(1000, ceil(5 d_ff / 2)))")
+        Integer statsLines;
 
         @Option(names = "--marker", description = "file to create once the model is registered")
         Path marker;
@@ -304,7 +305,8 @@ public final class WorkerCli implements Callable<Integer> {
             }
             String n = name != null ? name : preset + "-world";
             JsonNode m = new ModelBuild(registry.client()).build(preset, n, dir,
-                    layers != null ? ModelOnboarding.parseLayers(layers) : null, statsLines);
+                    layers != null ? ModelOnboarding.parseLayers(layers) : null,
+                    ModelOnboarding.statisticsLinesOption(statsLines, "--stats-lines"));
             System.out.println("model " + n + " id " + m.path("id").asLong() + " status " + m.path("status").asText());
             if (marker != null) {
                 Files.createDirectories(marker.toAbsolutePath().getParent());
