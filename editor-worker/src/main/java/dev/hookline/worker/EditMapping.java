@@ -133,10 +133,20 @@ public final class EditMapping {
      *     AlphaEdit's default)
      * @param l2 alphaedit-nearest: the batch's L2, or null (the parent's, else AlphaEdit's default)
      * @param shardEdits alphaedit-shards: the batch's edits per shard, or null (the parent's, else the default)
+     * @param modelLayers the model's default editing layers (its edit defaults), or null: a new branch's layers
+     *     where the batch names none (a continued branch keeps its parent's)
      */
     public record Plan(String method, CoachHookParams params, int statisticsLines, boolean layersGiven,
             boolean lambdaGiven, boolean scopeLambdaGiven, boolean alphaGiven, boolean scopeKeysGiven,
-            boolean scopeRoutesGiven, Double nullspaceThreshold, Double l2, Integer shardEdits) {
+            boolean scopeRoutesGiven, Double nullspaceThreshold, Double l2, Integer shardEdits, int[] modelLayers) {
+
+        /** A plan without the model's default layers. */
+        public Plan(String method, CoachHookParams params, int statisticsLines, boolean layersGiven,
+                boolean lambdaGiven, boolean scopeLambdaGiven, boolean alphaGiven, boolean scopeKeysGiven,
+                boolean scopeRoutesGiven, Double nullspaceThreshold, Double l2, Integer shardEdits) {
+            this(method, params, statisticsLines, layersGiven, lambdaGiven, scopeLambdaGiven, alphaGiven,
+                    scopeKeysGiven, scopeRoutesGiven, nullspaceThreshold, l2, shardEdits, null);
+        }
 
         /** A plan without a shard size (every method but alphaedit-shards). */
         public Plan(String method, CoachHookParams params, int statisticsLines, boolean layersGiven,
@@ -264,7 +274,9 @@ public final class EditMapping {
         public Plan forModel(int blockCount, int[] parentLayers) {
             int[] layers;
             if (!layersGiven) {
-                layers = parentLayers != null ? parentLayers.clone() : CoachHookParams.defaultLayers(blockCount);
+                layers = parentLayers != null ? parentLayers.clone() : modelLayers != null
+                        ? checkLayers(modelLayers, blockCount, "the model's default 'layers'")
+                        : CoachHookParams.defaultLayers(blockCount);
             } else {
                 layers = checkLayers(params.layers(), blockCount, "hyperparameter 'layers'");
                 if (parentLayers != null && !Arrays.equals(layers, parentLayers)) {
@@ -360,6 +372,47 @@ public final class EditMapping {
      * ill-typed hyperparameter keys, naming them. Starts from {@link CoachHookParams#defaults()};
      * unless the batch names its layers, resolve them with {@link Plan#forModel} before use.
      */
+    /** The hyperparameters a model's edit defaults may set (the registry's ModelService.DEFAULT_KEYS). */
+    public static final List<String> MODEL_DEFAULT_KEYS = List.of("layers", "lambda", "alpha0", "scopeLambda",
+            "valueSteps", "learningRate", "clamp", "klFactor", "weightDecay", "contextVariants", "stopLoss");
+
+    /**
+     * The plan of a batch on a model with edit defaults ({@code modelDefaults}: the batch's {@code modelDefaults},
+     * the model's defaults for its method when it was submitted; null, missing or {} for none). A default stands
+     * in for the method's own default where the batch names nothing; it is not "named by the batch", so a
+     * continued branch still takes its parent's layers, lambdas and threshold.
+     */
+    public static Plan plan(String method, JsonNode hyperparameters, JsonNode modelDefaults, int defaultStatisticsLines) {
+        if (modelDefaults == null || modelDefaults.isMissingNode() || modelDefaults.isNull()
+                || (modelDefaults.isObject() && modelDefaults.isEmpty())) {
+            return plan(method, hyperparameters, defaultStatisticsLines);
+        }
+        if (!modelDefaults.isObject()) {
+            throw new IllegalArgumentException("the batch's model defaults must be a JSON object, got " + modelDefaults);
+        }
+        modelDefaults.fieldNames().forEachRemaining(k -> {
+            if (!MODEL_DEFAULT_KEYS.contains(k)) {
+                throw new IllegalArgumentException("model default '" + k + "' is not one a model may set (one of "
+                        + String.join(", ", MODEL_DEFAULT_KEYS) + ")");
+            }
+        });
+        Plan named = plan(method, hyperparameters, defaultStatisticsLines); // the batch's own keys, checked alone
+        com.fasterxml.jackson.databind.node.ObjectNode merged = modelDefaults.deepCopy();
+        if (hyperparameters != null && hyperparameters.isObject()) {
+            merged.setAll((com.fasterxml.jackson.databind.node.ObjectNode) hyperparameters);
+        }
+        Plan p;
+        try {
+            p = plan(method, merged, defaultStatisticsLines);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(e.getMessage() + " (with the model's edit defaults " + modelDefaults + ")", e);
+        }
+        int[] modelLayers = !named.layersGiven() && modelDefaults.has("layers") ? p.params().layers() : null;
+        return new Plan(method, p.params(), p.statisticsLines(), named.layersGiven(), named.lambdaGiven(),
+                named.scopeLambdaGiven(), named.alphaGiven(), named.scopeKeysGiven(), named.scopeRoutesGiven(),
+                p.nullspaceThreshold(), p.l2(), p.shardEdits(), modelLayers);
+    }
+
     public static Plan plan(String method, JsonNode hyperparameters, int defaultStatisticsLines) {
         if (!SUPPORTED_METHODS.contains(method)) {
             throw new IllegalArgumentException("method '" + method + "' is not supported by the editor worker "

@@ -105,7 +105,7 @@ final class JobExecution {
         lease.set("batch", batch);
         JobExecution job = new JobExecution(config, null, null, new WorkerMetrics(), lease, () -> false);
         EditMapping.Plan requested = EditMapping.plan(batch.path("method").asText("coachhook"),
-                batch.path("hyperparameters"), config.statisticsLines());
+                batch.path("hyperparameters"), batch.path("modelDefaults"), config.statisticsLines());
         List<EditRequest> requests = EditMapping.requests(batch);
         Files.createDirectories(out.toAbsolutePath().getParent());
         Path work = Files.createTempDirectory(out.toAbsolutePath().getParent(), ".run-local-");
@@ -197,8 +197,9 @@ final class JobExecution {
 
     private ObjectNode compute(Path work) throws IOException {
         // Validated before anything is pulled; the layers are resolved once the model and parent are known.
+        // The batch's model defaults are those of its submission (the registry's snapshot), not the model's now.
         EditMapping.Plan requested = EditMapping.plan(batch.path("method").asText(), batch.path("hyperparameters"),
-                config.statisticsLines());
+                batch.path("modelDefaults"), config.statisticsLines());
         List<EditRequest> requests = EditMapping.requests(batch);
         long modelId = batch.path("modelId").asLong();
 

@@ -366,4 +366,39 @@ class EditMappingTest {
             assertThrows(IllegalArgumentException.class, () -> EditMapping.plan("codebook-nearest", json(bad), 1000), bad);
         }
     }
+
+    @Test
+    void modelDefaultsStandInForTheMethodsDefaultsButNotForTheBatchOrTheParent() throws Exception {
+        JsonNode defaults = json("{\"alpha0\": 0.2, \"layers\": [1], \"scopeLambda\": 20}");
+        // A new branch: the model's threshold, layer and scope lambda, none of them "named by the batch".
+        EditMapping.Plan first = EditMapping.plan("codebook-nearest", json("{}"), defaults, 0);
+        assertEquals(0.2, first.params().alpha0(), 0.0);
+        assertFalse(first.alphaGiven());
+        assertArrayEquals(new int[] {1}, first.forModel(3, null).params().layers());
+        assertEquals(20, first.forModel(3, null).params().scopeLambda(), 0.0);
+        // A continued branch keeps its parent's layers and threshold.
+        EditMapping.Plan cont = first.forModel(3, new int[] {2}).withParent(0, 15, 0.5);
+        assertArrayEquals(new int[] {2}, cont.params().layers());
+        assertEquals(0.5, cont.params().alpha0(), 0.0);
+        assertEquals(15, cont.params().scopeLambda(), 0.0);
+        // What the batch names wins over the model's defaults, and counts as named.
+        EditMapping.Plan named = EditMapping.plan("codebook-nearest", json("{\"alpha0\": 0.35}"), defaults, 0);
+        assertEquals(0.35, named.params().alpha0(), 0.0);
+        assertEquals(0.35, named.forModel(3, new int[] {2}).withParent(0, 15, 0.5).params().alpha0(), 0.0);
+        // No defaults, {} and a missing node are the method's own defaults.
+        double own = EditMapping.plan("codebook-nearest", null, 0).params().alpha0();
+        assertEquals(own, EditMapping.plan("codebook-nearest", null, json("{}"), 0).params().alpha0(), 0.0);
+        assertEquals(own, EditMapping.plan("codebook-nearest", null, json("{}").path("x"), 0).params().alpha0(), 0.0);
+        // Refusals name the cause: a key no model may set, a layer the model lacks, a bad merged value.
+        String msg = assertThrows(IllegalArgumentException.class,
+                () -> EditMapping.plan("codebook-nearest", null, json("{\"statsLines\": 5}"), 0)).getMessage();
+        assertTrue(msg.contains("model default 'statsLines'"), msg);
+        msg = assertThrows(IllegalArgumentException.class,
+                () -> EditMapping.plan("codebook-nearest", null, json("{\"layers\": [7]}"), 0).forModel(3, null))
+                .getMessage();
+        assertTrue(msg.contains("the model's default 'layers'"), msg);
+        msg = assertThrows(IllegalArgumentException.class,
+                () -> EditMapping.plan("codebook-nearest", null, json("{\"alpha0\": 1.5}"), 0)).getMessage();
+        assertTrue(msg.contains("model's edit defaults"), msg);
+    }
 }

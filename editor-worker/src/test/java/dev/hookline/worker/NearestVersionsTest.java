@@ -7,6 +7,8 @@
  * each batch in its own shard (format hookline-hook-bundle/5: the first shard's delta travels beside the
  * second's), and the second version keeps the first's shard size. codebook-nearest's versions carry one codebook row per
  * edited key (format hookline-hook-bundle/6) and no editing blob; the second job continues from the first's rows.
+ * codebook-nearest's first batch names no threshold: it takes the model's edit default (0.3), snapshotted at
+ * submission (the default changed afterwards to 0.9 reaches neither job), and the second batch keeps its parent's.
  */
 package dev.hookline.worker;
 
@@ -30,7 +32,7 @@ class NearestVersionsTest extends RegistryBackedTest {
         "coachhook-nearest | {\"lambda\": 300, \"alpha0\": 0.3}",
         "alphaedit-nearest | {\"nullspaceThreshold\": 1, \"alpha0\": 0.3}",
         "alphaedit-shards | {\"nullspaceThreshold\": 1, \"alpha0\": 0.3, \"shardEdits\": 3}",
-        "codebook-nearest | {\"alpha0\": 0.3}"})
+        "codebook-nearest | {}"})
     void nearestBatchesMakeChainedVersionsThatServeTheNewFacts(String method, String hyperparameters) throws Exception {
         JsonNode hyper = RegistryClient.json().readTree(hyperparameters);
         List<List<EditRequest>> batches = new ArrayList<>();
@@ -43,10 +45,22 @@ class NearestVersionsTest extends RegistryBackedTest {
             }
             batches.add(unlabelled);
         }
+        boolean modelDefault = hyper.isEmpty(); // the threshold comes from the model's edit defaults
+        if (modelDefault) {
+            fx.admin.put("/api/models/" + fx.modelId + "/edit-defaults", java.util.Map.of("method", method,
+                    "hyperparameters", java.util.Map.of("alpha0", 0.3)));
+        }
         List<Long> ids = new ArrayList<>();
         for (List<EditRequest> b : batches) { // the second batch names nothing: it continues with the parent's
-            ids.add(fx.submit(method, method, ids.isEmpty() ? hyper : RegistryClient.json().createObjectNode(), b)
-                    .path("id").asLong());
+            JsonNode submitted = fx.submit(method, method, ids.isEmpty() ? hyper : RegistryClient.json().createObjectNode(), b);
+            if (modelDefault) {
+                assertEquals(0.3, submitted.path("modelDefaults").path("alpha0").asDouble(), 0, submitted.toString());
+            }
+            ids.add(submitted.path("id").asLong());
+        }
+        if (modelDefault) { // later defaults reach later batches only
+            fx.admin.put("/api/models/" + fx.modelId + "/edit-defaults", java.util.Map.of("method", method,
+                    "hyperparameters", java.util.Map.of("alpha0", 0.9)));
         }
         try (EditorWorker worker = EditorWorker.create(fx.worker(tmp.resolve("cache-" + method), "w-" + method).build())) {
             assertEquals(EditorWorker.Result.DONE, worker.runOnce(), "nearest job 1: " + fx.batch(ids.get(0)));

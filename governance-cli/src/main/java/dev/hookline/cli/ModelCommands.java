@@ -1,6 +1,6 @@
 /*
- * `hookline model list|wait`: registered base models and the builds that produce them
- * (docs/API.md: /api/models, /api/models/builds).
+ * `hookline model list|wait|defaults`: registered base models, the builds that produce them and their edit
+ * defaults (docs/API.md: /api/models, /api/models/builds, /api/models/{id}/edit-defaults).
  */
 package dev.hookline.cli;
 
@@ -17,7 +17,7 @@ import picocli.CommandLine.Parameters;
 
 /** Model commands. */
 @Command(name = "model", description = "Registered base models and model builds.",
-        subcommands = {ModelCommands.ListModels.class, ModelCommands.Wait.class})
+        subcommands = {ModelCommands.ListModels.class, ModelCommands.Wait.class, ModelCommands.Defaults.class})
 final class ModelCommands {
     @Command(name = "list", description = "List registered models and models being built.")
     static final class ListModels implements Callable<Integer> {
@@ -136,6 +136,101 @@ final class ModelCommands {
                 }
                 Thread.sleep((long) (interval * 1000));
             }
+        }
+    }
+
+    @Command(name = "defaults", description = {"Show or set model MODEL's edit defaults for METHOD: hyperparameters a batch",
+            "on this model takes where it names none, e.g. the threshold chosen on the model's own dev",
+            "stream (`hookline bench --sweep-thresholds` on your dev edits). Each batch records the",
+            "defaults it was submitted under; a continued branch keeps its parent's layers and threshold.",
+            "Setting needs an admin token. Without KEY=VALUE and --clear it shows every method's defaults.",
+            "Example: hookline model defaults demo-d256x codebook-nearest alpha0=0.2"})
+    static final class Defaults implements Callable<Integer> {
+        @Mixin
+        RegistryOptions conn;
+
+        @Parameters(index = "0", paramLabel = "MODEL", description = "Model name or id.")
+        String model;
+
+        @Parameters(index = "1", arity = "0..1", paramLabel = "METHOD", description = "Editing method, e.g. codebook-nearest.")
+        String method;
+
+        @Parameters(index = "2..*", paramLabel = "KEY=VALUE", description = {"Hyperparameters (replace the method's defaults):",
+                "numbers, or layers=1,2. Keys: layers, lambda, alpha0, scopeLambda, valueSteps,",
+                "learningRate, clamp, klFactor, weightDecay, contextVariants, stopLoss."})
+        List<String> settings = new ArrayList<>();
+
+        @Option(names = "--clear", description = "Remove METHOD's defaults.")
+        boolean clear;
+
+        @Option(names = "--json", description = "Print the model's edit defaults as JSON.")
+        boolean json;
+
+        @Override
+        public Integer call() {
+            RegistryClient c = conn.client();
+            JsonNode m = Lookups.model(c, model);
+            if (clear && !settings.isEmpty()) {
+                throw CliException.usage("give KEY=VALUE settings or --clear, not both");
+            }
+            if ((clear || !settings.isEmpty()) && method == null) {
+                throw CliException.usage("name the METHOD whose defaults to set");
+            }
+            if (clear || !settings.isEmpty()) {
+                var hp = RegistryClient.json().createObjectNode();
+                for (String kv : settings) {
+                    int eq = kv.indexOf('=');
+                    if (eq <= 0 || eq == kv.length() - 1) {
+                        throw CliException.usage("expected KEY=VALUE, got '" + kv + "'");
+                    }
+                    String k = kv.substring(0, eq).trim();
+                    String v = kv.substring(eq + 1).trim();
+                    try {
+                        if (k.equals("layers")) {
+                            var arr = hp.putArray(k);
+                            for (String x : v.split(",")) {
+                                arr.add(Integer.parseInt(x.trim()));
+                            }
+                        } else if (v.matches("[+-]?\\d+")) {
+                            hp.put(k, Long.parseLong(v));
+                        } else {
+                            double d = Double.parseDouble(v);
+                            if (!Double.isFinite(d)) {
+                                throw new NumberFormatException();
+                            }
+                            hp.put(k, d);
+                        }
+                    } catch (NumberFormatException e) {
+                        throw CliException.usage("the value of " + k + " must be a number"
+                                + (k.equals("layers") ? "s separated by commas" : "") + ", got '" + v + "'");
+                    }
+                }
+                var body = RegistryClient.json().createObjectNode();
+                body.put("method", method);
+                body.set("hyperparameters", hp);
+                m = c.put("/api/models/" + m.path("id").asLong() + "/edit-defaults", body);
+            }
+            JsonNode defaults = m.path("editDefaults");
+            Out out = GovernanceCli.out();
+            if (json) {
+                out.json(method == null ? defaults : defaults.path(method).isObject() ? defaults.path(method)
+                        : RegistryClient.json().createObjectNode());
+                return 0;
+            }
+            List<List<String>> rows = new ArrayList<>();
+            defaults.fields().forEachRemaining(e -> {
+                if (method == null || method.equals(e.getKey())) {
+                    e.getValue().fields().forEachRemaining(h -> rows.add(List.of(e.getKey(), h.getKey(),
+                            h.getValue().toString())));
+                }
+            });
+            if (rows.isEmpty()) {
+                out.note("model " + m.path("name").asText() + " has no edit defaults"
+                        + (method == null ? "" : " for " + method) + ": batches take the method's own");
+                return 0;
+            }
+            out.table(List.of("METHOD", "HYPERPARAMETER", "DEFAULT"), rows);
+            return 0;
         }
     }
 }

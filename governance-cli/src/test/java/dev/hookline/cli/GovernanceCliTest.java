@@ -310,4 +310,34 @@ class GovernanceCliTest {
         assertEquals(1, as(bob, "version", "show", "99999").code());
         assertEquals(before, admin.get("/api/batches?limit=1000").size(), "nothing was submitted");
     }
+
+    @Test
+    void modelDefaultsAreShownSetRefusedAndCleared() throws Exception {
+        people();
+        Run none = as(alice, "model", "defaults", "cli-world");
+        assertEquals(0, none.code(), none.err());
+        assertTrue(none.err().contains("no edit defaults"), none.err());
+        Run set = as(adminToken, "model", "defaults", "cli-world", "codebook-nearest", "alpha0=0.25", "scopeLambda=20");
+        assertEquals(0, set.code(), set.err());
+        assertTrue(set.out().contains("alpha0") && set.out().contains("0.25"), set.out());
+        JsonNode shown = RegistryClient.json().readTree(as(alice, "model", "defaults", "cli-world", "codebook-nearest",
+                "--json").out());
+        assertEquals(0.25, shown.path("alpha0").asDouble(), 0, shown.toString());
+        assertEquals(20, shown.path("scopeLambda").asInt(), shown.toString());
+        Run notNumber = as(adminToken, "model", "defaults", "cli-world", "codebook-nearest", "alpha0=abc");
+        assertEquals(2, notNumber.code());
+        assertTrue(notNumber.err().contains("must be a number"), notNumber.err());
+        Run both = as(adminToken, "model", "defaults", "cli-world", "codebook-nearest", "alpha0=0.2", "--clear");
+        assertEquals(2, both.code());
+        Run refused = as(adminToken, "model", "defaults", "cli-world", "codebook-nearest", "statsLines=4096");
+        assertEquals(1, refused.code(), "the registry's 400");
+        assertTrue(refused.err().contains("statsLines"), refused.err());
+        Run wrongRole = as(alice, "model", "defaults", "cli-world", "codebook-nearest", "alpha0=0.3");
+        assertEquals(1, wrongRole.code(), wrongRole.err());
+        assertEquals(0.25, admin.get("/api/models/" + modelId).path("editDefaults").path("codebook-nearest")
+                .path("alpha0").asDouble(), 0, "refusals changed nothing");
+        Run clear = as(adminToken, "model", "defaults", "cli-world", "codebook-nearest", "--clear");
+        assertEquals(0, clear.code(), clear.err());
+        assertTrue(admin.get("/api/models/" + modelId).path("editDefaults").isEmpty());
+    }
 }

@@ -76,6 +76,7 @@ class RoleMatrixTest {
             row("GET", "/api/models/{id}", ANY),
             row("GET", "/api/models/{id}/versions", ANY),
             row("PUT", "/api/models/{id}/stats", Role.WORKER, Role.ADMIN),
+            row("PUT", "/api/models/{id}/edit-defaults", Role.ADMIN),
             row("GET", "/api/models/builds", ANY),
             row("PUT", "/api/models/builds/{name}", Role.WORKER, Role.ADMIN),
             row("POST", "/api/batches", Role.SUBMITTER),

@@ -74,6 +74,8 @@ class WriteFuzzTest {
                                 "checkpoint", checkpoint)),
                 new Endpoint("stats", "PUT", () -> "/api/models/" + model + "/stats", worker,
                         () -> map("stats", List.of(blob))),
+                new Endpoint("edit-defaults", "PUT", () -> "/api/models/" + model + "/edit-defaults", ADMIN,
+                        () -> map("method", "codebook-nearest", "hyperparameters", map("alpha0", 0.2, "layers", List.of(1)))),
                 new Endpoint("build", "PUT", () -> "/api/models/builds/" + Fixtures.unique("fz-b"), worker,
                         () -> map("preset", "tiny", "status", "PRETRAINING", "phase", "step", "percent", 5, "message", "m")),
                 new Endpoint("batch", "POST", () -> "/api/batches", submitter,

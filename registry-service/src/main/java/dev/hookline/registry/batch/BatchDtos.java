@@ -85,11 +85,13 @@ public final class BatchDtos {
 
     /**
      * A batch; {@code edits} is filled on single-batch reads and leases, empty in lists;
-     * {@code revertsBatchId} / {@code replaysBatchIds} are set on a revert batch (else null).
+     * {@code revertsBatchId} / {@code replaysBatchIds} are set on a revert batch (else null);
+     * {@code modelDefaults}: the model's edit defaults for the batch's method at submission, which the worker
+     * applies where {@code hyperparameters} names nothing ({@code {}}: none).
      */
     public record BatchView(long id, long modelId, String branch, int position, Long parentVersionId,
                             String submitter, String reason, String ticket, EditMethod method,
-                            JsonNode hyperparameters, BatchStatus status, Progress progress, String error,
+                            JsonNode hyperparameters, JsonNode modelDefaults, BatchStatus status, Progress progress, String error,
                             Long resultVersionId, long editCount, JobInfo job, Instant createdAt, Instant updatedAt,
                             List<FactEditView> edits, Long revertsBatchId, JsonNode replaysBatchIds) {
     }

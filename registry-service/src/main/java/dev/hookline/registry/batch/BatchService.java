@@ -14,6 +14,7 @@ import dev.hookline.registry.batch.BatchDtos.SubmitBatchRequest;
 import dev.hookline.registry.governance.SubmissionChecks;
 import dev.hookline.registry.job.EditJob;
 import dev.hookline.registry.model.BaseModel;
+import dev.hookline.registry.model.ModelService;
 import dev.hookline.registry.version.HookVersion;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -111,6 +112,7 @@ public class BatchService {
         b.ticket = trimOrNull(req.ticket());
         b.method = method;
         b.hyperparametersJson = Json.canonical(req.hyperparameters() == null ? Map.of() : req.hyperparameters());
+        b.modelDefaultsJson = ModelService.defaultsFor(model, method);
         b.status = BatchStatus.SUBMITTED;
         b.createdAt = now;
         b.updatedAt = now;
@@ -281,7 +283,8 @@ public class BatchService {
         BatchDtos.JobInfo jobInfo = job == null ? null
                 : new BatchDtos.JobInfo(job.id, job.status.name(), job.attempt, job.leasedBy, job.leaseExpiresAt);
         return new BatchView(b.id, b.modelId, branch.name, b.position, b.parentVersionId, b.submitter, b.reason,
-                b.ticket, b.method, Json.tree(b.hyperparametersJson), b.status,
+                b.ticket, b.method, Json.tree(b.hyperparametersJson),
+                Json.tree(b.modelDefaultsJson == null ? "{}" : b.modelDefaultsJson), b.status,
                 new BatchDtos.Progress(b.phase, b.percent), b.error, b.resultVersionId, count, jobInfo,
                 b.createdAt, b.updatedAt, edits, b.revertsBatchId,
                 b.replaysJson == null ? null : Json.tree(b.replaysJson));

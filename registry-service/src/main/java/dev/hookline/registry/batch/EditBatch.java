@@ -48,6 +48,14 @@ public class EditBatch extends PanacheEntityBase {
     @Column(name = "hyperparameters_json")
     public String hyperparametersJson;
 
+    /**
+     * The model's edit defaults for this batch's method when it was submitted (canonical JSON object; null or
+     * {@code {}}: none): the worker applies them where the batch names nothing, so the batch's inputs are fixed
+     * at submission whatever the model's defaults become later.
+     */
+    @Column(name = "model_defaults_json")
+    public String modelDefaultsJson;
+
     @Enumerated(EnumType.STRING)
     public BatchStatus status;
 

@@ -69,9 +69,10 @@ public class RevertService {
         }
         EditBatch first = later.get(0);
         for (EditBatch b : later) {
-            if (b.method != first.method || !b.hyperparametersJson.equals(first.hyperparametersJson)) {
+            if (b.method != first.method || !b.hyperparametersJson.equals(first.hyperparametersJson)
+                    || !java.util.Objects.equals(defaults(b), defaults(first))) {
                 throw ApiProblem.conflict("the later batches " + first.id + " and " + b.id + " use different methods or "
-                        + "hyperparameters; one replay batch cannot reproduce both");
+                        + "hyperparameters (or ran under different model defaults); one replay batch cannot reproduce both");
             }
         }
         String name = "revert-" + reverted.id;
@@ -106,6 +107,7 @@ public class RevertService {
         rb.ticket = reverted.ticket;
         rb.method = first.method;
         rb.hyperparametersJson = first.hyperparametersJson;
+        rb.modelDefaultsJson = first.modelDefaultsJson; // the replay runs under the defaults the batches ran under
         rb.status = BatchStatus.QUEUED;
         rb.createdAt = now;
         rb.updatedAt = now;
@@ -142,5 +144,10 @@ public class RevertService {
         payload.put("reason", rb.reason);
         audit.append(actor, "batch.revert_submitted", "batch", rb.id, payload);
         return BatchService.view(rb, true);
+    }
+
+    /** A batch's model-defaults snapshot, {@code {}} for none. */
+    private static String defaults(EditBatch b) {
+        return b.modelDefaultsJson == null ? "{}" : b.modelDefaultsJson;
     }
 }

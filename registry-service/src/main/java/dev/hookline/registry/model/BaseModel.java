@@ -40,6 +40,13 @@ public class BaseModel extends PanacheEntityBase {
     @Column(name = "stats_json")
     public String statsJson;
 
+    /**
+     * Edit defaults per method (canonical JSON, method wire name -> hyperparameters a batch on this model takes
+     * where it names none); {@code {}} for none.
+     */
+    @Column(name = "edit_defaults_json")
+    public String editDefaultsJson = "{}";
+
     @Enumerated(EnumType.STRING)
     public Status status;
 

@@ -68,6 +68,17 @@ public class ModelResource {
         return models.attachStats(Check.id(id, "id"), req, caller.principal());
     }
 
+    /**
+     * Sets the model's edit defaults for one method (what a batch on this model takes where it names nothing,
+     * e.g. the threshold chosen on the model's own dev stream); batches already submitted keep theirs.
+     */
+    @PUT
+    @Path("/{id}/edit-defaults")
+    @Allow(Role.ADMIN)
+    public ModelService.ModelView editDefaults(@PathParam("id") String id, ModelService.EditDefaultsRequest req) {
+        return models.setEditDefaults(Check.id(id, "id"), req, caller.principal());
+    }
+
     /** Models being built (pretrained) before registration, with their progress. */
     @GET
     @Path("/builds")

@@ -10,6 +10,7 @@ import dev.hookline.registry.api.Json;
 import dev.hookline.registry.audit.AuditLog;
 import dev.hookline.registry.blob.BlobStore;
 import dev.hookline.registry.blob.ManifestEntry;
+import dev.hookline.registry.batch.EditMethod;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.transaction.Transactional;
@@ -49,15 +50,138 @@ public class ModelService {
     public record StatsRequest(List<ManifestEntry> stats) {
     }
 
-    /** A base model as the API shows it. */
+    /**
+     * Request to set a model's edit defaults for one method: {@code hyperparameters} replaces that method's
+     * defaults ({@code {}} removes them).
+     */
+    public record EditDefaultsRequest(String method, JsonNode hyperparameters) {
+    }
+
+    /**
+     * The hyperparameters a model's edit defaults may hold: those that follow the model (editing layers, the
+     * update's and the scope's lambdas, a key scope's threshold, the value step's knobs). Not statsLines (the
+     * registered statistics fix it), nor the keys a branch inherits from its parent by other rules
+     * (scopeKeys, scopeRoutes, AlphaEdit's nullspaceThreshold, l2 and shardEdits) or method-specific ones.
+     */
+    public static final List<String> DEFAULT_KEYS = List.of("layers", "lambda", "alpha0", "scopeLambda", "valueSteps",
+            "learningRate", "clamp", "klFactor", "weightDecay", "contextVariants", "stopLoss");
+
+    /** The key-scope methods, whose {@code alpha0} is a threshold in [0, 1). */
+    private static final Set<EditMethod> THRESHOLD_METHODS = Set.of(EditMethod.COACHHOOK_SPAN,
+            EditMethod.COACHHOOK_SPAN_RELATION, EditMethod.COACHHOOK_NEAREST, EditMethod.ALPHAEDIT_NEAREST,
+            EditMethod.ALPHAEDIT_SHARDS, EditMethod.CODEBOOK_NEAREST);
+
+    /** A base model as the API shows it; {@code editDefaults}: method -> hyperparameters ({@code {}}: none). */
     public record ModelView(long id, String name, String architecture, JsonNode config,
                             List<ManifestEntry> checkpoint, List<ManifestEntry> stats, BaseModel.Status status,
-                            Instant createdAt, String createdBy) {
+                            Instant createdAt, String createdBy, JsonNode editDefaults) {
         public static ModelView of(BaseModel m) {
             return new ModelView(m.id, m.name, m.architecture, Json.tree(m.configJson),
                     Json.read(m.checkpointJson, ENTRIES),
-                    m.statsJson == null ? List.of() : Json.read(m.statsJson, ENTRIES), m.status, m.createdAt, m.createdBy);
+                    m.statsJson == null ? List.of() : Json.read(m.statsJson, ENTRIES), m.status, m.createdAt, m.createdBy,
+                    Json.tree(m.editDefaultsJson == null ? "{}" : m.editDefaultsJson));
         }
+    }
+
+    /** The model's edit defaults for {@code method} (canonical JSON object, {@code {}} for none). */
+    public static String defaultsFor(BaseModel m, EditMethod method) {
+        JsonNode d = Json.tree(m.editDefaultsJson == null ? "{}" : m.editDefaultsJson).path(method.wireName());
+        return d.isObject() ? Json.canonical(d) : "{}";
+    }
+
+    /**
+     * Sets (replaces) the model's edit defaults for one method. Refused (422) for an unknown method, a key
+     * outside {@link #DEFAULT_KEYS}, a value of the wrong type or range, or one a registered worker's schema
+     * refuses; batches already submitted keep the defaults they were submitted under.
+     */
+    @Transactional
+    public ModelView setEditDefaults(long id, EditDefaultsRequest req, String actor) {
+        Check.body(req);
+        BaseModel m = BaseModel.findById(id, jakarta.persistence.LockModeType.PESSIMISTIC_WRITE);
+        if (m == null) {
+            throw ApiProblem.notFound("model", id);
+        }
+        Check c = new Check();
+        EditMethod method = null;
+        if (c.notBlank(req.method(), "method")) {
+            method = java.util.Arrays.stream(EditMethod.values()).filter(x -> x.wireName().equals(req.method().trim()))
+                    .findFirst().orElse(null);
+            c.that(method != null, "method", "must be one of " + java.util.Arrays.stream(EditMethod.values())
+                    .map(EditMethod::wireName).toList());
+        }
+        if (c.that(req.hyperparameters() != null && req.hyperparameters().isObject(), "hyperparameters",
+                "must be a JSON object of hyperparameter -> value ({} removes the method's defaults)")) {
+            int layerCount = layerCount(m);
+            for (java.util.Iterator<Map.Entry<String, JsonNode>> it = req.hyperparameters().fields(); it.hasNext(); ) {
+                Map.Entry<String, JsonNode> e = it.next();
+                String f = "hyperparameters." + e.getKey();
+                JsonNode v = e.getValue();
+                if (!c.that(DEFAULT_KEYS.contains(e.getKey()), f, "not a hyperparameter a model default may set (one of "
+                        + DEFAULT_KEYS + ")")) {
+                    continue;
+                }
+                switch (e.getKey()) {
+                    case "layers" -> {
+                        boolean ok = v.isArray() && !v.isEmpty();
+                        Set<Integer> seen = new HashSet<>();
+                        for (JsonNode x : v) {
+                            ok &= x.isIntegralNumber() && x.canConvertToInt() && x.asInt() >= 0
+                                    && (layerCount < 0 || x.asInt() < layerCount) && seen.add(x.asInt());
+                        }
+                        if (ok && method == EditMethod.CODEBOOK_NEAREST) {
+                            ok = v.size() == 1;
+                        }
+                        c.that(ok, f, "must be a non-empty array of distinct block indices"
+                                + (layerCount < 0 ? "" : " in 0.." + (layerCount - 1))
+                                + (method == EditMethod.CODEBOOK_NEAREST ? " (codebook-nearest edits exactly one)" : ""));
+                    }
+                    case "valueSteps", "contextVariants" -> c.that(v.isIntegralNumber() && v.canConvertToInt()
+                            && v.asInt() >= 1, f, "must be an integer >= 1");
+                    case "alpha0" -> c.that(v.isNumber() && (method != null && THRESHOLD_METHODS.contains(method)
+                            ? v.asDouble() >= 0 && v.asDouble() < 1 : Double.isFinite(v.asDouble())), f,
+                            method != null && THRESHOLD_METHODS.contains(method)
+                                    ? "must be a number in [0, 1) (the key scope's threshold)" : "must be a finite number");
+                    case "lambda" -> c.that(method != EditMethod.CODEBOOK_NEAREST && method != EditMethod.ALPHAEDIT_NEAREST
+                            && method != EditMethod.ALPHAEDIT_SHARDS, f, "does not apply to " + method.wireName()
+                            + " (it solves no lambda-regularised update)");
+                    default -> c.that(v.isNumber() && Double.isFinite(v.asDouble()) && v.asDouble() >= 0, f,
+                            "must be a finite number >= 0");
+                }
+                if (e.getKey().equals("lambda") || e.getKey().equals("scopeLambda")) {
+                    c.that(v.isNumber() && v.asDouble() > 0 && Double.isFinite(v.asDouble()), f,
+                            "must be a finite number > 0");
+                }
+                if (e.getKey().equals("scopeLambda")) {
+                    c.that(method == null || THRESHOLD_METHODS.contains(method), f,
+                            "applies to the key-scope methods " + THRESHOLD_METHODS.stream().map(EditMethod::wireName)
+                                    .sorted().toList() + " only");
+                }
+            }
+        }
+        c.done();
+        dev.hookline.registry.governance.WorkerRegistry.checkSubmission(m.id, method, req.hyperparameters());
+        com.fasterxml.jackson.databind.node.ObjectNode all = (com.fasterxml.jackson.databind.node.ObjectNode)
+                Json.tree(m.editDefaultsJson == null ? "{}" : m.editDefaultsJson);
+        JsonNode before = all.path(method.wireName());
+        if (req.hyperparameters().isEmpty()) {
+            all.remove(method.wireName());
+        } else {
+            all.set(method.wireName(), req.hyperparameters());
+        }
+        m.editDefaultsJson = Json.canonical(all);
+        Map<String, Object> details = new java.util.LinkedHashMap<>();
+        details.put("method", method.wireName());
+        details.put("before", before.isMissingNode() ? Map.of() : before);
+        details.put("after", req.hyperparameters());
+        audit.append(actor, "model.edit-defaults", "model", m.id, details);
+        return ModelView.of(m);
+    }
+
+    /** Transformer blocks from the model's config.json (n_layer or num_hidden_layers), -1 when it names neither. */
+    private static int layerCount(BaseModel m) {
+        JsonNode cfg = Json.tree(m.configJson);
+        JsonNode n = cfg.has("n_layer") ? cfg.get("n_layer") : cfg.path("num_hidden_layers");
+        return n.isIntegralNumber() ? n.asInt() : -1;
     }
 
     @Transactional

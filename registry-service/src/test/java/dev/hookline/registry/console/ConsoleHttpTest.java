@@ -237,6 +237,25 @@ class ConsoleHttpTest {
     }
 
     @Test
+    void theModelAndBatchPagesShowEditDefaults() {
+        long m = Fixtures.model(Fixtures.unique("console-defaults"));
+        ConsoleHttp b = ConsoleHttp.signIn(bob);
+        assertTrue(b.get("/models/" + m).asString().contains("none: batches take each method's own"));
+        Fixtures.as(HooklineTestResources.ADMIN_TOKEN).contentType(io.restassured.http.ContentType.JSON)
+                .body(Map.of("method", "codebook-nearest", "hyperparameters", Map.of("alpha0", 0.2)))
+                .put("/api/models/" + m + "/edit-defaults").then().statusCode(200);
+        String page = b.get("/models/" + m).asString();
+        assertTrue(page.contains("codebook-nearest: {&quot;alpha0&quot;:0.2}"), page);
+        Map<String, Object> body = Fixtures.batchBody(m, "main", 1);
+        body.put("method", "codebook-nearest");
+        long batch = Fixtures.as(alice).contentType(io.restassured.http.ContentType.JSON).body(body).post("/api/batches")
+                .then().statusCode(201).extract().<Number>path("id").longValue();
+        String batchPage = b.get("/batches/" + batch).asString();
+        assertTrue(batchPage.contains("<code class=\"model-defaults\">{&quot;alpha0&quot;:0.2}</code>"), batchPage);
+        assertTrue(b.get("/batches/" + batch).statusCode() == 200);
+    }
+
+    @Test
     void missingMetricsOfOlderVersionsRenderAsDashes() {
         ConsoleHttp b = ConsoleHttp.signIn(bob);
         Response old = b.get("/versions/" + versionOld);

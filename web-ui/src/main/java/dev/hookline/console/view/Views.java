@@ -30,10 +30,12 @@ public final class Views {
 
     /** A base model in lists. */
     public record ModelRow(long id, String name, String architecture, String status, String createdAt,
-                           String createdBy) {
+                           String createdBy, List<String> editDefaults) {
         public static ModelRow of(JsonNode m) {
+            List<String> defaults = new java.util.ArrayList<>(); // "method: {hyperparameters}" per method with defaults
+            m.path("editDefaults").fields().forEachRemaining(e -> defaults.add(e.getKey() + ": " + e.getValue()));
             return new ModelRow(m.path("id").asLong(), Fmt.text(m, "name"), Fmt.text(m, "architecture"),
-                    Fmt.text(m, "status"), Fmt.time(m, "createdAt"), Fmt.text(m, "createdBy"));
+                    Fmt.text(m, "status"), Fmt.time(m, "createdAt"), Fmt.text(m, "createdBy"), defaults);
         }
     }
 
@@ -165,7 +167,8 @@ public final class Views {
     public record BatchRow(long id, long modelId, String branch, String position, String submitter, String reason,
                            String ticket, String method, String status, String phase, int percent,
                            String progressText, Long resultVersionId, String editCount, String createdAt,
-                           String updatedAt, String error, String job, String hyperparameters, boolean active) {
+                           String updatedAt, String error, String job, String hyperparameters, String modelDefaults,
+                           boolean active) {
         public static BatchRow of(JsonNode b) {
             String status = Fmt.text(b, "status");
             boolean active = status.equals("SUBMITTED") || status.equals("QUEUED") || status.equals("RUNNING");
@@ -188,7 +191,9 @@ public final class Views {
                     Fmt.text(b, "position"), Fmt.text(b, "submitter"), Fmt.text(b, "reason"), Fmt.text(b, "ticket"),
                     Fmt.text(b, "method"), status, phase, percent, progressText, Fmt.id(b, "resultVersionId"),
                     Fmt.text(b, "editCount"), Fmt.time(b, "createdAt"), Fmt.time(b, "updatedAt"), Fmt.text(b, "error"),
-                    jobText, hp.isMissingNode() || hp.isNull() ? MISSING : hp.toString(), active);
+                    jobText, hp.isMissingNode() || hp.isNull() ? MISSING : hp.toString(),
+                    b.path("modelDefaults").isObject() && !b.path("modelDefaults").isEmpty()
+                            ? b.path("modelDefaults").toString() : "none", active);
         }
 
         /** Lower-case status for CSS classes. */

@@ -1,0 +1,119 @@
+/*
+ * A model's edit defaults: an admin sets, per method, hyperparameters a batch on the model takes where it names
+ * none (e.g. the threshold chosen on the model's own dev stream); each batch records the defaults it was
+ * submitted under, so later changes never alter a submitted batch; bad input is a 4xx that changes nothing.
+ */
+package dev.hookline.registry;
+
+import static dev.hookline.registry.Fixtures.as;
+import static org.hamcrest.Matchers.anEmptyMap;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.http.ContentType;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+@QuarkusTest
+class ModelEditDefaultsTest {
+
+    private static final String ADMIN = HooklineTestResources.ADMIN_TOKEN;
+
+    private static Map<String, Object> defaults(String method, Map<String, Object> hyperparameters) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("method", method);
+        body.put("hyperparameters", hyperparameters);
+        return body;
+    }
+
+    private static io.restassured.response.Response put(String token, long model, Object body) {
+        return as(token).contentType(ContentType.JSON).body(body).put("/api/models/" + model + "/edit-defaults");
+    }
+
+    private static long auditEvents(long model) throws Exception {
+        try (Connection c = HooklineTestResources.superuser(); PreparedStatement st = c.prepareStatement(
+                "SELECT count(*) FROM audit_event WHERE action = 'model.edit-defaults' AND entity_id = ?")) {
+            st.setString(1, String.valueOf(model));
+            try (ResultSet rs = st.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        }
+    }
+
+    @Test
+    void batchesTakeTheDefaultsTheyWereSubmittedUnder() throws Exception {
+        String submitter = Fixtures.token(Fixtures.unique("ed-sub"), "SUBMITTER");
+        long model = Fixtures.model(Fixtures.unique("ed-model"));
+        as(ADMIN).get("/api/models/" + model).then().statusCode(200).body("editDefaults", anEmptyMap());
+
+        put(ADMIN, model, defaults("codebook-nearest", Map.of("alpha0", 0.2, "layers", List.of(1))))
+                .then().statusCode(200).body("editDefaults.'codebook-nearest'.alpha0", equalTo(0.2f))
+                .body("editDefaults.'codebook-nearest'.layers", equalTo(List.of(1)));
+        assertEquals(1, auditEvents(model));
+
+        Map<String, Object> body = Fixtures.batchBody(model, "ed", 1);
+        body.put("method", "codebook-nearest");
+        long first = as(submitter).contentType(ContentType.JSON).body(body).post("/api/batches").then().statusCode(201)
+                .body("modelDefaults.alpha0", equalTo(0.2f)).extract().<Number>path("id").longValue();
+        // Another method on its own branch: no defaults recorded for it.
+        Map<String, Object> other = Fixtures.batchBody(model, "ed-coachhook", 1);
+        other.put("method", "coachhook");
+        as(submitter).contentType(ContentType.JSON).body(other).post("/api/batches").then().statusCode(201)
+                .body("modelDefaults", anEmptyMap());
+
+        // A later change reaches later batches only.
+        put(ADMIN, model, defaults("codebook-nearest", Map.of("alpha0", 0.3))).then().statusCode(200)
+                .body("editDefaults.'codebook-nearest'.alpha0", equalTo(0.3f))
+                .body("editDefaults.'codebook-nearest'.layers", org.hamcrest.Matchers.nullValue());
+        as(ADMIN).get("/api/batches/" + first).then().statusCode(200).body("modelDefaults.alpha0", equalTo(0.2f));
+        Map<String, Object> later = Fixtures.batchBody(model, "ed", 1);
+        ((List<Map<String, Object>>) later.get("edits")).get(0).put("subject", "Later");
+        later.put("method", "codebook-nearest");
+        as(submitter).contentType(ContentType.JSON).body(later).post("/api/batches").then().statusCode(201)
+                .body("modelDefaults.alpha0", equalTo(0.3f));
+
+        // {} removes the method's defaults.
+        put(ADMIN, model, defaults("codebook-nearest", Map.of())).then().statusCode(200)
+                .body("editDefaults", anEmptyMap());
+        assertEquals(3, auditEvents(model));
+    }
+
+    @Test
+    void badDefaultsAreRefusedAndChangeNothing() throws Exception {
+        long model = Fixtures.model(Fixtures.unique("ed-bad"));
+        put(ADMIN, model, defaults("coachhook-nearest", Map.of("alpha0", 0.4))).then().statusCode(200);
+        List<Object[]> bad = List.of(
+                new Object[] {defaults("no-such-method", Map.of("alpha0", 0.2)), "method"},
+                new Object[] {defaults(null, Map.of("alpha0", 0.2)), "method"},
+                new Object[] {defaults("codebook-nearest", Map.of("statsLines", 4096)), "hyperparameters.statsLines"},
+                new Object[] {defaults("codebook-nearest", Map.of("alpha0", 1.5)), "[0, 1)"},
+                new Object[] {defaults("codebook-nearest", Map.of("alpha0", "0.2")), "hyperparameters.alpha0"},
+                new Object[] {defaults("codebook-nearest", Map.of("layers", List.of(5))), "0..1"},
+                new Object[] {defaults("codebook-nearest", Map.of("layers", List.of(0, 1))), "exactly one"},
+                new Object[] {defaults("codebook-nearest", Map.of("lambda", 400)), "does not apply"},
+                new Object[] {defaults("coachhook", Map.of("scopeLambda", 15)), "key-scope methods"},
+                new Object[] {defaults("coachhook", Map.of("valueSteps", 0)), ">= 1"},
+                new Object[] {Map.of("method", "codebook-nearest", "hyperparameters", List.of(1)), "JSON object"});
+        for (Object[] b : bad) {
+            int status = put(ADMIN, model, b[0]).then().body("detail", containsString((String) b[1]))
+                    .extract().statusCode();
+            assertTrue(status == 400 || status == 422, b[1] + ": " + status);
+        }
+        as(ADMIN).get("/api/models/" + model).then().statusCode(200)
+                .body("editDefaults.'coachhook-nearest'.alpha0", equalTo(0.4f))
+                .body("editDefaults.size()", equalTo(1));
+        assertEquals(1, auditEvents(model));
+        put(ADMIN, 999_999_999L, defaults("codebook-nearest", Map.of("alpha0", 0.2))).then().statusCode(404);
+        String submitter = Fixtures.token(Fixtures.unique("ed-s"), "SUBMITTER");
+        put(submitter, model, defaults("codebook-nearest", Map.of("alpha0", 0.2))).then().statusCode(403);
+    }
+}
