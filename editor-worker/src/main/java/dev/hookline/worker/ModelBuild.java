@@ -36,6 +36,22 @@ public final class ModelBuild {
         this.admin = admin;
     }
 
+    /**
+     * The edit defaults a built preset is registered with: the nearest-key thresholds its world's dev stream
+     * chose (docs/BENCHMARKS.md: `demo`, d_ff 384, codebook-nearest 0.6 and alphaedit-shards 0.65, twenty-third
+     * session; the methods' own 0.5 and 0.45 cost it locality, 0.918 against 0.969 for codebook-nearest);
+     * null for a preset without a measured choice ({@code tiny} keeps the methods' defaults).
+     */
+    public static com.fasterxml.jackson.databind.node.ObjectNode presetEditDefaults(String preset) {
+        if (!preset.equals("demo")) {
+            return null;
+        }
+        var d = RegistryClient.json().createObjectNode();
+        d.putObject("codebook-nearest").put("alpha0", 0.6);
+        d.putObject("alphaedit-shards").put("alpha0", 0.65);
+        return d;
+    }
+
     /** The registered model of that name, if any. */
     public java.util.Optional<JsonNode> existing(String name) {
         for (JsonNode m : admin.get("/api/models")) {
@@ -78,7 +94,8 @@ public final class ModelBuild {
                 Files.move(tmp, dir);
             }
             report(name, preset, "REGISTERING", "statistics", 100, null, null);
-            JsonNode model = new ModelOnboarding(admin).register(name, dir, layers, statisticsLines);
+            JsonNode model = new ModelOnboarding(admin).register(name, dir, layers, statisticsLines, null,
+                    presetEditDefaults(preset));
             report(name, preset, "READY", "done", 100, model.path("id").asLong(), null);
             return model;
         } catch (IOException | RuntimeException | Error e) {

@@ -70,14 +70,6 @@ public final class ModelOnboarding {
     }
 
     /**
-     * As {@link #register(String, Path, int[], int)} with C0 from {@code corpus} (plain text, one
-     * text per line, or JSON lines with a string "text"; null: the model's own corpus). Every
-     * editing job of the model then computes its statistics from that corpus.
-     *
-     * @throws IllegalArgumentException before anything is uploaded when a layer is not in the model,
-     *     the corpus is missing, malformed or holds no text, or {@code statisticsLines < 1}
-     */
-    /**
      * A command line's statistics sample size: {@link LayerStatistics#AUTO_LINES} (the engine's default for the
      * model's width) when the option is absent, else the named size, which must be >= 1.
      */
@@ -92,8 +84,27 @@ public final class ModelOnboarding {
         return named;
     }
 
+    /**
+     * As {@link #register(String, Path, int[], int)} with C0 from {@code corpus} (plain text, one
+     * text per line, or JSON lines with a string "text"; null: the model's own corpus). Every
+     * editing job of the model then computes its statistics from that corpus.
+     *
+     * @throws IllegalArgumentException before anything is uploaded when a layer is not in the model,
+     *     the corpus is missing, malformed or holds no text, or {@code statisticsLines < 1}
+     */
     public JsonNode register(String name, Path modelDir, int[] layers, int statisticsLines, Path corpus)
             throws IOException {
+        return register(name, modelDir, layers, statisticsLines, corpus, null);
+    }
+
+    /**
+     * As {@link #register(String, Path, int[], int, Path)}, registering the model with {@code editDefaults}
+     * ({@code {"<method>": {hyperparameters}}}, null for none: the registry's model edit defaults), which are
+     * checked here before anything is uploaded (a method the worker runs, keys a model default may set, values
+     * the method accepts, layers of this model).
+     */
+    public JsonNode register(String name, Path modelDir, int[] layers, int statisticsLines, Path corpus,
+            ObjectNode editDefaults) throws IOException {
         if (statisticsLines < 0) {
             throw new IllegalArgumentException("--stats-lines must be >= 1 (0: the default), got " + statisticsLines);
         }
@@ -102,6 +113,7 @@ public final class ModelOnboarding {
         CorpusFile corpusFile = CorpusFile.read(corpus != null ? corpus : corpusOf(modelDir));
         int[] statLayers = layers != null ? EditMapping.checkLayers(layers, blockCount(modelDir), "--layers")
                 : defaultLayers(modelDir);
+        checkEditDefaults(editDefaults, blockCount(modelDir));
         ArrayNode checkpoint = RegistryClient.json().createArrayNode();
         Path single = singleFile(modelDir);
         try {
@@ -122,9 +134,65 @@ public final class ModelOnboarding {
         body.put("architecture", architecture);
         body.set("config", RegistryClient.json().readTree(modelDir.resolve("config.json").toFile()));
         body.set("checkpoint", checkpoint);
+        if (editDefaults != null && !editDefaults.isEmpty()) {
+            body.set("editDefaults", editDefaults);
+        }
         JsonNode model = admin.post("/api/models", body);
         LOG.info("registered model {} as id {}", name, model.path("id").asLong());
         return attachStatistics(model.path("id").asLong(), modelDir, corpusFile, statLayers, statisticsLines);
+    }
+
+    /**
+     * Checks model edit defaults as a job would apply them: each method one the worker runs, each key one a
+     * model default may set, the values a batch of that method would be accepted with, layers in the model.
+     */
+    public static void checkEditDefaults(JsonNode editDefaults, int blockCount) {
+        if (editDefaults == null) {
+            return;
+        }
+        editDefaults.fields().forEachRemaining(e -> {
+            try {
+                EditMapping.plan(e.getKey(), null, e.getValue(), LayerStatistics.AUTO_LINES).forModel(blockCount, null);
+            } catch (IllegalArgumentException x) {
+                throw new IllegalArgumentException("edit default of " + e.getKey() + ": " + x.getMessage(), x);
+            }
+        });
+    }
+
+    /**
+     * Adds one {@code METHOD.KEY=VALUE} (a number, or for {@code layers} comma-separated block indices) to
+     * {@code into}; a malformed setting is refused naming it.
+     */
+    public static void parseEditDefault(String setting, ObjectNode into) {
+        int eq = setting.indexOf('=');
+        int dot = eq < 0 ? -1 : setting.lastIndexOf('.', eq);
+        if (dot <= 0 || eq == dot + 1 || eq == setting.length() - 1) {
+            throw new IllegalArgumentException("--edit-default must be METHOD.KEY=VALUE (e.g. codebook-nearest.alpha0=0.2), "
+                    + "got '" + setting + "'");
+        }
+        String method = setting.substring(0, dot).trim();
+        String key = setting.substring(dot + 1, eq).trim();
+        String value = setting.substring(eq + 1).trim();
+        ObjectNode hp = into.has(method) ? (ObjectNode) into.get(method) : into.putObject(method);
+        try {
+            if (key.equals("layers")) {
+                ArrayNode a = hp.putArray(key);
+                for (String x : value.split(",")) {
+                    a.add(Integer.parseInt(x.trim()));
+                }
+            } else if (value.matches("[+-]?\\d+")) {
+                hp.put(key, Long.parseLong(value));
+            } else {
+                double d = Double.parseDouble(value);
+                if (!Double.isFinite(d)) {
+                    throw new NumberFormatException();
+                }
+                hp.put(key, d);
+            }
+        } catch (NumberFormatException x) {
+            throw new IllegalArgumentException("--edit-default " + setting + ": the value must be a number"
+                    + (key.equals("layers") ? " list (e.g. 1,2)" : ""));
+        }
     }
 
     /** {@link #register(String, Path, int[], int)} with statistics for the default editing layer. */

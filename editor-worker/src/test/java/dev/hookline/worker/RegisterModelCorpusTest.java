@@ -223,4 +223,32 @@ class RegisterModelCorpusTest {
         assertTrue(zero.err().contains("--stats-lines"), zero.err());
         assertFalse(modelNamed(name) != null, "nothing registered");
     }
+
+    @Test
+    void editDefaultsAreRegisteredWithTheModelAndBadOnesRegisterNothing() throws Exception {
+        String name = "defaults-" + System.nanoTime();
+        for (String[] bad : List.of(
+                new String[] {"codebook-nearest.alpha0", "--edit-default must be METHOD.KEY=VALUE"},
+                new String[] {"codebook-nearest.alpha0=high", "must be a number"},
+                new String[] {"codebook-nearest.alpha0=1.5", "alpha0 must be in [0, 1)"},
+                new String[] {"codebook-nearest.layers=7", "the model's default 'layers'"},
+                new String[] {"codebook-nearest.statsLines=4096", "model default 'statsLines'"},
+                new String[] {"rome.alpha0=0.2", "method 'rome' is not supported"})) {
+            Result r = registerModel("--name", name, "--edit-default", bad[0]);
+            assertEquals(2, r.code(), bad[0] + ": " + r.err());
+            assertTrue(r.err().contains(bad[1]), bad[0] + ": " + r.err());
+        }
+        assertFalse(modelNamed(name) != null, "nothing registered");
+        Result ok = registerModel("--name", name, "--edit-default", "codebook-nearest.alpha0=0.2",
+                "--edit-default", "codebook-nearest.layers=1", "--edit-default", "coachhook.lambda=800");
+        assertEquals(0, ok.code(), ok.err());
+        JsonNode d = modelNamed(name).path("editDefaults");
+        assertEquals(0.2, d.path("codebook-nearest").path("alpha0").asDouble(), 0, d.toString());
+        assertEquals(1, d.path("codebook-nearest").path("layers").get(0).asInt(), d.toString());
+        assertEquals(800, d.path("coachhook").path("lambda").asInt(), d.toString());
+        // The preset a fresh installation may build registers the threshold its dev stream chose.
+        assertEquals(0.6, ModelBuild.presetEditDefaults("demo").path("codebook-nearest").path("alpha0").asDouble(), 0);
+        assertEquals(null, ModelBuild.presetEditDefaults("tiny"));
+        ModelOnboarding.checkEditDefaults(ModelBuild.presetEditDefaults("demo"), 3);
+    }
 }

@@ -116,4 +116,32 @@ class ModelEditDefaultsTest {
         String submitter = Fixtures.token(Fixtures.unique("ed-s"), "SUBMITTER");
         put(submitter, model, defaults("codebook-nearest", Map.of("alpha0", 0.2))).then().statusCode(403);
     }
+
+    @Test
+    void aModelCanBeRegisteredWithItsDefaults() {
+        java.util.function.Function<Object, Map<String, Object>> body = defaults -> {
+            String name = Fixtures.unique("ed-reg");
+            Map<String, Object> b = new LinkedHashMap<>();
+            b.put("name", name);
+            b.put("architecture", "gpt2");
+            b.put("config", Map.of("n_layer", 3));
+            b.put("checkpoint", List.of(
+                    Fixtures.upload(ADMIN, "config.json", ("{\"n_layer\":3,\"name\":\"" + name + "\"}").getBytes()),
+                    Fixtures.upload(ADMIN, "model.safetensors", Fixtures.randomBytes(256)),
+                    Fixtures.upload(ADMIN, "tokenizer.json", ("{\"m\":\"" + name + "\"}").getBytes())));
+            b.put("editDefaults", defaults);
+            return b;
+        };
+        long models = HooklineTestResources.count("base_model");
+        for (Object bad : List.of(Map.of("codebook-nearest", Map.of("alpha0", 2)), Map.of("rome", Map.of("alpha0", 0.2)),
+                Map.of("codebook-nearest", Map.of("layers", List.of(3))), List.of(1))) {
+            as(ADMIN).contentType(ContentType.JSON).body(body.apply(bad)).post("/api/models").then().statusCode(400)
+                    .body("detail", containsString("editDefaults"));
+        }
+        assertEquals(models, HooklineTestResources.count("base_model"), "nothing registered");
+        as(ADMIN).contentType(ContentType.JSON).body(body.apply(Map.of("codebook-nearest", Map.of("alpha0", 0.2,
+                "layers", List.of(2)), "coachhook", Map.of()))).post("/api/models").then().statusCode(201)
+                .body("editDefaults.'codebook-nearest'.alpha0", equalTo(0.2f))
+                .body("editDefaults.size()", equalTo(1)); // an empty method entry is no default
+    }
 }

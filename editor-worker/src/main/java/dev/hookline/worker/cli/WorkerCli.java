@@ -259,14 +259,23 @@ public final class WorkerCli implements Callable<Integer> {
                 + "(one text per line) or JSON lines with a string \"text\" (default: DIR/world/corpus.txt or DIR/corpus.txt)")
         Path corpus;
 
+        @Option(names = "--edit-default", paramLabel = "METHOD.KEY=VALUE", description = "register the model with this "
+                + "edit default (repeatable), e.g. codebook-nearest.alpha0=0.2: the threshold chosen on your dev set; "
+                + "batches on the model take it where they name none (docs/API.md, model edit defaults)")
+        java.util.List<String> editDefaults = new java.util.ArrayList<>();
+
         @Override
         public Integer call() throws Exception {
             if (!Files.isDirectory(dir)) {
                 throw new IllegalArgumentException("not a directory: " + dir);
             }
+            var defaults = dev.hookline.client.RegistryClient.json().createObjectNode();
+            for (String d : editDefaults) {
+                ModelOnboarding.parseEditDefault(d, defaults);
+            }
             JsonNode m = new ModelOnboarding(registry.client()).register(name, dir,
                     layers != null ? ModelOnboarding.parseLayers(layers) : null,
-                    ModelOnboarding.statisticsLinesOption(statsLines, "--stats-lines"), corpus);
+                    ModelOnboarding.statisticsLinesOption(statsLines, "--stats-lines"), corpus, defaults);
             System.out.println("model " + m.path("name").asText() + " id " + m.path("id").asLong() + " status "
                     + m.path("status").asText() + " (" + m.path("stats").size() + " statistics blobs)");
             return 0;

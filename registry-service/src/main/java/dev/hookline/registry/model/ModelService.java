@@ -41,9 +41,9 @@ public class ModelService {
     @Inject
     AuditLog audit;
 
-    /** Request to register a base model. */
+    /** Request to register a base model; {@code editDefaults} (optional): method -> default hyperparameters. */
     public record RegisterModelRequest(String name, String architecture, JsonNode config,
-                                       List<ManifestEntry> checkpoint) {
+                                       List<ManifestEntry> checkpoint, JsonNode editDefaults) {
     }
 
     /** Request to attach covariance statistics (one or more entries per editing layer). */
@@ -104,59 +104,13 @@ public class ModelService {
         Check c = new Check();
         EditMethod method = null;
         if (c.notBlank(req.method(), "method")) {
-            method = java.util.Arrays.stream(EditMethod.values()).filter(x -> x.wireName().equals(req.method().trim()))
-                    .findFirst().orElse(null);
+            method = methodNamed(req.method().trim());
             c.that(method != null, "method", "must be one of " + java.util.Arrays.stream(EditMethod.values())
                     .map(EditMethod::wireName).toList());
         }
         if (c.that(req.hyperparameters() != null && req.hyperparameters().isObject(), "hyperparameters",
                 "must be a JSON object of hyperparameter -> value ({} removes the method's defaults)")) {
-            int layerCount = layerCount(m);
-            for (java.util.Iterator<Map.Entry<String, JsonNode>> it = req.hyperparameters().fields(); it.hasNext(); ) {
-                Map.Entry<String, JsonNode> e = it.next();
-                String f = "hyperparameters." + e.getKey();
-                JsonNode v = e.getValue();
-                if (!c.that(DEFAULT_KEYS.contains(e.getKey()), f, "not a hyperparameter a model default may set (one of "
-                        + DEFAULT_KEYS + ")")) {
-                    continue;
-                }
-                switch (e.getKey()) {
-                    case "layers" -> {
-                        boolean ok = v.isArray() && !v.isEmpty();
-                        Set<Integer> seen = new HashSet<>();
-                        for (JsonNode x : v) {
-                            ok &= x.isIntegralNumber() && x.canConvertToInt() && x.asInt() >= 0
-                                    && (layerCount < 0 || x.asInt() < layerCount) && seen.add(x.asInt());
-                        }
-                        if (ok && method == EditMethod.CODEBOOK_NEAREST) {
-                            ok = v.size() == 1;
-                        }
-                        c.that(ok, f, "must be a non-empty array of distinct block indices"
-                                + (layerCount < 0 ? "" : " in 0.." + (layerCount - 1))
-                                + (method == EditMethod.CODEBOOK_NEAREST ? " (codebook-nearest edits exactly one)" : ""));
-                    }
-                    case "valueSteps", "contextVariants" -> c.that(v.isIntegralNumber() && v.canConvertToInt()
-                            && v.asInt() >= 1, f, "must be an integer >= 1");
-                    case "alpha0" -> c.that(v.isNumber() && (method != null && THRESHOLD_METHODS.contains(method)
-                            ? v.asDouble() >= 0 && v.asDouble() < 1 : Double.isFinite(v.asDouble())), f,
-                            method != null && THRESHOLD_METHODS.contains(method)
-                                    ? "must be a number in [0, 1) (the key scope's threshold)" : "must be a finite number");
-                    case "lambda" -> c.that(method != EditMethod.CODEBOOK_NEAREST && method != EditMethod.ALPHAEDIT_NEAREST
-                            && method != EditMethod.ALPHAEDIT_SHARDS, f, "does not apply to " + method.wireName()
-                            + " (it solves no lambda-regularised update)");
-                    default -> c.that(v.isNumber() && Double.isFinite(v.asDouble()) && v.asDouble() >= 0, f,
-                            "must be a finite number >= 0");
-                }
-                if (e.getKey().equals("lambda") || e.getKey().equals("scopeLambda")) {
-                    c.that(v.isNumber() && v.asDouble() > 0 && Double.isFinite(v.asDouble()), f,
-                            "must be a finite number > 0");
-                }
-                if (e.getKey().equals("scopeLambda")) {
-                    c.that(method == null || THRESHOLD_METHODS.contains(method), f,
-                            "applies to the key-scope methods " + THRESHOLD_METHODS.stream().map(EditMethod::wireName)
-                                    .sorted().toList() + " only");
-                }
-            }
+            checkDefaults(c, method, req.hyperparameters(), layerCount(Json.tree(m.configJson)), "hyperparameters");
         }
         c.done();
         dev.hookline.registry.governance.WorkerRegistry.checkSubmission(m.id, method, req.hyperparameters());
@@ -177,9 +131,82 @@ public class ModelService {
         return ModelView.of(m);
     }
 
-    /** Transformer blocks from the model's config.json (n_layer or num_hidden_layers), -1 when it names neither. */
-    private static int layerCount(BaseModel m) {
-        JsonNode cfg = Json.tree(m.configJson);
+    private static EditMethod methodNamed(String wireName) {
+        return java.util.Arrays.stream(EditMethod.values()).filter(x -> x.wireName().equals(wireName)).findFirst()
+                .orElse(null);
+    }
+
+    /**
+     * Checks a registration's {@code editDefaults} ({@code {"<method>": {hyperparameters}}}, null for none)
+     * into {@code c}, each method's hyperparameters as {@link #setEditDefaults} checks them.
+     */
+    private static void checkRegistrationDefaults(Check c, JsonNode editDefaults, JsonNode config) {
+        if (editDefaults == null || editDefaults.isNull()) {
+            return;
+        }
+        if (!c.that(editDefaults.isObject(), "editDefaults", "must be a JSON object of method -> {hyperparameters}")) {
+            return;
+        }
+        int layerCount = layerCount(config);
+        for (java.util.Iterator<Map.Entry<String, JsonNode>> it = editDefaults.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            String f = "editDefaults." + e.getKey();
+            EditMethod method = methodNamed(e.getKey());
+            if (c.that(method != null, f, "not a method; one of " + java.util.Arrays.stream(EditMethod.values())
+                    .map(EditMethod::wireName).toList())
+                    && c.that(e.getValue().isObject(), f, "must be a JSON object of hyperparameter -> value")) {
+                checkDefaults(c, method, e.getValue(), layerCount, f);
+            }
+        }
+    }
+
+    /** One method's default hyperparameters ({@code field}: their field name in the request). */
+    private static void checkDefaults(Check c, EditMethod method, JsonNode hyperparameters, int layerCount, String field) {
+        for (java.util.Iterator<Map.Entry<String, JsonNode>> it = hyperparameters.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            String f = field + "." + e.getKey();
+            JsonNode v = e.getValue();
+            if (!c.that(DEFAULT_KEYS.contains(e.getKey()), f, "not a hyperparameter a model default may set (one of "
+                    + DEFAULT_KEYS + ")")) {
+                continue;
+            }
+            boolean thresholdMethod = method != null && THRESHOLD_METHODS.contains(method);
+            switch (e.getKey()) {
+                case "layers" -> {
+                    boolean ok = v.isArray() && !v.isEmpty();
+                    Set<Integer> seen = new HashSet<>();
+                    for (JsonNode x : v) {
+                        ok &= x.isIntegralNumber() && x.canConvertToInt() && x.asInt() >= 0
+                                && (layerCount < 0 || x.asInt() < layerCount) && seen.add(x.asInt());
+                    }
+                    if (ok && method == EditMethod.CODEBOOK_NEAREST) {
+                        ok = v.size() == 1;
+                    }
+                    c.that(ok, f, "must be a non-empty array of distinct block indices"
+                            + (layerCount < 0 ? "" : " in 0.." + (layerCount - 1))
+                            + (method == EditMethod.CODEBOOK_NEAREST ? " (codebook-nearest edits exactly one)" : ""));
+                }
+                case "valueSteps", "contextVariants" -> c.that(v.isIntegralNumber() && v.canConvertToInt()
+                        && v.asInt() >= 1, f, "must be an integer >= 1");
+                case "alpha0" -> c.that(v.isNumber() && (thresholdMethod ? v.asDouble() >= 0 && v.asDouble() < 1
+                        : Double.isFinite(v.asDouble())), f, thresholdMethod
+                        ? "must be a number in [0, 1) (the key scope's threshold)" : "must be a finite number");
+                case "lambda" -> c.that(method != EditMethod.CODEBOOK_NEAREST && method != EditMethod.ALPHAEDIT_NEAREST
+                        && method != EditMethod.ALPHAEDIT_SHARDS, f, "does not apply to "
+                        + (method == null ? "this method" : method.wireName()) + " (it solves no lambda-regularised update)");
+                case "scopeLambda" -> c.that(method == null || thresholdMethod, f, "applies to the key-scope methods "
+                        + THRESHOLD_METHODS.stream().map(EditMethod::wireName).sorted().toList() + " only");
+                default -> c.that(v.isNumber() && Double.isFinite(v.asDouble()) && v.asDouble() >= 0, f,
+                        "must be a finite number >= 0");
+            }
+            if (e.getKey().equals("lambda") || e.getKey().equals("scopeLambda")) {
+                c.that(v.isNumber() && v.asDouble() > 0 && Double.isFinite(v.asDouble()), f, "must be a finite number > 0");
+            }
+        }
+    }
+
+    /** Transformer blocks from a config.json (n_layer or num_hidden_layers), -1 when it names neither. */
+    private static int layerCount(JsonNode cfg) {
         JsonNode n = cfg.has("n_layer") ? cfg.get("n_layer") : cfg.path("num_hidden_layers");
         return n.isIntegralNumber() ? n.asInt() : -1;
     }
@@ -205,6 +232,7 @@ public class ModelService {
                 c.that(roles.contains(r), "checkpoint", "missing the entry with role " + r);
             }
         }
+        checkRegistrationDefaults(c, req.editDefaults(), req.config());
         c.done();
         if (BaseModel.count("name", req.name().trim()) > 0) {
             throw ApiProblem.conflict("a model named '" + req.name().trim() + "' exists", "name");
@@ -218,12 +246,22 @@ public class ModelService {
         m.architecture = req.architecture().trim();
         m.configJson = Json.canonical(req.config());
         m.checkpointJson = Json.canonical(req.checkpoint());
+        com.fasterxml.jackson.databind.node.ObjectNode defaults = com.fasterxml.jackson.databind.node.JsonNodeFactory
+                .instance.objectNode();
+        if (req.editDefaults() != null && req.editDefaults().isObject()) {
+            req.editDefaults().fields().forEachRemaining(e -> {
+                if (!e.getValue().isEmpty()) {
+                    defaults.set(e.getKey(), e.getValue());
+                }
+            });
+        }
+        m.editDefaultsJson = Json.canonical(defaults);
         m.status = BaseModel.Status.REGISTERED;
         m.createdAt = Instant.now();
         m.createdBy = actor;
         m.persist();
-        audit.append(actor, "model.registered", "model", m.id,
-                Map.of("name", m.name, "architecture", m.architecture, "checkpoint", req.checkpoint()));
+        audit.append(actor, "model.registered", "model", m.id, Map.of("name", m.name, "architecture", m.architecture,
+                "checkpoint", req.checkpoint(), "editDefaults", defaults));
         return ModelView.of(m);
     }
 
