@@ -39,6 +39,11 @@ class RevertTest {
         String bob = Fixtures.token(Fixtures.unique("bob"), "REVIEWER");
         String worker = Fixtures.token(Fixtures.unique("worker"), "WORKER");
         long model = Fixtures.model(Fixtures.unique("gov-revert"));
+        // The batches run under a model default (coachhook's value steps); the replay keeps it
+        // although the model's default changes before the revert.
+        as(HooklineTestResources.ADMIN_TOKEN).contentType(ContentType.JSON).body(Map.of("method", "coachhook",
+                "hyperparameters", Map.of("valueSteps", 25))).put("/api/models/" + model + "/edit-defaults")
+                .then().statusCode(200);
         long[] batches = new long[3];
         long[] versions = new long[3];
         String[][] subjects = {{"Ada", "Bo"}, {"Cy", "Di"}, {"Ed", "Flo"}};
@@ -51,6 +56,9 @@ class RevertTest {
                     .<Number>path("id").longValue();
             versions[i] = compute(worker, model, good());
         }
+        as(HooklineTestResources.ADMIN_TOKEN).contentType(ContentType.JSON).body(Map.of("method", "coachhook",
+                "hyperparameters", Map.of("valueSteps", 30))).put("/api/models/" + model + "/edit-defaults")
+                .then().statusCode(200);
         String revert = "/api/versions/" + versions[1] + "/revert";
         as(alice).contentType(ContentType.JSON).body(Map.of()).post(revert).then().statusCode(400);
         as(bob).contentType(ContentType.JSON).body(Map.of("reason", "x")).post(revert).then().statusCode(403);
@@ -63,7 +71,8 @@ class RevertTest {
         r.then().statusCode(201).body("branch", equalTo("revert-" + batches[1]))
                 .body("revertsBatchId", equalTo((int) batches[1]))
                 .body("replaysBatchIds", equalTo(List.of((int) batches[2])))
-                .body("status", equalTo("QUEUED")).body("edits.subject", equalTo(List.of("Ed", "Flo")));
+                .body("status", equalTo("QUEUED")).body("edits.subject", equalTo(List.of("Ed", "Flo")))
+                .body("method", equalTo("coachhook")).body("modelDefaults.valueSteps", equalTo(25));
         long revertBatch = r.<Number>path("id").longValue();
         as(alice).contentType(ContentType.JSON).body(Map.of("reason", "again")).post(revert).then().statusCode(409);
 
