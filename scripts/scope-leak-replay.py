@@ -7,13 +7,15 @@
 import collections, json, statistics, sys
 rows=[json.loads(l) for l in open(sys.argv[1])]
 neg=collections.defaultdict(float)
+neg_last=collections.defaultdict(float)
 for r in rows:
     if r['kind']=='negative': neg[r['edit']]=max(neg[r['edit']], r['own'])
+    if r['kind']=='negative-last': neg_last[r['edit']]=max(neg_last[r['edit']], r['own'])
 def evaluate(tau):  # tau: edit -> threshold; t0 global (for scaling)
     res=collections.Counter()
     for r in rows:
         k=r['kind']
-        if k=='negative': continue
+        if k.startswith('negative'): continue
         scaled=[(s/tau(e), e) for e,s in r['top']]
         m,route=max(scaled)
         adm = m>=1.0
@@ -31,6 +33,12 @@ for t in (0.1,0.15,0.2,0.25,0.3):
     for c in (1.5,2,3):
         g=evaluate(lambda e,t=t,c=c:max(t, min(0.95, c*neg[e])))
         print(f"per-edit max(t={t:.2f}, {c}*neg): rel {g['edit']:.3f} gen {g['paraphrase']:.3f} loc {g['neighbour']:.3f}")
+if neg_last:
+    print('negative-last own score quantiles', [round(sorted(neg_last.values())[int(q*(len(neg_last)-1))],3) for q in (0.5,0.9,0.99,1.0)])
+    for t in (0.1,0.15,0.2,0.25,0.3):
+        for c in (1.0,1.25,1.5,2):
+            g=evaluate(lambda e,t=t,c=c:max(t, min(0.95, c*neg_last.get(e,0))))
+            print(f"per-edit max(t={t:.2f}, {c}*neg-last): rel {g['edit']:.3f} gen {g['paraphrase']:.3f} loc {g['neighbour']:.3f}")
 known={r['edit']:r.get('known') for r in rows if r['kind']=='edit'}
 print('known facts', sum(1 for v in known.values() if v), 'of', len(known))
 t=0.2

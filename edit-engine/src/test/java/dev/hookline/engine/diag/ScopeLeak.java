@@ -7,7 +7,8 @@
  * to, the best score against the prompt's own edit, and the five edits it scores highest against (each edit's
  * best over positions and its two keys). Kind "negative": the edit's own prompt template filled with the subjects
  * of up to ten other edits of its batch (same relation wording, another subject: what a per-edit threshold could
- * be calibrated on without any evaluation prompt). Edit lines also say whether the unedited model knew the fact
+ * be calibrated on without any evaluation prompt); kind "negative-last": the edit's template with the edit's own
+ * subject, its last word replaced by the last words of up to ten other subjects of the batch. Edit lines also say whether the unedited model knew the fact
  * ("known": top-1 on every token of the true target). Which prompts a threshold (or a per-edit threshold) admits,
  * and through which position and edit, follows offline.
  * Run: java -cp <test classpath> dev.hookline.engine.diag.ScopeLeak MODEL DATA N BATCH 0 LAYER BUNDLE OUT.jsonl
@@ -58,11 +59,24 @@ public final class ScopeLeak {
                 r.neighborhoodPrompts().forEach(p -> probes.add(new Probe(edit, "neighbour", p)));
                 int b0 = (i / run.batch) * run.batch;
                 int added = 0;
-                for (int j = b0; j < Math.min(run.n, b0 + run.batch) && added < 10; j++) {
+                int varied = 0;
+                int cut = r.subject().lastIndexOf(' ');
+                for (int j = b0; j < Math.min(run.n, b0 + run.batch) && (added < 10 || varied < 10); j++) {
                     String other = run.requests.get(j).subject();
-                    if (j != i && !other.equals(r.subject())) {
+                    if (j == i || other.equals(r.subject())) {
+                        continue;
+                    }
+                    if (added < 10) {
                         probes.add(new Probe(edit, "negative", r.prompt().replace("{}", other)));
                         added++;
+                    }
+                    // The subject with its last word replaced by another subject's last word: the names a model
+                    // that reads only the first words confuses (same first name, other person).
+                    String last = other.substring(other.lastIndexOf(' ') + 1);
+                    String variant = cut < 0 ? null : r.subject().substring(0, cut + 1) + last;
+                    if (varied < 10 && variant != null && !variant.equals(r.subject())) {
+                        probes.add(new Probe(edit, "negative-last", r.prompt().replace("{}", variant)));
+                        varied++;
                     }
                 }
             }
