@@ -175,20 +175,7 @@ public final class ModelOnboarding {
         String value = setting.substring(eq + 1).trim();
         ObjectNode hp = into.has(method) ? (ObjectNode) into.get(method) : into.putObject(method);
         try {
-            if (key.equals("layers")) {
-                ArrayNode a = hp.putArray(key);
-                for (String x : value.split(",")) {
-                    a.add(Integer.parseInt(x.trim()));
-                }
-            } else if (value.matches("[+-]?\\d+")) {
-                hp.put(key, Long.parseLong(value));
-            } else {
-                double d = Double.parseDouble(value);
-                if (!Double.isFinite(d)) {
-                    throw new NumberFormatException();
-                }
-                hp.put(key, d);
-            }
+            dev.hookline.client.HyperparameterValue.put(hp, key, value);
         } catch (NumberFormatException x) {
             throw new IllegalArgumentException("--edit-default " + setting + ": the value must be a number"
                     + (key.equals("layers") ? " list (e.g. 1,2)" : ""));

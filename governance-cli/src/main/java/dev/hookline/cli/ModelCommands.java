@@ -186,20 +186,7 @@ final class ModelCommands {
                     String k = kv.substring(0, eq).trim();
                     String v = kv.substring(eq + 1).trim();
                     try {
-                        if (k.equals("layers")) {
-                            var arr = hp.putArray(k);
-                            for (String x : v.split(",")) {
-                                arr.add(Integer.parseInt(x.trim()));
-                            }
-                        } else if (v.matches("[+-]?\\d+")) {
-                            hp.put(k, Long.parseLong(v));
-                        } else {
-                            double d = Double.parseDouble(v);
-                            if (!Double.isFinite(d)) {
-                                throw new NumberFormatException();
-                            }
-                            hp.put(k, d);
-                        }
+                        dev.hookline.client.HyperparameterValue.put(hp, k, v);
                     } catch (NumberFormatException e) {
                         throw CliException.usage("the value of " + k + " must be a number"
                                 + (k.equals("layers") ? "s separated by commas" : "") + ", got '" + v + "'");
