@@ -2,7 +2,9 @@
 # Offline replay of a nearest-key scope over diag.ScopeLeak output (issue 29, twenty-sixth session): generality and
 # neighbour locality at global thresholds and at per-edit thresholds max(t, c * best negative score), which facts the
 # unedited model knew, where neighbours leak (position, token) and whether the edit they leak to shares their
-# subject first name (fact-world subjects are "First Last").
+# subject first name (fact-world subjects are "First Last"); with subject keys in the output (third value of each top
+# entry), the subject-confirmed rule: an edit is a candidate only where its subject key also scores >= beta at some
+# position up to the best one, and the best candidate at >= t is admitted.
 # usage: scripts/scope-leak-replay.py SCOPELEAK.jsonl WORLD.json
 import collections, json, statistics, sys
 rows=[json.loads(l) for l in open(sys.argv[1])]
@@ -16,7 +18,7 @@ def evaluate(tau):  # tau: edit -> threshold; t0 global (for scaling)
     for r in rows:
         k=r['kind']
         if k.startswith('negative'): continue
-        scaled=[(s/tau(e), e) for e,s in r['top']]
+        scaled=[(x[1]/tau(x[0]), x[0]) for x in r['top']]
         m,route=max(scaled)
         adm = m>=1.0
         res[(k,'n')]+=1
@@ -39,6 +41,29 @@ if neg_last:
         for c in (1.0,1.25,1.5,2):
             g=evaluate(lambda e,t=t,c=c:max(t, min(0.95, c*neg_last.get(e,0))))
             print(f"per-edit max(t={t:.2f}, {c}*neg-last): rel {g['edit']:.3f} gen {g['paraphrase']:.3f} loc {g['neighbour']:.3f}")
+def confirmed(t, beta):
+    res=collections.Counter()
+    for r in rows:
+        k=r['kind']
+        if k.startswith('negative'): continue
+        cand=[(x[1], x[0]) for x in r['top'] if x[2]>=beta]
+        m,route=max(cand) if cand else (-1,-1)
+        adm=m>=t
+        res[(k,'n')]+=1
+        res[(k,'ok')]+= (not adm) if k=='neighbour' else (adm and route==r['edit'])
+    return {k: res[(k,'ok')]/res[(k,'n')] for k in ('edit','paraphrase','neighbour')}
+if rows and len(rows[0]['top'][0])>2:
+    for kind in ('edit','paraphrase','neighbour','negative-last'):
+        own=[r['subjOwn'] for r in rows if r['kind']==kind]
+        if own: print(f'subject-key score against the own edit, {kind}: quantiles 0.01/0.1/0.5/0.9',
+                      [round(sorted(own)[int(q*(len(own)-1))],3) for q in (0.01,0.1,0.5,0.9)])
+    lk=[r['subjNearest'] for r in rows if r['kind']=='neighbour' and r['best']>=0.2]
+    if lk: print('subject-key score of the edit a neighbour leaks to at 0.2: quantiles 0.1/0.5/0.9/0.99',
+                 [round(sorted(lk)[int(q*(len(lk)-1))],3) for q in (0.1,0.5,0.9,0.99)])
+    for t in (0.1,0.2,0.3,0.4,0.5):
+        for beta in (0.2,0.3,0.4,0.5,0.6,0.7,0.8):
+            g=confirmed(t,beta)
+            print(f"subject-confirmed t={t:.2f} beta={beta:.2f}: rel {g['edit']:.3f} gen {g['paraphrase']:.3f} loc {g['neighbour']:.3f}")
 known={r['edit']:r.get('known') for r in rows if r['kind']=='edit'}
 print('known facts', sum(1 for v in known.values() if v), 'of', len(known))
 t=0.2
@@ -49,7 +74,7 @@ for k in (True, False):
 c=collections.Counter()
 for r in rows:
     if r['kind']=='neighbour':
-        e,s=r['top'][0]
+        e,s=r['top'][0][:2]
         if s>=t: c[('leak', known.get(e))]+=1
     if r['kind']=='paraphrase':
         c[('para', known.get(r['edit']))]+=1

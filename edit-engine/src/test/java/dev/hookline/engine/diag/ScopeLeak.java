@@ -8,7 +8,12 @@
  * best over positions and its two keys). Kind "negative": the edit's own prompt template filled with the subjects
  * of up to ten other edits of its batch (same relation wording, another subject: what a per-edit threshold could
  * be calibrated on without any evaluation prompt); kind "negative-last": the edit's template with the edit's own
- * subject, its last word replaced by the last words of up to ten other subjects of the batch. Edit lines also say whether the unedited model knew the fact
+ * subject, its last word replaced by the last words of up to ten other subjects of the batch. Subject confirmation
+ * (a second position): each edit's key at its subject's last token in the plain edit prompt, whitened and scaled as
+ * the scope's keys; per prompt "subjNearest" and "subjOwn" are the best such score over the prompt's positions up to
+ * its best position, against the nearest edit's and the own edit's subject key (the top five carry it third), so a
+ * rule "admit at the last token only where the chosen edit's subject key also matches an earlier position" can be
+ * replayed offline. Edit lines also say whether the unedited model knew the fact
  * ("known": top-1 on every token of the true target). Which prompts a threshold (or a per-edit threshold) admits,
  * and through which position and edit, follows offline.
  * Run: java -cp <test classpath> dev.hookline.engine.diag.ScopeLeak MODEL DATA N BATCH 0 LAYER BUNDLE OUT.jsonl
@@ -91,12 +96,14 @@ public final class ScopeLeak {
                  BufferedWriter w = Files.newBufferedWriter(out)) {
                 NDArray wt = m.create(n.whiteningT().get(run.layer), new Shape(ff, ff));
                 NDArray a = m.create(n.keys().get(run.layer), new Shape(ff, e));
+                NDArray subjectA = subjectKeys(run, m, wt, ff); // (d_ff, N)
                 List<String> prompts = probes.stream().map(Probe::prompt).toList();
                 DiagRun.keyChunks(run.lm, run.layer, prompts, (start, tokens, keys) -> {
                     int t = (int) tokens.length();
                     NDArray q = keys.toType(DataType.FLOAT32, false).reshape(-1, ff).matMul(wt); // (B*T, d_ff)
                     NDArray qq = q.mul(q).sum(new int[] {1}, true); // (B*T, 1)
                     float[] s = q.matMul(a).square().div(qq).toFloatArray(); // (B*T, E)
+                    float[] s2 = q.matMul(subjectA).square().div(qq).toFloatArray(); // (B*T, N)
                     try {
                         for (int b = 0; b < tokens.size(); b++) {
                             Probe p = probes.get(start + b);
@@ -125,6 +132,15 @@ public final class ScopeLeak {
                                     }
                                 }
                             }
+                            int upTo = bestPos;
+                            int row = b;
+                            java.util.function.IntToDoubleFunction subj = j -> {
+                                double v = -1;
+                                for (int pos = 0; pos <= upTo; pos++) {
+                                    v = Math.max(v, s2[(row * t + pos) * edits + j]);
+                                }
+                                return v;
+                            };
                             ObjectNode o = json.createObjectNode();
                             o.put("edit", p.edit()).put("kind", p.kind()).put("prompt", p.prompt())
                                     .put("best", best).put("pos", bestPos).put("tokens", tokens.length(b))
@@ -132,7 +148,9 @@ public final class ScopeLeak {
                                             ? run.lm.tokenizer().decode(new int[] {ids[bestPos]}) : "")
                                     .put("nearestEdit", bestCol < 0 ? -1 : editOf[bestCol])
                                     .put("nearestSubject", bestCol < 0 ? "" : run.requests.get(editOf[bestCol]).subject())
-                                    .put("own", own);
+                                    .put("own", own)
+                                    .put("subjNearest", bestCol < 0 ? -1 : subj.applyAsDouble(editOf[bestCol]))
+                                    .put("subjOwn", bestPos < 0 ? -1 : subj.applyAsDouble(p.edit()));
                             if (p.kind().equals("edit")) {
                                 o.put("known", known.get(p.edit()).accuracy() == 1.0);
                             }
@@ -143,7 +161,8 @@ public final class ScopeLeak {
                             java.util.Arrays.sort(order, (x, y) -> Double.compare(perEdit[y], perEdit[x]));
                             var top = o.putArray("top");
                             for (int k = 0; k < Math.min(5, edits); k++) {
-                                top.addArray().add(order[k]).add(perEdit[order[k]]);
+                                top.addArray().add(order[k]).add(perEdit[order[k]])
+                                        .add(bestPos < 0 ? -1 : subj.applyAsDouble(order[k]));
                             }
                             w.write(json.writeValueAsString(o));
                             w.newLine();
@@ -155,5 +174,29 @@ public final class ScopeLeak {
             }
             System.out.println("wrote " + probes.size() + " prompts to " + out);
         }
+    }
+
+    /**
+     * Each edit's key at its subject's last token in the plain edit prompt, whitened by {@code W} ({@code wt} is
+     * W^T) and scaled as the scope's keys, a = W k / sqrt(1 + |W k|^2): columns of (d_ff, N) float32.
+     */
+    private static NDArray subjectKeys(DiagRun run, NDManager m, NDArray wt, int ff) {
+        List<String> prompts = run.requests.stream().map(EditRequest::filledPrompt).toList();
+        int[] at = new int[run.n];
+        for (int i = 0; i < run.n; i++) {
+            at[i] = dev.hookline.engine.edit.EditPrompts.of(run.requests.get(i), run.lm.tokenizer(), List.of())
+                    .subjectLast()[0];
+        }
+        float[] rows = new float[run.n * ff]; // (N, d_ff)
+        DiagRun.keyChunks(run.lm, run.layer, prompts, (start, tokens, keys) -> {
+            int t = (int) tokens.length();
+            float[] k = keys.toType(DataType.FLOAT32, false).toFloatArray(); // (B, T, d_ff)
+            for (int b = 0; b < tokens.size(); b++) {
+                System.arraycopy(k, (b * t + at[start + b]) * ff, rows, (start + b) * ff, ff);
+            }
+        });
+        NDArray z = m.create(rows, new Shape(run.n, ff)).matMul(wt); // (N, d_ff), rows W k
+        NDArray scale = z.mul(z).sum(new int[] {1}, true).add(1).sqrt(); // (N, 1)
+        return z.div(scale).transpose().duplicate(); // (d_ff, N)
     }
 }
