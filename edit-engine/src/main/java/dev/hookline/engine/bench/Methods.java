@@ -44,7 +44,8 @@ import java.util.TreeSet;
  * @param alphaEditShards alphaedit-shards (this project's method): alphaedit-nearest with a delta per shard of
  *     edits, routed by the nearest edited key
  * @param codebookNearest codebook-nearest (this project's method): each edit's residual as a codebook row served
- *     where the nearest-edit scope admits a position (bench only: no bundle format yet)
+ *     where the nearest-edit scope admits a position; codebook-subject takes the same record and gates each row
+ *     by its edit's subject (a position takes a row only after the subject's tokens)
  */
 public record Methods(CoachHookParams coachHook, CoachHookParams coachHookCorpus, MemitParams memit, FtParams ft,
         List<String> contextPrefixes, CoachHookParams coachHookPlus, CoachHookParams noHook,
@@ -55,7 +56,7 @@ public record Methods(CoachHookParams coachHook, CoachHookParams coachHookCorpus
     /** Method names accepted by {@link #create}. */
     public static final List<String> NAMES = List.of("coachhook", "coachhook-corpus", "coachhook-plus",
             "coachhook-span", "coachhook-span-relation", "coachhook-nohook", "memit", "ft", "alphaedit", "ultraedit",
-            "coachhook-nearest", "alphaedit-nearest", "alphaedit-shards", "codebook-nearest");
+            "coachhook-nearest", "alphaedit-nearest", "alphaedit-shards", "codebook-nearest", "codebook-subject");
 
     public Methods {
         if (!coachHook.scope().equals("sequence") || !coachHookCorpus.scope().equals("corpus")) {
@@ -211,7 +212,7 @@ public record Methods(CoachHookParams coachHook, CoachHookParams coachHookCorpus
                 case "alphaedit" -> alphaEdit.layers();
                 case "alphaedit-nearest" -> alphaEditNearest.update().layers();
                 case "alphaedit-shards" -> alphaEditShards.nearest().update().layers();
-                case "codebook-nearest" -> codebookNearest.layers();
+                case "codebook-nearest", "codebook-subject" -> codebookNearest.layers();
                 default -> new int[0]; // ft and ultraedit need no key statistics
             };
             for (int l : ls) {
@@ -236,7 +237,7 @@ public record Methods(CoachHookParams coachHook, CoachHookParams coachHookCorpus
             case "alphaedit" -> alphaEdit;
             case "alphaedit-nearest" -> alphaEditNearest;
             case "alphaedit-shards" -> alphaEditShards;
-            case "codebook-nearest" -> codebookNearest;
+            case "codebook-nearest", "codebook-subject" -> codebookNearest;
             case "ultraedit" -> ultraEdit;
             default -> throw new IllegalArgumentException("unknown method " + name);
         };
@@ -264,6 +265,8 @@ public record Methods(CoachHookParams coachHook, CoachHookParams coachHookCorpus
             case "alphaedit-shards" -> ClosedFormEditor.alphaEditShards(base, tokenizer, stats, alphaEditShards,
                     contextPrefixes);
             case "codebook-nearest" -> ClosedFormEditor.codebookNearest(base, tokenizer, stats, codebookNearest,
+                    contextPrefixes);
+            case "codebook-subject" -> ClosedFormEditor.codebookSubject(base, tokenizer, stats, codebookNearest,
                     contextPrefixes);
             case "ultraedit" -> new UltraEditor(base, tokenizer, ultraEdit);
             default -> throw new IllegalArgumentException("unknown method '" + name + "'; valid: " + String.join(", ", NAMES));

@@ -31,6 +31,9 @@
  *                        plus, per layer, codebook.<l> (E + 1, d) F32: row 0 zeros, row c + 1 the residual
  *                        served for edited-key column c (delta.<l> is zero); no editing part (the keys and
  *                        the rows are all a further edit needs)
+ *                        codebook with a subject gate (format /7, method codebook-subject): format /6 plus
+ *                        the manifest's scopeSubjects, the subject of each edited-key column (a position may
+ *                        take a column only after its subject's tokens)
  *   editing.safetensors  c_accu.<l> (d_ff, d_ff) F64 per layer
  * Sizes do not depend on the number of edits (W_h, C_accu and its inverse are fixed-size); a
  * span-relation bundle grows with the number of relations edited (one inverse each per layer), a
@@ -112,9 +115,22 @@ public record HookBundle(String method, String hyperparameters, String baseModel
      *     each (the bundle's deltas are the current shard's); empty lists for one shard
      * @param codebook codebook-nearest: per layer the rows (keyCount + 1, d) row-major float32, row 0 zeros and row
      *     c + 1 the residual of key column c; empty for delta hooks
+     * @param subjects codebook-subject: the subject of each key column (keyCount of them); empty without a gate
      */
     public record NearestScope(Map<Integer, float[]> whiteningT, Map<Integer, float[]> keys, int keyCount,
-            long[] shardStarts, Map<Integer, List<float[]>> earlierDeltas, Map<Integer, float[]> codebook) {
+            long[] shardStarts, Map<Integer, List<float[]>> earlierDeltas, Map<Integer, float[]> codebook,
+            List<String> subjects) {
+        /** Without a subject gate. */
+        public NearestScope(Map<Integer, float[]> whiteningT, Map<Integer, float[]> keys, int keyCount,
+                long[] shardStarts, Map<Integer, List<float[]>> earlierDeltas, Map<Integer, float[]> codebook) {
+            this(whiteningT, keys, keyCount, shardStarts, earlierDeltas, codebook, List.of());
+        }
+
+        /** True when a subject gate goes with the codebook (codebook-subject). */
+        public boolean gated() {
+            return !subjects.isEmpty();
+        }
+
         /** Delta hooks (no codebook). */
         public NearestScope(Map<Integer, float[]> whiteningT, Map<Integer, float[]> keys, int keyCount,
                 long[] shardStarts, Map<Integer, List<float[]>> earlierDeltas) {
@@ -132,6 +148,12 @@ public record HookBundle(String method, String hyperparameters, String baseModel
             }
             if (keyCount < 1) {
                 throw new IllegalArgumentException("a nearest-edit scope holds at least one edited key, got " + keyCount);
+            }
+            subjects = List.copyOf(subjects);
+            if (!subjects.isEmpty() && (shardStarts.length > 0 || subjects.size() != keyCount
+                    || subjects.stream().anyMatch(String::isBlank))) {
+                throw new IllegalArgumentException("a subject gate needs one non-blank subject per key column ("
+                        + keyCount + "), got " + subjects.size() + ", and no shards");
             }
             for (int i = 0; i < shardStarts.length; i++) {
                 if (shardStarts[i] < 1 || shardStarts[i] > keyCount || (i > 0 && shardStarts[i] <= shardStarts[i - 1])) {
@@ -226,6 +248,8 @@ public record HookBundle(String method, String hyperparameters, String baseModel
     public static final String FORMAT_NEAREST_SHARDS = "hookline-hook-bundle/5";
     /** Format of nearest-edit bundles with a codebook (codebook-nearest): format /4 with the rows, no editing part. */
     public static final String FORMAT_NEAREST_CODEBOOK = "hookline-hook-bundle/6";
+    /** Format of codebook bundles with a subject gate (codebook-subject): format /6 with each key column's subject. */
+    public static final String FORMAT_NEAREST_CODEBOOK_SUBJECT = "hookline-hook-bundle/7";
     /** The nearest-edit scope's name in the manifest. */
     public static final String NEAREST = "nearest";
     public static final String MANIFEST = "manifest.json";
@@ -348,8 +372,11 @@ public record HookBundle(String method, String hyperparameters, String baseModel
 
     /** The format string this bundle is written with. */
     public String format() {
+        if (nearestScope != null && nearestScope.gated() && !nearestScope.hasCodebook()) {
+            throw new IllegalStateException("a subject gate goes with a codebook (codebook-subject); this bundle has none");
+        }
         if (nearestScope != null && nearestScope.hasCodebook()) {
-            return FORMAT_NEAREST_CODEBOOK;
+            return nearestScope.gated() ? FORMAT_NEAREST_CODEBOOK_SUBJECT : FORMAT_NEAREST_CODEBOOK;
         }
         return nearestScope != null && nearestScope.shards() > 1 ? FORMAT_NEAREST_SHARDS : formatOf(scope);
     }
@@ -444,6 +471,10 @@ public record HookBundle(String method, String hyperparameters, String baseModel
             }
             if (scope.equals(NEAREST)) {
                 m.put("nearestKeys", nearestScope.keyCount());
+                if (nearestScope.gated()) {
+                    ArrayNode subjects = m.putArray("scopeSubjects");
+                    nearestScope.subjects().forEach(subjects::add);
+                }
                 if (nearestScope.shards() > 1) {
                     ArrayNode starts = m.putArray("shardStarts");
                     for (long start : nearestScope.shardStarts()) {
@@ -527,14 +558,16 @@ public record HookBundle(String method, String hyperparameters, String baseModel
         String format = m.path("format").asText();
         if (!FORMAT.equals(format) && !FORMAT_SPAN.equals(format) && !FORMAT_SPAN_RELATION.equals(format)
                 && !FORMAT_NEAREST.equals(format) && !FORMAT_NEAREST_SHARDS.equals(format)
-                && !FORMAT_NEAREST_CODEBOOK.equals(format)) {
+                && !FORMAT_NEAREST_CODEBOOK.equals(format) && !FORMAT_NEAREST_CODEBOOK_SUBJECT.equals(format)) {
             throw new IllegalArgumentException(dir + ": unsupported bundle format '" + format
                     + "', expected " + FORMAT + ", " + FORMAT_SPAN + ", " + FORMAT_SPAN_RELATION + ", " + FORMAT_NEAREST
-                    + ", " + FORMAT_NEAREST_SHARDS + " or " + FORMAT_NEAREST_CODEBOOK);
+                    + ", " + FORMAT_NEAREST_SHARDS + ", " + FORMAT_NEAREST_CODEBOOK + " or "
+                    + FORMAT_NEAREST_CODEBOOK_SUBJECT);
         }
+        boolean gated = FORMAT_NEAREST_CODEBOOK_SUBJECT.equals(format);
         String scope = m.path("scope").asText();
         boolean sharded = FORMAT_NEAREST_SHARDS.equals(format);
-        boolean withCodebook = FORMAT_NEAREST_CODEBOOK.equals(format);
+        boolean withCodebook = FORMAT_NEAREST_CODEBOOK.equals(format) || gated;
         withEditing = withEditing && !withCodebook; // a codebook bundle has no editing part
         if (!formatOf(scope).equals(sharded || withCodebook ? FORMAT_NEAREST : format)) {
             throw new IllegalArgumentException(dir + ": scope '" + scope + "' does not belong to bundle format " + format);
@@ -636,7 +669,23 @@ public record HookBundle(String method, String hyperparameters, String baseModel
                         m.path("relationScopeKeys").asText("mean"), m.path("relationRoutes").asInt(1)) : null,
                 m.path("architecture").asText(dev.hookline.engine.model.Architecture.GPT2.modelType()),
                 nearest ? new NearestScope(nearestWhitening, nearestKeyColumns, nearestKeys, shardStarts, earlierDeltas,
-                        codebook) : null);
+                        codebook, gated ? subjects(m, dir) : List.of()) : null);
+    }
+
+    /** The manifest's scopeSubjects (format /7), required there. */
+    private static List<String> subjects(JsonNode m, Path dir) {
+        JsonNode s = m.path("scopeSubjects");
+        if (!s.isArray() || s.isEmpty()) {
+            throw new IllegalArgumentException(dir + ": format " + FORMAT_NEAREST_CODEBOOK_SUBJECT + " needs scopeSubjects");
+        }
+        List<String> out = new ArrayList<>();
+        for (JsonNode x : s) {
+            if (!x.isTextual()) {
+                throw new IllegalArgumentException(dir + ": scopeSubjects holds a non-text entry");
+            }
+            out.add(x.asText());
+        }
+        return out;
     }
 
     private static float[] floats(double[] v) {

@@ -17,10 +17,12 @@ import dev.hookline.engine.hook.RoutingDirections;
 import dev.hookline.engine.hook.ScopeTest;
 import dev.hookline.engine.hook.SequenceZScore;
 import dev.hookline.engine.hook.SpanScope;
+import dev.hookline.engine.hook.SubjectGate;
 import dev.hookline.engine.infer.ContinuationScore;
 import dev.hookline.engine.infer.Generation;
 import dev.hookline.engine.infer.LanguageModel;
 import dev.hookline.engine.infer.PromptTarget;
+import dev.hookline.engine.infer.TextTokenizer;
 import dev.hookline.engine.model.ForwardOptions;
 import dev.hookline.engine.model.CausalLm;
 import dev.hookline.engine.model.TokenBatch;
@@ -65,7 +67,7 @@ public final class HookedModel implements AutoCloseable {
         this.bundle = bundle;
         this.bundleDigest = bundleDigest;
         this.hookManager = base.model().manager().newSubManager();
-        this.hooks = install(base.model(), bundle, hookManager);
+        this.hooks = install(base.model(), base.tokenizer(), bundle, hookManager);
     }
 
     /**
@@ -78,7 +80,13 @@ public final class HookedModel implements AutoCloseable {
      * keeps the dense form (to benchmark the two on one build: {@code hookline bench serving}).
      */
     public static Map<Integer, HookLayer> install(CausalLm model, HookBundle bundle, NDManager manager) {
-        return install(model, bundle, manager, !Boolean.getBoolean(DENSE_SCOPE_PROPERTY));
+        return install(model, null, bundle, manager, !Boolean.getBoolean(DENSE_SCOPE_PROPERTY));
+    }
+
+    /** As {@link #install(CausalLm, HookBundle, NDManager)}, with the tokenizer a subject-gated bundle needs. */
+    public static Map<Integer, HookLayer> install(CausalLm model, TextTokenizer tokenizer, HookBundle bundle,
+            NDManager manager) {
+        return install(model, tokenizer, bundle, manager, !Boolean.getBoolean(DENSE_SCOPE_PROPERTY));
     }
 
     /** JVM property that makes {@link #install(CausalLm, HookBundle, NDManager)} keep the dense span-relation form. */
@@ -91,6 +99,23 @@ public final class HookedModel implements AutoCloseable {
      */
     public static Map<Integer, HookLayer> install(CausalLm model, HookBundle bundle, NDManager manager,
             boolean factoredScope) {
+        return install(model, null, bundle, manager, factoredScope);
+    }
+
+    /**
+     * As {@link #install(CausalLm, HookBundle, NDManager, boolean)}; {@code tokenizer} spells a codebook-subject
+     * bundle's subjects (such a bundle without one is refused).
+     */
+    public static Map<Integer, HookLayer> install(CausalLm model, TextTokenizer tokenizer, HookBundle bundle,
+            NDManager manager, boolean factoredScope) {
+        SubjectGate gate = null;
+        if (bundle.nearestScope() != null && bundle.nearestScope().gated()) {
+            if (tokenizer == null) {
+                throw new IllegalArgumentException("a " + bundle.method() + " bundle gates by subject: installing it"
+                        + " needs the model's tokenizer");
+            }
+            gate = new SubjectGate(bundle.nearestScope().subjects(), tokenizer);
+        }
         if (!bundle.architecture().equals(model.architecture().modelType())) {
             throw new IllegalArgumentException("bundle was made for a " + bundle.architecture()
                     + " base model; this base model is " + model.architecture().modelType());
@@ -120,7 +145,7 @@ public final class HookedModel implements AutoCloseable {
                         manager.create(bundle.nearestScope().whiteningT().get(l), new Shape(bundle.mlpSize(), bundle.mlpSize())),
                         manager.create(bundle.nearestScope().keys().get(l),
                                 new Shape(bundle.mlpSize(), bundle.nearestScope().keyCount())),
-                        bundle.nearestScope().shardStarts());
+                        bundle.nearestScope().shardStarts(), gate);
                 default -> SequenceZScore.INSTANCE;
             };
             List<NDArray> earlierShards = new ArrayList<>(); // alphaedit-shards: deltas of shards 0..S-2

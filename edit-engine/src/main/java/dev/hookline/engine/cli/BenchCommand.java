@@ -38,7 +38,9 @@ public final class BenchCommand implements Callable<Integer> {
                     + "alphaedit-nearest (AlphaEdit's update in hooks under coachhook-nearest's scope), "
                     + "alphaedit-shards (the same with a hook delta per shard of --shard-edits edits), "
                     + "codebook-nearest (each edit's residual served where the nearest-edit scope admits a position; "
-                    + "--nearest-alpha, default " + dev.hookline.engine.edit.CodebookNearestParams.DEFAULT_ALPHA0 + ")")
+                    + "--nearest-alpha, default " + dev.hookline.engine.edit.CodebookNearestParams.DEFAULT_ALPHA0 + "), "
+                    + "codebook-subject (codebook-nearest gated by subject: a position takes an edit's row only after "
+                    + "the edit's subject appeared in the text; --nearest-alpha)")
     String methods;
 
     @Option(names = "--edits", required = true, description = "number of consecutive edits N")

@@ -37,7 +37,7 @@ public final class EditCommand implements Callable<Integer> {
     /** Methods that write a hook bundle. */
     static final List<String> METHODS = List.of("coachhook", "coachhook-corpus", "coachhook-plus", "coachhook-span",
             "coachhook-span-relation", "coachhook-nearest", ClosedFormEditor.ALPHAEDIT_NEAREST,
-            ClosedFormEditor.ALPHAEDIT_SHARDS, ClosedFormEditor.CODEBOOK_NEAREST);
+            ClosedFormEditor.ALPHAEDIT_SHARDS, ClosedFormEditor.CODEBOOK_NEAREST, ClosedFormEditor.CODEBOOK_SUBJECT);
     /** Methods that change the weights in place and write an edited checkpoint to {@code --out}. */
     static final List<String> IN_PLACE_METHODS = List.of("memit", "coachhook-nohook", "alphaedit", "ultraedit", "ft");
 
@@ -67,7 +67,8 @@ public final class EditCommand implements Callable<Integer> {
                     + " or alphaedit-nearest (AlphaEdit's update in hooks under the same scope; --alphaedit-threshold,"
                     + " --alphaedit-l2, --nearest-alpha) or alphaedit-shards (the same with a hook delta per shard of"
                     + " --shard-edits edits) or codebook-nearest (each edit's residual served where the same scope admits"
-                    + " a position; --nearest-alpha)")
+                    + " a position; --nearest-alpha) or codebook-subject (codebook-nearest where a position takes an"
+                    + " edit's row only after the edit's subject appeared in the text; --nearest-alpha)")
     String method;
 
     @Option(names = "--out", required = true, description = "directory of the new bundle (must not exist)")
@@ -110,8 +111,7 @@ public final class EditCommand implements Callable<Integer> {
             // block), or the parent's layers when continuing a bundle and --layers is not given.
             Methods methods = options.methods(lm.model().config().layerCount(),
                     parentBundle != null ? parentBundle.layers() : null);
-            if (method.equals(ClosedFormEditor.CODEBOOK_NEAREST)
-                    || (parentBundle != null && parentBundle.method().equals(ClosedFormEditor.CODEBOOK_NEAREST))) {
+            if (codebook(method) || (parentBundle != null && codebook(parentBundle.method()))) {
                 return editCodebook(lm, methods, parentBundle, requests, lines);
             }
             // alphaedit-nearest: coachhook-nearest's record carries its layers, value step and scope; AlphaEdit's its update.
@@ -197,15 +197,19 @@ public final class EditCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** codebook-nearest and codebook-subject (the same record, the latter with the subject gate). */
+    private static boolean codebook(String method) {
+        return method.equals(ClosedFormEditor.CODEBOOK_NEAREST) || method.equals(ClosedFormEditor.CODEBOOK_SUBJECT);
+    }
+
     /**
-     * codebook-nearest: its record (one layer, the threshold, lambda_s, the value step); continuing a parent
+     * codebook-nearest and codebook-subject: its record (one layer, the threshold, lambda_s, the value step); continuing a parent
      * codebook-nearest bundle keeps the parent's threshold unless --nearest-alpha names another, and its lambda_s
      * (its keys were whitened with it).
      */
     private int editCodebook(LanguageModel lm, Methods methods, HookBundle parentBundle, List<EditRequest> requests,
             List<String> lines) throws Exception {
-        if (parentBundle != null && !(method.equals(ClosedFormEditor.CODEBOOK_NEAREST)
-                && parentBundle.method().equals(ClosedFormEditor.CODEBOOK_NEAREST))) {
+        if (parentBundle != null && !(codebook(method) && parentBundle.method().equals(method))) {
             throw new IllegalArgumentException("parent bundle was made by " + parentBundle.method() + "; " + method
                     + " cannot continue it (a codebook of residuals against linear hook deltas): use --method "
                     + parentBundle.method());
@@ -222,8 +226,9 @@ public final class EditCommand implements Callable<Integer> {
         }
         LayerStatistics stats = LayerStatistics.loadOrCompute(lm.model(), lm.tokenizer(), lines, options.statisticsLines,
                 params.layers(), model.resolve("hookline-stats"), corpus != null, System.err);
-        try (ClosedFormEditor editor = ClosedFormEditor.codebookNearest(lm.model(), lm.tokenizer(), stats, params,
-                methods.contextPrefixes())) {
+        try (ClosedFormEditor editor = method.equals(ClosedFormEditor.CODEBOOK_SUBJECT)
+                ? ClosedFormEditor.codebookSubject(lm.model(), lm.tokenizer(), stats, params, methods.contextPrefixes())
+                : ClosedFormEditor.codebookNearest(lm.model(), lm.tokenizer(), stats, params, methods.contextPrefixes())) {
             if (parentBundle != null) {
                 editor.restore(parentBundle);
             }

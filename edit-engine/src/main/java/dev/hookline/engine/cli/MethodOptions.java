@@ -45,7 +45,7 @@ public final class MethodOptions {
             + "score in [0, 1) (default " + CoachHookParams.NEAREST_ALPHA0 + "); it shares coachhook-span-relation's "
             + "lambda, lambda_s and value step; alphaedit-nearest serves under the same threshold and lambda_s, "
             + "alphaedit-shards too (its default " + AlphaEditShardsParams.DEFAULT_ALPHA0 + ", chosen on its own dev run), "
-            + "and codebook-nearest (default " + CodebookNearestParams.DEFAULT_ALPHA0 + ")")
+            + "and codebook-nearest and codebook-subject (default " + CodebookNearestParams.DEFAULT_ALPHA0 + ")")
     Double nearestAlpha;
 
     @Option(names = "--span-relation-keys", description = "coachhook-span-relation: keys each relation's span holds per"

@@ -280,6 +280,22 @@ public final class ClosedFormEditor implements SequentialEditor {
     /** The method name of {@link #codebookNearest}. */
     public static final String CODEBOOK_NEAREST = "codebook-nearest";
 
+    /**
+     * codebook-subject (this project's method): codebook-nearest whose scope lets a position take an edit's row only
+     * after the edit's subject has appeared in the text ({@link dev.hookline.engine.hook.SubjectGate}); among the
+     * edits whose subjects it has seen, the nearest edited key at {@code params.alpha0()} decides as before.
+     */
+    public static ClosedFormEditor codebookSubject(CausalLm base, TextTokenizer tokenizer, LayerStatistics statistics,
+            CodebookNearestParams params, List<String> contextPrefixes) {
+        return new ClosedFormEditor(CODEBOOK_SUBJECT, new CodebookUpdate(),
+                new NearestKeyScopeStrategy(params.scopeLambda(), tokenizer), base, tokenizer, statistics,
+                params.layers(), 0, CoachHookParams.VALUE_HOOKS_VALIDATED, params.alpha0(), false, 0, params.valueStep(),
+                contextPrefixes);
+    }
+
+    /** The method name of {@link #codebookSubject}. */
+    public static final String CODEBOOK_SUBJECT = "codebook-subject";
+
     /** Shards of the hooks (1 for every method but alphaedit-shards). */
     public int shards() {
         return earlierShards.get(layers[0]).size() + 1;
@@ -719,7 +735,7 @@ public final class ClosedFormEditor implements SequentialEditor {
                 rows.put(l, rule.codebook(l).toFloatArray()); // (E + 1, d) row-major
             }
             nearest = new HookBundle.NearestScope(nearest.whiteningT(), nearest.keys(), nearest.keyCount(),
-                    nearest.shardStarts(), nearest.earlierDeltas(), rows);
+                    nearest.shardStarts(), nearest.earlierDeltas(), rows, nearest.subjects());
         }
         return new HookBundle(method, hyperparametersJson, baseModelDigest, parentDigest, statistics.digest(), edits,
                 lambda, layers, model.config().mlpSize(), model.config().hiddenSize(), new LinkedHashMap<>(alpha),

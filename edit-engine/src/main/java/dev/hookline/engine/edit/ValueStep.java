@@ -164,10 +164,26 @@ public final class ValueStep {
         for (Map.Entry<Integer, ? extends MlpProjectionHook> e : hooks.entrySet()) {
             MlpProjectionHook h = e.getValue();
             if (h instanceof HookLayer hook && hook.mode() == HookLayer.Mode.VALIDATED && e.getKey() <= layer) {
-                deciding.put(e.getKey(), (block, keys, original, mask) -> {
-                    float[] select = hook.selection(keys, mask);
-                    decided.put(block, select);
-                    return hook.replaceWithSelection(keys, original, select);
+                deciding.put(e.getKey(), new MlpProjectionHook() {
+                    @Override
+                    public NDArray replace(int block, NDArray keys, NDArray original, NDArray mask) {
+                        float[] select = hook.selection(keys, mask);
+                        decided.put(block, select);
+                        return hook.replaceWithSelection(keys, original, select);
+                    }
+
+                    @Override
+                    public boolean wantsTokens() {
+                        return hook.wantsTokens();
+                    }
+
+                    @Override
+                    public NDArray replace(int block, NDArray keys, NDArray original, NDArray mask, int[] readFrom,
+                            int[][] tokens, int offset) {
+                        float[] select = hook.selection(keys, mask, tokens, offset);
+                        decided.put(block, select);
+                        return hook.replaceWithSelection(keys, original, select);
+                    }
                 });
                 stepHooks.put(e.getKey(), (block, keys, original, mask) ->
                         hook.replaceWithSelection(keys, original, decided.get(block)));

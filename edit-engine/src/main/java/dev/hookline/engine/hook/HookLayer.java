@@ -191,13 +191,46 @@ public final class HookLayer implements MlpProjectionHook {
      */
     @Override
     public NDArray replace(int blockLayer, NDArray keys, NDArray original, NDArray mask, int[] readFrom) {
+        if (wantsTokens()) {
+            throw new IllegalStateException("layer " + layer + ": a subject-gated hook needs the token ids (the model"
+                    + " passes them to hooks that want them)");
+        }
+        return replaced(keys, original, mask, readFrom, null);
+    }
+
+    /** A subject-gated codebook hook reads the token ids; the others ignore them. */
+    @Override
+    public NDArray replace(int blockLayer, NDArray keys, NDArray original, NDArray mask, int[] readFrom, int[][] tokens,
+            int offset) {
+        return replaced(keys, original, mask, readFrom, allowed(tokens, offset, keys));
+    }
+
+    /** True for a codebook hook whose scope has a subject gate (codebook-subject). */
+    @Override
+    public boolean wantsTokens() {
+        return codebook != null && scope instanceof NearestKeyScope n && n.gate() != null;
+    }
+
+    /** The gate's columns per position (B, T), or null for hooks without a gate. */
+    private int[][] allowed(int[][] tokens, int offset, NDArray keys) {
+        if (!wantsTokens()) {
+            return null;
+        }
+        if (tokens == null || tokens.length != keys.getShape().get(0)) {
+            throw new IllegalArgumentException("layer " + layer + ": token ids of " + (tokens == null ? 0 : tokens.length)
+                    + " rows for keys " + keys.getShape());
+        }
+        return ((NearestKeyScope) scope).gate().allowed(tokens, offset, (int) keys.getShape().get(1));
+    }
+
+    private NDArray replaced(NDArray keys, NDArray original, NDArray mask, int[] readFrom, int[][] allowed) {
         if (mode == Mode.TEMPORARY && codebook == null) {
             return original.add(keys.matMul(castDelta(keys)));
         }
         // Sharded or a codebook, without a recorder: no product with the whole delta is needed.
         NDArray shift = (!earlierShards.isEmpty() || codebook != null) && recorder == null ? null
                 : keys.matMul(castDelta(keys)); // (B, T, d)
-        return applySelection(keys, original, shift, selection(keys, shift, mask, readFrom));
+        return applySelection(keys, original, shift, selection(keys, shift, mask, readFrom, allowed));
     }
 
     /** A delta in the keys' type. */
@@ -212,10 +245,22 @@ public final class HookLayer implements MlpProjectionHook {
      * compute it once and reuse it with {@link #replaceWithSelection}.
      */
     public float[] selection(NDArray keys, NDArray mask) {
+        if (wantsTokens()) {
+            throw new IllegalStateException("layer " + layer + ": a subject-gated hook selects with the token ids");
+        }
         try (NDManager work = keys.getManager().newSubManager()) {
             NDArray shift = keys.matMul(castDelta(keys));
             shift.attach(work);
-            return selection(keys, shift, mask, null);
+            return selection(keys, shift, mask, null, null);
+        }
+    }
+
+    /** As {@link #selection(NDArray, NDArray)} for a hook that reads the token ids (see {@link #wantsTokens}). */
+    public float[] selection(NDArray keys, NDArray mask, int[][] tokens, int offset) {
+        try (NDManager work = keys.getManager().newSubManager()) {
+            NDArray shift = keys.matMul(castDelta(keys));
+            shift.attach(work);
+            return selection(keys, shift, mask, null, allowed(tokens, offset, keys));
         }
     }
 
@@ -229,7 +274,7 @@ public final class HookLayer implements MlpProjectionHook {
         return cast(delta, keys);
     }
 
-    private float[] selection(NDArray keys, NDArray shift, NDArray mask, int[] readFrom) {
+    private float[] selection(NDArray keys, NDArray shift, NDArray mask, int[] readFrom, int[][] allowed) {
         long rows = keys.getShape().get(0);
         long length = keys.getShape().get(1);
         // m = ||k delta|| feeds the m-based scopes and the trace; a key scope without a recorder needs
@@ -240,7 +285,11 @@ public final class HookLayer implements MlpProjectionHook {
         int[] shardOf = null; // (B, T), sharded hooks only
         int[] columnOf = null; // (B, T), codebook hooks only
         double[] keyScores = null; // (B, T)
-        if (codebook != null) {
+        if (allowed != null) {
+            NearestKeyScope.Routed routed = gatedFrom((NearestKeyScope) scope, keys, real, readFrom, allowed);
+            keyScores = routed.scores();
+            columnOf = routed.columns();
+        } else if (codebook != null) {
             NearestKeyScope.Routed routed = scoredFrom(((NearestKeyScope) scope)::routes, keys, real, readFrom);
             keyScores = routed.scores();
             columnOf = routed.columns();
@@ -296,6 +345,18 @@ public final class HookLayer implements MlpProjectionHook {
      */
     public static NearestKeyScope.Routed routesFrom(NearestKeyScope scope, NDArray keys, float[] real, int[] readFrom) {
         return scoredFrom(scope::routes, keys, real, readFrom);
+    }
+
+    /** The gated scope's routes at the real positions from {@code readFrom[b]} on; none elsewhere. */
+    private static NearestKeyScope.Routed gatedFrom(NearestKeyScope scope, NDArray keys, float[] real, int[] readFrom,
+            int[][] allowed) {
+        int length = (int) keys.getShape().get(1);
+        int[][] read = new int[allowed.length][];
+        for (int i = 0; i < allowed.length; i++) {
+            boolean scored = (real == null || real[i] > 0.5f) && (readFrom == null || i % length >= readFrom[i / length]);
+            read[i] = scored ? allowed[i] : null;
+        }
+        return scope.routesAmong(keys, read);
     }
 
     private static NearestKeyScope.Routed scoredFrom(Function<NDArray, NearestKeyScope.Routed> score, NDArray keys,

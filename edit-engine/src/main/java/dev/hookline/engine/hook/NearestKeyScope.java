@@ -29,11 +29,15 @@ import ai.djl.ndarray.types.DataType;
  *
  * <p>Codebook (codebook-nearest): {@link #routes} also names the nearest edited key's column, whose stored
  * residual an admitted position takes.
+ *
+ * <p>Subject gate (codebook-subject): with a {@link SubjectGate}, a position may take only the columns whose edit's
+ * subject it has seen ({@link #routesAmong}); the score is the same, the maximum over those columns alone.
  */
 public final class NearestKeyScope implements KeyScope {
     private final NDArray whiteningT; // (d_ff, d_ff) float32, W^T
     private final NDArray editedT; // (d_ff, E) float32, columns a_i; null before any edit
     private final long[] shardStarts; // first column of shards 1..S-1, ascending; empty: one shard
+    private final SubjectGate gate; // null: every column competes at every position
 
     /**
      * One shard.
@@ -51,6 +55,16 @@ public final class NearestKeyScope implements KeyScope {
      * @param shardStarts the first column of shards 1, 2, ... (strictly ascending, each in 1..E); empty for one shard
      */
     public NearestKeyScope(NDArray whiteningT, NDArray editedT, long[] shardStarts) {
+        this(whiteningT, editedT, shardStarts, null);
+    }
+
+    /**
+     * @param whiteningT {@code W^T}, (d_ff, d_ff) float32
+     * @param editedT the scaled whitened edited keys as columns, (d_ff, E) float32, or null for none
+     * @param shardStarts the first column of shards 1, 2, ... (strictly ascending, each in 1..E); empty for one shard
+     * @param gate the subject gate over the E columns, or null for none
+     */
+    public NearestKeyScope(NDArray whiteningT, NDArray editedT, long[] shardStarts, SubjectGate gate) {
         if (whiteningT.getDataType() != DataType.FLOAT32 || (editedT != null && editedT.getDataType() != DataType.FLOAT32)) {
             throw new IllegalArgumentException("nearest-edit scope arrays must be float32");
         }
@@ -67,9 +81,93 @@ public final class NearestKeyScope implements KeyScope {
                         + java.util.Arrays.toString(shardStarts));
             }
         }
+        if (gate != null && (gate.columns() != e || shardStarts.length > 0)) {
+            throw new IllegalArgumentException("a subject gate needs one subject per edited key (" + e + ", got "
+                    + gate.columns() + ") and no shards");
+        }
         this.whiteningT = whiteningT;
         this.editedT = editedT;
         this.shardStarts = shardStarts.clone();
+        this.gate = gate;
+    }
+
+    /** The subject gate, or null. */
+    public SubjectGate gate() {
+        return gate;
+    }
+
+    /**
+     * Scores and routes of keys (B, T, d_ff) when position i may take only the columns {@code allowed[i]}
+     * (row-major (B, T); null or empty: none, score NaN, column -1): the best of those columns' scores, on a tie
+     * the later column. Only the positions with some column are whitened and scored.
+     */
+    public Routed routesAmong(NDArray keys, int[][] allowed) {
+        long b = keys.getShape().get(0);
+        long t = keys.getShape().get(1);
+        long ff = keys.getShape().get(2);
+        int total = (int) (b * t);
+        if (allowed.length != total) {
+            throw new IllegalArgumentException(allowed.length + " allowed lists for keys " + keys.getShape());
+        }
+        double[] score = new double[total];
+        java.util.Arrays.fill(score, Double.NaN);
+        int[] shards = new int[total];
+        int[] columns = new int[total];
+        java.util.Arrays.fill(columns, -1);
+        long e = edits();
+        int p = 0;
+        int pairs = 0;
+        for (int[] cs : allowed) {
+            if (cs != null && cs.length > 0) {
+                p++;
+                pairs += cs.length;
+            }
+        }
+        if (p == 0 || e == 0) {
+            return new Routed(score, shards, columns);
+        }
+        long[] at = new long[p];
+        long[] flat = new long[pairs]; // position index * E + column, into the (P, E) products
+        int i = 0;
+        int j = 0;
+        for (int x = 0; x < total; x++) {
+            int[] cs = allowed[x];
+            if (cs != null && cs.length > 0) {
+                for (int c : cs) {
+                    if (c < 0 || c >= e) {
+                        throw new IllegalArgumentException("column " + c + " outside 0.." + (e - 1));
+                    }
+                    flat[j++] = (long) i * e + c;
+                }
+                at[i++] = x;
+            }
+        }
+        try (NDManager work = keys.getManager().newSubManager()) {
+            NDArray k = keys.toType(DataType.FLOAT32, true).reshape(total, ff).get(work.create(at)); // (P, d_ff)
+            k.attach(work);
+            NDArray q = k.matMul(whiteningT); // (P, d_ff)
+            double[] norm = q.mul(q).sum(new int[] {1}).toType(DataType.FLOAT64, false).toDoubleArray(); // (P)
+            double[] products = q.matMul(editedT).square().reshape(-1).take(work.create(flat))
+                    .toType(DataType.FLOAT64, false).toDoubleArray(); // (pairs)
+            j = 0;
+            for (i = 0; i < p; i++) {
+                int x = (int) at[i];
+                double best = -1;
+                int col = -1;
+                for (int c : allowed[x]) {
+                    double v = products[j++];
+                    if (v >= best) { // ascending columns: on a tie the later one
+                        best = v;
+                        col = c;
+                    }
+                }
+                if (norm[i] > 1e-30) {
+                    score[x] = Math.min(best / norm[i], 1.0);
+                    columns[x] = col;
+                }
+            }
+        }
+        return new Routed(score, shards, columns);
     }
 
     /** Shards, S (one without shard starts). */
@@ -112,6 +210,9 @@ public final class NearestKeyScope implements KeyScope {
     public record Routed(double[] scores, int[] shards, int[] columns) {}
 
     private Routed scored(NDArray keys, boolean route) {
+        if (gate != null) {
+            throw new IllegalStateException("a subject-gated scope scores with the token ids (routesAmong)");
+        }
         try (NDManager work = keys.getManager().newSubManager()) {
             long b = keys.getShape().get(0);
             long t = keys.getShape().get(1);
@@ -154,7 +255,11 @@ public final class NearestKeyScope implements KeyScope {
         return "nearest";
     }
 
-    /** A position's score depends on its own key alone. */
+    /**
+     * A position's score depends on its own key alone, and with a subject gate also on the tokens up to it: still
+     * causal, so a KV-cached forward may score its new positions alone when it is given the earlier tokens (the
+     * model passes them to hooks that ask, {@link dev.hookline.engine.model.MlpProjectionHook#wantsTokens}).
+     */
     @Override
     public boolean positionwise() {
         return true;

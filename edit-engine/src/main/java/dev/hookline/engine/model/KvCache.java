@@ -18,6 +18,7 @@ public final class KvCache implements AutoCloseable {
     private final NDArray[] keys;
     private final NDArray[] values;
     private int length;
+    private int[][] tokens; // per row the token ids of the S cached positions (for hooks that read them), or null
 
     KvCache(NDManager parent, int layers) {
         this.manager = parent.newSubManager();
@@ -56,9 +57,22 @@ public final class KvCache implements AutoCloseable {
         }
     }
 
-    /** Called by the model after every layer stored its new entries. */
-    void advance(int newPositions) {
+    /** Called by the model after every layer stored its new entries, with the batch whose positions they are. */
+    void advance(int newPositions, TokenBatch batch) {
+        tokens = tokensWith(batch);
         length += newPositions;
+    }
+
+    /** Per row the cached positions' token ids followed by {@code batch}'s row (no padding with a cache). */
+    int[][] tokensWith(TokenBatch batch) {
+        int[][] out = new int[batch.size()][];
+        for (int b = 0; b < batch.size(); b++) {
+            int[] earlier = tokens == null ? new int[0] : tokens[b];
+            int[] row = batch.row(b);
+            out[b] = java.util.Arrays.copyOf(earlier, earlier.length + row.length);
+            System.arraycopy(row, 0, out[b], earlier.length, row.length);
+        }
+        return out;
     }
 
     @Override

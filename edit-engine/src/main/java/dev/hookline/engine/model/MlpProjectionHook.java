@@ -39,6 +39,24 @@ public interface MlpProjectionHook {
     }
 
     /**
+     * Whether the hook reads the token ids ({@link #replace(int, NDArray, NDArray, NDArray, int[], int[][], int)}):
+     * the model then hands them over. False by default.
+     */
+    default boolean wantsTokens() {
+        return false;
+    }
+
+    /**
+     * As {@link #replace(int, NDArray, NDArray, NDArray, int[])}, with the token ids: {@code tokens[b]} holds row b's
+     * ids from position 0 on (a KV-cached forward's earlier positions included), its keys' positions being
+     * {@code offset .. offset + T - 1}. Called instead of the other forms when {@link #wantsTokens()}.
+     */
+    default NDArray replace(int layer, NDArray keys, NDArray original, NDArray mask, int[] readFrom, int[][] tokens,
+            int offset) {
+        return replace(layer, keys, original, mask, readFrom);
+    }
+
+    /**
      * Whether the output at each position depends only on that position's key and original
      * output (a corpus z-score or an unconditional hook does; a sequence z-score, which
      * standardises against the whole sequence, does not). Only positionwise hooks can run on the

@@ -493,8 +493,10 @@ public abstract class TransformerLm implements CausalLm {
                 }
                 MlpProjectionHook hook = options.hooks().get(layer);
                 if (hook != null) {
-                    NDArray replaced = hook.replace(layer, key, value, mask,
-                            layer == layers - 1 ? options.readFrom() : null);
+                    int[] readFrom = layer == layers - 1 ? options.readFrom() : null;
+                    NDArray replaced = hook.wantsTokens()
+                            ? hook.replace(layer, key, value, mask, readFrom, tokens(batch, cache), offset)
+                            : hook.replace(layer, key, value, mask, readFrom);
                     if (!replaced.getShape().equals(value.getShape())) {
                         throw new IllegalStateException("hook at layer " + layer + " returned shape "
                                 + replaced.getShape() + ", expected " + value.getShape());
@@ -532,7 +534,7 @@ public abstract class TransformerLm implements CausalLm {
                 blockScope.close();
             }
             if (cache != null) {
-                cache.advance(length);
+                cache.advance(length, batch);
             }
 
             NDArray logits = null;
@@ -729,5 +731,17 @@ public abstract class TransformerLm implements CausalLm {
     @Override
     public void close() {
         manager.close();
+    }
+
+    /** Per row every token id from position 0 on: the cache's earlier positions, then the batch's row. */
+    private static int[][] tokens(TokenBatch batch, KvCache cache) {
+        if (cache != null) {
+            return cache.tokensWith(batch);
+        }
+        int[][] out = new int[batch.size()][];
+        for (int b = 0; b < batch.size(); b++) {
+            out[b] = batch.row(b);
+        }
+        return out;
     }
 }

@@ -14,6 +14,7 @@ import dev.hookline.data.EditRequest;
 import dev.hookline.engine.bundle.HookBundle;
 import dev.hookline.engine.hook.NearestKeyScope;
 import dev.hookline.engine.hook.ScopeFactors;
+import dev.hookline.engine.hook.SubjectGate;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -26,10 +27,33 @@ public final class NearestKeyScopeStrategy extends ScopeStrategy {
     private final Map<Integer, NDArray> whiteningT = new LinkedHashMap<>(); // (d_ff, d_ff) float32, W^T
     private final Map<Integer, NDArray> edited = new LinkedHashMap<>(); // (d_ff, E) float32, columns a_i
     private final List<Long> shardStarts = new ArrayList<>(); // first column of shards 1, 2, ... (alphaedit-shards)
+    private final java.util.function.Function<String, int[][]> spell; // codebook-subject: subject spellings; else null
+    private final List<String> subjects = new ArrayList<>(); // codebook-subject: the subject of each column
 
     /** @param scopeLambda lambda_s of the whitening */
     public NearestKeyScopeStrategy(double scopeLambda) {
+        this(scopeLambda, null);
+    }
+
+    /**
+     * @param scopeLambda lambda_s of the whitening
+     * @param tokenizer with a tokenizer, the scope's subject gate (codebook-subject): a column is taken only after
+     *     its edit's subject; null for none
+     */
+    public NearestKeyScopeStrategy(double scopeLambda, dev.hookline.engine.infer.TextTokenizer tokenizer) {
         this.scopeLambda = scopeLambda;
+        if (tokenizer == null) {
+            this.spell = null;
+        } else {
+            Map<String, int[][]> memo = new java.util.HashMap<>();
+            java.util.function.Function<String, int[][]> s = SubjectGate.spellings(tokenizer);
+            this.spell = x -> memo.computeIfAbsent(x, s);
+        }
+    }
+
+    /** True with the subject gate (codebook-subject). */
+    public boolean gated() {
+        return spell != null;
     }
 
     @Override
@@ -78,7 +102,13 @@ public final class NearestKeyScopeStrategy extends ScopeStrategy {
         NDArray z = w.matMul(k); // (d_ff, 2u), W k
         NDArray scale = z.mul(z).sum(new int[] {0}).add(1).sqrt(); // (2u), sqrt(1 + |z|^2)
         NDArray a = z.div(scale); // (d_ff, 2u), contiguous
+        boolean first = layer == context.layers()[0];
         updates.add(() -> {
+            if (first && spell != null) { // the columns' subjects, once for all layers: mean keys', then plain keys'
+                for (int copy = 0; copy < KEYS_PER_EDIT; copy++) {
+                    batch.forEach(r -> subjects.add(r.subject()));
+                }
+            }
             NDArray old = edited.get(layer);
             NDArray next = old == null ? a.duplicate() : old.concat(a, 1); // (d_ff, E + 2u)
             next.attach(context.state());
@@ -97,8 +127,9 @@ public final class NearestKeyScopeStrategy extends ScopeStrategy {
     @Override
     public void refresh() {
         long[] starts = shardStarts.stream().mapToLong(Long::longValue).toArray();
+        SubjectGate gate = spell == null || subjects.isEmpty() ? null : new SubjectGate(subjects, spell);
         for (int l : context.layers()) {
-            tests.put(l, new NearestKeyScope(whiteningT.get(l), edited.get(l), starts));
+            tests.put(l, new NearestKeyScope(whiteningT.get(l), edited.get(l), starts, gate));
         }
     }
 
@@ -132,6 +163,10 @@ public final class NearestKeyScopeStrategy extends ScopeStrategy {
     @Override
     public void checkBundle(HookBundle bundle, String method) {
         checkScopeLambdaAndStatistics(bundle, scopeLambda, "nearest", "new keys are whitened as the bundle's");
+        if (bundle.nearestScope() != null && bundle.nearestScope().gated() != gated()) {
+            throw new IllegalArgumentException(method + " cannot continue a " + bundle.method() + " bundle: "
+                    + (gated() ? "it has no subject gate" : "its codebook is subject-gated"));
+        }
     }
 
     /** Takes the bundle's whitening and edited keys, so new keys are scored and whitened as the old ones. */
@@ -143,6 +178,8 @@ public final class NearestKeyScopeStrategy extends ScopeStrategy {
         for (long start : n.shardStarts()) {
             shardStarts.add(start);
         }
+        subjects.clear();
+        subjects.addAll(n.subjects());
         for (int l : context.layers()) {
             NDArray w = context.state().create(n.whiteningT().get(l), new Shape(ff, ff)); // (d_ff, d_ff) float32, W^T
             NDArray keys = context.state().create(n.keys().get(l), new Shape(ff, n.keyCount())); // (d_ff, E) float32
@@ -174,7 +211,7 @@ public final class NearestKeyScopeStrategy extends ScopeStrategy {
         }
         // The editor adds the earlier shards' deltas (it holds them).
         return new HookBundle.NearestScope(w, keys, count, shardStarts.stream().mapToLong(Long::longValue).toArray(),
-                Map.of());
+                Map.of(), Map.of(), spell == null ? List.of() : subjects);
     }
 
     @Override

@@ -354,7 +354,7 @@ public final class ServingBench {
         HookBundle bundle = HookBundle.read(s.bundle(), false);
         ObjectNode out = new ObjectMapper().createObjectNode();
         try (NDManager manager = lm.model().manager().newSubManager()) {
-            Map<Integer, HookLayer> hooks = HookedModel.install(lm.model(), bundle, manager);
+            Map<Integer, HookLayer> hooks = HookedModel.install(lm.model(), lm.tokenizer(), bundle, manager);
             for (String variant : List.of("reference HookLayer", "ServingHook")) {
                 AtomicLong hookNanos = new AtomicLong();
                 AtomicLong calls = new AtomicLong();

@@ -94,7 +94,7 @@ public final class LoadedVersion {
                         + bundle.baseModelDigest() + " but the loaded base is " + base.parameterDigest());
             }
             manager = base.model().model().manager().newSubManager();
-            Map<Integer, HookLayer> hooks = HookedModel.install(base.model().model(), bundle, manager);
+            Map<Integer, HookLayer> hooks = HookedModel.install(base.model().model(), base.model().tokenizer(), bundle, manager);
             Info info = withBundle(identity, HookBundle.digest(bundleDir), bundle.edits(), bundle.alpha());
             return new LoadedVersion(info, base, manager, hooks, facts);
         } catch (IOException | RuntimeException e) {

@@ -45,6 +45,22 @@ public final class ServingHook implements MlpProjectionHook {
         return layer.positionwise();
     }
 
+    /** A subject-gated codebook (codebook-subject) reads the token ids, as its reference does. */
+    @Override
+    public boolean wantsTokens() {
+        return layer.wantsTokens();
+    }
+
+    /** codebook-subject: the reference's routing with the token ids (the other hooks ignore them). */
+    @Override
+    public NDArray replace(int blockLayer, NDArray keys, NDArray original, NDArray mask, int[] readFrom, int[][] tokens,
+            int offset) {
+        if (layer.wantsTokens()) {
+            return layer.replace(blockLayer, keys, original, mask, readFrom, tokens, offset);
+        }
+        return replace(blockLayer, keys, original, mask, readFrom);
+    }
+
     /** The reference hook this one reproduces. */
     public HookLayer reference() {
         return layer;
