@@ -10,7 +10,9 @@
  * boost rounds), coachhook-span spanTuned() (span scope, fixed threshold alpha0 0.99 on rho, scope lambda 15),
  * coachhook-nearest nearestTuned(); alphaedit-nearest takes nearestTuned()'s layers, value step and scope with
  * AlphaEdit's update (nullspaceThreshold, l2; no lambda); alphaedit-shards is alphaedit-nearest with a delta
- * per shard of at most shardEdits edits (default AlphaEditShardsParams.DEFAULT_SHARD_EDITS).
+ * per shard of at most shardEdits edits (default AlphaEditShardsParams.DEFAULT_SHARD_EDITS); codebook-nearest
+ * and codebook-subject (its rows gated by their edits' subjects) take nearestTuned() at their own threshold
+ * (CodebookNearestParams.DEFAULT_ALPHA0) on one layer, without lambda or valueHooks.
  */
 package dev.hookline.worker;
 
@@ -39,7 +41,7 @@ public final class EditMapping {
     /** Methods this worker computes (the engine's hook methods; in-place baselines have no hook bundle). */
     public static final List<String> SUPPORTED_METHODS = List.of("coachhook", "coachhook-corpus", "coachhook-plus",
             "coachhook-span", "coachhook-span-relation", "coachhook-nearest", ClosedFormEditor.ALPHAEDIT_NEAREST,
-            ClosedFormEditor.ALPHAEDIT_SHARDS, ClosedFormEditor.CODEBOOK_NEAREST);
+            ClosedFormEditor.ALPHAEDIT_SHARDS, ClosedFormEditor.CODEBOOK_NEAREST, ClosedFormEditor.CODEBOOK_SUBJECT);
 
     /** The key-scope methods: fixed threshold on a score in [0, 1), a scope lambda of their own. */
     static boolean isSpan(String method) {
@@ -47,12 +49,20 @@ public final class EditMapping {
                 || method.equals("coachhook-nearest") || isAlphaEdit(method) || isCodebook(method);
     }
 
-    /** codebook-nearest: each edit's residual as a codebook row under the nearest scope; no lambda, one layer. */
+    /**
+     * codebook-nearest and codebook-subject: each edit's residual as a codebook row under the nearest scope (for
+     * codebook-subject gated by the edit's subject); no lambda, one layer, the same record.
+     */
     static boolean isCodebook(String method) {
-        return method.equals(ClosedFormEditor.CODEBOOK_NEAREST);
+        return method.equals(ClosedFormEditor.CODEBOOK_NEAREST) || isCodebookSubject(method);
     }
 
-    /** The methods without an update lambda (alphaedit-nearest, alphaedit-shards, codebook-nearest). */
+    /** codebook-subject: codebook-nearest whose rows a position takes only after their edit's subject appeared. */
+    static boolean isCodebookSubject(String method) {
+        return method.equals(ClosedFormEditor.CODEBOOK_SUBJECT);
+    }
+
+    /** The methods without an update lambda (alphaedit-nearest, alphaedit-shards and the codebook methods). */
     static boolean hasNoLambda(String method) {
         return isAlphaEdit(method) || isCodebook(method);
     }
@@ -108,7 +118,7 @@ public final class EditMapping {
                         default -> "number";
                     });
                     if (k.equals("layers") && isCodebook(m)) {
-                        spec.put("maxItems", 1); // codebook-nearest edits exactly one layer (plan refuses more)
+                        spec.put("maxItems", 1); // the codebook methods edit exactly one layer (plan refuses more)
                     }
                 }
             }
@@ -184,7 +194,7 @@ public final class EditMapping {
                     : isAlphaEdit(method) ? alphaEditNearest() : params;
         }
 
-        /** codebook-nearest's record: these layers (exactly one), threshold, lambda_s and value step. */
+        /** codebook-nearest's record (codebook-subject's too): these layers (exactly one), threshold, lambda_s, value step. */
         public CodebookNearestParams codebookNearest() {
             return new CodebookNearestParams(params.layers(), params.alpha0(), params.scopeLambda(), params.valueStep());
         }
@@ -297,6 +307,10 @@ public final class EditMapping {
      * bench); the other methods run CoachHooK under their own method name (written into the bundle).
      */
     public static ClosedFormEditor editor(Plan plan, CausalLm model, TextTokenizer tokenizer, LayerStatistics stats) {
+        if (isCodebookSubject(plan.method())) {
+            return ClosedFormEditor.codebookSubject(model, tokenizer, stats, plan.codebookNearest(),
+                    RelationCatalogue.CONTEXT_PREFIXES);
+        }
         if (isCodebook(plan.method())) {
             return ClosedFormEditor.codebookNearest(model, tokenizer, stats, plan.codebookNearest(),
                     RelationCatalogue.CONTEXT_PREFIXES);
@@ -322,7 +336,8 @@ public final class EditMapping {
             case "coachhook-corpus", "coachhook-plus" -> "corpus-z";
             case "coachhook-span" -> "span";
             case "coachhook-span-relation" -> "span-relation";
-            case "coachhook-nearest", "alphaedit-nearest", "alphaedit-shards", "codebook-nearest" -> "nearest";
+            case "coachhook-nearest", "alphaedit-nearest", "alphaedit-shards", "codebook-nearest", "codebook-subject" ->
+                    "nearest";
             default -> "sequence-z";
         };
     }
@@ -428,8 +443,10 @@ public final class EditMapping {
             case "coachhook-nearest", "alphaedit-nearest" -> CoachHookParams.nearestTuned();
             // alphaedit-shards: the same record at its own dev-chosen threshold.
             case "alphaedit-shards" -> CoachHookParams.nearestTuned().withAlpha0(AlphaEditShardsParams.DEFAULT_ALPHA0);
-            // codebook-nearest: the same scope at its own dev-chosen threshold (its value step is the record's).
-            case "codebook-nearest" -> CoachHookParams.nearestTuned().withAlpha0(CodebookNearestParams.DEFAULT_ALPHA0);
+            // codebook-nearest: the same scope at its own dev-chosen threshold (its value step is the record's);
+            // codebook-subject takes codebook-nearest's record.
+            case "codebook-nearest", "codebook-subject" ->
+                    CoachHookParams.nearestTuned().withAlpha0(CodebookNearestParams.DEFAULT_ALPHA0);
             default -> CoachHookParams.defaults();
         };
         ValueStepParams v = d.valueStep();
@@ -524,8 +541,8 @@ public final class EditMapping {
                     case "scopeLambda" -> {
                         if (!isSpan(method)) {
                             throw new IllegalArgumentException("hyperparameter 'scopeLambda' applies to coachhook-span, "
-                                    + "coachhook-span-relation, coachhook-nearest, alphaedit-nearest, alphaedit-shards and "
-                                    + "codebook-nearest only, not "
+                                    + "coachhook-span-relation, coachhook-nearest, alphaedit-nearest, alphaedit-shards, "
+                                    + "codebook-nearest and codebook-subject only, not "
                             + method);
                         }
                         scopeLambda = number(k, val);

@@ -331,6 +331,14 @@ final class JobExecution {
                         + parent.method() + ") has scope test " + parent.scope() + " but " + plan.method() + " needs "
                         + EditMapping.bundleScope(plan.method()) + ": continue a branch with a method of its scope");
             }
+            if (parent != null && (EditMapping.isCodebook(plan.method()) || EditMapping.isCodebook(parent.method()))
+                    && !parent.method().equals(plan.method())) {
+                // A codebook continues only under its own method (codebook-subject's rows are subject-gated,
+                // codebook-nearest's are not, and the delta methods keep no codebook): refused before any work.
+                throw new IllegalArgumentException(parentLabel + " was made by " + parent.method() + "; "
+                        + plan.method() + " cannot continue it: continue the branch with " + parent.method()
+                        + " or start a new branch");
+            }
 
             // ---- statistics: the registry's cached C0 for these layers, else compute from the model's corpus
             t = System.nanoTime();
@@ -450,7 +458,7 @@ final class JobExecution {
         m.put("editsCumulative", editor.editCount());
         ArrayNode layers = m.putArray("layers");
         for (int l : editor.layers()) {
-            float[] after = editor.hookState(l); // the delta, and codebook-nearest's rows after it
+            float[] after = editor.hookState(l); // the delta, and the codebook methods' rows after it
             float[] before = deltaBefore.get(l);
             double norm = 0;
             double step = 0;

@@ -15,8 +15,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.hookline.client.RegistryClient;
 import dev.hookline.data.EditRequest;
 import dev.hookline.engine.edit.CoachHookParams;
+import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class EditMappingTest {
     static JsonNode json(String text) throws Exception {
@@ -303,7 +305,7 @@ class EditMappingTest {
         m0 = assertThrows(IllegalArgumentException.class,
                 () -> EditMapping.plan("coachhook", json("{\"scopeLambda\": 15}"), 1000)).getMessage();
         assertTrue(m0.contains("applies to coachhook-span, coachhook-span-relation, coachhook-nearest, alphaedit-nearest,"
-                + " alphaedit-shards and codebook-nearest only"), m0);
+                + " alphaedit-shards, codebook-nearest and codebook-subject only"), m0);
         m0 = assertThrows(IllegalArgumentException.class,
                 () -> EditMapping.plan("coachhook-span", json("{\"scopeLambda\": -1}"), 1000)).getMessage();
         assertTrue(m0.contains("scope lambda must be finite and > 0"), m0);
@@ -364,6 +366,63 @@ class EditMappingTest {
         for (String bad : new String[] {"{\"lambda\": 400}", "{\"valueHooks\": \"temporary\"}", "{\"layers\": [1, 2]}",
                 "{\"shardEdits\": 10}"}) {
             assertThrows(IllegalArgumentException.class, () -> EditMapping.plan("codebook-nearest", json(bad), 1000), bad);
+        }
+    }
+
+    /**
+     * codebook-subject takes codebook-nearest's record and rules (one layer, no lambda, no valueHooks, its threshold
+     * from the batch, the model's defaults or the parent) and makes the engine's subject-gated editor.
+     */
+    @Test
+    void codebookSubjectPlansLikeCodebookNearestAndMakesTheGatedEditor(@TempDir Path tmp) throws Exception {
+        for (int[] parent : new int[][] {null, {2}}) {
+            EditMapping.Plan subject = EditMapping.plan("codebook-subject", null, 1000).forModel(3, parent);
+            EditMapping.Plan nearest = EditMapping.plan("codebook-nearest", null, 1000).forModel(3, parent);
+            assertEquals(nearest.codebookNearest(), subject.codebookNearest(), "the same record");
+            assertEquals(subject.codebookNearest(), subject.hyperparameterRecord());
+            assertEquals(0.5, subject.codebookNearest().alpha0(), 0.0);
+            assertArrayEquals(new int[] {2}, subject.codebookNearest().layers());
+        }
+        assertEquals("nearest", EditMapping.bundleScope("codebook-subject"));
+        assertTrue(EditMapping.SUPPORTED_METHODS.contains("codebook-subject"));
+        assertEquals(0.3, EditMapping.plan("codebook-subject", null, 1000).forModel(3, new int[] {2})
+                .withParent(0, 15, 0.3).codebookNearest().alpha0(), 0.0, "a branch keeps its threshold");
+        assertEquals(0.25, EditMapping.plan("codebook-subject", json("{\"alpha0\": 0.25, \"scopeLambda\": 20}"), 1000)
+                .forModel(3, new int[] {2}).withParent(0, 15, 0.3).codebookNearest().alpha0(), 0.0, "unless it names one");
+        var hp = EditMapping.advertisement().path("codebook-subject").path("hyperparameters");
+        assertEquals(EditMapping.advertisement().path("codebook-nearest").path("hyperparameters"), hp,
+                "the same schema as codebook-nearest's");
+        assertEquals(1, hp.path("layers").path("maxItems").asInt(), "the registry refuses two layers at submission");
+        assertTrue(hp.has("alpha0") && hp.has("scopeLambda") && !hp.has("lambda") && !hp.has("valueHooks"), hp.toString());
+        for (String bad : new String[] {"{\"lambda\": 400}", "{\"valueHooks\": \"temporary\"}",
+                "{\"layers\": [1, 2]}", "{\"shardEdits\": 10}", "{\"nullspaceThreshold\": 1}", "{\"alpha0\": 1.0}"}) {
+            String m = assertThrows(IllegalArgumentException.class,
+                    () -> EditMapping.plan("codebook-subject", json(bad), 1000), bad).getMessage();
+            assertTrue(m.contains("codebook-subject"), m);
+        }
+        // The model's edit defaults stand in as for codebook-nearest; two default layers are refused.
+        JsonNode defaults = json("{\"alpha0\": 0.2, \"layers\": [1], \"scopeLambda\": 20}");
+        EditMapping.Plan first = EditMapping.plan("codebook-subject", json("{}"), defaults, 0).forModel(3, null);
+        assertEquals(0.2, first.codebookNearest().alpha0(), 0.0);
+        assertArrayEquals(new int[] {1}, first.codebookNearest().layers());
+        assertEquals(20, first.codebookNearest().scopeLambda(), 0.0);
+        String m = assertThrows(IllegalArgumentException.class, () -> EditMapping.plan("codebook-subject", null,
+                json("{\"layers\": [0, 1]}"), 0)).getMessage();
+        assertTrue(m.contains("exactly one layer") && m.contains("model's edit defaults"), m);
+
+        // The editor: the engine's codebook-subject (subject-gated), not codebook-nearest.
+        Path modelDir = dev.hookline.testkit.TestModels.tiny();
+        try (var lm = dev.hookline.engine.infer.LanguageModel.load(modelDir)) {
+            List<String> corpus = java.nio.file.Files.readAllLines(modelDir.resolve("world/corpus.txt")).subList(0, 64);
+            for (String method : new String[] {"codebook-subject", "codebook-nearest"}) {
+                EditMapping.Plan plan = EditMapping.plan(method, null, 64).forModel(lm.model().config().layerCount(), null);
+                var stats = dev.hookline.engine.edit.LayerStatistics.loadOrCompute(lm.model(), lm.tokenizer(), corpus,
+                        64, plan.params().layers(), tmp.resolve("stats"));
+                try (var editor = EditMapping.editor(plan, lm.model(), lm.tokenizer(), stats)) {
+                    assertEquals(method, editor.method());
+                    assertArrayEquals(plan.codebookNearest().layers(), editor.layers());
+                }
+            }
         }
     }
 

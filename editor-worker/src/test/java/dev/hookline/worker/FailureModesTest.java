@@ -170,15 +170,15 @@ class FailureModesTest extends RegistryBackedTest {
                 RegistryClient.json().createObjectNode().put("lambda", 5), fx.cases.subList(71, 72))
                 .path("status").asText());
         assertTrue(fx.admin.get("/api/workers").toString().contains("coachhook-span-relation"));
-        // codebook-nearest edits one layer: two are refused at submission, named or as the recommended method
-        // of a new branch (no method), not failed by the worker later; one layer is accepted
+        // codebook-nearest (and codebook-subject) edit one layer: two are refused at submission, named or as the
+        // recommended method of a new branch (no method), not failed by the worker later; one layer is accepted
         com.fasterxml.jackson.databind.node.ArrayNode two = RegistryClient.json().createArrayNode().add(1).add(2);
-        for (String method : new String[] {"codebook-nearest", null}) {
+        for (String method : new String[] {"codebook-nearest", "codebook-subject", null}) {
             RegistryException layers = assertThrows(RegistryException.class, () -> fx.submit("cb-two-" + method,
                     method, RegistryClient.json().createObjectNode().set("layers", two), fx.cases.subList(72, 73)));
             assertEquals(422, layers.status(), layers.detail());
-            assertTrue(layers.detail().contains("hyperparameters.layers")
-                    && layers.detail().contains("'codebook-nearest' takes at most 1 item"), layers.detail());
+            assertTrue(layers.detail().contains("hyperparameters.layers") && layers.detail().contains("'"
+                    + (method == null ? "codebook-nearest" : method) + "' takes at most 1 item"), layers.detail());
         }
         JsonNode one = fx.submit("cb-one", null, RegistryClient.json().createObjectNode()
                 .set("layers", RegistryClient.json().createArrayNode().add(1)), fx.cases.subList(72, 73));

@@ -9,6 +9,8 @@
  * edited key (format hookline-hook-bundle/6) and no editing blob; the second job continues from the first's rows.
  * codebook-nearest's first batch names no threshold: it takes the model's edit default (0.3), snapshotted at
  * submission (the default changed afterwards to 0.9 reaches neither job), and the second batch keeps its parent's.
+ * codebook-subject runs the same way (its rows gated by their edits' subjects): format hookline-hook-bundle/7 with
+ * each key column's subject, and a codebook-nearest batch on its branch fails its job naming both methods.
  */
 package dev.hookline.worker;
 
@@ -32,7 +34,8 @@ class NearestVersionsTest extends RegistryBackedTest {
         "coachhook-nearest | {\"lambda\": 300, \"alpha0\": 0.3}",
         "alphaedit-nearest | {\"nullspaceThreshold\": 1, \"alpha0\": 0.3}",
         "alphaedit-shards | {\"nullspaceThreshold\": 1, \"alpha0\": 0.3, \"shardEdits\": 3}",
-        "codebook-nearest | {}"})
+        "codebook-nearest | {}",
+        "codebook-subject | {}"})
     void nearestBatchesMakeChainedVersionsThatServeTheNewFacts(String method, String hyperparameters) throws Exception {
         JsonNode hyper = RegistryClient.json().readTree(hyperparameters);
         List<List<EditRequest>> batches = new ArrayList<>();
@@ -86,7 +89,7 @@ class NearestVersionsTest extends RegistryBackedTest {
             double norm = layer.path("deltaNorm").asDouble();
             double step = layer.path("stepNorm").asDouble();
             assertTrue(norm > 0 && step > 0, "hook state norms: " + layer);
-            if (method.equals("codebook-nearest")) { // rows are appended: ||after||^2 = ||before||^2 + ||step||^2
+            if (method.startsWith("codebook-")) { // rows are appended: ||after||^2 = ||before||^2 + ||step||^2
                 assertEquals(norm * norm, lastNorm * lastNorm + step * step, 1e-6 * norm * norm, "appended rows: " + layer);
             }
             lastNorm = norm;
@@ -116,11 +119,38 @@ class NearestVersionsTest extends RegistryBackedTest {
             assertEquals(3, record.path("shardEdits").asInt(), "the second version kept its parent's shard size: " + record);
             assertEquals(1.0, record.path("nearest").path("update").path("nullspaceThreshold").asDouble(), 0, record.toString());
         }
-        if (method.equals("codebook-nearest")) {
-            assertEquals(HookBundle.FORMAT_NEAREST_CODEBOOK, serving.format());
+        if (method.startsWith("codebook-")) {
+            assertEquals(method.equals("codebook-subject") ? HookBundle.FORMAT_NEAREST_CODEBOOK_SUBJECT
+                    : HookBundle.FORMAT_NEAREST_CODEBOOK, serving.format());
+            assertEquals("codebook-subject".equals(method), serving.nearestScope().gated(), "a subject gate");
             assertEquals(13L * serving.hiddenSize(), serving.nearestScope().codebook().get(serving.layers()[0]).length,
                     "a zero row and a row per edited key, both batches");
             assertTrue(last.path("manifest").path("editing").isEmpty(), "no editing blob: " + last.path("manifest"));
+        }
+        if (method.equals("codebook-subject")) {
+            List<String> subjects = new ArrayList<>();
+            for (List<EditRequest> b : batches) {
+                for (EditRequest r : b) { // two key columns per edit, the batch's mean keys then its plain keys
+                    subjects.add(r.subject());
+                }
+                for (EditRequest r : b) {
+                    subjects.add(r.subject());
+                }
+            }
+            assertEquals(subjects, serving.nearestScope().subjects(), "each key column's subject, both batches");
+            // codebook-nearest cannot continue a subject-gated codebook: the job fails naming both, nothing recorded
+            int versionsBefore = fx.versions().size();
+            long wrong = fx.submit(method, "codebook-nearest", RegistryClient.json().createObjectNode(),
+                    fx.cases.subList(36, 37)).path("id").asLong();
+            try (EditorWorker worker = EditorWorker.create(fx.worker(tmp.resolve("cache-" + method), "w-" + method).build())) {
+                assertEquals(EditorWorker.Result.FAILED, worker.runOnce(), fx.batch(wrong).toString());
+            }
+            JsonNode failed = fx.batch(wrong);
+            assertEquals("FAILED", failed.path("status").asText(), failed.toString());
+            String error = failed.path("error").asText();
+            assertTrue(error.contains("made by codebook-subject") && error.contains("codebook-nearest cannot continue it"),
+                    error);
+            assertEquals(versionsBefore, fx.versions().size(), "no version recorded");
         }
         if (method.equals("alphaedit-nearest")) {
             assertEquals(1.0, RegistryClient.json().readTree(serving.hyperparameters())

@@ -57,8 +57,8 @@ final class BatchCommands {
 
         @Option(names = "--method", paramLabel = "M", description = {"Editing method. Default: the file's, else the "
                 + "registry's default: the branch's method, on a new branch " + RECOMMENDED_METHOD + " (recommended;",
-                "coachhook = the paper's method; also codebook-nearest, alphaedit-nearest, coachhook-nearest, coachhook-span-relation,"
-                + " coachhook-span,"
+                "coachhook = the paper's method; also codebook-nearest, codebook-subject (codebook-nearest gated by the edit's",
+                "subject), alphaedit-shards, alphaedit-nearest, coachhook-nearest, coachhook-span-relation, coachhook-span,"
                 + " coachhook-corpus, coachhook-plus)."})
         String method;
 

@@ -147,6 +147,7 @@ class GovernanceCliTest {
         assertTrue(help.out().contains("--interval"), help.out());
         Run submitHelp = cli(Map.of(), "batch", "submit", "--help");
         assertTrue(submitHelp.out().contains("coachhook-span-relation"), submitHelp.out());
+        assertTrue(submitHelp.out().contains("codebook-subject"), submitHelp.out());
         Run noToken = cli(Map.of("HOOKLINE_REGISTRY", registry.url().toString()), "node", "list");
         assertEquals(2, noToken.code());
         assertTrue(noToken.err().contains("hookline login"), noToken.err());
@@ -332,6 +333,9 @@ class GovernanceCliTest {
         Run refused = as(adminToken, "model", "defaults", "cli-world", "codebook-nearest", "statsLines=4096");
         assertEquals(1, refused.code(), "the registry's 400");
         assertTrue(refused.err().contains("statsLines"), refused.err());
+        Run twoLayers = as(adminToken, "model", "defaults", "cli-world", "codebook-subject", "layers=0,1");
+        assertEquals(1, twoLayers.code(), "the registry's 400: codebook-subject edits one layer, as codebook-nearest");
+        assertTrue(twoLayers.err().contains("codebook-subject edits exactly one"), twoLayers.err());
         Run wrongRole = as(alice, "model", "defaults", "cli-world", "codebook-nearest", "alpha0=0.3");
         assertEquals(1, wrongRole.code(), wrongRole.err());
         assertEquals(0.25, admin.get("/api/models/" + modelId).path("editDefaults").path("codebook-nearest")

@@ -1,6 +1,7 @@
 /*
  * The batch API accepts every hook method the engine can snapshot, including coachhook-plus,
- * coachhook-span, coachhook-nearest, alphaedit-nearest and alphaedit-shards, keeps the wire name through storage and hands it to the worker's lease; an
+ * coachhook-span, coachhook-nearest, alphaedit-nearest, alphaedit-shards, codebook-nearest and codebook-subject, keeps the wire
+ * name through storage and hands it to the worker's lease; an
  * edit's optional relation label (coachhook-span-relation) travels the same way.
  */
 package dev.hookline.registry;
@@ -25,7 +26,7 @@ class EditMethodTest {
         String submitter = Fixtures.token(Fixtures.unique("method-sub"), "SUBMITTER");
         String worker = Fixtures.token(Fixtures.unique("method-worker"), "WORKER");
         for (String method : List.of("coachhook-span", "coachhook-plus", "coachhook-nearest", "alphaedit-nearest",
-                "alphaedit-shards")) {
+                "alphaedit-shards", "codebook-nearest", "codebook-subject")) {
             long model = Fixtures.model(Fixtures.unique("method-model"));
             Map<String, Object> body = Fixtures.batchBody(model, "main", 2);
             body.put("method", method);
@@ -62,6 +63,20 @@ class EditMethodTest {
         }
         as(submitter).contentType(ContentType.JSON).body(next).post("/api/batches")
                 .then().statusCode(201).body("method", equalTo("alphaedit-nearest"));
+        // A codebook-subject branch keeps codebook-subject too (its gated rows continue only under it).
+        Map<String, Object> gated = Fixtures.batchBody(model, "gated", 2);
+        gated.put("method", "codebook-subject");
+        gated.put("hyperparameters", Map.of("alpha0", 0.4, "layers", List.of(1)));
+        as(submitter).contentType(ContentType.JSON).body(gated).post("/api/batches")
+                .then().statusCode(201).body("method", equalTo("codebook-subject"));
+        Map<String, Object> gatedNext = Fixtures.batchBody(model, "gated", 2);
+        gatedNext.remove("method");
+        gatedNext.put("hyperparameters", Map.of());
+        for (Map<String, Object> e : (List<Map<String, Object>>) gatedNext.get("edits")) {
+            e.put("subject", "Other " + e.get("subject"));
+        }
+        as(submitter).contentType(ContentType.JSON).body(gatedNext).post("/api/batches")
+                .then().statusCode(201).body("method", equalTo("codebook-subject"));
         // A new branch from the base model takes the recommended method.
         Map<String, Object> fresh = Fixtures.batchBody(model, "fresh", 2);
         fresh.remove("method");

@@ -100,6 +100,11 @@ class ModelEditDefaultsTest {
                 new Object[] {defaults("codebook-nearest", Map.of("layers", List.of(5))), "0..1"},
                 new Object[] {defaults("codebook-nearest", Map.of("layers", List.of(0, 1))), "exactly one"},
                 new Object[] {defaults("codebook-nearest", Map.of("lambda", 400)), "does not apply"},
+                new Object[] {defaults("codebook-subject", Map.of("layers", List.of(0, 1))),
+                        "(codebook-subject edits exactly one)"},
+                new Object[] {defaults("codebook-subject", Map.of("lambda", 400)), "does not apply to codebook-subject"},
+                new Object[] {defaults("codebook-subject", Map.of("alpha0", 1.0)), "[0, 1)"},
+                new Object[] {defaults("codebook-subject", Map.of("statsLines", 4096)), "hyperparameters.statsLines"},
                 new Object[] {defaults("coachhook", Map.of("scopeLambda", 15)), "key-scope methods"},
                 new Object[] {defaults("coachhook", Map.of("valueSteps", 0)), ">= 1"},
                 new Object[] {Map.of("method", "codebook-nearest", "hyperparameters", List.of(1)), "JSON object"});
@@ -115,6 +120,37 @@ class ModelEditDefaultsTest {
         put(ADMIN, 999_999_999L, defaults("codebook-nearest", Map.of("alpha0", 0.2))).then().statusCode(404);
         String submitter = Fixtures.token(Fixtures.unique("ed-s"), "SUBMITTER");
         put(submitter, model, defaults("codebook-nearest", Map.of("alpha0", 0.2))).then().statusCode(403);
+    }
+
+    @Test
+    void codebookSubjectDefaultsAreCheckedAsCodebookNearestsAndBatchesTakeThem() {
+        String submitter = Fixtures.token(Fixtures.unique("ed-cs-sub"), "SUBMITTER");
+        long model = Fixtures.model(Fixtures.unique("ed-cs"));
+        // Two layers are refused as for codebook-nearest: a 4xx problem naming the field and the one-layer rule.
+        int status = put(ADMIN, model, defaults("codebook-subject", Map.of("alpha0", 0.2, "layers", List.of(0, 1))))
+                .then().contentType("application/problem+json")
+                .body("detail", containsString("codebook-subject edits exactly one"))
+                .body("fields.field", org.hamcrest.Matchers.hasItem("hyperparameters.layers"))
+                .extract().statusCode();
+        assertTrue(status == 400 || status == 422, "status " + status);
+        as(ADMIN).get("/api/models/" + model).then().statusCode(200).body("editDefaults", anEmptyMap());
+        // One layer, a threshold in [0, 1) and a scope lambda are kept under the method's own wire name.
+        put(ADMIN, model, defaults("codebook-subject", Map.of("alpha0", 0.25, "layers", List.of(1), "scopeLambda", 20)))
+                .then().statusCode(200).body("editDefaults.'codebook-subject'.alpha0", equalTo(0.25f))
+                .body("editDefaults.'codebook-subject'.layers", equalTo(List.of(1)))
+                .body("editDefaults.'codebook-nearest'", org.hamcrest.Matchers.nullValue());
+        Map<String, Object> body = Fixtures.batchBody(model, "cs", 1);
+        body.put("method", "codebook-subject");
+        long batch = as(submitter).contentType(ContentType.JSON).body(body).post("/api/batches").then().statusCode(201)
+                .body("method", equalTo("codebook-subject")).body("modelDefaults.alpha0", equalTo(0.25f))
+                .extract().<Number>path("id").longValue();
+        as(submitter).get("/api/batches/" + batch).then().statusCode(200).body("method", equalTo("codebook-subject"))
+                .body("modelDefaults.scopeLambda", equalTo(20));
+        // A codebook-nearest batch on another branch takes no codebook-subject defaults.
+        Map<String, Object> nearest = Fixtures.batchBody(model, "cn", 1);
+        nearest.put("method", "codebook-nearest");
+        as(submitter).contentType(ContentType.JSON).body(nearest).post("/api/batches").then().statusCode(201)
+                .body("modelDefaults", anEmptyMap());
     }
 
     @Test

@@ -41,6 +41,12 @@ public enum EditMethod {
      * admits a key, for its nearest edited key (this project's method; one layer, no lambda).
      */
     CODEBOOK_NEAREST("codebook-nearest"),
+    /**
+     * codebook-nearest whose rows are gated by their edits' subjects: a position takes an edit's row only after
+     * the edit's subject has appeared in the text (this project's method; one layer, no lambda). A branch cannot
+     * switch between it and codebook-nearest.
+     */
+    CODEBOOK_SUBJECT("codebook-subject"),
     /** CoachHooK's accumulating C_accu without hooks, W changed in place (ablation). */
     COACHHOOK_NOHOOK("coachhook-nohook"),
     /** MEMIT: same value step, no accumulation, W changed in place. */

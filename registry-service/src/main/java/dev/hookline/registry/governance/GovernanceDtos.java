@@ -66,7 +66,7 @@ public final class GovernanceDtos {
     /**
      * A worker's advertisement: {@code methods} maps a method's wire name to
      * {@code {"hyperparameters": {"<name>": {"type": "integer|number|boolean|string|integer-array"}}}}; an
-     * integer-array may also carry {@code "maxItems": n} (codebook-nearest's {@code layers}: 1).
+     * integer-array may also carry {@code "maxItems": n} (codebook-nearest's and codebook-subject's {@code layers}: 1).
      */
     public record WorkerRegistrationRequest(String name, Long modelId, JsonNode methods) {
     }

@@ -161,7 +161,8 @@ public class TensorDiff {
 
     /**
      * The hook tensors of a layer, in a fixed order: {@code delta.<l>}, then alphaedit-shards' earlier shards
-     * {@code delta.<l>.shard<s>} by s, then codebook-nearest's rows {@code codebook.<l>}. All have d columns.
+     * {@code delta.<l>.shard<s>} by s, then the rows {@code codebook.<l>} of codebook-nearest and codebook-subject
+     * (the same tensors; rows only grow). All have d columns.
      */
     private static List<String> hookTensors(SafetensorsFile a, SafetensorsFile b, int layer) {
         TreeSet<Integer> shards = new TreeSet<>();
@@ -194,8 +195,9 @@ public class TensorDiff {
     private static LayerDiff layer(int layer, SafetensorsFile a, SafetensorsFile b, long fromId, long toId, int top)
             throws IOException {
         // A layer's hook state is the stack of its tensors (one delta, alphaedit-shards' earlier shard deltas,
-        // codebook-nearest's rows), each a (rows, d) matrix: D stacks each tensor's difference, a side without a
-        // tensor counting as zeros; codebook rows the other side lacks (edits added since) count as zeros too.
+        // codebook-nearest's and codebook-subject's rows), each a (rows, d) matrix: D stacks each tensor's
+        // difference, a side without a tensor counting as zeros; codebook rows the other side lacks (edits added
+        // since) count as zeros too.
         long cols = -1;
         List<float[]> parts = new ArrayList<>();
         long rows = 0;

@@ -69,7 +69,11 @@ public class ModelService {
     /** The key-scope methods, whose {@code alpha0} is a threshold in [0, 1). */
     private static final Set<EditMethod> THRESHOLD_METHODS = Set.of(EditMethod.COACHHOOK_SPAN,
             EditMethod.COACHHOOK_SPAN_RELATION, EditMethod.COACHHOOK_NEAREST, EditMethod.ALPHAEDIT_NEAREST,
-            EditMethod.ALPHAEDIT_SHARDS, EditMethod.CODEBOOK_NEAREST);
+            EditMethod.ALPHAEDIT_SHARDS, EditMethod.CODEBOOK_NEAREST, EditMethod.CODEBOOK_SUBJECT);
+
+    /** The codebook methods: exactly one editing layer, no lambda. */
+    private static final Set<EditMethod> CODEBOOK_METHODS = Set.of(EditMethod.CODEBOOK_NEAREST,
+            EditMethod.CODEBOOK_SUBJECT);
 
     /** A base model as the API shows it; {@code editDefaults}: method -> hyperparameters ({@code {}}: none). */
     public record ModelView(long id, String name, String architecture, JsonNode config,
@@ -179,21 +183,23 @@ public class ModelService {
                         ok &= x.isIntegralNumber() && x.canConvertToInt() && x.asInt() >= 0
                                 && (layerCount < 0 || x.asInt() < layerCount) && seen.add(x.asInt());
                     }
-                    if (ok && method == EditMethod.CODEBOOK_NEAREST) {
+                    boolean codebook = method != null && CODEBOOK_METHODS.contains(method);
+                    if (ok && codebook) {
                         ok = v.size() == 1;
                     }
                     c.that(ok, f, "must be a non-empty array of distinct block indices"
                             + (layerCount < 0 ? "" : " in 0.." + (layerCount - 1))
-                            + (method == EditMethod.CODEBOOK_NEAREST ? " (codebook-nearest edits exactly one)" : ""));
+                            + (codebook ? " (" + method.wireName() + " edits exactly one)" : ""));
                 }
                 case "valueSteps", "contextVariants" -> c.that(v.isIntegralNumber() && v.canConvertToInt()
                         && v.asInt() >= 1, f, "must be an integer >= 1");
                 case "alpha0" -> c.that(v.isNumber() && (thresholdMethod ? v.asDouble() >= 0 && v.asDouble() < 1
                         : Double.isFinite(v.asDouble())), f, thresholdMethod
                         ? "must be a number in [0, 1) (the key scope's threshold)" : "must be a finite number");
-                case "lambda" -> c.that(method != EditMethod.CODEBOOK_NEAREST && method != EditMethod.ALPHAEDIT_NEAREST
-                        && method != EditMethod.ALPHAEDIT_SHARDS, f, "does not apply to "
-                        + (method == null ? "this method" : method.wireName()) + " (it solves no lambda-regularised update)");
+                case "lambda" -> c.that(method == null || !CODEBOOK_METHODS.contains(method)
+                        && method != EditMethod.ALPHAEDIT_NEAREST && method != EditMethod.ALPHAEDIT_SHARDS, f,
+                        "does not apply to " + (method == null ? "this method" : method.wireName())
+                                + " (it solves no lambda-regularised update)");
                 case "scopeLambda" -> c.that(method == null || thresholdMethod, f, "applies to the key-scope methods "
                         + THRESHOLD_METHODS.stream().map(EditMethod::wireName).sorted().toList() + " only");
                 default -> c.that(v.isNumber() && Double.isFinite(v.asDouble()) && v.asDouble() >= 0, f,

@@ -190,6 +190,9 @@ class ConsoleHttpTest {
         assertTrue(html.contains("<option value=\"\" selected>the method of the branch (codebook-nearest, recommended, "
                 + "on a new branch)</option>"), html);
         assertTrue(html.contains("<option value=\"codebook-nearest\" >codebook-nearest (recommended)</option>"), html);
+        assertTrue(html.contains("<option value=\"codebook-subject\" >codebook-subject (the same, a row taken only after"),
+                html);
+        assertFalse(html.contains("codebook-subject (recommended"), "codebook-subject is offered, not recommended");
         assertTrue(html.contains("coachhook (the paper"), html);
         assertFalse(ConsoleHttp.signIn(bob).get("/batches").asString().contains("id=\"submit-form\""),
                 "a reviewer sees no form");

@@ -69,6 +69,8 @@ public class BatchPages {
     static final List<Option> METHODS = List.of(
             new Option("", "the method of the branch (codebook-nearest, recommended, on a new branch)", true),
             new Option("codebook-nearest", "codebook-nearest (recommended)", false),
+            new Option("codebook-subject", "codebook-subject (the same, a row taken only after its edit's subject appeared)",
+                    false),
             new Option("alphaedit-shards", "alphaedit-shards (AlphaEdit's update under the same scope, a delta per shard)", false),
             new Option("alphaedit-nearest", "alphaedit-nearest (the same with one hook delta for every edit)", false),
             new Option("coachhook-nearest", "coachhook-nearest (CoachHooK's update under the same scope)", false),

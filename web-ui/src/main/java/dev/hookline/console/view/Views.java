@@ -52,7 +52,7 @@ public final class Views {
     public record AlphaRow(String layer, String before, String after, String change) {
     }
 
-    /** Hook state norms of one layer (W_h - W_0, then codebook-nearest's rows): since the base and since the parent. */
+    /** Hook state norms of one layer (W_h - W_0, then the codebook methods' rows): since the base and since the parent. */
     public record LayerNormRow(String layer, String deltaNorm, String stepNorm) {
     }
 
