@@ -13,7 +13,10 @@
  * shards, S deltas, at the nearest threshold 0.3 (random keys: no position swaps, the routing's argmax is
  * the extra) and at threshold 0 (every position swaps and takes its shard's delta: up to S products).
  * With E > 0 it also times codebook-nearest's hook: the same scope with a codebook of E rows, at 0.3 (no position
- * takes a row) and at 0 (every position takes its nearest key's row).
+ * takes a row) and at 0 (every position takes its nearest key's row), and codebook-subject's: the same codebook
+ * gated by E / 2 subjects (two keys each), with no subject in the text (no position is scored: the gate's scan of the
+ * token ids is the cost) and with one subject mentioned at the first token (every position scored against its two
+ * keys, at 0: every position takes a row).
  * Interleaves the variants, REPS rounds.
  * Run: java -cp <test classpath> dev.hookline.engine.diag.ScopeServingCost D D_FF HEADS BLOCKS FULL_LAYERS R RANK T REPS [E [S]]
  * e.g. 1600 6400 25 2 48 7 300 16 20 (GPT2-XL-shaped), 1600 6400 25 2 48 7 286 1 20 2000.
@@ -159,6 +162,26 @@ public final class ScopeServingCost {
                     }
                 }
             }
+            int subjectVariants = variants.size();
+            if (nearestKeys > 0) {
+                NDArray whiteningT = hooks.randomNormal(0, (float) (1 / Math.sqrt(ff)), new Shape(ff, ff), DataType.FLOAT32);
+                NDArray keys = hooks.randomNormal(0, (float) (1 / Math.sqrt(ff)), new Shape(ff, nearestKeys), DataType.FLOAT32);
+                NDArray codebook = hooks.randomNormal(0, 0.02f, new Shape(nearestKeys + 1, d), DataType.FLOAT32);
+                List<String> subjects = new ArrayList<>();
+                for (int col = 0; col < nearestKeys; col++) {
+                    subjects.add("s" + col / 2);
+                }
+                // spellings that never occur (negative ids), and one where subject 0 is the text's first token
+                java.util.function.Function<String, int[][]> none = x -> new int[][] {{-1 - Integer.parseInt(x.substring(1))}};
+                java.util.function.Function<String, int[][]> first = x -> x.equals("s0") ? new int[][] {{ids[0]}}
+                        : none.apply(x);
+                for (java.util.function.Function<String, int[][]> spell : List.of(none, first)) {
+                    NearestKeyScope gated = new NearestKeyScope(whiteningT, keys, new long[0],
+                            new dev.hookline.engine.hook.SubjectGate(subjects, spell));
+                    variants.add(ForwardOptions.builder().hooks(Map.of(blocks - 1, new HookLayer(blocks - 1, delta,
+                            0, gated, HookLayer.Mode.VALIDATED, null, List.of(), codebook))).computeLogits(false).build());
+                }
+            }
             int nv = variants.size();
             long[][] nanos = new long[nv][reps];
             for (int rep = -2; rep < reps; rep++) { // two warm-up rounds
@@ -198,6 +221,14 @@ public final class ScopeServingCost {
                         + " ms, ratio %.3f; threshold 0 (every position takes a row) %.2f ms, hook cost %.2f ms, ratio %.3f%n",
                         nearestKeys, median[4], median[4] - median[0], 1 + (median[4] - median[0]) / (perBlock * fullLayers),
                         median[5], median[5] - median[0], 1 + (median[5] - median[0]) / (perBlock * fullLayers));
+            }
+            if (nearestKeys > 0) {
+                int sv = subjectVariants;
+                System.out.printf(Locale.ROOT, "codebook-subject, %d rows, %d subjects: no subject in the text %.2f ms, hook"
+                        + " cost %.2f ms, ratio %.3f; a subject at the first token (every position takes a row) %.2f ms,"
+                        + " hook cost %.2f ms, ratio %.3f%n", nearestKeys, nearestKeys / 2, median[sv], median[sv] - median[0],
+                        1 + (median[sv] - median[0]) / (perBlock * fullLayers), median[sv + 1], median[sv + 1] - median[0],
+                        1 + (median[sv + 1] - median[0]) / (perBlock * fullLayers));
             }
             if (nearestKeys > 0 && shardCount > 1) {
                 System.out.printf(Locale.ROOT, "shards scope, %d shards: threshold 0.3 forward median %.2f ms, hook cost %.2f"
