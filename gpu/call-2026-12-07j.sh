@@ -1,6 +1,11 @@
 #!/usr/bin/env bash
 # Device calls of the twenty-seventh session (2026-12-07), issue 29: codebook-subject on the GPU draws of demo-d256x.
 # Carry the kit (KIT, default .gpu/kit7: the engine with codebook-subject, test classes, `run main`).
+#   bash gpu/call-2026-12-07j.sh draws ALPHA
+#       pretrains the same four draws in parallel and benches each draw's TEST stream at ALPHA as soon as that draw is
+#       pretrained (600 edits, batch 100, no labels, all scored); ALPHA is a dev choice made elsewhere (the CPU seed-1
+#       draw's dev stream, scripts/sweep-choice.py). Then, if under 300 s have passed, seed 1's dev sweep as in
+#       `subject` (a check of the choice on a GPU draw, not used for the test runs).
 #   bash gpu/call-2026-12-07j.sh subject
 #       pretrains (in parallel, unless a warm machine has them) demo-d256x model seeds 1, 2, 3 of the demo world and
 #       model seed 1 of world seed 7 into /tmp/g1 /tmp/g2 /tmp/g3 /tmp/w7; chooses codebook-subject's threshold on
@@ -28,7 +33,17 @@ bench() { # TAG SPLIT ALPHA OPTIONS
   cp "/tmp/$tag/report.json" "$OUT/$tag.json"; cat "/tmp/$tag/report.md" "/tmp/$tag.log" > "$OUT/$tag.md"
   gzip -c "/tmp/$tag"/edits-*.jsonl > "$OUT/$tag-edits.jsonl.gz"
 }
-case "${1:?usage: call-2026-12-07j.sh subject}" in
+draw() { # TAG PRETRAIN-OPTIONS ALPHA
+  pretrain "$1" "$2"; bench "$1" test "$3" "--edits 600 --curve-every 600 --curve-sample 600"
+}
+case "${1:?usage: call-2026-12-07j.sh draws ALPHA | subject}" in
+  draws)
+    draw g3 "--seed 3" "$2" & draw g1 "--seed 1" "$2" & draw g2 "--seed 2" "$2" & draw w7 "--world-seed 7 --seed 1" "$2" &
+    wait
+    if (( $(date +%s) - S < 300 )); then
+      bench g1 dev 0.1 "--sweep-thresholds 0.02,0.05,0.1,0.15,0.2,0.3,0.4 --edits 500 --curve-every 100 --curve-sample 200"
+      python3 scripts/sweep-choice.py codebook-subject "$OUT/g1-dev.json" > "$OUT/choice.txt"
+    fi ;;
   subject)
     pretrain g1 "--seed 1" & p1=$!; pretrain g2 "--seed 2" & pretrain g3 "--seed 3" & pretrain w7 "--world-seed 7 --seed 1" &
     wait "$p1"
