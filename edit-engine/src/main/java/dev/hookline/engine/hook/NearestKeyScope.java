@@ -9,6 +9,7 @@ package dev.hookline.engine.hook;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import java.util.Map;
 
 /**
  * Per position t with key k and whitened key {@code q = W k} ({@code W^T W = (lambda_s C0)^-1}):
@@ -126,18 +127,33 @@ public final class NearestKeyScope implements KeyScope {
         if (p == 0 || e == 0) {
             return new Routed(score, shards, columns);
         }
+        // Only the U distinct allowed columns are read: (P, d_ff) x (d_ff, U), not the whole (d_ff, E).
+        java.util.TreeMap<Integer, Integer> local = new java.util.TreeMap<>(); // column -> index among the U
+        for (int[] cs : allowed) {
+            if (cs != null) {
+                for (int c : cs) {
+                    if (c < 0 || c >= e) {
+                        throw new IllegalArgumentException("column " + c + " outside 0.." + (e - 1));
+                    }
+                    local.putIfAbsent(c, 0);
+                }
+            }
+        }
+        long[] used = new long[local.size()];
+        int u = 0;
+        for (Map.Entry<Integer, Integer> c : local.entrySet()) {
+            used[u] = c.getKey();
+            c.setValue(u++);
+        }
         long[] at = new long[p];
-        long[] flat = new long[pairs]; // position index * E + column, into the (P, E) products
+        long[] flat = new long[pairs]; // position index * U + local column, into the (P, U) products
         int i = 0;
         int j = 0;
         for (int x = 0; x < total; x++) {
             int[] cs = allowed[x];
             if (cs != null && cs.length > 0) {
                 for (int c : cs) {
-                    if (c < 0 || c >= e) {
-                        throw new IllegalArgumentException("column " + c + " outside 0.." + (e - 1));
-                    }
-                    flat[j++] = (long) i * e + c;
+                    flat[j++] = (long) i * used.length + local.get(c);
                 }
                 at[i++] = x;
             }
@@ -147,7 +163,9 @@ public final class NearestKeyScope implements KeyScope {
             k.attach(work);
             NDArray q = k.matMul(whiteningT); // (P, d_ff)
             double[] norm = q.mul(q).sum(new int[] {1}).toType(DataType.FLOAT64, false).toDoubleArray(); // (P)
-            double[] products = q.matMul(editedT).square().reshape(-1).take(work.create(flat))
+            NDArray columns = editedT.transpose().get(work.create(used)); // (U, d_ff): rows of the used columns
+            columns.attach(work);
+            double[] products = q.matMul(columns.transpose()).square().reshape(-1).take(work.create(flat))
                     .toType(DataType.FLOAT64, false).toDoubleArray(); // (pairs)
             j = 0;
             for (i = 0; i < p; i++) {
