@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Device calls of the twenty-seventh session (2026-12-07), issue 29: codebook-subject on the GPU draws of demo-d256x.
-# Carry the kit (KIT, default .gpu/kit7: the engine with codebook-subject, test classes, `run main`).
+# Carry the kit (KIT, default .gpu/kit8: the engine with codebook-subject, test classes, `run main`).
 #   bash gpu/call-2026-12-07j.sh draws ALPHA
 #       pretrains the same four draws in parallel and benches each draw's TEST stream at ALPHA as soon as that draw is
 #       pretrained (600 edits, batch 100, no labels, all scored); ALPHA is a dev choice made elsewhere (the CPU seed-1
@@ -14,7 +14,7 @@
 #       stream of every draw at that threshold, 600 edits, all scored. Reports, markdown and per-edit results to
 #       $OUT; the choice to $OUT/choice.txt.
 set -uo pipefail
-KIT="${KIT:-.gpu/kit7}"; S=$(date +%s)
+KIT="${KIT:-.gpu/kit8}"; S=$(date +%s)
 t() { echo "$1 $(( $(date +%s) - S )) s" >> "$OUT/times.log"; }
 quiet() { tr '\r' '\n' | grep -v -e ' INFO ' -e '%|' -e '^pretrain \[' -e '^bench .*\[' | tail -40; }
 pretrain() { # TAG OPTIONS

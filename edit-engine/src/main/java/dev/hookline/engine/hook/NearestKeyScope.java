@@ -163,9 +163,9 @@ public final class NearestKeyScope implements KeyScope {
             k.attach(work);
             NDArray q = k.matMul(whiteningT); // (P, d_ff)
             double[] norm = q.mul(q).sum(new int[] {1}).toType(DataType.FLOAT64, false).toDoubleArray(); // (P)
-            NDArray columns = editedT.transpose().get(work.create(used)); // (U, d_ff): rows of the used columns
-            columns.attach(work);
-            double[] products = q.matMul(columns.transpose()).square().reshape(-1).take(work.create(flat))
+            NDArray picked = editedT.transpose().get(work.create(used)); // (U, d_ff): rows of the used columns
+            picked.attach(work);
+            double[] products = q.matMul(picked.transpose()).square().reshape(-1).take(work.create(flat))
                     .toType(DataType.FLOAT64, false).toDoubleArray(); // (pairs)
             j = 0;
             for (i = 0; i < p; i++) {
