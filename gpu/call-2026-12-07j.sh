@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Device calls of the twenty-seventh session (2026-12-07), issue 29: codebook-subject on the GPU draws of demo-d256x.
 # Carry the kit (KIT, default .gpu/kit8: the engine with codebook-subject, test classes, `run main`).
-#   bash gpu/call-2026-12-07j.sh draws ALPHA
-#       pretrains the same four draws in parallel and benches each draw's TEST stream at ALPHA as soon as that draw is
+#   [DRAWS='g3 g1'] bash gpu/call-2026-12-07j.sh draws ALPHA
+#       pretrains the same four draws (or those DRAWS names) in parallel and benches each draw's TEST stream at ALPHA as soon as that draw is
 #       pretrained (600 edits, batch 100, no labels, all scored); ALPHA is a dev choice made elsewhere (the CPU seed-1
 #       draw's dev stream, scripts/sweep-choice.py). Then, if under 300 s have passed, seed 1's dev sweep as in
 #       `subject` (a check of the choice on a GPU draw, not used for the test runs).
@@ -38,7 +38,8 @@ draw() { # TAG PRETRAIN-OPTIONS ALPHA
 }
 case "${1:?usage: call-2026-12-07j.sh draws ALPHA | subject}" in
   draws)
-    draw g3 "--seed 3" "$2" & draw g1 "--seed 1" "$2" & draw g2 "--seed 2" "$2" & draw w7 "--world-seed 7 --seed 1" "$2" &
+    declare -A opts=([g1]="--seed 1" [g2]="--seed 2" [g3]="--seed 3" [w7]="--world-seed 7 --seed 1")
+    for g in ${DRAWS:-g3 g1 g2 w7}; do draw "$g" "${opts[$g]}" "$2" & done
     wait
     if (( $(date +%s) - S < 300 )); then
       bench g1 dev 0.1 "--sweep-thresholds 0.02,0.05,0.1,0.15,0.2,0.3,0.4 --edits 500 --curve-every 100 --curve-sample 200"
