@@ -138,18 +138,14 @@ class NearestVersionsTest extends RegistryBackedTest {
                 }
             }
             assertEquals(subjects, serving.nearestScope().subjects(), "each key column's subject, both batches");
-            // codebook-nearest cannot continue a subject-gated codebook: the job fails naming both, nothing recorded
+            // codebook-nearest cannot continue a subject-gated codebook: the registry refuses the batch (409 naming
+            // method; the worker's own check, JobExecution, stays behind it), nothing recorded
             int versionsBefore = fx.versions().size();
-            long wrong = fx.submit(method, "codebook-nearest", RegistryClient.json().createObjectNode(),
-                    fx.cases.subList(36, 37)).path("id").asLong();
-            try (EditorWorker worker = EditorWorker.create(fx.worker(tmp.resolve("cache-" + method), "w-" + method).build())) {
-                assertEquals(EditorWorker.Result.FAILED, worker.runOnce(), fx.batch(wrong).toString());
-            }
-            JsonNode failed = fx.batch(wrong);
-            assertEquals("FAILED", failed.path("status").asText(), failed.toString());
-            String error = failed.path("error").asText();
-            assertTrue(error.contains("made by codebook-subject") && error.contains("codebook-nearest cannot continue it"),
-                    error);
+            dev.hookline.client.RegistryException refused = org.junit.jupiter.api.Assertions.assertThrows(
+                    dev.hookline.client.RegistryException.class, () -> fx.submit(method, "codebook-nearest",
+                            RegistryClient.json().createObjectNode(), fx.cases.subList(36, 37)));
+            assertEquals(409, refused.status(), refused.getMessage());
+            assertTrue(refused.getMessage().contains("codebook-nearest cannot continue it"), refused.getMessage());
             assertEquals(versionsBefore, fx.versions().size(), "no version recorded");
         }
         if (method.equals("alphaedit-nearest")) {

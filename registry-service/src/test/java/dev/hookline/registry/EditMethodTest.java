@@ -77,6 +77,34 @@ class EditMethodTest {
         }
         as(submitter).contentType(ContentType.JSON).body(gatedNext).post("/api/batches")
                 .then().statusCode(201).body("method", equalTo("codebook-subject"));
+        // Naming another method on the codebook-subject branch is refused at submission (409, problem JSON naming
+        // method): the gated rows continue only under codebook-subject. Nothing is stored.
+        Map<String, Object> other = Fixtures.batchBody(model, "gated", 2);
+        other.put("method", "codebook-nearest");
+        other.put("hyperparameters", Map.of());
+        for (Map<String, Object> e : (List<Map<String, Object>>) other.get("edits")) {
+            e.put("subject", "Third " + e.get("subject"));
+        }
+        int before = as(submitter).get("/api/batches?modelId=" + model).then().statusCode(200).extract()
+                .jsonPath().getList("$").size();
+        as(submitter).contentType(ContentType.JSON).body(other).post("/api/batches")
+                .then().statusCode(409).contentType("application/problem+json")
+                .body("detail", org.hamcrest.Matchers.containsString("codebook-nearest cannot continue it"))
+                .body("fields.field", org.hamcrest.Matchers.hasItem("method"));
+        other.put("method", "alphaedit-shards");
+        as(submitter).contentType(ContentType.JSON).body(other).post("/api/batches").then().statusCode(409);
+        // ... and a codebook method on a branch of another method alike; the same method is fine.
+        Map<String, Object> toCodebook = Fixtures.batchBody(model, "older", 2);
+        toCodebook.put("method", "codebook-subject");
+        toCodebook.put("hyperparameters", Map.of());
+        for (Map<String, Object> e : (List<Map<String, Object>>) toCodebook.get("edits")) {
+            e.put("subject", "Fourth " + e.get("subject"));
+        }
+        as(submitter).contentType(ContentType.JSON).body(toCodebook).post("/api/batches").then().statusCode(409);
+        assertEquals(before, as(submitter).get("/api/batches?modelId=" + model).then().statusCode(200).extract()
+                .jsonPath().getList("$").size(), "no batch stored by the refused submissions");
+        toCodebook.put("method", "alphaedit-nearest");
+        as(submitter).contentType(ContentType.JSON).body(toCodebook).post("/api/batches").then().statusCode(201);
         // A new branch from the base model takes the recommended method.
         Map<String, Object> fresh = Fixtures.batchBody(model, "fresh", 2);
         fresh.remove("method");

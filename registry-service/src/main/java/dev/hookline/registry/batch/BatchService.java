@@ -98,6 +98,14 @@ public class BatchService {
         // No method named: the branch's own (its hook state continues only under the method that made it),
         // else the recommended one.
         EditMethod method = req.method() != null ? req.method() : branchMethod(branch);
+        EditMethod continued = continuedMethod(branch);
+        if (continued != null && continued != method && (continued.codebook() || method.codebook())) {
+            // A codebook's rows continue only under the method that made them (codebook-subject's are gated by
+            // subject, codebook-nearest's are not, the delta methods keep none); the worker would refuse the job.
+            throw ApiProblem.conflict("branch '" + branchName + "' continues " + continued.wireName() + "'s hook state;"
+                    + " " + method.wireName() + " cannot continue it: name " + continued.wireName()
+                    + " (or no method), or start a new branch", "method");
+        }
         List<Long> supersedes = checks.check(req, method, model, branch, req.parentVersionId());
         Integer last = EditBatch.getEntityManager()
                 .createQuery("select max(b.position) from EditBatch b where b.branchId = :branch", Integer.class)
@@ -231,6 +239,16 @@ public class BatchService {
      * {@link EditMethod#RECOMMENDED} (a new branch from the base model; label-free, docs/BENCHMARKS.md).
      */
     public static EditMethod branchMethod(EditBranch branch) {
+        EditMethod continued = continuedMethod(branch);
+        return continued != null ? continued : EditMethod.RECOMMENDED;
+    }
+
+    /**
+     * The method whose hook state a new batch on {@code branch} continues: that of its newest batch that was not
+     * FAILED, CANCELLED or REJECTED, else that of the version it forks from; null for a new branch from the base
+     * model (nothing to continue).
+     */
+    public static EditMethod continuedMethod(EditBranch branch) {
         List<EditBatch> before = chain(branch.id);
         for (int i = before.size() - 1; i >= 0; i--) {
             BatchStatus s = before.get(i).status;
@@ -246,7 +264,7 @@ public class BatchService {
                 }
             }
         }
-        return EditMethod.RECOMMENDED;
+        return null;
     }
 
     public static List<EditBatch> chain(long branchId) {

@@ -72,6 +72,11 @@ public enum EditMethod {
         return wireName;
     }
 
+    /** codebook-nearest and codebook-subject: hook state that continues only under the method that made it. */
+    public boolean codebook() {
+        return this == CODEBOOK_NEAREST || this == CODEBOOK_SUBJECT;
+    }
+
     /** Exact wire name only (no trimming, no case folding): anything else is a 400. */
     @JsonCreator
     public static EditMethod of(String name) {
