@@ -39,8 +39,9 @@ public final class ModelBuild {
     /**
      * The edit defaults a built preset is registered with: the nearest-key thresholds its world's dev stream
      * chose (docs/BENCHMARKS.md: `demo`, d_ff 384, codebook-nearest 0.6 and alphaedit-shards 0.65, twenty-third
-     * session; the methods' own 0.5 and 0.45 cost it locality, 0.918 against 0.969 for codebook-nearest);
-     * null for a preset without a measured choice ({@code tiny} keeps the methods' defaults).
+     * session; the methods' own 0.5 and 0.45 cost it locality, 0.918 against 0.969 for codebook-nearest) and
+     * codebook-subject 0.3 (twenty-seventh session, the same budget and rule); null for a preset without a measured
+     * choice ({@code tiny} keeps the methods' defaults).
      */
     public static com.fasterxml.jackson.databind.node.ObjectNode presetEditDefaults(String preset) {
         if (!preset.equals("demo")) {
@@ -49,6 +50,7 @@ public final class ModelBuild {
         var d = RegistryClient.json().createObjectNode();
         d.putObject("codebook-nearest").put("alpha0", 0.6);
         d.putObject("alphaedit-shards").put("alpha0", 0.65);
+        d.putObject("codebook-subject").put("alpha0", 0.3);
         return d;
     }
 

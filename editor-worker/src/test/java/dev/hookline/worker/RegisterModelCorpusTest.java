@@ -248,6 +248,7 @@ class RegisterModelCorpusTest {
         assertEquals(800, d.path("coachhook").path("lambda").asInt(), d.toString());
         // The preset a fresh installation may build registers the threshold its dev stream chose.
         assertEquals(0.6, ModelBuild.presetEditDefaults("demo").path("codebook-nearest").path("alpha0").asDouble(), 0);
+        assertEquals(0.3, ModelBuild.presetEditDefaults("demo").path("codebook-subject").path("alpha0").asDouble(), 0);
         assertEquals(null, ModelBuild.presetEditDefaults("tiny"));
         ModelOnboarding.checkEditDefaults(ModelBuild.presetEditDefaults("demo"), 3);
     }

@@ -232,15 +232,22 @@ class GovernanceCliTest {
         assertEquals(0, as(carol, "channel", "pin", "prod", "b" + b1, "--model", "cli-world").code());
 
         // A second batch from zsRE records, validated and pinned; then rolled back.
-        Run submit2 = as(alice, "batch", "submit", "--file", world.resolve("zsre.json").toString(), "--count", "2",
+        // Another method cannot continue the branch's codebook: the registry's 409, exit 1, nothing submitted.
+        Run switched = as(alice, "batch", "submit", "--file", world.resolve("zsre.json").toString(), "--count", "2",
                 "--skip", "5", "--branch", "cli", "--method", "coachhook", "--reason", "zsre facts", "--model",
+                String.valueOf(modelId));
+        assertEquals(1, switched.code(), switched.err());
+        assertTrue(switched.err().contains("HTTP 409") && switched.err().contains("coachhook cannot continue it"),
+                switched.err());
+        Run submit2 = as(alice, "batch", "submit", "--file", world.resolve("zsre.json").toString(), "--count", "2",
+                "--skip", "5", "--branch", "cli", "--method", "codebook-nearest", "--reason", "zsre facts", "--model",
                 String.valueOf(modelId));
         assertEquals(0, submit2.code(), submit2.err());
         long b2 = Long.parseLong(submit2.out().strip());
         JsonNode v2 = computeNext(0.5);
         assertEquals(v1.path("id").asLong(), v2.path("parentVersionId").asLong());
         Run shown = as(alice, "version", "show", "b" + b2, "--json");
-        assertEquals("coachhook", shown.json().path("method").asText());
+        assertEquals("codebook-nearest", shown.json().path("method").asText());
         assertEquals(0, as(carol, "version", "validate", "b" + b2, "-m", "ok").code());
         assertEquals(0, as(carol, "channel", "pin", "prod", "b" + b2, "--model", "cli-world").code());
 
