@@ -6,6 +6,7 @@
 #       machine has it, then codebook-nearest on 10,000 edits of SPLIT (dev or test), batch 100, no labels, curve
 #       every 2000 on 200 sampled, C0 over the default lines (10,240 at d_ff 4096), OPTIONS appended (e.g. the
 #       threshold sweep); report, markdown and per-edit results (gzip) to $OUT as large-WORLD_SEED-SPLIT.*
+#       (METHOD=codebook-subject runs that method instead, its files tagged large-WORLD_SEED-SPLIT-codebook-subject.*)
 #   bash gpu/call-2026-12-07i.sh diag TAG 'PRETRAIN-OPTIONS'
 #       demo-d256x pretrained into /tmp/TAG; the test stream's first 600 edits at batch 100, no labels: the bench at
 #       threshold 0.2 (the preset's dev choice) with the after-the-fact sweep and per-edit results, then the same
@@ -18,7 +19,8 @@ t() { echo "$1 $(( $(date +%s) - S )) s" >> "$OUT/times.log"; }
 quiet() { tr '\r' '\n' | grep -v -e ' INFO ' -e '%|' -e '^pretrain \[' -e '^bench .*\[' | tail -40; }
 case "${1:?usage: call-2026-12-07i.sh large WORLD_SEED SPLIT 'OPTIONS' | diag TAG 'PRETRAIN-OPTIONS'}" in
   large)
-    w="$2"; split="$3"; opts="${4:-}"; m="/tmp/large-$w"; tag="large-$w-$split"
+    w="$2"; split="$3"; opts="${4:-}"; m="/tmp/large-$w"; method="${METHOD:-codebook-nearest}"
+    tag="large-$w-$split"; [[ $method == codebook-nearest ]] || tag="$tag-$method"
     if [[ ! -f "$m/pretrain-report.json" ]]; then
       "$KIT/run" hookline pretrain --world large --world-seed "$w" --preset large --seed 1 --out "$m" 2>&1 | quiet \
           > "$OUT/pretrain-large-$w.log"
@@ -26,7 +28,7 @@ case "${1:?usage: call-2026-12-07i.sh large WORLD_SEED SPLIT 'OPTIONS' | diag TA
     fi
     # shellcheck disable=SC2086 # opts are options
     "$KIT/run" hookline bench --model "$m" --data "$m/world/counterfact-$split.json" --labels none \
-        --methods codebook-nearest $opts --edits 10000 --batch 100 --curve-every 2000 --curve-sample 200 \
+        --methods "$method" $opts --edits 10000 --batch 100 --curve-every 2000 --curve-sample 200 \
         --out "/tmp/$tag" 2>&1 | quiet > "/tmp/$tag.log"
     t "bench $tag rc=${PIPESTATUS[0]}"
     cp "/tmp/$tag/report.json" "$OUT/$tag.json"; cat "/tmp/$tag/report.md" "/tmp/$tag.log" > "$OUT/$tag.md"

@@ -8,8 +8,10 @@ import dev.hookline.engine.infer.Generation;
 import dev.hookline.engine.infer.LanguageModel;
 import dev.hookline.engine.io.Checkpoint;
 import dev.hookline.engine.train.PretrainPreset;
+import dev.hookline.engine.train.Pretrainer;
 import dev.hookline.engine.train.PretrainReport;
 import dev.hookline.engine.train.PretrainRun;
+import dev.hookline.engine.util.GracefulStop;
 import dev.hookline.world.FactWorld;
 import dev.hookline.world.WorldPreset;
 import java.io.PrintWriter;
@@ -177,6 +179,11 @@ public final class HooklineCli implements Callable<Integer> {
         @Option(names = "--preset", description = "model preset (default: the world's name; demo-wide, demo-xwide: the demo world with d_ff 1536, 4096; demo-d256: d 256, d_ff 1024; demo-d256x: d 256, d_ff 4096)")
         String preset;
 
+        @Option(names = "--resume", description = "continue the interrupted run in --out from its last finished epoch "
+                + "(every epoch leaves a snapshot in --out/resume/, removed when the run completes); the other "
+                + "options must be those it was started with. A resumed run reaches the same weights as one in one go")
+        boolean resume;
+
         @Override
         public Integer call() throws Exception {
             requirePreset(spec.commandLine(), world, WorldPreset.NAMES, "--world");
@@ -205,11 +212,29 @@ public final class HooklineCli implements Callable<Integer> {
             if (initFrom != null && !Files.isRegularFile(initFrom.resolve("config.json"))) {
                 throw new ParameterException(spec.commandLine(), "--init-from " + initFrom + " is not a checkpoint directory (no config.json)");
             }
+            if (resume && !Files.isDirectory(out)) {
+                throw new ParameterException(spec.commandLine(), "--resume: " + out + " does not exist; "
+                        + "name the --out of the interrupted run");
+            }
             boolean fresh = !Files.exists(out);
             Files.createDirectories(out);
             PretrainReport r;
-            try {
-                r = PretrainRun.run(world, worldSeed, chosen, seed, out, System.err, initFrom);
+            // Ctrl-C or SIGTERM: stop at the next step and leave native code before the JVM exits
+            // (GracefulStop); the last finished epoch's snapshot stays for --resume.
+            // The message is printed inside the section: once it closes, a shutting-down JVM exits.
+            try (GracefulStop.Section section = GracefulStop.enter()) {
+                try {
+                    r = PretrainRun.run(world, worldSeed, chosen, seed, out, System.err, initFrom,
+                            resume ? PretrainRun.Snapshots.RESUME : PretrainRun.Snapshots.WRITE, GracefulStop::requested);
+                } catch (Pretrainer.Stopped stopped) {
+                    System.err.println();
+                    System.err.printf(Locale.ROOT, "hookline pretrain: stopped at step %d; %s%n", stopped.step(),
+                            stopped.at().epochsDone() == 0 ? "no epoch had finished, so there is nothing to resume"
+                            : "epochs 1-" + stopped.at().epochsDone() + " are saved in "
+                            + out.resolve(PretrainRun.RESUME_DIR) + "; continue with the same command and --resume");
+                    System.err.flush();
+                    return 130;
+                }
             } catch (IllegalArgumentException e) {
                 if (fresh) { // leave nothing half-written behind a refused run
                     try (java.util.stream.Stream<Path> walk = Files.walk(out)) {
@@ -223,6 +248,9 @@ public final class HooklineCli implements Callable<Integer> {
             PrintWriter stdout = spec.commandLine().getOut();
             if (r.initFrom() != null) {
                 stdout.printf(Locale.ROOT, "continued from %s (%d epochs before)%n", r.initFrom(), r.priorEpochs());
+            }
+            if (r.resumedAfterEpoch() != null) {
+                stdout.printf(Locale.ROOT, "resumed after epoch %d of %d%n", r.resumedAfterEpoch(), r.epochs());
             }
             stdout.printf(Locale.ROOT, "pretrained %s: %d params, %d epochs, %.1f s (%.1f CPU s), %.0f tokens/s, loss %.4f%n",
                     world, r.params(), r.epochs(), r.seconds(), r.cpuSeconds(), r.tokensPerSecond(), r.finalLoss());

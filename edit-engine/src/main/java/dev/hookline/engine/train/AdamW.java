@@ -7,7 +7,14 @@ package dev.hookline.engine.train;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import dev.hookline.engine.io.SafeTensors;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -66,6 +73,53 @@ public final class AdamW implements AutoCloseable {
     /** Number of updates applied so far. */
     public long steps() {
         return step;
+    }
+
+    /**
+     * The moments as float32 tensors, {@code m.NAME} and {@code v.NAME} for every parameter, for a
+     * snapshot that {@link #restore} reads back.
+     */
+    public List<SafeTensors.FloatTensor> momentTensors() {
+        List<SafeTensors.FloatTensor> tensors = new ArrayList<>();
+        for (String name : parameters.keySet()) {
+            for (String prefix : List.of("m.", "v.")) {
+                NDArray moment = (prefix.equals("m.") ? firstMoment : secondMoment).get(name);
+                float[] values = moment.toType(DataType.FLOAT32, false).toFloatArray();
+                tensors.add(new SafeTensors.FloatTensor(prefix + name, moment.getShape().getShape(), values));
+            }
+        }
+        return tensors;
+    }
+
+    /**
+     * Replaces every moment with the one {@link #momentTensors()} wrote to {@code snapshot} and
+     * sets the update count to {@code steps} (the bias corrections depend on it).
+     *
+     * @throws IllegalArgumentException if the snapshot lacks a moment or has another shape
+     */
+    public void restore(long steps, SafeTensors.Reader snapshot) throws IOException {
+        if (steps < 0) {
+            throw new IllegalArgumentException("steps must be >= 0, got " + steps);
+        }
+        for (String name : parameters.keySet()) {
+            for (Map<String, NDArray> moments : List.of(firstMoment, secondMoment)) {
+                String key = (moments == firstMoment ? "m." : "v.") + name;
+                NDArray old = moments.get(name);
+                if (!snapshot.tensors().containsKey(key)) {
+                    throw new IllegalArgumentException("optimiser snapshot has no " + key);
+                }
+                long[] shape = snapshot.tensors().get(key).shape();
+                if (!Arrays.equals(shape, old.getShape().getShape())) {
+                    throw new IllegalArgumentException("optimiser snapshot's " + key + " has shape "
+                            + Arrays.toString(shape) + ", the parameter " + old.getShape());
+                }
+                NDArray loaded = stateManager.create(snapshot.readFloat32(key).asFloatBuffer(), new Shape(shape))
+                        .toType(old.getDataType(), false);
+                moments.put(name, loaded);
+                old.close();
+            }
+        }
+        this.step = steps;
     }
 
     /**

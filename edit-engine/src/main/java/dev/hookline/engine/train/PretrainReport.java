@@ -35,6 +35,8 @@ package dev.hookline.engine.train;
  * @param date ISO-8601 time the run finished
  * @param initFrom checkpoint the run continued from (absolute path), null for a fresh initialisation
  * @param priorEpochs epochs that checkpoint had been trained for ({@code epochs} come on top)
+ * @param resumedAfterEpoch when the run was interrupted and resumed ({@code pretrain --resume}), the
+ *     last epoch its snapshot held; null for a run in one go (seconds and CPU seconds cover every part)
  */
 public record PretrainReport(String world, String preset, long seed, long params, int hiddenSize,
         int layers, int heads, int vocabSize, int epochs, long steps, int corpusLines, long tokens,
@@ -42,4 +44,4 @@ public record PretrainReport(String world, String preset, long seed, long params
         double firstEpochLoss, double finalLoss, double canonicalAccuracy, double paraphraseAccuracy,
         int canonicalProbes, int paraphraseProbes, double rssStartMb, double rssAfterFirstEpochMb,
         double rssEndMb, java.util.List<Double> rssPerEpochMb, String device, String date,
-        String initFrom, int priorEpochs) {}
+        String initFrom, int priorEpochs, Integer resumedAfterEpoch) {}

@@ -13,6 +13,7 @@ import dev.hookline.engine.infer.LanguageModel;
 import dev.hookline.engine.infer.PromptTarget;
 import dev.hookline.engine.infer.TextTokenizer;
 import dev.hookline.engine.io.Checkpoint;
+import dev.hookline.engine.io.SafeTensors;
 import dev.hookline.engine.model.gpt2.Gpt2Config;
 import dev.hookline.engine.model.Architecture;
 import dev.hookline.engine.model.CausalLm;
@@ -28,10 +29,13 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -76,6 +80,58 @@ public final class PretrainRun {
      */
     public static PretrainReport run(String worldName, Long worldSeed, PretrainPreset preset, long seed, Path out,
             PrintStream progress, Path initFrom) throws IOException {
+        return run(worldName, worldSeed, preset, seed, out, progress, initFrom, Snapshots.OFF, () -> false);
+    }
+
+    /** How a run uses the per-epoch snapshot in {@code out/resume/}. */
+    public enum Snapshots {
+        /** none written (library callers whose runs are short or cached) */
+        OFF,
+        /** one written after every finished epoch, removed when the run completes */
+        WRITE,
+        /** continue the interrupted run whose snapshot is there, then as WRITE */
+        RESUME
+    }
+
+    /**
+     * As {@link #run(String, Long, PretrainPreset, long, Path, PrintStream, Path)}, with per-epoch
+     * snapshots: under {@link Snapshots#WRITE} the weights and optimiser moments of every finished
+     * epoch go to {@code out/resume/} (written aside and moved into place), and under
+     * {@link Snapshots#RESUME} the run continues from that snapshot to the weights an uninterrupted
+     * run reaches. {@code stop} is polled between steps; when it says so, training ends with
+     * {@link Pretrainer.Stopped} and the last snapshot stays for a resume.
+     *
+     * @throws IllegalArgumentException if {@code out} holds an interrupted run and this is not a
+     *     resume, if a resume finds no snapshot, or if the snapshot was started with other options
+     */
+    public static PretrainReport run(String worldName, Long worldSeed, PretrainPreset preset, long seed, Path out,
+            PrintStream progress, Path initFrom, Snapshots snapshots, java.util.function.BooleanSupplier stop)
+            throws IOException {
+        Path snapshotDir = snapshotDir(out);
+        Map<String, String> identity = identity(worldName, worldSeed, preset, seed, initFrom);
+        Map<String, String> snapshotMeta = null;
+        if (snapshots == Snapshots.RESUME) {
+            if (snapshotDir == null) {
+                throw new IllegalArgumentException("nothing to resume in " + out + ": no " + RESUME_DIR
+                        + "/ snapshot (a run writes one after each finished epoch)");
+            }
+            snapshotMeta = readSnapshotMeta(snapshotDir);
+            List<String> differences = new ArrayList<>();
+            for (Map.Entry<String, String> e : identity.entrySet()) {
+                String theirs = snapshotMeta.get(e.getKey());
+                if (!e.getValue().equals(theirs)) {
+                    differences.add(e.getKey() + " " + theirs + " (this command: " + e.getValue() + ")");
+                }
+            }
+            if (!differences.isEmpty()) {
+                throw new IllegalArgumentException("the interrupted run in " + out + " was started with other options: "
+                        + String.join("; ", differences) + "; resume with the options it was started with");
+            }
+        } else if (snapshotDir != null) {
+            Map<String, String> meta = readSnapshotMeta(snapshotDir);
+            throw new IllegalArgumentException(out + " holds an interrupted run (" + meta.get("epochsDone") + " of "
+                    + meta.get("epochs") + " epochs done); continue it with --resume, or choose another --out");
+        }
         if (initFrom != null && initFrom.toAbsolutePath().normalize().equals(out.toAbsolutePath().normalize())) {
             throw new IllegalArgumentException("--init-from and --out are the same directory " + out
                     + "; write the continued model to a new directory");
@@ -112,23 +168,56 @@ public final class PretrainRun {
             LOG.info("pretraining world {} ({} lines, vocab {}, longest {} tokens) with preset {} ({}): {} params",
                     worldName, sequences.size(), config.vocabSize(), longest, preset.name(),
                     config.architecture().modelType(), parameterCount);
-            int priorEpochs = initFrom == null ? 0 : checkInitFrom(initFrom, config, tokenizerJson);
+            boolean resuming = snapshotMeta != null;
+            int priorEpochs = resuming ? Integer.parseInt(snapshotMeta.get("priorEpochs"))
+                    : initFrom == null ? 0 : checkInitFrom(initFrom, config, tokenizerJson);
             long dataSeed = seed + priorEpochs;
+            if (resuming && !Checkpoint.readModelConfig(snapshotDir).equals(config)) {
+                throw new IllegalArgumentException("the snapshot in " + snapshotDir + " has config "
+                        + Checkpoint.readModelConfig(snapshotDir) + ", but this world and preset build " + config);
+            }
             // A private load, never LanguageModel.load: training writes every parameter, and the
             // process's shared models (LoadedModels) are read-only.
-            try (CausalLm model = initFrom != null ? Checkpoint.loadModel(initFrom, device, DataType.FLOAT32)
+            try (CausalLm model = resuming ? Checkpoint.loadModel(snapshotDir, device, DataType.FLOAT32)
+                    : initFrom != null ? Checkpoint.loadModel(initFrom, device, DataType.FLOAT32)
                     : config instanceof LlamaConfig llama ? LlamaModel.randomInit(llama, seed, device, DataType.FLOAT32)
                     : Gpt2Model.randomInit((Gpt2Config) config, seed, device, DataType.FLOAT32)) {
-                double[] rssAfterWarmup = {-1};
-                List<Double> rssPerEpoch = new ArrayList<>();
-                Pretrainer.Result result = Pretrainer.train(model, sequences, preset, dataSeed, progress,
-                        epoch -> {
-                            double rss = ProcessMemory.residentMb();
-                            rssPerEpoch.add(Math.round(rss * 10) / 10.0);
-                            if (epoch == 1) {
-                                rssAfterWarmup[0] = rss;
-                            }
-                        });
+                double[] rssAfterWarmup = {resuming ? Double.parseDouble(snapshotMeta.get("rssAfterFirstEpochMb")) : -1};
+                List<Double> rssPerEpoch = new ArrayList<>(resuming ? parseDoubles(snapshotMeta.get("rssPerEpochMb"))
+                        : List.of());
+                Pretrainer.EpochListener listener = (at, optimizer) -> {
+                    double rss = ProcessMemory.residentMb();
+                    rssPerEpoch.add(Math.round(rss * 10) / 10.0);
+                    if (at.epochsDone() == 1) {
+                        rssAfterWarmup[0] = rss;
+                    }
+                    if (snapshots != Snapshots.OFF) {
+                        Map<String, String> meta = new LinkedHashMap<>(identity);
+                        meta.put("priorEpochs", Integer.toString(priorEpochs));
+                        meta.put("epochs", Integer.toString(preset.epochs()));
+                        meta.putAll(progressMeta(at));
+                        meta.put("rssAfterFirstEpochMb", Double.toString(rssAfterWarmup[0]));
+                        meta.put("rssPerEpochMb", rssPerEpoch.stream().map(String::valueOf)
+                                .collect(java.util.stream.Collectors.joining(",")));
+                        writeSnapshot(out, model, optimizer, meta);
+                    }
+                };
+                Pretrainer.Result result;
+                if (resuming) {
+                    Pretrainer.Progress at = progressOf(snapshotMeta);
+                    LOG.info("resuming {} after epoch {} of {} (step {})", out, at.epochsDone(), preset.epochs(), at.step());
+                    if (at.epochsDone() == preset.epochs()) { // stopped after training, before the report
+                        result = new Pretrainer.Result(at.step(), at.tokens(), at.seconds(), at.firstLoss(),
+                                at.lastEpochLoss(), at.cpuSeconds());
+                    } else {
+                        try (SafeTensors.Reader moments = SafeTensors.open(snapshotDir.resolve(OPTIMIZER_FILE))) {
+                            result = Pretrainer.train(model, sequences, preset, dataSeed, progress,
+                                    new Pretrainer.Resume(at, moments), listener, stop);
+                        }
+                    }
+                } else {
+                    result = Pretrainer.train(model, sequences, preset, dataSeed, progress, null, listener, stop);
+                }
                 double rssEnd = ProcessMemory.residentMb();
                 Checkpoint.save(model, tokenizerJson, out);
                 LanguageModel lm = LanguageModel.wrap(model, tokenizer);
@@ -147,9 +236,13 @@ public final class PretrainRun {
                         result.tokensPerSecond(), result.firstLoss(), result.finalLoss(), canonical, paraphrase,
                         world.canonicalProbes().size(), world.paraphraseProbes().size(), rssStart,
                         rssAfterWarmup[0], rssEnd, List.copyOf(rssPerEpoch), device.toString(), Instant.now().toString(),
-                        initFrom == null ? null : initFrom.toAbsolutePath().normalize().toString(), priorEpochs);
+                        initFrom == null ? null : initFrom.toAbsolutePath().normalize().toString(), priorEpochs,
+                        resuming ? Integer.valueOf(snapshotMeta.get("epochsDone")) : null);
                 new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
                         .writeValue(out.resolve(REPORT_FILE).toFile(), report);
+                for (String dir : List.of(RESUME_DIR, RESUME_DIR + ".old", RESUME_DIR + ".tmp")) {
+                    deleteTree(out.resolve(dir));
+                }
                 return report;
             }
         }
@@ -178,6 +271,100 @@ public final class PretrainRun {
         }
         com.fasterxml.jackson.databind.JsonNode node = new ObjectMapper().readTree(report.toFile());
         return node.path("epochs").asInt(0) + node.path("priorEpochs").asInt(0);
+    }
+
+    /** The per-epoch snapshot's directory under a run's output. */
+    public static final String RESUME_DIR = "resume";
+    static final String OPTIMIZER_FILE = "optimizer.safetensors";
+
+    /** The snapshot to resume from: {@code resume/}, else {@code resume.old/} (a stop between two moves). */
+    static Path snapshotDir(Path out) {
+        for (String name : List.of(RESUME_DIR, RESUME_DIR + ".old")) {
+            Path dir = out.resolve(name);
+            if (Files.isRegularFile(dir.resolve(OPTIMIZER_FILE))) {
+                return dir;
+            }
+        }
+        return null;
+    }
+
+    private static Map<String, String> identity(String worldName, Long worldSeed, PretrainPreset preset, long seed,
+            Path initFrom) {
+        Map<String, String> id = new LinkedHashMap<>();
+        id.put("world", worldName);
+        id.put("worldSeed", worldSeed == null ? "preset" : worldSeed.toString());
+        id.put("preset", preset.toString());
+        id.put("seed", Long.toString(seed));
+        id.put("initFrom", initFrom == null ? "none" : initFrom.toAbsolutePath().normalize().toString());
+        return id;
+    }
+
+    private static Map<String, String> readSnapshotMeta(Path dir) throws IOException {
+        try (SafeTensors.Reader reader = SafeTensors.open(dir.resolve(OPTIMIZER_FILE))) {
+            return new LinkedHashMap<>(reader.metadata());
+        }
+    }
+
+    private static Map<String, String> progressMeta(Pretrainer.Progress at) {
+        Map<String, String> meta = new LinkedHashMap<>();
+        meta.put("epochsDone", Integer.toString(at.epochsDone()));
+        meta.put("step", Long.toString(at.step()));
+        meta.put("tokens", Long.toString(at.tokens()));
+        meta.put("firstLoss", Double.toString(at.firstLoss()));
+        meta.put("lastEpochLoss", Double.toString(at.lastEpochLoss()));
+        meta.put("seconds", Double.toString(at.seconds()));
+        meta.put("cpuSeconds", Double.toString(at.cpuSeconds()));
+        return meta;
+    }
+
+    private static Pretrainer.Progress progressOf(Map<String, String> meta) {
+        return new Pretrainer.Progress(Integer.parseInt(meta.get("epochsDone")), Long.parseLong(meta.get("step")),
+                Long.parseLong(meta.get("tokens")), Double.parseDouble(meta.get("firstLoss")),
+                Double.parseDouble(meta.get("lastEpochLoss")), Double.parseDouble(meta.get("seconds")),
+                Double.parseDouble(meta.get("cpuSeconds")));
+    }
+
+    private static List<Double> parseDoubles(String csv) {
+        List<Double> values = new ArrayList<>();
+        if (csv != null && !csv.isBlank()) {
+            for (String v : csv.split(",")) {
+                values.add(Double.parseDouble(v));
+            }
+        }
+        return values;
+    }
+
+    /**
+     * Writes the weights (config.json, model.safetensors) and the optimiser's moments with
+     * {@code meta} to {@code out/resume.tmp/}, then moves it to {@code out/resume/}; the previous
+     * snapshot is kept as {@code resume.old/} until the new one is in place.
+     */
+    private static void writeSnapshot(Path out, CausalLm model, AdamW optimizer, Map<String, String> meta)
+            throws IOException {
+        Path tmp = out.resolve(RESUME_DIR + ".tmp");
+        Path current = out.resolve(RESUME_DIR);
+        Path old = out.resolve(RESUME_DIR + ".old");
+        deleteTree(tmp);
+        Files.createDirectories(tmp);
+        Checkpoint.save(model, tmp);
+        SafeTensors.write(tmp.resolve(OPTIMIZER_FILE), optimizer.momentTensors(), meta);
+        deleteTree(old);
+        if (Files.exists(current)) {
+            Files.move(current, old, StandardCopyOption.ATOMIC_MOVE);
+        }
+        Files.move(tmp, current, StandardCopyOption.ATOMIC_MOVE);
+        deleteTree(old);
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (java.util.stream.Stream<Path> walk = Files.walk(dir)) {
+            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
     }
 
     /** Probes as prompt/target pairs. */
