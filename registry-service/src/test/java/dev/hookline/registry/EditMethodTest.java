@@ -6,6 +6,7 @@
  */
 package dev.hookline.registry;
 
+import dev.hookline.registry.batch.EditMethod;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;
 import io.restassured.response.Response;
@@ -111,6 +112,62 @@ class EditMethodTest {
         fresh.put("hyperparameters", Map.of());
         as(submitter).contentType(ContentType.JSON).body(fresh).post("/api/batches")
                 .then().statusCode(201).body("method", equalTo("codebook-nearest"));
+    }
+
+    @SuppressWarnings("unchecked")
+    @Test
+    void aSwitchTheWorkerWouldRefuseIsRefusedAtSubmissionAndACompatibleOneAccepted() {
+        String submitter = Fixtures.token(Fixtures.unique("switch-sub"), "SUBMITTER");
+        long model = Fixtures.model(Fixtures.unique("switch-model"));
+        int[] round = {0};
+        java.util.function.BiFunction<String, String, Response> submit = (branch, method) -> {
+            Map<String, Object> body = Fixtures.batchBody(model, branch, 2);
+            body.put("method", method);
+            body.put("hyperparameters", Map.of());
+            round[0]++;
+            for (Map<String, Object> e : (List<Map<String, Object>>) body.get("edits")) {
+                e.put("subject", "S" + round[0] + " " + e.get("subject"));
+            }
+            return as(submitter).contentType(ContentType.JSON).body(body).post("/api/batches");
+        };
+        submit.apply("delta", "alphaedit-nearest").then().statusCode(201);
+        // Each of these the worker refuses before any work (JobExecution, ClosedFormEditor.restore).
+        Map<String, String> refused = Map.of(
+                "coachhook", "its scope test is nearest, coachhook's sequence-z",
+                "coachhook-nearest", "their editing state differs",
+                "alphaedit-shards", "one delta against a delta per shard",
+                "codebook-nearest", "a codebook continues only under the method that made it");
+        for (Map.Entry<String, String> r : refused.entrySet()) {
+            submit.apply("delta", r.getKey()).then().statusCode(409).contentType("application/problem+json")
+                    .body("detail", org.hamcrest.Matchers.containsString(r.getKey() + " cannot continue it ("
+                            + r.getValue()))
+                    .body("fields.field", org.hamcrest.Matchers.hasItem("method"));
+        }
+        assertEquals(1, as(submitter).get("/api/batches?modelId=" + model).then().statusCode(200).extract()
+                .jsonPath().getList("$").size(), "no refused batch stored");
+        // Same scope test, same C_accu state: coachhook-corpus continues coachhook-plus's branch.
+        submit.apply("corpus", "coachhook-plus").then().statusCode(201);
+        submit.apply("corpus", "coachhook-corpus").then().statusCode(201).body("method", equalTo("coachhook-corpus"));
+    }
+
+    @Test
+    void theScopeOfEveryMethodIsTheWorkersAndTheRuleIsSymmetric() {
+        // The worker's table (EditMapping.bundleScope; the worker's own tests pin it to the bundles it writes).
+        Map<String, String> workerScopes = Map.ofEntries(Map.entry("coachhook", "sequence-z"),
+                Map.entry("coachhook-corpus", "corpus-z"), Map.entry("coachhook-plus", "corpus-z"),
+                Map.entry("coachhook-span", "span"), Map.entry("coachhook-span-relation", "span-relation"),
+                Map.entry("coachhook-nearest", "nearest"), Map.entry("alphaedit-nearest", "nearest"),
+                Map.entry("alphaedit-shards", "nearest"), Map.entry("codebook-nearest", "nearest"),
+                Map.entry("codebook-subject", "nearest"), Map.entry("coachhook-nohook", "sequence-z"),
+                Map.entry("memit", "sequence-z"), Map.entry("ft", "sequence-z"));
+        assertEquals(workerScopes.size(), EditMethod.values().length);
+        for (EditMethod m : EditMethod.values()) {
+            assertEquals(workerScopes.get(m.wireName()), m.bundleScope(), m.wireName());
+            assertEquals(null, m.cannotContinue(m), m.wireName());
+            for (EditMethod n : EditMethod.values()) {
+                assertEquals(m.cannotContinue(n) == null, n.cannotContinue(m) == null, m + " / " + n);
+            }
+        }
     }
 
     @SuppressWarnings("unchecked")

@@ -99,11 +99,12 @@ public class BatchService {
         // else the recommended one.
         EditMethod method = req.method() != null ? req.method() : branchMethod(branch);
         EditMethod continued = continuedMethod(branch);
-        if (continued != null && continued != method && (continued.codebook() || method.codebook())) {
-            // A codebook's rows continue only under the method that made them (codebook-subject's are gated by
-            // subject, codebook-nearest's are not, the delta methods keep none); the worker would refuse the job.
+        String refusal = continued == null ? null : method.cannotContinue(continued);
+        if (refusal != null) {
+            // The worker would refuse the job (a codebook's rows continue only under the method that made them; a
+            // delta continues only under a method of its scope, editing state and sharding): refused here instead.
             throw ApiProblem.conflict("branch '" + branchName + "' continues " + continued.wireName() + "'s hook state;"
-                    + " " + method.wireName() + " cannot continue it: name " + continued.wireName()
+                    + " " + method.wireName() + " cannot continue it (" + refusal + "): name " + continued.wireName()
                     + " (or no method), or start a new branch", "method");
         }
         List<Long> supersedes = checks.check(req, method, model, branch, req.parentVersionId());

@@ -77,6 +77,43 @@ public enum EditMethod {
         return this == CODEBOOK_NEAREST || this == CODEBOOK_SUBJECT;
     }
 
+    /** The scope test of this method's bundles, as the worker names it (EditMapping.bundleScope). */
+    public String bundleScope() {
+        return switch (this) {
+            case COACHHOOK_CORPUS, COACHHOOK_PLUS -> "corpus-z";
+            case COACHHOOK_SPAN -> "span";
+            case COACHHOOK_SPAN_RELATION -> "span-relation";
+            case COACHHOOK_NEAREST, ALPHAEDIT_NEAREST, ALPHAEDIT_SHARDS, CODEBOOK_NEAREST, CODEBOOK_SUBJECT -> "nearest";
+            default -> "sequence-z";
+        };
+    }
+
+    /**
+     * Why a batch of this method cannot continue hook state that {@code made} produced, or null when it can. The
+     * engine's and the worker's rules (ClosedFormEditor.restore, JobExecution), checked at submission so that a
+     * batch the worker would refuse is never accepted: a codebook continues only under its own method; otherwise
+     * the scope test, the editing state (CoachHooK's C_accu or AlphaEdit's K_p K_p^T) and the sharding must agree.
+     */
+    public String cannotContinue(EditMethod made) {
+        if (made == this) {
+            return null;
+        }
+        if (codebook() || made.codebook()) {
+            return "a codebook continues only under the method that made it";
+        }
+        if (!bundleScope().equals(made.bundleScope())) {
+            return "its scope test is " + made.bundleScope() + ", " + wireName + "'s " + bundleScope();
+        }
+        boolean alphaEdit = this == ALPHAEDIT_NEAREST || this == ALPHAEDIT_SHARDS;
+        if (alphaEdit != (made == ALPHAEDIT_NEAREST || made == ALPHAEDIT_SHARDS)) {
+            return "their editing state differs: C_accu against AlphaEdit's K_p K_p^T";
+        }
+        if (this == ALPHAEDIT_SHARDS || made == ALPHAEDIT_SHARDS) {
+            return "one delta against a delta per shard";
+        }
+        return null;
+    }
+
     /** Exact wire name only (no trimming, no case folding): anything else is a 400. */
     @JsonCreator
     public static EditMethod of(String name) {
