@@ -249,7 +249,10 @@ class RegisterModelCorpusTest {
         // The preset a fresh installation may build registers the threshold its dev stream chose.
         assertEquals(0.6, ModelBuild.presetEditDefaults("demo").path("codebook-nearest").path("alpha0").asDouble(), 0);
         assertEquals(0.3, ModelBuild.presetEditDefaults("demo").path("codebook-subject").path("alpha0").asDouble(), 0);
-        assertEquals(null, ModelBuild.presetEditDefaults("tiny"));
+        assertEquals(0.2, ModelBuild.presetEditDefaults("tiny").path("codebook-nearest").path("alpha0").asDouble(), 0);
+        assertEquals(0.1, ModelBuild.presetEditDefaults("tiny").path("codebook-subject").path("alpha0").asDouble(), 0);
+        assertEquals(null, ModelBuild.presetEditDefaults("large"));
         ModelOnboarding.checkEditDefaults(ModelBuild.presetEditDefaults("demo"), 3);
+        ModelOnboarding.checkEditDefaults(ModelBuild.presetEditDefaults("tiny"), 3);
     }
 }
