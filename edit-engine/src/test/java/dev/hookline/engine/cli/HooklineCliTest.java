@@ -7,9 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -18,52 +15,38 @@ import org.junit.jupiter.api.io.TempDir;
 
 class HooklineCliTest {
 
-    private record Run(int code, String out, String err) {}
-
-    private static Run run(String... args) {
-        PrintStream oldOut = System.out;
-        PrintStream oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            int code = HooklineCli.execute(args);
-            return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
+    private static CliRun run(String... args) {
+        return CliRun.run(args);
     }
 
     @Test
     void badArgumentsGiveAClearMessageAndNonZeroExit(@TempDir Path tmp) {
-        Run unknownPreset = run("world", "--preset", "huge", "--out", tmp.toString());
+        CliRun unknownPreset = run("world", "--preset", "huge", "--out", tmp.toString());
         assertEquals(2, unknownPreset.code());
         assertTrue(unknownPreset.err().contains("invalid value 'huge' for --preset; valid: tiny, demo"), unknownPreset.err());
 
-        Run missing = run("pretrain", "--world", "tiny");
+        CliRun missing = run("pretrain", "--world", "tiny");
         assertEquals(2, missing.code());
         assertTrue(missing.err().contains("Missing required option: '--out=<out>'"), missing.err());
 
-        Run badEpochs = run("pretrain", "--world", "tiny", "--out", tmp.resolve("m").toString(), "--epochs", "0");
+        CliRun badEpochs = run("pretrain", "--world", "tiny", "--out", tmp.resolve("m").toString(), "--epochs", "0");
         assertEquals(2, badEpochs.code());
         assertTrue(badEpochs.err().contains("--epochs must be >= 1"), badEpochs.err());
         assertFalse(Files.exists(tmp.resolve("m")), "nothing written on a usage error");
 
-        Run wrongWorld = run("pretrain", "--world", "tiny", "--preset", "demo-wide", "--out", tmp.resolve("w").toString());
+        CliRun wrongWorld = run("pretrain", "--world", "tiny", "--preset", "demo-wide", "--out", tmp.resolve("w").toString());
         assertEquals(2, wrongWorld.code());
         assertTrue(wrongWorld.err().contains("--preset demo-wide is trained on the demo world, not tiny"), wrongWorld.err());
-        Run badWidth = run("pretrain", "--world", "tiny", "--mlp-size", "0", "--out", tmp.resolve("w").toString());
+        CliRun badWidth = run("pretrain", "--world", "tiny", "--mlp-size", "0", "--out", tmp.resolve("w").toString());
         assertEquals(2, badWidth.code());
         assertTrue(badWidth.err().contains("--mlp-size must be >= 1"), badWidth.err());
         assertFalse(Files.exists(tmp.resolve("w")), "nothing written on a usage error");
 
-        Run noModel = run("generate", "--model", tmp.toString(), "--prompt", "hi");
+        CliRun noModel = run("generate", "--model", tmp.toString(), "--prompt", "hi");
         assertEquals(2, noModel.code());
         assertTrue(noModel.err().contains("is not a checkpoint directory (no config.json)"), noModel.err());
 
-        Run noCommand = run();
+        CliRun noCommand = run();
         assertEquals(2, noCommand.code());
         assertTrue(noCommand.err().contains("missing command"), noCommand.err());
     }
@@ -75,22 +58,22 @@ class HooklineCliTest {
         com.fasterxml.jackson.databind.JsonNode before = json.readTree(source.resolve("pretrain-report.json").toFile());
 
         Path wider = tmp.resolve("wider");
-        Run mismatch = run("pretrain", "--world", "tiny", "--mlp-size", "96", "--epochs", "1",
+        CliRun mismatch = run("pretrain", "--world", "tiny", "--mlp-size", "96", "--epochs", "1",
                 "--init-from", source.toString(), "--out", wider.toString());
         assertEquals(2, mismatch.code(), mismatch.err());
         assertTrue(mismatch.err().contains("has config") && mismatch.err().contains("but this world and preset build"),
                 mismatch.err());
         assertFalse(Files.exists(wider), "a refused continuation leaves no directory behind");
-        Run same = run("pretrain", "--world", "tiny", "--init-from", source.toString(), "--out", source.toString());
+        CliRun same = run("pretrain", "--world", "tiny", "--init-from", source.toString(), "--out", source.toString());
         assertEquals(2, same.code());
         assertTrue(same.err().contains("are the same directory"), same.err());
-        Run notCheckpoint = run("pretrain", "--world", "tiny", "--init-from", tmp.toString(),
+        CliRun notCheckpoint = run("pretrain", "--world", "tiny", "--init-from", tmp.toString(),
                 "--out", tmp.resolve("x").toString());
         assertEquals(2, notCheckpoint.code());
         assertTrue(notCheckpoint.err().contains("is not a checkpoint directory"), notCheckpoint.err());
 
         Path continued = tmp.resolve("continued");
-        Run ok = run("pretrain", "--world", "tiny", "--epochs", "1", "--init-from", source.toString(),
+        CliRun ok = run("pretrain", "--world", "tiny", "--epochs", "1", "--init-from", source.toString(),
                 "--out", continued.toString());
         assertEquals(0, ok.code(), ok.err());
         assertTrue(ok.out().contains("continued from"), ok.out());
@@ -111,7 +94,7 @@ class HooklineCliTest {
         Path model = dev.hookline.engine.edit.EditFixtures.pretrainedTiny();
         String data = model.resolve("world").resolve("counterfact.json").toString();
         Path v1 = tmp.resolve("v1");
-        Run first = run("edit", "--model", model.toString(), "--data", data, "--edits", "4", "--batch", "2",
+        CliRun first = run("edit", "--model", model.toString(), "--data", data, "--edits", "4", "--batch", "2",
                 "--method", "coachhook-span", "--span-alpha", "0.3", "--out", v1.toString());
         assertEquals(0, first.code(), first.err());
         dev.hookline.engine.bundle.HookBundle b1 = dev.hookline.engine.bundle.HookBundle.read(v1);
@@ -119,7 +102,7 @@ class HooklineCliTest {
 
         // Without --span-alpha the continued version keeps the parent's threshold (not the record's default) ...
         Path kept = tmp.resolve("kept");
-        Run keep = run("edit", "--model", model.toString(), "--bundle", v1.toString(), "--data", data, "--edits", "2",
+        CliRun keep = run("edit", "--model", model.toString(), "--bundle", v1.toString(), "--data", data, "--edits", "2",
                 "--batch", "2", "--method", "coachhook-span", "--out", kept.toString());
         assertEquals(0, keep.code(), keep.err());
         dev.hookline.engine.bundle.HookBundle bk = dev.hookline.engine.bundle.HookBundle.read(kept);
@@ -130,7 +113,7 @@ class HooklineCliTest {
 
         // ... and with it the new threshold is the one used and recorded.
         Path moved = tmp.resolve("moved");
-        Run move = run("edit", "--model", model.toString(), "--bundle", v1.toString(), "--data", data, "--edits", "2",
+        CliRun move = run("edit", "--model", model.toString(), "--bundle", v1.toString(), "--data", data, "--edits", "2",
                 "--batch", "2", "--method", "coachhook-span", "--span-alpha", "0.5", "--out", moved.toString());
         assertEquals(0, move.code(), move.err());
         dev.hookline.engine.bundle.HookBundle bm = dev.hookline.engine.bundle.HookBundle.read(moved);
@@ -143,7 +126,7 @@ class HooklineCliTest {
         Path model = dev.hookline.engine.edit.EditFixtures.pretrainedTiny();
         String data = model.resolve("world").resolve("counterfact.json").toString();
         Path v1 = tmp.resolve("v1");
-        Run first = run("edit", "--model", model.toString(), "--data", data, "--edits", "4", "--batch", "2",
+        CliRun first = run("edit", "--model", model.toString(), "--data", data, "--edits", "4", "--batch", "2",
                 "--method", "coachhook-nearest", "--nearest-alpha", "0.4", "--out", v1.toString());
         assertEquals(0, first.code(), first.err());
         dev.hookline.engine.bundle.HookBundle b1 = dev.hookline.engine.bundle.HookBundle.read(v1);
@@ -152,19 +135,19 @@ class HooklineCliTest {
         assertTrue(b1.alpha().values().stream().allMatch(a -> a == 0.4), b1.alpha().toString());
         // Continued without a threshold option: the parent's threshold and keys carried on.
         Path v2 = tmp.resolve("v2");
-        Run next = run("edit", "--model", model.toString(), "--bundle", v1.toString(), "--data", data, "--edits", "2",
+        CliRun next = run("edit", "--model", model.toString(), "--bundle", v1.toString(), "--data", data, "--edits", "2",
                 "--batch", "2", "--method", "coachhook-nearest", "--out", v2.toString());
         assertEquals(0, next.code(), next.err());
         dev.hookline.engine.bundle.HookBundle b2 = dev.hookline.engine.bundle.HookBundle.read(v2);
         assertTrue(b2.alpha().values().stream().allMatch(a -> a == 0.4), b2.alpha().toString());
         assertEquals(6, b2.edits());
         assertEquals(12, b2.nearestScope().keyCount());
-        Run bad = run("edit", "--model", model.toString(), "--data", data, "--edits", "2", "--batch", "2",
+        CliRun bad = run("edit", "--model", model.toString(), "--data", data, "--edits", "2", "--batch", "2",
                 "--method", "coachhook-nearest", "--nearest-alpha", "1", "--out", tmp.resolve("v3").toString());
         assertTrue(bad.code() != 0);
         assertTrue(bad.err().contains("--nearest-alpha must be in [0, 1)"), bad.err());
         assertTrue(Files.notExists(tmp.resolve("v3")), "nothing written");
-        Run explain = run("explain", "--model", model.toString(), "--bundle", v2.toString(), "--prompt",
+        CliRun explain = run("explain", "--model", model.toString(), "--bundle", v2.toString(), "--prompt",
                 "The mother tongue of Setas Zokobri is");
         assertEquals(0, explain.code(), explain.err());
         assertTrue(explain.out().contains("rho"), explain.out());
@@ -175,7 +158,7 @@ class HooklineCliTest {
         Path model = dev.hookline.engine.edit.EditFixtures.pretrainedTiny();
         String data = model.resolve("world").resolve("counterfact.json").toString();
         Path v1 = tmp.resolve("v1");
-        Run first = run("edit", "--model", model.toString(), "--data", data, "--edits", "4", "--batch", "2",
+        CliRun first = run("edit", "--model", model.toString(), "--data", data, "--edits", "4", "--batch", "2",
                 "--method", "codebook-nearest", "--nearest-alpha", "0.4", "--out", v1.toString());
         assertEquals(0, first.code(), first.err());
         dev.hookline.engine.bundle.HookBundle b1 = dev.hookline.engine.bundle.HookBundle.read(v1);
@@ -185,7 +168,7 @@ class HooklineCliTest {
         assertTrue(b1.alpha().values().stream().allMatch(a -> a == 0.4), b1.alpha().toString());
         // Continued without a threshold option: the parent's threshold, keys and rows carried on.
         Path v2 = tmp.resolve("v2");
-        Run next = run("edit", "--model", model.toString(), "--bundle", v1.toString(), "--data", data, "--edits", "2",
+        CliRun next = run("edit", "--model", model.toString(), "--bundle", v1.toString(), "--data", data, "--edits", "2",
                 "--batch", "2", "--method", "codebook-nearest", "--out", v2.toString());
         assertEquals(0, next.code(), next.err());
         dev.hookline.engine.bundle.HookBundle b2 = dev.hookline.engine.bundle.HookBundle.read(v2);
@@ -197,12 +180,12 @@ class HooklineCliTest {
         float[] rows2 = b2.nearestScope().codebook().get(layers[0]);
         org.junit.jupiter.api.Assertions.assertArrayEquals(rows1, java.util.Arrays.copyOf(rows2, rows1.length), 0f, "the parent's rows stay as they were");
         // A delta method cannot continue it; nothing is written.
-        Run wrong = run("edit", "--model", model.toString(), "--bundle", v1.toString(), "--data", data, "--edits", "2",
+        CliRun wrong = run("edit", "--model", model.toString(), "--bundle", v1.toString(), "--data", data, "--edits", "2",
                 "--batch", "2", "--method", "alphaedit-nearest", "--out", tmp.resolve("v3").toString());
         assertTrue(wrong.code() != 0);
         assertTrue(wrong.err().contains("cannot continue"), wrong.err());
         assertTrue(Files.notExists(tmp.resolve("v3")), "nothing written");
-        Run explain = run("explain", "--model", model.toString(), "--bundle", v2.toString(), "--prompt",
+        CliRun explain = run("explain", "--model", model.toString(), "--bundle", v2.toString(), "--prompt",
                 "The mother tongue of Setas Zokobri is");
         assertEquals(0, explain.code(), explain.err());
     }
@@ -212,7 +195,7 @@ class HooklineCliTest {
         Path model = dev.hookline.engine.edit.EditFixtures.pretrainedTiny();
         String data = model.resolve("world").resolve("counterfact.json").toString();
         Path v1 = tmp.resolve("v1");
-        Run first = run("edit", "--model", model.toString(), "--data", data, "--edits", "4", "--batch", "2",
+        CliRun first = run("edit", "--model", model.toString(), "--data", data, "--edits", "4", "--batch", "2",
                 "--method", "alphaedit-nearest", "--nearest-alpha", "0.4", "--alphaedit-threshold", "0.5",
                 "--out", v1.toString());
         assertEquals(0, first.code(), first.err());
@@ -225,7 +208,7 @@ class HooklineCliTest {
                 .path("update").path("nullspaceThreshold").asDouble(), 0, b1.hyperparameters());
         // Continued without options: the parent's scope threshold and null-space threshold carried on.
         Path v2 = tmp.resolve("v2");
-        Run next = run("edit", "--model", model.toString(), "--bundle", v1.toString(), "--data", data, "--edits", "2",
+        CliRun next = run("edit", "--model", model.toString(), "--bundle", v1.toString(), "--data", data, "--edits", "2",
                 "--batch", "2", "--method", "alphaedit-nearest", "--out", v2.toString());
         assertEquals(0, next.code(), next.err());
         dev.hookline.engine.bundle.HookBundle b2 = dev.hookline.engine.bundle.HookBundle.read(v2);
@@ -234,7 +217,7 @@ class HooklineCliTest {
                 .path("update").path("nullspaceThreshold").asDouble(), 0, b2.hyperparameters());
         assertEquals(6, b2.edits());
         // A coachhook-nearest edit cannot continue it; nothing is written.
-        Run wrong = run("edit", "--model", model.toString(), "--bundle", v1.toString(), "--data", data, "--edits", "2",
+        CliRun wrong = run("edit", "--model", model.toString(), "--bundle", v1.toString(), "--data", data, "--edits", "2",
                 "--batch", "2", "--method", "coachhook-nearest", "--out", tmp.resolve("v3").toString());
         assertTrue(wrong.code() != 0);
         assertTrue(wrong.err().contains("alphaedit-nearest"), wrong.err());
@@ -246,7 +229,7 @@ class HooklineCliTest {
         Path model = dev.hookline.engine.edit.EditFixtures.pretrainedTiny();
         String data = model.resolve("world").resolve("counterfact.json").toString();
         Path v1 = tmp.resolve("v1");
-        Run first = run("edit", "--model", model.toString(), "--data", data, "--edits", "4", "--batch", "2",
+        CliRun first = run("edit", "--model", model.toString(), "--data", data, "--edits", "4", "--batch", "2",
                 "--method", "alphaedit-shards", "--shard-edits", "2", "--alphaedit-threshold", "0.5", "--out", v1.toString());
         assertEquals(0, first.code(), first.err());
         dev.hookline.engine.bundle.HookBundle b1 = dev.hookline.engine.bundle.HookBundle.read(v1);
@@ -264,7 +247,7 @@ class HooklineCliTest {
                 java.util.Set.copyOf(b1.alpha().values()));
         // Continued without options: the parent's shard size and null-space threshold carried on.
         Path v2 = tmp.resolve("v2");
-        Run next = run("edit", "--model", model.toString(), "--bundle", v1.toString(), "--data", data, "--edits", "2",
+        CliRun next = run("edit", "--model", model.toString(), "--bundle", v1.toString(), "--data", data, "--edits", "2",
                 "--batch", "2", "--method", "alphaedit-shards", "--out", v2.toString());
         assertEquals(0, next.code(), next.err());
         dev.hookline.engine.bundle.HookBundle b2 = dev.hookline.engine.bundle.HookBundle.read(v2);
@@ -277,12 +260,12 @@ class HooklineCliTest {
         assertEquals(0.5, record2.path("nearest").path("update").path("nullspaceThreshold").asDouble(), 0,
                 b2.hyperparameters());
         // alphaedit-nearest cannot continue it (one delta against a delta per shard); nothing is written.
-        Run wrong = run("edit", "--model", model.toString(), "--bundle", v1.toString(), "--data", data, "--edits", "2",
+        CliRun wrong = run("edit", "--model", model.toString(), "--bundle", v1.toString(), "--data", data, "--edits", "2",
                 "--batch", "2", "--method", "alphaedit-nearest", "--out", tmp.resolve("v3").toString());
         assertTrue(wrong.code() != 0);
         assertTrue(wrong.err().contains("alphaedit-shards"), wrong.err());
         assertTrue(Files.notExists(tmp.resolve("v3")), "nothing written");
-        Run zero = run("edit", "--model", model.toString(), "--data", data, "--edits", "2", "--batch", "2",
+        CliRun zero = run("edit", "--model", model.toString(), "--data", data, "--edits", "2", "--batch", "2",
                 "--method", "alphaedit-shards", "--shard-edits", "0", "--out", tmp.resolve("v4").toString());
         assertTrue(zero.code() != 0);
         assertTrue(zero.err().contains("--shard-edits must be at least 1"), zero.err());
@@ -295,7 +278,7 @@ class HooklineCliTest {
         Path dataFile = model.resolve("world").resolve("counterfact.json");
         String data = dataFile.toString();
         Path v1 = tmp.resolve("v1");
-        Run first = run("edit", "--model", model.toString(), "--data", data, "--edits", "6", "--batch", "3",
+        CliRun first = run("edit", "--model", model.toString(), "--data", data, "--edits", "6", "--batch", "3",
                 "--method", "coachhook-span-relation", "--span-relation-alpha", "0.4", "--span-relation-keys",
                 "mean", "--span-relation-routes", "1", "--out", v1.toString());
         assertEquals(0, first.code(), first.err());
@@ -309,7 +292,7 @@ class HooklineCliTest {
 
         // Continued without a threshold option: the parent's threshold, the relations carried on.
         Path v2 = tmp.resolve("v2");
-        Run next = run("edit", "--model", model.toString(), "--bundle", v1.toString(), "--data", data, "--edits", "3",
+        CliRun next = run("edit", "--model", model.toString(), "--bundle", v1.toString(), "--data", data, "--edits", "3",
                 "--batch", "3", "--method", "coachhook-span-relation", "--out", v2.toString());
         assertEquals(0, next.code(), next.err());
         dev.hookline.engine.bundle.HookBundle b2 = dev.hookline.engine.bundle.HookBundle.read(v2);
@@ -318,18 +301,18 @@ class HooklineCliTest {
         assertEquals(9, b2.relationScopes().edits().stream().mapToInt(Integer::intValue).sum());
         assertEquals("mean", b2.relationScopes().scopeKeys(), "the parent's key set, not the default mean+plain");
         assertEquals(1, b2.relationScopes().routes(), "the parent's routes, not the default 2");
-        Run badRoutes = run("edit", "--model", model.toString(), "--data", data, "--edits", "3", "--batch", "3",
+        CliRun badRoutes = run("edit", "--model", model.toString(), "--data", data, "--edits", "3", "--batch", "3",
                 "--method", "coachhook-span-relation", "--span-relation-routes", "3", "--out", tmp.resolve("v4").toString());
         assertTrue(badRoutes.code() != 0);
         assertTrue(badRoutes.err().contains("scopeRoutes must be 1 or 2"), badRoutes.err());
         assertTrue(Files.notExists(tmp.resolve("v4")), "nothing written");
-        Run bogus = run("edit", "--model", model.toString(), "--data", data, "--edits", "3", "--batch", "3",
+        CliRun bogus = run("edit", "--model", model.toString(), "--data", data, "--edits", "3", "--batch", "3",
                 "--method", "coachhook-span-relation", "--span-relation-keys", "plain", "--out", tmp.resolve("v3").toString());
         assertTrue(bogus.code() != 0);
         assertTrue(bogus.err().contains("scopeKeys must be"), bogus.err());
         assertTrue(Files.notExists(tmp.resolve("v3")), "nothing written");
 
-        Run explain = run("explain", "--model", model.toString(), "--bundle", v2.toString(), "--prompt",
+        CliRun explain = run("explain", "--model", model.toString(), "--bundle", v2.toString(), "--prompt",
                 cases.get(0).filledPrompt());
         assertEquals(0, explain.code(), explain.err());
         assertTrue(explain.out().contains("rho"), explain.out());
@@ -337,7 +320,7 @@ class HooklineCliTest {
 
     @Test
     void worldWritesTheDatasetFiles(@TempDir Path tmp) {
-        Run world = run("world", "--preset", "tiny", "--out", tmp.toString());
+        CliRun world = run("world", "--preset", "tiny", "--out", tmp.toString());
         assertEquals(0, world.code(), world.err());
         assertTrue(world.out().contains("world tiny: 48 subjects, 336 facts"), world.out());
         for (String file : new String[] {"corpus.txt", "world.json", "counterfact.json", "zsre.json", "tokenizer.json"}) {
@@ -348,7 +331,7 @@ class HooklineCliTest {
     @Test
     void generateRunsOnAnHfCheckpoint() throws Exception {
         Path dir = Path.of(getClass().getResource("/hf-gpt2-micro/config.json").toURI()).getParent();
-        Run gen = run("generate", "--model", dir.toString(), "--prompt", "Hello, world!", "--max-tokens", "3");
+        CliRun gen = run("generate", "--model", dir.toString(), "--prompt", "Hello, world!", "--max-tokens", "3");
         assertEquals(0, gen.code(), gen.err());
         assertTrue(gen.out().startsWith("Hello, world!"), gen.out());
         assertTrue(gen.out().strip().length() > "Hello, world!".length(), gen.out());

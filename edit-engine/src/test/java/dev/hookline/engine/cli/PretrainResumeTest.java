@@ -18,10 +18,7 @@ import dev.hookline.engine.train.PretrainPreset;
 import dev.hookline.engine.train.PretrainReport;
 import dev.hookline.engine.train.PretrainRun;
 import dev.hookline.engine.train.Pretrainer;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -30,7 +27,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 @Tag("slow")
 class PretrainResumeTest {
@@ -124,7 +120,7 @@ class PretrainResumeTest {
         }
         assertFalse(Files.exists(out.resolve(PretrainRun.REPORT_FILE)));
 
-        Run resumed = run("pretrain", "--world", "tiny", "--epochs", Integer.toString(EPOCHS), "--seed", "5",
+        CliRun resumed = run("pretrain", "--world", "tiny", "--epochs", Integer.toString(EPOCHS), "--seed", "5",
                 "--out", out.toString(), "--resume");
         assertEquals(0, resumed.code(), resumed.err());
         assertTrue(resumed.out().contains("resumed after epoch"), resumed.out());
@@ -133,27 +129,14 @@ class PretrainResumeTest {
 
     @Test
     void theCliRefusesAResumeWithoutARun() {
-        Run r = run("pretrain", "--world", "tiny", "--out", dir.resolve("absent").toString(), "--resume");
+        CliRun r = run("pretrain", "--world", "tiny", "--out", dir.resolve("absent").toString(), "--resume");
         assertEquals(2, r.code());
         assertTrue(r.err().contains("--resume: " + dir.resolve("absent") + " does not exist"), r.err());
         assertFalse(Files.exists(dir.resolve("absent")), "nothing created");
     }
 
-    private record Run(int code, String out, String err) {}
-
-    /** The CLI in this JVM, as {@link HooklineCli#execute} builds it, with its output captured. */
-    private static Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cli = new CommandLine(new HooklineCli());
-        cli.setOut(new PrintWriter(out));
-        cli.setErr(new PrintWriter(err));
-        cli.setExecutionExceptionHandler((e, line, parsed) -> {
-            line.getErr().println("hookline " + line.getCommandName() + ": " + e.getMessage());
-            return e instanceof IllegalArgumentException ? 2 : 1;
-        });
-        int code = cli.execute(args);
-        return new Run(code, out.toString(), err.toString());
+    private static CliRun run(String... args) {
+        return CliRun.run(args);
     }
 
     /** Every tensor of the two checkpoints equal to the bit. */

@@ -13,9 +13,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.hookline.engine.device.ComputeDevice;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -27,22 +24,8 @@ class ScaleCommandTest {
     /** The configured device (CI: the CPU; the GPU machine: HOOKLINE_DEVICE=gpu), passed on unchanged. */
     private static final String DEVICE = ComputeDevice.configuredSpec();
 
-    private record Run(int code, String out, String err) {}
-
-    private static Run run(String... args) {
-        PrintStream oldOut = System.out;
-        PrintStream oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            int code = HooklineCli.execute(args);
-            return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
+    private static CliRun run(String... args) {
+        return CliRun.run(args);
     }
 
     private static final List<String> TIMES = List.of("initSeconds", "statisticsSeconds", "evaluationSeconds",
@@ -54,7 +37,7 @@ class ScaleCommandTest {
                 "--hidden", "64", "--heads", "4", "--mlp-size", "128", "--statistics-lines", "40", "--batch", "4",
                 "--batches", "1", "--tokens", "6", "--out", out.toString()));
         args.addAll(List.of(extra));
-        Run r = run(args.toArray(String[]::new));
+        CliRun r = run(args.toArray(String[]::new));
         assertEquals(0, r.code(), r.err() + r.out());
         assertTrue(r.out().contains("scale: arch="), r.out());
         JsonNode json = new ObjectMapper().readTree(out.resolve("scale.json").toFile());
@@ -105,7 +88,7 @@ class ScaleCommandTest {
     @Test
     void theFaithfulMethodHasNoCachedHookedFigure(@TempDir Path tmp) throws Exception {
         Path out = tmp.resolve("seq");
-        Run r = run("--device", DEVICE, "scale", "--layers", "2", "--hidden", "32", "--heads", "2", "--mlp-size", "64",
+        CliRun r = run("--device", DEVICE, "scale", "--layers", "2", "--hidden", "32", "--heads", "2", "--mlp-size", "64",
                 "--statistics-lines", "20", "--batch", "2", "--batches", "1", "--tokens", "4", "--method", "coachhook",
                 "--out", out.toString());
         assertEquals(0, r.code(), r.err());
@@ -118,16 +101,16 @@ class ScaleCommandTest {
 
     @Test
     void badOptionsAreUsageErrors(@TempDir Path tmp) {
-        Run arch = run("scale", "--arch", "gptj", "--out", tmp.resolve("a").toString());
+        CliRun arch = run("scale", "--arch", "gptj", "--out", tmp.resolve("a").toString());
         assertEquals(2, arch.code());
         assertTrue(arch.err().contains("--arch must be one of [gpt2, llama]"), arch.err());
-        Run kv = run("scale", "--kv-heads", "3", "--out", tmp.resolve("b").toString());
+        CliRun kv = run("scale", "--kv-heads", "3", "--out", tmp.resolve("b").toString());
         assertEquals(2, kv.code());
         assertTrue(kv.err().contains("--kv-heads and --rope-theta are llama options"), kv.err());
-        Run heads = run("scale", "--arch", "llama", "--heads", "32", "--kv-heads", "5", "--out", tmp.resolve("c").toString());
+        CliRun heads = run("scale", "--arch", "llama", "--heads", "32", "--kv-heads", "5", "--out", tmp.resolve("c").toString());
         assertEquals(2, heads.code());
         assertTrue(heads.err().contains("key/value heads dividing the heads"), heads.err());
-        Run method = run("scale", "--method", "memit", "--out", tmp.resolve("d").toString());
+        CliRun method = run("scale", "--method", "memit", "--out", tmp.resolve("d").toString());
         assertEquals(2, method.code());
         assertTrue(method.err().contains("method must be one of"), method.err());
         assertFalse(Files.exists(tmp.resolve("a")) || Files.exists(tmp.resolve("b")) || Files.exists(tmp.resolve("c"))
