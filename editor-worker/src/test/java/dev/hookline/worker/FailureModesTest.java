@@ -178,12 +178,12 @@ class FailureModesTest extends RegistryBackedTest {
                     method, RegistryClient.json().createObjectNode().set("layers", two), fx.cases.subList(72, 73)));
             assertEquals(422, layers.status(), layers.detail());
             assertTrue(layers.detail().contains("hyperparameters.layers") && layers.detail().contains("'"
-                    + (method == null ? "codebook-nearest" : method) + "' takes at most 1 item"), layers.detail());
+                    + (method == null ? "codebook-subject" : method) + "' takes at most 1 item"), layers.detail());
         }
         JsonNode one = fx.submit("cb-one", null, RegistryClient.json().createObjectNode()
                 .set("layers", RegistryClient.json().createArrayNode().add(1)), fx.cases.subList(72, 73));
         assertEquals("QUEUED", one.path("status").asText());
-        assertEquals("codebook-nearest", one.path("method").asText());
+        assertEquals("codebook-subject", one.path("method").asText());
         fx.submitter.post("/api/batches/" + one.path("id").asLong() + "/cancel",
                 RegistryClient.json().createObjectNode().put("reason", "only the submission was under test"));
         // a schema's maxItems must be a positive integer on an integer-array

@@ -28,7 +28,7 @@ import picocli.CommandLine.Parameters;
                 BatchCommands.Watch.class, BatchCommands.Cancel.class})
 final class BatchCommands {
     /** The method the registry applies when a batch names none (docs/BENCHMARKS.md: label-free, the best held-out locality). */
-    static final String RECOMMENDED_METHOD = "codebook-nearest";
+    static final String RECOMMENDED_METHOD = "codebook-subject";
 
     private static final Set<String> DONE = Set.of("COMPUTED", "VALIDATED", "REJECTED");
 
@@ -57,8 +57,8 @@ final class BatchCommands {
 
         @Option(names = "--method", paramLabel = "M", description = {"Editing method. Default: the file's, else the "
                 + "registry's default: the branch's method, on a new branch " + RECOMMENDED_METHOD + " (recommended;",
-                "coachhook = the paper's method; also codebook-nearest, codebook-subject (codebook-nearest gated by the edit's",
-                "subject), alphaedit-shards, alphaedit-nearest, coachhook-nearest, coachhook-span-relation, coachhook-span,"
+                "coachhook = the paper's method; also codebook-nearest (codebook-subject without its subject gate),",
+                "alphaedit-shards, alphaedit-nearest, coachhook-nearest, coachhook-span-relation, coachhook-span,"
                 + " coachhook-corpus, coachhook-plus)."})
         String method;
 

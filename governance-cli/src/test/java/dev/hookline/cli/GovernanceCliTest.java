@@ -187,7 +187,7 @@ class GovernanceCliTest {
         long b1 = Long.parseLong(submit.out().strip());
         JsonNode batch1 = as(alice, "batch", "show", String.valueOf(b1), "--json").json();
         assertEquals(3, batch1.path("edits").size());
-        assertEquals("codebook-nearest", batch1.path("method").asText());
+        assertEquals("codebook-subject", batch1.path("method").asText());
         assertTrue(batch1.path("edits").get(0).path("relation").asText().startsWith("P"));
         assertTrue(batch1.path("edits").get(0).path("locality").size() > 0);
         assertTrue(batch1.path("edits").get(0).path("paraphrases").size() > 0);
@@ -240,14 +240,14 @@ class GovernanceCliTest {
         assertTrue(switched.err().contains("HTTP 409") && switched.err().contains("coachhook cannot continue it"),
                 switched.err());
         Run submit2 = as(alice, "batch", "submit", "--file", world.resolve("zsre.json").toString(), "--count", "2",
-                "--skip", "5", "--branch", "cli", "--method", "codebook-nearest", "--reason", "zsre facts", "--model",
+                "--skip", "5", "--branch", "cli", "--method", "codebook-subject", "--reason", "zsre facts", "--model",
                 String.valueOf(modelId));
         assertEquals(0, submit2.code(), submit2.err());
         long b2 = Long.parseLong(submit2.out().strip());
         JsonNode v2 = computeNext(0.5);
         assertEquals(v1.path("id").asLong(), v2.path("parentVersionId").asLong());
         Run shown = as(alice, "version", "show", "b" + b2, "--json");
-        assertEquals("codebook-nearest", shown.json().path("method").asText());
+        assertEquals("codebook-subject", shown.json().path("method").asText());
         assertEquals(0, as(carol, "version", "validate", "b" + b2, "-m", "ok").code());
         assertEquals(0, as(carol, "channel", "pin", "prod", "b" + b2, "--model", "cli-world").code());
 

@@ -111,7 +111,7 @@ class EditMethodTest {
         fresh.remove("method");
         fresh.put("hyperparameters", Map.of());
         as(submitter).contentType(ContentType.JSON).body(fresh).post("/api/batches")
-                .then().statusCode(201).body("method", equalTo("codebook-nearest"));
+                .then().statusCode(201).body("method", equalTo("codebook-subject"));
     }
 
     @SuppressWarnings("unchecked")

@@ -58,7 +58,7 @@ public enum EditMethod {
      * The method of a batch that names none on a new branch from the base model (the recommended one,
      * README and API.md); on a branch with batches it is the branch's (BatchService.branchMethod).
      */
-    public static final EditMethod RECOMMENDED = CODEBOOK_NEAREST;
+    public static final EditMethod RECOMMENDED = CODEBOOK_SUBJECT;
 
     private final String wireName;
 

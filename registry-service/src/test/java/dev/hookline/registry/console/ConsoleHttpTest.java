@@ -187,12 +187,13 @@ class ConsoleHttpTest {
         ConsoleHttp a = ConsoleHttp.signIn(alice);
         String html = a.get("/batches").asString();
         assertTrue(html.contains("id=\"submit-form\""), "a submitter sees the form");
-        assertTrue(html.contains("<option value=\"\" selected>the method of the branch (codebook-nearest, recommended, "
+        assertTrue(html.contains("<option value=\"\" selected>the method of the branch (codebook-subject, recommended, "
                 + "on a new branch)</option>"), html);
-        assertTrue(html.contains("<option value=\"codebook-nearest\" >codebook-nearest (recommended)</option>"), html);
-        assertTrue(html.contains("<option value=\"codebook-subject\" >codebook-subject (the same, a row taken only after"),
+        assertTrue(html.contains("<option value=\"codebook-subject\" >codebook-subject (recommended: an edit"),
                 html);
-        assertFalse(html.contains("codebook-subject (recommended"), "codebook-subject is offered, not recommended");
+        assertTrue(html.contains("<option value=\"codebook-nearest\" >codebook-nearest (the same without the subject gate)"),
+                html);
+        assertFalse(html.contains("codebook-nearest (recommended"), "codebook-nearest is offered, not recommended");
         assertTrue(html.contains("coachhook (the paper"), html);
         assertFalse(ConsoleHttp.signIn(bob).get("/batches").asString().contains("id=\"submit-form\""),
                 "a reviewer sees no form");

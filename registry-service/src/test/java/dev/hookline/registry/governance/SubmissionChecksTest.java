@@ -125,7 +125,7 @@ class SubmissionChecksTest {
         noMethod.remove("method");
         submit(alice, noMethod).then().statusCode(422)
                 .body("type", equalTo("urn:hookline:problem:method-unsupported"))
-                .body("detail", containsString("codebook-nearest"));
+                .body("detail", containsString("codebook-subject"));
         assertEquals(before, batches(model), "a refused batch was stored");
         as(alice).get("/api/models/" + model + "/versions").then().statusCode(200);
         typo.put("hyperparameters", Map.of("lambda", 10.5, "layers", List.of(1), "valueSteps", 3));

@@ -67,10 +67,10 @@ public class BatchPages {
      * its hook state continues under; then the recommended one, the paper's and the other hook methods.
      */
     static final List<Option> METHODS = List.of(
-            new Option("", "the method of the branch (codebook-nearest, recommended, on a new branch)", true),
-            new Option("codebook-nearest", "codebook-nearest (recommended)", false),
-            new Option("codebook-subject", "codebook-subject (the same, a row taken only after its edit's subject appeared)",
-                    false),
+            new Option("", "the method of the branch (codebook-subject, recommended, on a new branch)", true),
+            new Option("codebook-subject", "codebook-subject (recommended: an edit's row is taken only after its subject "
+                    + "appeared in the text)", false),
+            new Option("codebook-nearest", "codebook-nearest (the same without the subject gate)", false),
             new Option("alphaedit-shards", "alphaedit-shards (AlphaEdit's update under the same scope, a delta per shard)", false),
             new Option("alphaedit-nearest", "alphaedit-nearest (the same with one hook delta for every edit)", false),
             new Option("coachhook-nearest", "coachhook-nearest (CoachHooK's update under the same scope)", false),
